@@ -1,0 +1,53 @@
+"""The composition root: `create_app(settings)` wires every part of a web process."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from bot.config import Settings
+from bot.storage import Database
+from bot.storage.messages import MessageLog
+from bot.stores import open_stores
+from handlers import health, keys, webhook
+from handlers.inbox import Inbox
+from handlers.messages import build_router
+from knowledge.replies import Replies
+
+
+def create_app(settings: Settings, *, migrate: bool = False) -> web.Application:
+    """A web process. `migrate=True` upgrades the schema on start (the demo and tests);
+    production runs `minyi db upgrade` once instead."""
+    app = web.Application(client_max_size=settings.wechat.max_body_bytes * 2)
+    app[keys.SETTINGS] = settings
+    app[keys.REPLIES] = Replies.load()
+
+    async def resources(app: web.Application) -> AsyncIterator[None]:
+        database = Database.open(
+            settings.database.url,
+            pool_size=settings.database.pool_size,
+            echo=settings.database.echo,
+        )
+        if migrate:
+            await database.upgrade()
+        stores = open_stores(settings.redis.url, settings.redis.prefix)
+        app[keys.DATABASE] = database
+        app[keys.STORES] = stores
+        app[keys.MESSAGE_LOG] = MessageLog(database)
+        app[keys.INBOX] = Inbox(
+            settings=settings,
+            stores=stores,
+            log_=app[keys.MESSAGE_LOG],
+            router=build_router(),
+            replies=app[keys.REPLIES],
+        )
+        yield
+        await app[keys.INBOX].drain()
+        await stores.close()
+        await database.close()
+
+    app.cleanup_ctx.append(resources)
+    webhook.setup(app)
+    health.setup(app)
+    return app

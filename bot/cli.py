@@ -1,0 +1,155 @@
+"""`minyi`: the command line (DESIGN.md §4)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from aiohttp import web
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.logs import configure_logging
+
+log = logging.getLogger("minyi")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    try:
+        settings = load_settings(getattr(args, "config", None))
+    except ConfigError as exc:
+        print(f"minyi: configuration error:\n{exc}", file=sys.stderr)
+        return 2
+    try:
+        return int(args.func(args, settings) or 0)
+    except ConfigError as exc:
+        print(f"minyi: configuration error:\n{exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="minyi", description="Minyi (民意) complaint desk")
+    sub = parser.add_subparsers(dest="command")
+
+    demo = sub.add_parser("demo", help="run the self-contained demo (SQLite, simulated WeChat)")
+    demo.add_argument("--port", type=int, default=8080)
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--config")
+    demo.set_defaults(func=cmd_demo)
+
+    serve = sub.add_parser("serve", help="run a production web process")
+    serve.add_argument("--config")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--host")
+    serve.set_defaults(func=cmd_serve)
+
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    upgrade = db_sub.add_parser("upgrade", help="bring the schema to the newest migration")
+    upgrade.add_argument("--config")
+    upgrade.set_defaults(func=cmd_db_upgrade)
+    return parser
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.app import create_app
+    from bot.simulator import SimulatorConfig, create_simulator_app
+
+    settings = settings.for_demo().with_overrides(**{"server.port": args.port})
+    configure_logging(settings.logging.level, settings.logging.format)
+    base = f"http://{args.host}:{args.port}"
+    settings = settings.with_overrides(
+        **{"wechat.api_base": f"{base}/simulator", "server.public_url": base}
+    )
+    app = create_app(settings, migrate=True)
+    wechat = settings.wechat
+    simulator = create_simulator_app(
+        SimulatorConfig(
+            token=wechat.token,
+            appid=wechat.appid,
+            secret=wechat.secret,
+            aes_key=wechat.aes_key or None,
+            webhook_url=f"{base}/wechat",
+            encryption=wechat.encryption,
+        )
+    )
+    app.add_subapp("/simulator", simulator)
+
+    async def announce(_app: web.Application) -> None:
+        print(
+            "\nMinyi demo is running.\n"
+            f"  Resident chat (simulated WeChat): {base}/simulator\n"
+            f"  WeChat webhook:                   {base}/wechat\n"
+            f"  Health:                           {base}/healthz\n"
+            f"  Database: {settings.database.url}   Stores: {settings.redis.url}\n"
+            "Press Ctrl+C to stop.\n",
+            flush=True,
+        )
+
+    app.on_startup.append(announce)
+    web.run_app(app, host=args.host, port=args.port, print=None)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.app import create_app
+
+    overrides = {}
+    if args.port:
+        overrides["server.port"] = args.port
+    if args.host:
+        overrides["server.host"] = args.host
+    settings = settings.with_overrides(**overrides)
+    _require_production_secrets(settings)
+    configure_logging(settings.logging.level, settings.logging.format)
+    app = create_app(settings)
+    web.run_app(
+        app, host=settings.server.host, port=settings.server.port, print=None, access_log=None
+    )
+    return 0
+
+
+def _require_production_secrets(settings: Settings) -> None:
+    missing = [
+        name
+        for name, value in (
+            ("wechat.token (MINYI_WECHAT_TOKEN)", settings.wechat.token),
+            ("wechat.appid (MINYI_WECHAT_APPID)", settings.wechat.appid),
+            ("security.secret_key (MINYI_SECRET_KEY)", settings.security.secret_key),
+        )
+        if not value
+    ]
+    if settings.wechat.encryption != "plain" and not settings.wechat.aes_key:
+        missing.append("wechat.aes_key (MINYI_WECHAT_AES_KEY), or wechat.encryption: plain")
+    if missing:
+        raise ConfigError(
+            "\n".join(f"{settings.source}: {name}: required to serve" for name in missing)
+        )
+
+
+def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.storage import Database
+
+    async def run() -> None:
+        database = Database.open(settings.database.url)
+        try:
+            await database.upgrade()
+        finally:
+            await database.close()
+
+    asyncio.run(run())
+    print(f"database at the newest schema: {settings.database.url}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

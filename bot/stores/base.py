@@ -1,0 +1,64 @@
+"""The store interface the rest of the core codes against."""
+
+from __future__ import annotations
+
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Protocol
+
+
+class ClaimState(StrEnum):
+    NEW = "new"  # nobody has seen this key: the caller now owns it
+    PENDING = "pending"  # another request is processing it right now
+    DONE = "done"  # processed; `reply` holds the answer that was given
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    state: ClaimState
+    reply: str | None = None
+
+
+class LockTimeout(Exception):
+    """A lock could not be taken in time."""
+
+
+class Stores(Protocol):
+    """Shared, expiring state. Keys are plain strings; the store adds its own prefix."""
+
+    # Conversation state (JSON-serialisable mappings).
+    async def load_state(self, key: str) -> dict[str, Any] | None: ...
+    async def save_state(self, key: str, value: dict[str, Any], ttl_seconds: float) -> None: ...
+    async def drop_state(self, key: str) -> None: ...
+
+    # Dedupe with reply cache. `claim` takes a short lease; the owner renews it with `renew`
+    # while it works, so a dead owner's lease lapses and a WeChat retry can take over.
+    async def claim(self, key: str, lease_seconds: float) -> Claim: ...
+    async def renew(self, key: str, lease_seconds: float) -> None: ...
+    async def finish(self, key: str, reply: str, ttl_seconds: float) -> None: ...
+    async def abandon(self, key: str) -> None: ...
+    async def peek(self, key: str) -> Claim: ...
+
+    # Mutual exclusion across processes.
+    def lock(
+        self, key: str, *, ttl_seconds: float = 30.0, wait_seconds: float = 10.0
+    ) -> AbstractAsyncContextManager[None]: ...
+
+    # Fixed-window rate limit: True while the caller is within `limit` hits per window.
+    async def hit(self, key: str, *, limit: int, window_seconds: int) -> bool: ...
+
+    # Small shared values (tokens, flags).
+    async def get_value(self, key: str) -> str | None: ...
+    async def set_value(
+        self,
+        key: str,
+        value: str,
+        ttl_seconds: float | None = None,
+        *,
+        only_if_absent: bool = False,
+    ) -> bool: ...
+    async def delete_value(self, key: str) -> None: ...
+
+    async def ping(self) -> bool: ...
+    async def close(self) -> None: ...

@@ -1,0 +1,1 @@
+"""WeChat: the server-message protocol (signatures, AES, XML) and, later, the API client."""
