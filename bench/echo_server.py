@@ -1,0 +1,77 @@
+"""The throughput baseline: the least a WeChat webhook can do with aiohttp + wechatpy.
+
+Checks the signature, decrypts (safe/compatible mode), parses, answers text with a TextReply
+echo (anything else with `success`), encrypts the reply. No storage, no dedupe, no dialog.
+
+    python -m bench.echo_server --port 8090 --token T --appid wx... --aes-key <43 chars>
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from aiohttp import web
+from wechatpy import parse_message
+from wechatpy.crypto import WeChatCrypto
+from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
+from wechatpy.replies import TextReply
+from wechatpy.utils import check_signature
+
+
+def create_echo_app(token: str, appid: str, aes_key: str | None) -> web.Application:
+    crypto = WeChatCrypto(token, aes_key, appid) if aes_key else None
+
+    async def verify(request: web.Request) -> web.Response:
+        query = request.query
+        try:
+            check_signature(token, query.get("signature", ""), query.get("timestamp", ""),
+                            query.get("nonce", ""))
+        except InvalidSignatureException:
+            return web.Response(status=403, text="bad signature")
+        return web.Response(text=query.get("echostr", ""))
+
+    async def echo(request: web.Request) -> web.Response:
+        query = request.query
+        timestamp, nonce = query.get("timestamp", ""), query.get("nonce", "")
+        body = await request.text()
+        encrypted = query.get("encrypt_type") == "aes"
+        try:
+            check_signature(token, query.get("signature", ""), timestamp, nonce)
+            if encrypted:
+                if crypto is None:
+                    return web.Response(status=400, text="not configured for encryption")
+                body = crypto.decrypt_message(body, query.get("msg_signature", ""), timestamp,
+                                              nonce)
+            message = parse_message(body)
+        except (InvalidSignatureException, InvalidAppIdException):
+            return web.Response(status=403, text="bad signature")
+        except Exception:
+            return web.Response(status=400, text="bad message")
+        if message is None or message.type != "text":
+            return web.Response(text="success")
+        reply = TextReply(content=message.content, message=message).render()
+        if encrypted:
+            reply = crypto.encrypt_message(reply, nonce, str(int(time.time())))
+        return web.Response(text=reply, content_type="application/xml")
+
+    app = web.Application()
+    app.router.add_get("/wechat", verify)
+    app.router.add_post("/wechat", echo)
+    return app
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="minimal aiohttp + wechatpy echo webhook")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8090)
+    parser.add_argument("--token", required=True)
+    parser.add_argument("--appid", required=True)
+    parser.add_argument("--aes-key", default=None, help="EncodingAESKey; omit for plain mode")
+    args = parser.parse_args()
+    web.run_app(create_echo_app(args.token, args.appid, args.aes_key), host=args.host,
+                port=args.port, access_log=None, print=None)
+
+
+if __name__ == "__main__":
+    main()
