@@ -94,8 +94,8 @@ def build_router() -> MessageRouter:
 
     @router.fallback
     async def unknown(message: BaseMessage, turn: Turn) -> str | None:
-        if message.type == "event":
-            return None
+        if str(turn.inbound.fields.get("MsgType", "")).lower() == "event":
+            return None  # an event type we do not know needs no answer
         return turn.replies.say("unknown")
 
     return router

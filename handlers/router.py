@@ -56,6 +56,8 @@ class MessageRouter:
     async def dispatch(self, message: BaseMessage, turn: Any) -> str | None:
         if message.type == "event":
             handler = self._events.get(str(getattr(message, "event", "")).lower())
+        elif message.type == "unknown":
+            handler = None
         else:
             handler = self._messages.get(message.type)
         handler = handler or self._fallback

@@ -92,13 +92,13 @@ class Envelope:
             signature_of(self._token, timestamp, nonce, encrypted), msg_signature
         ):
             raise ProtocolError("bad msg_signature", 403)
-        last_reason = "cannot decrypt"
+        failure = ProtocolError("cannot decrypt")
         for index, cipher in enumerate(self._ciphers):
             try:
                 return self._decrypt(cipher, encrypted), index
             except ProtocolError as exc:
-                last_reason = exc.reason
-        raise ProtocolError(last_reason)
+                failure = exc
+        raise failure
 
     def _decrypt(self, cipher: PrpCrypto, encrypted: str) -> str:
         import base64
