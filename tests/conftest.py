@@ -98,7 +98,7 @@ def pg_migrated(pg_databases: PgDatabases) -> str:
 def pg_url(pg_migrated: str) -> str:
     """The session's migrated database with every table emptied (sync: callable from any
     fixture)."""
-    from bot.storage.models import Base
+    from bot.storage.registry import Base
 
     tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     asyncio.run(_admin_on(pg_migrated, f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
@@ -161,6 +161,4 @@ def backend_settings(backend: str, request: pytest.FixtureRequest) -> Settings:
         return make_settings(**{"database.url": url, "redis.url": "memory://"})
     url = request.getfixturevalue("pg_url")
     prefix = request.getfixturevalue("redis_prefix")
-    return make_settings(
-        **{"database.url": url, "redis.url": REDIS_URL, "redis.prefix": prefix}
-    )
+    return make_settings(**{"database.url": url, "redis.url": REDIS_URL, "redis.prefix": prefix})

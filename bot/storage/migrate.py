@@ -18,7 +18,7 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
-def upgrade_connection(connection: Connection, revision: str = "head") -> None:
+def upgrade_connection(connection: Connection, revision: str = "heads") -> None:
     command.upgrade(alembic_config(connection), revision)
 
 

@@ -35,7 +35,9 @@ def test_environment_overrides_the_file() -> None:
     assert settings.database.url == env["MINYI_DATABASE_URL"]
     assert settings.redis.url == env["MINYI_REDIS_URL"]
     assert (settings.wechat.token, settings.wechat.appid, settings.wechat.secret) == (
-        "tok", "wxabc", "sec",
+        "tok",
+        "wxabc",
+        "sec",
     )
     assert settings.wechat.aes_key == "k" * 43
     assert settings.wechat.api_base == "http://127.0.0.1:9/sim"
@@ -103,7 +105,9 @@ def test_serve_refuses_to_start_without_secrets(capsys: pytest.CaptureFixture[st
     assert "MINYI_WECHAT_TOKEN" in err and "MINYI_SECRET_KEY" in err
 
 
-def test_demo_settings_fill_secrets_but_honour_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_demo_settings_fill_secrets_but_honour_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv("MINYI_WECHAT_TOKEN", "from-env")
     settings = load_settings(environ={}).for_demo()
     assert settings.wechat.token == "from-env"

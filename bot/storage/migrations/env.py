@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from bot.storage.models import Base
+from bot.storage.registry import Base
 
 connection = context.config.attributes.get("connection")
 if connection is None:

@@ -1,0 +1,9 @@
+"""Imports every module that defines tables, so `Base.metadata` knows them all.
+
+Alembic's env.py and the tests import this. Each area adds one line for its models module.
+"""
+
+from bot.storage import models  # noqa: F401  residents, messages
+from bot.storage.models import Base
+
+__all__ = ["Base"]
