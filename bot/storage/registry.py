@@ -3,6 +3,7 @@
 Alembic's env.py and the tests import this. Each area adds one line for its models module.
 """
 
+from bot.outbox import models as _outbox  # noqa: F401  outbox
 from bot.storage import models  # noqa: F401  residents, messages
 from bot.storage.models import Base
 

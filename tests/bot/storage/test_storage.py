@@ -10,7 +10,8 @@ from sqlalchemy import inspect, select
 from bot.storage import Database
 from bot.storage.messages import InboundRecord, MessageLog
 from bot.storage.migrate import downgrade_connection, upgrade_connection
-from bot.storage.models import Base, Message, Resident
+from bot.storage.models import Message, Resident
+from bot.storage.registry import Base
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
