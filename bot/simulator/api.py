@@ -15,8 +15,21 @@ from bot.simulator.media import CONTENT_TYPES, EXTENSIONS, media_bytes
 from bot.simulator.messages import describe_custom, describe_template
 from bot.simulator.state import SIMULATOR_STATE, SimulatorState
 
-CUSTOM_TYPES = frozenset({"text", "image", "voice", "video", "music", "news", "mpnews",
-                          "mpnewsarticle", "msgmenu", "wxcard", "miniprogrampage"})
+CUSTOM_TYPES = frozenset(
+    {
+        "text",
+        "image",
+        "voice",
+        "video",
+        "music",
+        "news",
+        "mpnews",
+        "mpnewsarticle",
+        "msgmenu",
+        "wxcard",
+        "miniprogrampage",
+    }
+)
 
 Result = dict[str, Any] | web.Response
 Handler = Callable[[SimulatorState, web.Request, Any], Awaitable[Result]]
@@ -37,15 +50,22 @@ def _json(result: Mapping[str, Any]) -> web.Response:
     return web.json_response(dict(result), dumps=lambda o: json.dumps(o, ensure_ascii=False))
 
 
-def _wrap(api: str, route_path: str, handler: Handler, *, body: bool) -> Callable[
-        [web.Request], Awaitable[web.StreamResponse]]:
+def _wrap(
+    api: str, route_path: str, handler: Handler, *, body: bool
+) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     """Common part of every API call: faults, parsing, recording."""
 
     async def view(request: web.Request) -> web.StreamResponse:
         state = request.app[SIMULATOR_STATE]
         _learn_base(state, request, route_path)
-        started = time.monotonic()
         raw = await request.text() if body else ""
+        # WeChat finishes a call even when the caller gave up waiting (a slow answer may
+        # still send the message): shield the work from the handler's cancellation.
+        return await asyncio.shield(state.spawn(process(state, request, raw)))
+
+    async def process(state: SimulatorState, request: web.Request, raw: str
+                      ) -> web.StreamResponse:
+        started = time.monotonic()
         payload: Any = None
         if body:
             try:
@@ -64,15 +84,27 @@ def _wrap(api: str, route_path: str, handler: Handler, *, body: bool) -> Callabl
             result = wx_error(47001)
         else:
             result = await handler(state, request, payload)
-        recorded = (result if isinstance(result, dict) else
-                    {"http_status": result.status, "content_type": result.content_type,
-                     "bytes": len(result.body) if isinstance(result.body, bytes) else None})
-        state.record_call({
-            "api": api, "method": request.method, "path": request.path,
-            "query": dict(request.query), "request": raw if payload is _BAD_JSON else payload,
-            "response": recorded, "fault": fault.to_json() if fault else None,
-            "duration_ms": round((time.monotonic() - started) * 1000, 1),
-        })
+        recorded = (
+            result
+            if isinstance(result, dict)
+            else {
+                "http_status": result.status,
+                "content_type": result.content_type,
+                "bytes": len(result.body) if isinstance(result.body, bytes) else None,
+            }
+        )
+        state.record_call(
+            {
+                "api": api,
+                "method": request.method,
+                "path": request.path,
+                "query": dict(request.query),
+                "request": raw if payload is _BAD_JSON else payload,
+                "response": recorded,
+                "fault": fault.to_json() if fault else None,
+                "duration_ms": round((time.monotonic() - started) * 1000, 1),
+            }
+        )
         return result if isinstance(result, web.Response) else _json(result)
 
     return view
@@ -159,8 +191,9 @@ async def custom_send(state: SimulatorState, request: web.Request, payload: Any)
     return dict(OK)
 
 
-def _template_checks(state: SimulatorState, payload: Any, refuses: str
-                     ) -> tuple[str, dict[str, Any] | None]:
+def _template_checks(
+    state: SimulatorState, payload: Any, refuses: str
+) -> tuple[str, dict[str, Any] | None]:
     openid, error = _recipient(state, payload)
     if error:
         return openid, error
@@ -191,15 +224,25 @@ async def template_send(state: SimulatorState, request: web.Request, payload: An
     if error:
         return error
     msgid = state.next_msgid()
-    state.deliver(openid, "template", "template", describe_template(payload), payload,
-                  msgid=msgid, template_id=payload["template_id"],
-                  client_msg_id=str(client_msg_id) if client_msg_id else None)
+    state.deliver(
+        openid,
+        "template",
+        "template",
+        describe_template(payload),
+        payload,
+        msgid=msgid,
+        template_id=payload["template_id"],
+        client_msg_id=str(client_msg_id) if client_msg_id else None,
+    )
     response = {**OK, "msgid": msgid}
     if client_msg_id:
         state.remember_client_msg(openid, str(client_msg_id), response)
     if state.config.push_job_events and state.peer is not None:
-        state.spawn(state.post_event(openid, "TEMPLATESENDJOBFINISH",
-                                     {"MsgID": msgid, "Status": "success"}))
+        state.spawn(
+            state.post_event(
+                openid, "TEMPLATESENDJOBFINISH", {"MsgID": msgid, "Status": "success"}
+            )
+        )
     return response
 
 
@@ -210,13 +253,27 @@ async def subscribe_send(state: SimulatorState, request: web.Request, payload: A
     if error:
         return error
     msgid = state.next_msgid()
-    state.deliver(openid, "subscribe", "subscribe", describe_template(payload), payload,
-                  msgid=msgid, template_id=payload["template_id"])
+    state.deliver(
+        openid,
+        "subscribe",
+        "subscribe",
+        describe_template(payload),
+        payload,
+        msgid=msgid,
+        template_id=payload["template_id"],
+    )
     if state.config.push_job_events and state.peer is not None:
-        item = {"TemplateId": payload["template_id"], "MsgID": msgid, "ErrorCode": 0,
-                "ErrorStatus": "success"}
-        state.spawn(state.post_event(openid, "subscribe_msg_sent_event",
-                                     {"SubscribeMsgSentEvent": {"List": item}}))
+        item = {
+            "TemplateId": payload["template_id"],
+            "MsgID": msgid,
+            "ErrorCode": 0,
+            "ErrorStatus": "success",
+        }
+        state.spawn(
+            state.post_event(
+                openid, "subscribe_msg_sent_event", {"SubscribeMsgSentEvent": {"List": item}}
+            )
+        )
     return dict(OK)
 
 
@@ -235,8 +292,11 @@ async def media_get(state: SimulatorState, request: web.Request, _: Any) -> Resu
 
 def media_response(kind: str, media_id: str) -> web.Response:
     filename = f"{media_id}.{EXTENSIONS[kind]}"
-    return web.Response(body=media_bytes(kind, media_id), content_type=CONTENT_TYPES[kind],
-                        headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return web.Response(
+        body=media_bytes(kind, media_id),
+        content_type=CONTENT_TYPES[kind],
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 def add_api_routes(app: web.Application) -> None:
@@ -245,8 +305,7 @@ def add_api_routes(app: web.Application) -> None:
         ("POST", "/cgi-bin/stable_token", "stable_token", stable_token, True),
         ("POST", "/cgi-bin/message/custom/send", "custom/send", custom_send, True),
         ("POST", "/cgi-bin/message/template/send", "template/send", template_send, True),
-        ("POST", "/cgi-bin/message/subscribe/bizsend", "subscribe/bizsend", subscribe_send,
-         True),
+        ("POST", "/cgi-bin/message/subscribe/bizsend", "subscribe/bizsend", subscribe_send, True),
         ("GET", "/cgi-bin/media/get", "media/get", media_get, False),
     ]
     for method, path, api, handler, body in routes:

@@ -36,15 +36,17 @@ def create_simulator_app(config: SimulatorConfig) -> web.Application:
     return app
 
 
-def mount_simulator(parent: web.Application, config: SimulatorConfig,
-                    prefix: str = "/simulator") -> web.Application:
+def mount_simulator(
+    parent: web.Application, config: SimulatorConfig, prefix: str = "/simulator"
+) -> web.Application:
     """Mount the simulator under `prefix` and redirect the bare prefix to `prefix/`
     (a sub-app only answers below its prefix; the page's relative URLs need the slash)."""
     simulator = create_simulator_app(config)
-    parent.add_subapp(prefix, simulator)
 
     async def to_page(request: web.Request) -> web.Response:
         raise web.HTTPFound(prefix + "/")
 
+    # registered before the sub-app: otherwise the sub-app claims the bare prefix and 404s
     parent.router.add_get(prefix, to_page)
+    parent.add_subapp(prefix, simulator)
     return simulator

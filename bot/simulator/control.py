@@ -18,8 +18,9 @@ from bot.simulator.state import (
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
-    return web.json_response(data, status=status,
-                             dumps=lambda o: json.dumps(o, ensure_ascii=False, default=str))
+    return web.json_response(
+        data, status=status, dumps=lambda o: json.dumps(o, ensure_ascii=False, default=str)
+    )
 
 
 def _bad(message: str, status: int = 400) -> web.Response:
@@ -30,11 +31,13 @@ async def _body(request: web.Request) -> dict[str, Any]:
     try:
         data = await request.json()
     except ValueError as exc:
-        raise web.HTTPBadRequest(text='{"error": "body must be JSON"}',
-                                 content_type="application/json") from exc
+        raise web.HTTPBadRequest(
+            text='{"error": "body must be JSON"}', content_type="application/json"
+        ) from exc
     if not isinstance(data, dict):
-        raise web.HTTPBadRequest(text='{"error": "body must be a JSON object"}',
-                                 content_type="application/json")
+        raise web.HTTPBadRequest(
+            text='{"error": "body must be a JSON object"}', content_type="application/json"
+        )
     return data
 
 
@@ -46,8 +49,9 @@ def _int(value: str | None, default: int = 0) -> int:
     try:
         return int(value) if value not in (None, "") else default
     except ValueError as exc:
-        raise web.HTTPBadRequest(text='{"error": "expected an integer"}',
-                                 content_type="application/json") from exc
+        raise web.HTTPBadRequest(
+            text='{"error": "expected an integer"}', content_type="application/json"
+        ) from exc
 
 
 async def send(request: web.Request) -> web.Response:
@@ -58,9 +62,13 @@ async def send(request: web.Request) -> web.Response:
     state.base_url = base
     fields = {k: v for k, v in data.items() if k not in ("openid", "type", "retry")}
     try:
-        result = await state.send(str(data.get("openid") or ""), str(data.get("type") or "text"),
-                                  retry=data.get("retry", True) is not False, base_url=base,
-                                  **fields)
+        result = await state.send(
+            str(data.get("openid") or ""),
+            str(data.get("type") or "text"),
+            retry=data.get("retry", True) is not False,
+            base_url=base,
+            **fields,
+        )
     except NotFollowingError as exc:
         return _bad(str(exc), 409)
     except ResidentError as exc:
@@ -76,9 +84,14 @@ async def chat(request: web.Request) -> web.Response:
         return _bad("openid is required")
     entries = state.chat_for(openid, _int(request.query.get("after")))
     resident = state.residents.get(openid)
-    return _json({"openid": openid, "entries": entries,
-                  "last_seq": entries[-1]["seq"] if entries else _int(request.query.get("after")),
-                  "resident": resident.to_json(state.now()) if resident else None})
+    return _json(
+        {
+            "openid": openid,
+            "entries": entries,
+            "last_seq": entries[-1]["seq"] if entries else _int(request.query.get("after")),
+            "resident": resident.to_json(state.now()) if resident else None,
+        }
+    )
 
 
 async def sent(request: web.Request) -> web.Response:
@@ -86,8 +99,13 @@ async def sent(request: web.Request) -> web.Response:
     state = _state(request)
     openid = request.query.get("openid") or None
     channel = request.query.get("channel") or None
-    return _json({"messages": state.sent_messages(openid, channel), "calls": state.calls,
-                  "posts": state.posts})
+    return _json(
+        {
+            "messages": state.sent_messages(openid, channel),
+            "calls": state.calls,
+            "posts": state.posts,
+        }
+    )
 
 
 async def residents(request: web.Request) -> web.Response:

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import struct
 
-CONTENT_TYPES = {"image": "image/jpeg", "thumb": "image/jpeg", "voice": "audio/amr",
-                 "video": "video/mp4"}
+CONTENT_TYPES = {
+    "image": "image/jpeg",
+    "thumb": "image/jpeg",
+    "voice": "audio/amr",
+    "video": "video/mp4",
+}
 EXTENSIONS = {"image": "jpg", "thumb": "jpg", "voice": "amr", "video": "mp4"}
 
 
@@ -28,18 +32,20 @@ def jpeg(comment: str) -> bytes:
     frame = struct.pack(">BHHB", 8, 8, 8, 1) + b"\x01\x11\x00"
     one_code = b"\x01" + b"\x00" * 15 + b"\x00"  # one code of length 1, for symbol 0
     scan = b"\x01\x01\x00\x00\x3f\x00"
-    return b"".join([
-        b"\xff\xd8",
-        _segment(0xE0, jfif),
-        _segment(0xFE, comment.encode()[:60000]),
-        _segment(0xDB, quant),
-        _segment(0xC0, frame),
-        _segment(0xC4, b"\x00" + one_code),
-        _segment(0xC4, b"\x10" + one_code),
-        _segment(0xDA, scan),
-        b"\x3f",
-        b"\xff\xd9",
-    ])
+    return b"".join(
+        [
+            b"\xff\xd8",
+            _segment(0xE0, jfif),
+            _segment(0xFE, comment.encode()[:60000]),
+            _segment(0xDB, quant),
+            _segment(0xC0, frame),
+            _segment(0xC4, b"\x00" + one_code),
+            _segment(0xC4, b"\x10" + one_code),
+            _segment(0xDA, scan),
+            b"\x3f",
+            b"\xff\xd9",
+        ]
+    )
 
 
 def amr(seconds: float = 1.0) -> bytes:

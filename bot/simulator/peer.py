@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import itertools
 import random
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -72,6 +73,16 @@ class PostResult:
     @property
     def ok(self) -> bool:
         return self.error is None
+
+
+_FROM_USER = re.compile(r"<FromUserName>\s*(?:<!\[CDATA\[(.*?)\]\]>|([^<]*))\s*</FromUserName>",
+                        re.DOTALL)
+
+
+def _openid_of(xml: str) -> str:
+    """The sender's openid (FromUserName), found cheaply: the peer is also a load generator."""
+    match = _FROM_USER.search(xml)
+    return (match.group(1) or match.group(2) or "").strip() if match else ""
 
 
 def _initial_msg_id() -> int:
@@ -256,12 +267,9 @@ class WeChatPeer:
             "timestamp": timestamp,
             "nonce": nonce,
         }
-        try:
-            openid = parse_xml(plaintext_xml).get("FromUserName")
-        except Exception:
-            openid = None
+        openid = _openid_of(plaintext_xml)
         if openid:
-            query["openid"] = str(openid)
+            query["openid"] = openid
         if self.config.encryption == "plain":
             return SignedRequest(query, plaintext_xml)
         encrypted = self.encrypt(plaintext_xml, random_prefix=random_prefix)
@@ -289,10 +297,7 @@ class WeChatPeer:
         """Post one message like WeChat: wait `reply_timeout`, then re-post the same request
         (same body, same MsgId) up to `retries` more times; decrypt and check the reply."""
         request = self.build_request(plaintext_xml, timestamp=timestamp, nonce=nonce)
-        try:
-            openid = str(parse_xml(plaintext_xml).get("FromUserName") or "")
-        except Exception:
-            openid = ""
+        openid = _openid_of(plaintext_xml)
         limit = 1 + (self.config.retries if retry else 0)
         timeout = aiohttp.ClientTimeout(total=self.config.reply_timeout)
         started = time.monotonic()

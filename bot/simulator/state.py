@@ -17,14 +17,21 @@ from bot.simulator.messages import describe_incoming, describe_reply, parse_xml
 from bot.simulator.peer import UNAVAILABLE_NOTICE, PostResult, WeChatPeer
 from bot.simulator.tokens import TokenBook
 
-API_NAMES = ("token", "stable_token", "custom/send", "template/send", "subscribe/bizsend",
-             "media/get")
+API_NAMES = (
+    "token",
+    "stable_token",
+    "custom/send",
+    "template/send",
+    "subscribe/bizsend",
+    "media/get",
+)
 MESSAGE_WINDOW = 48 * 3600.0  # a resident's message opens 48 h ...
 MESSAGE_QUOTA = 5  # ... for at most 5 customer-service messages
 EVENT_WINDOW = 60.0  # follow / menu click / scan: 3 messages within 1 minute
 EVENT_QUOTA = 3
-EVENTS_OPENING_WINDOW = frozenset({"subscribe", "CLICK", "SCAN", "scancode_push",
-                                   "scancode_waitmsg"})
+EVENTS_OPENING_WINDOW = frozenset(
+    {"subscribe", "CLICK", "SCAN", "scancode_push", "scancode_waitmsg"}
+)
 CLIENT_MSG_ID_TTL = 600.0  # same openid + client_msg_id is sent once within 10 minutes
 MEDIA_TTL = 3 * 24 * 3600.0  # temporary media live three days
 MESSAGE_TYPES = ("text", "image", "voice", "video", "shortvideo", "location", "link", "event")
@@ -60,14 +67,21 @@ class Resident:
         def window(w: Window | None) -> dict[str, Any] | None:
             if w is None:
                 return None
-            return {"open": now < w.expires_at, "expires_in": max(0, int(w.expires_at - now)),
-                    "used": w.used, "limit": w.limit}
+            return {
+                "open": now < w.expires_at,
+                "expires_in": max(0, int(w.expires_at - now)),
+                "used": w.used,
+                "limit": w.limit,
+            }
 
-        return {"openid": self.openid, "subscribed": self.subscribed,
-                "message_window": window(self.message_window),
-                "event_window": window(self.event_window),
-                "refuses_templates": self.refuses_templates,
-                "refuses_subscribe_messages": self.refuses_subscribe_messages}
+        return {
+            "openid": self.openid,
+            "subscribed": self.subscribed,
+            "message_window": window(self.message_window),
+            "event_window": window(self.event_window),
+            "refuses_templates": self.refuses_templates,
+            "refuses_subscribe_messages": self.refuses_subscribe_messages,
+        }
 
 
 @dataclass
@@ -201,8 +215,11 @@ class SimulatorState:
         if not resident.subscribed:
             return 43004
         now = self.now()
-        active = [w for w in (resident.message_window, resident.event_window)
-                  if w is not None and now < w.expires_at]
+        active = [
+            w
+            for w in (resident.message_window, resident.event_window)
+            if w is not None and now < w.expires_at
+        ]
         if not active:
             return 45015
         left = [w for w in active if w.used < w.limit]
@@ -213,8 +230,14 @@ class SimulatorState:
 
     # -- faults -----------------------------------------------------------------------------
 
-    def add_fault(self, api: str = "*", errcode: int | None = None, count: int = 1,
-                  delay: float = 0.0, http_status: int | None = None) -> Fault:
+    def add_fault(
+        self,
+        api: str = "*",
+        errcode: int | None = None,
+        count: int = 1,
+        delay: float = 0.0,
+        http_status: int | None = None,
+    ) -> Fault:
         if api != "*" and api not in API_NAMES:
             raise ValueError(f"api must be one of {API_NAMES} or '*', not {api!r}")
         if delay < 0:
@@ -240,14 +263,32 @@ class SimulatorState:
 
     # -- records ----------------------------------------------------------------------------
 
-    def log(self, openid: str, role: str, kind: str, text: str, *, channel: str | None = None,
-            msgtype: str | None = None, data: Mapping[str, Any] | None = None,
-            **extra: Any) -> dict[str, Any]:
+    def log(
+        self,
+        openid: str,
+        role: str,
+        kind: str,
+        text: str,
+        *,
+        channel: str | None = None,
+        msgtype: str | None = None,
+        data: Mapping[str, Any] | None = None,
+        **extra: Any,
+    ) -> dict[str, Any]:
         """Append one line to a resident's chat: role resident|account|system, kind
         message|event|reply|push|notice, channel passive|custom|template|subscribe."""
-        entry = {"seq": self.next_seq(), "openid": openid, "at": self.now(), "role": role,
-                 "kind": kind, "channel": channel, "msgtype": msgtype, "text": text,
-                 "data": dict(data or {}), **extra}
+        entry = {
+            "seq": self.next_seq(),
+            "openid": openid,
+            "at": self.now(),
+            "role": role,
+            "kind": kind,
+            "channel": channel,
+            "msgtype": msgtype,
+            "text": text,
+            "data": dict(data or {}),
+            **extra,
+        }
         self.chat.append(entry)
         return entry
 
@@ -256,22 +297,41 @@ class SimulatorState:
         self.calls.append(call)
         return call
 
-    def deliver(self, openid: str, channel: str, msgtype: str, text: str,
-                payload: Mapping[str, Any], **extra: Any) -> dict[str, Any]:
+    def deliver(
+        self,
+        openid: str,
+        channel: str,
+        msgtype: str,
+        text: str,
+        payload: Mapping[str, Any],
+        **extra: Any,
+    ) -> dict[str, Any]:
         """A pushed message reached the resident: into the sent list and the chat."""
-        entry = self.log(openid, "account", "push", text, channel=channel, msgtype=msgtype,
-                         data=payload, **extra)
+        entry = self.log(
+            openid,
+            "account",
+            "push",
+            text,
+            channel=channel,
+            msgtype=msgtype,
+            data=payload,
+            **extra,
+        )
         self.sent.append(entry)
         return entry
 
     def chat_for(self, openid: str, after: int = 0) -> list[dict[str, Any]]:
         return [e for e in self.chat if e["openid"] == openid and e["seq"] > after]
 
-    def sent_messages(self, openid: str | None = None, channel: str | None = None
-                      ) -> list[dict[str, Any]]:
-        return [e for e in self.sent
-                if (openid is None or e["openid"] == openid)
-                and (channel is None or e["channel"] == channel)]
+    def sent_messages(
+        self, openid: str | None = None, channel: str | None = None
+    ) -> list[dict[str, Any]]:
+        return [
+            e
+            for e in self.sent
+            if (openid is None or e["openid"] == openid)
+            and (channel is None or e["channel"] == channel)
+        ]
 
     # -- media and dedupe -------------------------------------------------------------------
 
@@ -292,8 +352,9 @@ class SimulatorState:
             return None
         return seen.response
 
-    def remember_client_msg(self, openid: str, client_msg_id: str,
-                            response: dict[str, Any]) -> None:
+    def remember_client_msg(
+        self, openid: str, client_msg_id: str, response: dict[str, Any]
+    ) -> None:
         self._client_msgs[(openid, client_msg_id)] = _Remembered(response, self.now())
 
     # -- background work --------------------------------------------------------------------
@@ -322,16 +383,25 @@ class SimulatorState:
         return self.peer
 
     def _record_post(self, openid: str, msg: Mapping[str, Any], result: PostResult) -> None:
-        self.posts.append({
-            "seq": self.next_seq(), "at": self.now(), "openid": openid,
-            "msgtype": msg.get("MsgType"), "event": msg.get("Event"), "msg_id": msg.get("MsgId"),
-            "status": result.status, "attempts": result.attempts,
-            "elapsed_ms": round(result.elapsed * 1000, 1), "error": result.error,
-            "reply": result.reply,
-        })
+        self.posts.append(
+            {
+                "seq": self.next_seq(),
+                "at": self.now(),
+                "openid": openid,
+                "msgtype": msg.get("MsgType"),
+                "event": msg.get("Event"),
+                "msg_id": msg.get("MsgId"),
+                "status": result.status,
+                "attempts": result.attempts,
+                "elapsed_ms": round(result.elapsed * 1000, 1),
+                "error": result.error,
+                "reply": result.reply,
+            }
+        )
 
-    def build_message(self, openid: str, type: str, fields: Mapping[str, Any],
-                      base_url: str | None = None) -> str:
+    def build_message(
+        self, openid: str, type: str, fields: Mapping[str, Any], base_url: str | None = None
+    ) -> str:
         """The XML WeChat would post for a resident action; image/voice/video get media ids."""
         peer = self._peer()
         msg_id = fields.get("msg_id")
@@ -348,23 +418,41 @@ class SimulatorState:
             return peer.image_xml(openid, media_id, pic_url, msg_id=msg_id)
         if type == "voice":
             recognition = fields.get("recognition")
-            return peer.voice_xml(openid, self.issue_media("voice", openid), msg_id=msg_id,
-                                  recognition=None if recognition is None else str(recognition))
+            return peer.voice_xml(
+                openid,
+                self.issue_media("voice", openid),
+                msg_id=msg_id,
+                recognition=None if recognition is None else str(recognition),
+            )
         if type in ("video", "shortvideo"):
-            return peer.video_xml(openid, self.issue_media("video", openid),
-                                  self.issue_media("thumb", openid),
-                                  short=type == "shortvideo", msg_id=msg_id)
+            return peer.video_xml(
+                openid,
+                self.issue_media("video", openid),
+                self.issue_media("thumb", openid),
+                short=type == "shortvideo",
+                msg_id=msg_id,
+            )
         if type == "location":
             try:
                 lat, lon = float(fields["lat"]), float(fields["lon"])
             except (KeyError, TypeError, ValueError) as exc:
                 raise ResidentError("位置消息需要 lat 和 lon 两个数") from exc
-            return peer.location_xml(openid, lat, lon, scale=int(fields.get("scale") or 15),
-                                     label=str(fields.get("label") or ""), msg_id=msg_id)
+            return peer.location_xml(
+                openid,
+                lat,
+                lon,
+                scale=int(fields.get("scale") or 15),
+                label=str(fields.get("label") or ""),
+                msg_id=msg_id,
+            )
         if type == "link":
-            return peer.link_xml(openid, str(fields.get("title") or ""),
-                                 str(fields.get("description") or ""),
-                                 str(fields.get("url") or ""), msg_id=msg_id)
+            return peer.link_xml(
+                openid,
+                str(fields.get("title") or ""),
+                str(fields.get("description") or ""),
+                str(fields.get("url") or ""),
+                msg_id=msg_id,
+            )
         if type == "event":
             event = str(fields.get("event") or "")
             if not event:
@@ -373,12 +461,20 @@ class SimulatorState:
             extra = fields.get("extra") or {}
             if not isinstance(extra, Mapping):
                 raise ResidentError("extra 必须是对象")
-            return peer.event_xml(openid, event, event_key=None if key is None else str(key),
-                                  extra=extra)
+            return peer.event_xml(
+                openid, event, event_key=None if key is None else str(key), extra=extra
+            )
         raise ResidentError(f"不认识的消息类型 {type!r}，可用：{'、'.join(MESSAGE_TYPES)}")
 
-    async def send(self, openid: str, type: str = "text", *, retry: bool = True,
-                   base_url: str | None = None, **fields: Any) -> dict[str, Any]:
+    async def send(
+        self,
+        openid: str,
+        type: str = "text",
+        *,
+        retry: bool = True,
+        base_url: str | None = None,
+        **fields: Any,
+    ) -> dict[str, Any]:
         """A resident does something: post it to the webhook like WeChat, log both sides.
 
         Fields by type: text `content`; voice `recognition` (omit = no element); location
@@ -396,23 +492,43 @@ class SimulatorState:
         msg = parse_xml(xml)
         self.note_incoming(openid, msg)
         kind = "event" if msg.get("MsgType") == "event" else "message"
-        entry = self.log(openid, "resident", kind, describe_incoming(msg),
-                         msgtype=str(msg.get("MsgType")), data=msg)
+        entry = self.log(
+            openid,
+            "resident",
+            kind,
+            describe_incoming(msg),
+            msgtype=str(msg.get("MsgType")),
+            data=msg,
+        )
         result = await self._peer().post(xml, retry=retry)
         self._record_post(openid, msg, result)
         if result.error:
             self.log(openid, "system", "notice", UNAVAILABLE_NOTICE, data={"error": result.error})
         elif result.reply is not None:
-            self.log(openid, "account", "reply", describe_reply(result.reply), channel="passive",
-                     msgtype=str(result.reply.get("MsgType")), data=result.reply)
-        return {"seq": entry["seq"], "msg_id": msg.get("MsgId"), "xml": xml,
-                "status": result.status, "attempts": result.attempts,
-                "elapsed_ms": round(result.elapsed * 1000, 1), "error": result.error,
-                "reply": result.reply,
-                "reply_text": describe_reply(result.reply) if result.reply else None}
+            self.log(
+                openid,
+                "account",
+                "reply",
+                describe_reply(result.reply),
+                channel="passive",
+                msgtype=str(result.reply.get("MsgType")),
+                data=result.reply,
+            )
+        return {
+            "seq": entry["seq"],
+            "msg_id": msg.get("MsgId"),
+            "xml": xml,
+            "status": result.status,
+            "attempts": result.attempts,
+            "elapsed_ms": round(result.elapsed * 1000, 1),
+            "error": result.error,
+            "reply": result.reply,
+            "reply_text": describe_reply(result.reply) if result.reply else None,
+        }
 
-    async def post_event(self, openid: str, event: str, extra: Mapping[str, Any],
-                         delay: float = 0.05) -> PostResult:
+    async def post_event(
+        self, openid: str, event: str, extra: Mapping[str, Any], delay: float = 0.05
+    ) -> PostResult:
         """Post a platform event (job finished) to the webhook, shortly after the API call."""
         await asyncio.sleep(delay)
         peer = self._peer()

@@ -48,7 +48,7 @@ class TokenBook:
         return token
 
     def _expires_in(self, token: IssuedToken) -> int:
-        return max(0, int(token.expires_at - self._clock()))
+        return max(0, round(token.expires_at - self._clock()))
 
     def issue(self) -> tuple[str, int]:
         """GET /cgi-bin/token: always a new token; the previous one works 5 more minutes."""
