@@ -25,8 +25,12 @@ def create_echo_app(token: str, appid: str, aes_key: str | None) -> web.Applicat
     async def verify(request: web.Request) -> web.Response:
         query = request.query
         try:
-            check_signature(token, query.get("signature", ""), query.get("timestamp", ""),
-                            query.get("nonce", ""))
+            check_signature(
+                token,
+                query.get("signature", ""),
+                query.get("timestamp", ""),
+                query.get("nonce", ""),
+            )
         except InvalidSignatureException:
             return web.Response(status=403, text="bad signature")
         return web.Response(text=query.get("echostr", ""))
@@ -41,8 +45,9 @@ def create_echo_app(token: str, appid: str, aes_key: str | None) -> web.Applicat
             if encrypted:
                 if crypto is None:
                     return web.Response(status=400, text="not configured for encryption")
-                body = crypto.decrypt_message(body, query.get("msg_signature", ""), timestamp,
-                                              nonce)
+                body = crypto.decrypt_message(
+                    body, query.get("msg_signature", ""), timestamp, nonce
+                )
             message = parse_message(body)
         except (InvalidSignatureException, InvalidAppIdException):
             return web.Response(status=403, text="bad signature")
@@ -69,8 +74,13 @@ def main() -> None:
     parser.add_argument("--appid", required=True)
     parser.add_argument("--aes-key", default=None, help="EncodingAESKey; omit for plain mode")
     args = parser.parse_args()
-    web.run_app(create_echo_app(args.token, args.appid, args.aes_key), host=args.host,
-                port=args.port, access_log=None, print=None)
+    web.run_app(
+        create_echo_app(args.token, args.appid, args.aes_key),
+        host=args.host,
+        port=args.port,
+        access_log=None,
+        print=None,
+    )
 
 
 if __name__ == "__main__":

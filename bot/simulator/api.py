@@ -63,8 +63,7 @@ def _wrap(
         # still send the message): shield the work from the handler's cancellation.
         return await asyncio.shield(state.spawn(process(state, request, raw)))
 
-    async def process(state: SimulatorState, request: web.Request, raw: str
-                      ) -> web.StreamResponse:
+    async def process(state: SimulatorState, request: web.Request, raw: str) -> web.StreamResponse:
         started = time.monotonic()
         payload: Any = None
         if body:

@@ -18,7 +18,7 @@ class SimulatorConfig:
     token: str
     appid: str
     secret: str
-    aes_key: str | None  # EncodingAESKey (43 chars); None means plain mode only
+    aes_key: str | None  # EncodingAESKey (43 chars); None means plain mode (encryption ignored)
     webhook_url: str  # where residents' messages are posted, e.g. http://127.0.0.1:8080/wechat
     account_id: str = "gh_minyi_demo"  # the official account's original id (ToUserName)
     encryption: str = "safe"  # "plain" | "compatible" | "safe"
@@ -32,11 +32,12 @@ class SimulatorConfig:
             raise ValueError(
                 f"encryption must be one of {ENCRYPTION_MODES}, not {self.encryption!r}"
             )
-        if self.encryption != "plain":
-            if not self.aes_key:
-                raise ValueError(f"encryption={self.encryption!r} needs aes_key (EncodingAESKey)")
-            if len(self.aes_key) != 43:
-                raise ValueError("aes_key (EncodingAESKey) must be 43 characters long")
+        if not self.aes_key:
+            # no EncodingAESKey: the account can only be in plain mode
+            object.__setattr__(self, "aes_key", None)
+            object.__setattr__(self, "encryption", "plain")
+        elif len(self.aes_key) != 43:
+            raise ValueError("aes_key (EncodingAESKey) must be 43 characters long")
         if self.reply_timeout <= 0:
             raise ValueError("reply_timeout must be positive")
         if self.retries < 0:

@@ -75,8 +75,9 @@ class PostResult:
         return self.error is None
 
 
-_FROM_USER = re.compile(r"<FromUserName>\s*(?:<!\[CDATA\[(.*?)\]\]>|([^<]*))\s*</FromUserName>",
-                        re.DOTALL)
+_FROM_USER = re.compile(
+    r"<FromUserName>\s*(?:<!\[CDATA\[(.*?)\]\]>|([^<]*))\s*</FromUserName>", re.DOTALL
+)
 
 
 def _openid_of(xml: str) -> str:

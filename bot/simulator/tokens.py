@@ -35,6 +35,13 @@ class TokenBook:
 
     def _new(self, kind: str, grace: float) -> IssuedToken:
         now = self._clock()
+        # a token cut off before its expiry answers 40001 like an unknown one: forget it
+        for value in [
+            t.value
+            for t in self.tokens.values()
+            if t.superseded_until is not None and t.superseded_until < min(now, t.expires_at)
+        ]:
+            del self.tokens[value]
         for token in self.tokens.values():
             if token.kind == kind and token.superseded_until is None:
                 # the latest one keeps `grace` seconds, any older one was already cut off

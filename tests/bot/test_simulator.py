@@ -50,14 +50,22 @@ def fixture_text(name: str) -> str:
 
 
 def make_config(webhook_url: str, **overrides: Any) -> SimulatorConfig:
-    values: dict[str, Any] = {"token": TOKEN, "appid": APPID, "secret": SECRET,
-                              "aes_key": AES_KEY, "webhook_url": webhook_url}
+    values: dict[str, Any] = {
+        "token": TOKEN,
+        "appid": APPID,
+        "secret": SECRET,
+        "aes_key": AES_KEY,
+        "webhook_url": webhook_url,
+    }
     values.update(overrides)
     return SimulatorConfig(**values)
 
 
+Start = Callable[[web.Application], Awaitable[TestClient]]
+
+
 @pytest.fixture
-async def start() -> AsyncIterator[Callable[[web.Application], Awaitable[TestClient]]]:
+async def start() -> AsyncIterator[Start]:
     """Starts apps as real servers on ephemeral ports; closes them afterwards."""
     clients: list[TestClient] = []
 
@@ -79,7 +87,7 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
 
 
 @pytest.fixture
-async def echo(start) -> TestClient:  # type: ignore[no-untyped-def]
+async def echo(start: Start) -> TestClient:
     return await start(create_echo_app(TOKEN, APPID, AES_KEY))
 
 
@@ -100,14 +108,18 @@ class Sim:
         return await response.json()
 
     async def token(self) -> str:
-        body = await self.json("GET", "/cgi-bin/token", params={
-            "grant_type": "client_credential", "appid": APPID, "secret": SECRET})
+        body = await self.json(
+            "GET",
+            "/cgi-bin/token",
+            params={"grant_type": "client_credential", "appid": APPID, "secret": SECRET},
+        )
         return body["access_token"]
 
     async def call(self, api: str, payload: Any, token: str | None = None) -> dict[str, Any]:
         token = token if token is not None else await self.token()
-        return await self.json("POST", f"/cgi-bin/message/{api}",
-                               params={"access_token": token}, json=payload)
+        return await self.json(
+            "POST", f"/cgi-bin/message/{api}", params={"access_token": token}, json=payload
+        )
 
     async def send(self, **payload: Any) -> dict[str, Any]:
         return await self.json("POST", "/api/send", json={"openid": RESIDENT, **payload})
@@ -118,32 +130,49 @@ def text_payload(content: str = "您好，您反映的问题已受理", openid: 
 
 
 def template_payload(openid: str = RESIDENT, **extra: Any) -> dict:
-    return {"touser": openid, "template_id": "TPL_STATUS",
-            "data": {"first": {"value": "您的民意交办单有新进展"},
-                     "keyword1": {"value": "JB2026112500017"},
-                     "keyword2": {"value": "已办结"}}, **extra}
+    return {
+        "touser": openid,
+        "template_id": "TPL_STATUS",
+        "data": {
+            "first": {"value": "您的民意交办单有新进展"},
+            "keyword1": {"value": "JB2026112500017"},
+            "keyword2": {"value": "已办结"},
+        },
+        **extra,
+    }
 
 
 @pytest.fixture
-async def sim(start, echo) -> Sim:  # type: ignore[no-untyped-def]
+async def sim(start: Start, echo: TestClient) -> Sim:
     return Sim(await start(create_simulator_app(make_config(webhook_url(echo)))))
 
 
 # -- crypto vectors (../shared/fixtures/wechat/crypto_vectors.md) -------------------------------
 
-@pytest.mark.parametrize(("token", "timestamp", "nonce", "expected"), [
-    ("AAAAA", "1714036504", "1514711492", "f464b24fc39322e44b38aa78f5edd27bd1441696"),
-    ("AAAAA", "1714037059", "486452656", "899cf89e464efb63f54ddac96b0a0a235f53aa78"),
-    ("test_token", "1409304348", "xxxxxx", "35398750b5022af380db6b35addf4f9c8cca01da"),
-    ("pamtest", "1409304348", "xxxxxx", "76480565cbe296026c53aaacd1ad523a1ddba24f"),
-], ids=["U1", "U2", "U3a", "U3b"])
+
+@pytest.mark.parametrize(
+    ("token", "timestamp", "nonce", "expected"),
+    [
+        ("AAAAA", "1714036504", "1514711492", "f464b24fc39322e44b38aa78f5edd27bd1441696"),
+        ("AAAAA", "1714037059", "486452656", "899cf89e464efb63f54ddac96b0a0a235f53aa78"),
+        ("test_token", "1409304348", "xxxxxx", "35398750b5022af380db6b35addf4f9c8cca01da"),
+        ("pamtest", "1409304348", "xxxxxx", "76480565cbe296026c53aaacd1ad523a1ddba24f"),
+    ],
+    ids=["U1", "U2", "U3a", "U3b"],
+)
 def test_url_signature_vectors(token: str, timestamp: str, nonce: str, expected: str) -> None:
     assert sign(token, timestamp, nonce) == expected
 
 
 def _peer(token: str, key: str, appid: str, session: Any = None, **kw: Any) -> WeChatPeer:
-    config = SimulatorConfig(token=token, appid=appid, secret="s", aes_key=key,
-                             webhook_url="http://127.0.0.1:9/wechat", **kw)
+    config = SimulatorConfig(
+        token=token,
+        appid=appid,
+        secret="s",
+        aes_key=key,
+        webhook_url="http://127.0.0.1:9/wechat",
+        **kw,
+    )
     return WeChatPeer(config, session)
 
 
@@ -151,8 +180,10 @@ def test_compatible_mode_vector_c1_decrypts() -> None:
     body = parse_xml(fixture_text("encrypted_compat_mode_text.xml"))
     expected = parse_xml(fixture_text("encrypted_compat_mode_text.expected_plaintext.xml"))
     peer = _peer("spamtest", "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG", "wx2c2769f8efd9abc2")
-    assert sign("spamtest", "1409735669", "1320562132", body["Encrypt"]) == \
-        "5d197aaffba7e9b25a30732f161a50dee96bd5fa"
+    assert (
+        sign("spamtest", "1409735669", "1320562132", body["Encrypt"])
+        == "5d197aaffba7e9b25a30732f161a50dee96bd5fa"
+    )
     assert parse_xml(peer.decrypt(body["Encrypt"])) == expected
     assert expected["Content"] == "abcdteT"
 
@@ -160,27 +191,34 @@ def test_compatible_mode_vector_c1_decrypts() -> None:
 def test_wechatpy_vector_c2_decrypts() -> None:
     body = parse_xml(fixture_text("encrypted_safe_mode_text_wechatpy_vector.xml"))
     expected = parse_xml(
-        fixture_text("encrypted_safe_mode_text_wechatpy_vector.expected_plaintext.xml"))
+        fixture_text("encrypted_safe_mode_text_wechatpy_vector.expected_plaintext.xml")
+    )
     peer = _peer("123456", "kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR", "wx49f0ab532d5d035a")
-    assert sign("123456", "1411525903", "461056294", body["Encrypt"]) == \
-        "74d92dfeb87ba7c714f89d98870ae5eb62dff26d"
+    assert (
+        sign("123456", "1411525903", "461056294", body["Encrypt"])
+        == "74d92dfeb87ba7c714f89d98870ae5eb62dff26d"
+    )
     assert parse_xml(peer.decrypt(body["Encrypt"])) == expected
 
 
 def test_deterministic_encryption_vector_c3() -> None:
     peer = _peer("pamtest", AES_KEY, "wxb11529c136998cb6")
     encrypted = peer.encrypt("我是中文abcd123", random_prefix="aaaabbbbccccdddd")
-    assert encrypted == ("jn1L23DB+6ELqJ+6bruv21Y6MD7KeIfP82D6gU39rmkgczbWwt5+3bnyg5K55bgVtVzd83"
-                         "2WzZGMhkP72vVOfg==")
-    assert sign("pamtest", "1409304348", "xxxxxx", encrypted) == \
-        "82c962d39941aa48552f90ef55aa323dc620cc10"
+    assert encrypted == (
+        "jn1L23DB+6ELqJ+6bruv21Y6MD7KeIfP82D6gU39rmkgczbWwt5+3bnyg5K55bgVtVzd832WzZGMhkP72vVOfg=="
+    )
+    assert (
+        sign("pamtest", "1409304348", "xxxxxx", encrypted)
+        == "82c962d39941aa48552f90ef55aa323dc620cc10"
+    )
 
 
 def test_safe_mode_request_vector_c4_is_reproduced_exactly() -> None:
     plaintext = fixture_text("msg_text.xml").rstrip("\n")  # encrypted without the final newline
     peer = _peer("pamtest", AES_KEY, "wxb11529c136998cb6", account_id="toUser")
-    request = peer.build_request(plaintext, timestamp=1409304348, nonce="xxxxxx",
-                                 random_prefix="aaaabbbbccccdddd")
+    request = peer.build_request(
+        plaintext, timestamp=1409304348, nonce="xxxxxx", random_prefix="aaaabbbbccccdddd"
+    )
     assert request.query["signature"] == "76480565cbe296026c53aaacd1ad523a1ddba24f"
     assert request.query["encrypt_type"] == "aes"
     assert request.query["msg_signature"] == "7624d4d5f0385bc83d390fbb9d5bd6c4e99d3c91"
@@ -189,33 +227,48 @@ def test_safe_mode_request_vector_c4_is_reproduced_exactly() -> None:
 
 def test_reply_envelope_from_wechatpy_is_verified_and_decrypted() -> None:
     peer = _peer(TOKEN, AES_KEY, APPID)
-    reply = ("<xml><ToUserName><![CDATA[oA]]></ToUserName><FromUserName><![CDATA[gh_minyi_demo]]>"
-             "</FromUserName><CreateTime>1</CreateTime><MsgType><![CDATA[text]]></MsgType>"
-             "<Content><![CDATA[已收到]]></Content></xml>")
+    reply = (
+        "<xml><ToUserName><![CDATA[oA]]></ToUserName><FromUserName><![CDATA[gh_minyi_demo]]>"
+        "</FromUserName><CreateTime>1</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+        "<Content><![CDATA[已收到]]></Content></xml>"
+    )
     envelope = WeChatCrypto(TOKEN, AES_KEY, APPID).encrypt_message(reply, "123", "1411525903")
     reply_xml, parsed, error = peer.read_reply(200, envelope, openid="oA")
     assert error is None and reply_xml == reply and parsed["Content"] == "已收到"
     tampered = envelope.replace("<MsgSignature><![CDATA[", "<MsgSignature><![CDATA[0")
-    assert peer.read_reply(200, tampered, openid="oA")[2] == \
-        "reply envelope MsgSignature does not match"
+    assert (
+        peer.read_reply(200, tampered, openid="oA")[2]
+        == "reply envelope MsgSignature does not match"
+    )
     other_app = WeChatCrypto(TOKEN, AES_KEY, "wxsomeoneelse").encrypt_message(reply, "1", "2")
-    assert peer.read_reply(200, other_app, openid="oA")[2] == \
-        "reply was encrypted for another AppID"
+    assert (
+        peer.read_reply(200, other_app, openid="oA")[2] == "reply was encrypted for another AppID"
+    )
 
 
-def test_config_refuses_encryption_without_a_key() -> None:
-    with pytest.raises(ValueError, match="aes_key"):
-        SimulatorConfig(token="t", appid="a", secret="s", aes_key=None, webhook_url="http://x")
+def test_config_without_a_key_is_plain_mode() -> None:
+    config = SimulatorConfig(token="t", appid="a", secret="s", aes_key=None, webhook_url="x")
+    assert (config.encryption, config.encrypted) == ("plain", False)
+    with pytest.raises(ValueError, match="43"):
+        SimulatorConfig(token="t", appid="a", secret="s", aes_key="short", webhook_url="x")
     with pytest.raises(ValueError, match="encryption"):
-        SimulatorConfig(token="t", appid="a", secret="s", aes_key=None, webhook_url="http://x",
-                        encryption="rot13")
+        SimulatorConfig(
+            token="t",
+            appid="a",
+            secret="s",
+            aes_key=None,
+            webhook_url="http://x",
+            encryption="rot13",
+        )
 
 
 # -- WeChatPeer against the echo server ---------------------------------------------------------
 
+
 @pytest.mark.parametrize("mode", ["plain", "compatible", "safe"])
-async def test_peer_round_trip_through_echo_server(mode: str, echo: TestClient,
-                                                   session: aiohttp.ClientSession) -> None:
+async def test_peer_round_trip_through_echo_server(
+    mode: str, echo: TestClient, session: aiohttp.ClientSession
+) -> None:
     peer = WeChatPeer(make_config(webhook_url(echo), encryption=mode), session)
     text = "小区门口的路灯坏了三天了 <b>&amp;</b>"
     result = await peer.post(peer.text_xml(RESIDENT, text))
@@ -238,14 +291,21 @@ async def test_peer_messages_parse_as_wechatpy_expects(session: aiohttp.ClientSe
     cases = {
         peer.text_xml(RESIDENT, "a ]]> b"): ("text", {"content": "a ]]> b"}),
         peer.image_xml(RESIDENT, "M1", "http://pic"): ("image", {"media_id": "M1"}),
-        peer.voice_xml(RESIDENT, "M2", recognition="路灯坏了"): ("voice",
-                                                                {"recognition": "路灯坏了"}),
+        peer.voice_xml(RESIDENT, "M2", recognition="路灯坏了"): (
+            "voice",
+            {"recognition": "路灯坏了"},
+        ),
         peer.voice_xml(RESIDENT, "M3"): ("voice", {"recognition": None}),
         peer.video_xml(RESIDENT, "M4", "T4", short=True): ("shortvideo", {"media_id": "M4"}),
-        peer.location_xml(RESIDENT, 29.575, 106.532, label="观音桥"): ("location",
-                                                                       {"label": "观音桥"}),
+        peer.location_xml(RESIDENT, 29.575, 106.532, label="观音桥"): (
+            "location",
+            {"label": "观音桥"},
+        ),
         peer.link_xml(RESIDENT, "标题", "说明", "http://x"): ("link", {"title": "标题"}),
-        peer.event_xml(RESIDENT, "CLICK", event_key="MENU_QUERY"): ("event", {"key": "MENU_QUERY"}),
+        peer.event_xml(RESIDENT, "CLICK", event_key="MENU_QUERY"): (
+            "event",
+            {"key": "MENU_QUERY"},
+        ),
     }
     for xml, (kind, attributes) in cases.items():
         message = parse_message(xml)
@@ -257,15 +317,17 @@ async def test_peer_messages_parse_as_wechatpy_expects(session: aiohttp.ClientSe
     assert second == first + 1 and first < 2**63
 
 
-async def test_peer_verifies_the_url_like_wechat(echo: TestClient,
-                                                 session: aiohttp.ClientSession) -> None:
+async def test_peer_verifies_the_url_like_wechat(
+    echo: TestClient, session: aiohttp.ClientSession
+) -> None:
     assert await WeChatPeer(make_config(webhook_url(echo)), session).verify_url()
     wrong = WeChatPeer(make_config(webhook_url(echo), token="other"), session)
     assert not await wrong.verify_url()
 
 
-async def test_echo_server_refuses_a_bad_signature(echo: TestClient,
-                                                   session: aiohttp.ClientSession) -> None:
+async def test_echo_server_refuses_a_bad_signature(
+    echo: TestClient, session: aiohttp.ClientSession
+) -> None:
     peer = WeChatPeer(make_config(webhook_url(echo), token="not-the-token"), session)
     result = await peer.post(peer.text_xml(RESIDENT, "hi"))
     assert result.status == 403 and result.error == "HTTP 403" and result.attempts == 1
@@ -273,18 +335,24 @@ async def test_echo_server_refuses_a_bad_signature(echo: TestClient,
 
 # -- replies WeChat would not accept ------------------------------------------------------------
 
+
 def _reply_app(answer: Callable[[web.Request], Awaitable[web.Response]]) -> web.Application:
     app = web.Application()
     app.router.add_post("/wechat", answer)
     return app
 
 
-async def test_plaintext_reply_in_safe_mode_is_an_error(start, session) -> None:  # type: ignore[no-untyped-def]
+async def test_plaintext_reply_in_safe_mode_is_an_error(
+    start: Start, session: aiohttp.ClientSession
+) -> None:
     async def plain(request: web.Request) -> web.Response:
-        return web.Response(text=(
-            f"<xml><ToUserName><![CDATA[{RESIDENT}]]></ToUserName><FromUserName><![CDATA["
-            "gh_minyi_demo]]></FromUserName><CreateTime>1</CreateTime><MsgType><![CDATA[text]]>"
-            "</MsgType><Content><![CDATA[hi]]></Content></xml>"))
+        return web.Response(
+            text=(
+                f"<xml><ToUserName><![CDATA[{RESIDENT}]]></ToUserName><FromUserName><![CDATA["
+                "gh_minyi_demo]]></FromUserName><CreateTime>1</CreateTime><MsgType><![CDATA[text]]>"
+                "</MsgType><Content><![CDATA[hi]]></Content></xml>"
+            )
+        )
 
     hook = await start(_reply_app(plain))
     peer = WeChatPeer(make_config(webhook_url(hook)), session)
@@ -294,14 +362,22 @@ async def test_plaintext_reply_in_safe_mode_is_an_error(start, session) -> None:
     assert (await compatible.post(compatible.text_xml(RESIDENT, "hi"))).ok
 
 
-@pytest.mark.parametrize(("status", "body", "error"), [
-    (200, "success", None),
-    (200, "", None),
-    (500, "oops", "HTTP 500"),
-    (200, '{"reply": "json"}', "reply is not WeChat XML"),
-])
-async def test_webhook_answers_are_judged_like_wechat(start, session, status: int, body: str,  # type: ignore[no-untyped-def]
-                                                      error: str | None) -> None:
+@pytest.mark.parametrize(
+    ("status", "body", "error"),
+    [
+        (200, "success", None),
+        (200, "", None),
+        (500, "oops", "HTTP 500"),
+        (200, '{"reply": "json"}', "reply is not WeChat XML"),
+    ],
+)
+async def test_webhook_answers_are_judged_like_wechat(
+    start: Start,
+    session: aiohttp.ClientSession,
+    status: int,
+    body: str,
+    error: str | None,
+) -> None:
     async def answer(request: web.Request) -> web.Response:
         return web.Response(status=status, text=body)
 
@@ -312,6 +388,7 @@ async def test_webhook_answers_are_judged_like_wechat(start, session, status: in
 
 
 # -- retries ------------------------------------------------------------------------------------
+
 
 class SlowWebhook:
     """Holds the first `slow` requests until released; answers the rest with `success`."""
@@ -328,7 +405,9 @@ class SlowWebhook:
         return web.Response(text="success")
 
 
-async def test_slow_webhook_gets_the_same_message_again(start, session) -> None:  # type: ignore[no-untyped-def]
+async def test_slow_webhook_gets_the_same_message_again(
+    start: Start, session: aiohttp.ClientSession
+) -> None:
     hook = SlowWebhook(slow=2)
     server = await start(_reply_app(hook.handle))
     peer = WeChatPeer(make_config(webhook_url(server), reply_timeout=0.2, retries=3), session)
@@ -339,12 +418,15 @@ async def test_slow_webhook_gets_the_same_message_again(start, session) -> None:
     assert result.ok and result.status == 200 and result.attempts == 3
     assert len(hook.requests) == 3
     assert len({body for _, body in hook.requests}) == 1  # the very same request body
-    msg_ids = {parse_xml(peer.decrypt(parse_xml(body)["Encrypt"]))["MsgId"]
-               for _, body in hook.requests}
+    msg_ids = {
+        parse_xml(peer.decrypt(parse_xml(body)["Encrypt"]))["MsgId"] for _, body in hook.requests
+    }
     assert len(msg_ids) == 1
 
 
-async def test_webhook_that_never_answers_gets_all_retries(start, session) -> None:  # type: ignore[no-untyped-def]
+async def test_webhook_that_never_answers_gets_all_retries(
+    start: Start, session: aiohttp.ClientSession
+) -> None:
     hook = SlowWebhook(slow=100)
     server = await start(_reply_app(hook.handle))
     peer = WeChatPeer(make_config(webhook_url(server), reply_timeout=0.1, retries=2), session)
@@ -358,11 +440,14 @@ async def test_webhook_that_never_answers_gets_all_retries(start, session) -> No
     assert len(hook.requests) == 4
 
 
-async def test_resident_send_to_a_slow_webhook_shows_the_unavailable_notice(start) -> None:  # type: ignore[no-untyped-def]
+async def test_resident_send_to_a_slow_webhook_shows_the_unavailable_notice(start: Start) -> None:
     hook = SlowWebhook(slow=100)
     server = await start(_reply_app(hook.handle))
-    sim = Sim(await start(create_simulator_app(
-        make_config(webhook_url(server), reply_timeout=0.1, retries=1))))
+    sim = Sim(
+        await start(
+            create_simulator_app(make_config(webhook_url(server), reply_timeout=0.1, retries=1))
+        )
+    )
     try:
         result = await sim.send(type="text", content="有人在吗")
     finally:
@@ -375,9 +460,13 @@ async def test_resident_send_to_a_slow_webhook_shows_the_unavailable_notice(star
 
 # -- access tokens ------------------------------------------------------------------------------
 
+
 async def test_token_route_checks_credentials(sim: Sim) -> None:
-    ok = await sim.json("GET", "/cgi-bin/token", params={
-        "grant_type": "client_credential", "appid": APPID, "secret": SECRET})
+    ok = await sim.json(
+        "GET",
+        "/cgi-bin/token",
+        params={"grant_type": "client_credential", "appid": APPID, "secret": SECRET},
+    )
     assert ok["expires_in"] == 7200 and len(ok["access_token"]) >= 64
     for params, errcode in [
         ({"grant_type": "client_credential", "appid": "wxwrong", "secret": SECRET}, 40013),
@@ -406,8 +495,11 @@ async def test_refreshed_token_overlaps_for_five_minutes_then_is_superseded(sim:
 
 async def test_stable_token_modes(sim: Sim) -> None:
     async def stable(**extra: Any) -> dict[str, Any]:
-        return await sim.json("POST", "/cgi-bin/stable_token", json={
-            "grant_type": "client_credential", "appid": APPID, "secret": SECRET, **extra})
+        return await sim.json(
+            "POST",
+            "/cgi-bin/stable_token",
+            json={"grant_type": "client_credential", "appid": APPID, "secret": SECRET, **extra},
+        )
 
     first = (await stable())["access_token"]
     assert (await stable())["access_token"] == first  # normal mode: same token while valid
@@ -430,8 +522,12 @@ async def test_stable_token_modes(sim: Sim) -> None:
 
 
 async def test_stable_token_force_refresh_is_limited_to_twenty_a_day(sim: Sim) -> None:
-    body = {"grant_type": "client_credential", "appid": APPID, "secret": SECRET,
-            "force_refresh": True}
+    body = {
+        "grant_type": "client_credential",
+        "appid": APPID,
+        "secret": SECRET,
+        "force_refresh": True,
+    }
     for _ in range(20):
         assert "access_token" in await sim.json("POST", "/cgi-bin/stable_token", json=body)
         sim.state.advance(31)
@@ -440,13 +536,16 @@ async def test_stable_token_force_refresh_is_limited_to_twenty_a_day(sim: Sim) -
 
 # -- customer-service messages ------------------------------------------------------------------
 
+
 async def test_custom_send_window_and_quota(sim: Sim) -> None:
     assert (await sim.call("custom/send", text_payload()))["errcode"] == 40003  # never seen
     await sim.send(type="text", content="楼道灯坏了")
     token = await sim.token()
     for i in range(5):
-        assert await sim.call("custom/send", text_payload(f"第{i + 1}条"), token) == \
-            {"errcode": 0, "errmsg": "ok"}
+        assert await sim.call("custom/send", text_payload(f"第{i + 1}条"), token) == {
+            "errcode": 0,
+            "errmsg": "ok",
+        }
     assert (await sim.call("custom/send", text_payload(), token))["errcode"] == 45047
     await sim.send(type="text", content="还有一件事")  # a new message opens a new window
     assert (await sim.call("custom/send", text_payload(), token))["errcode"] == 0
@@ -455,7 +554,13 @@ async def test_custom_send_window_and_quota(sim: Sim) -> None:
     assert (await sim.call("custom/send", text_payload(), token))["errcode"] == 45015
     sent = await sim.json("GET", "/api/sent", params={"channel": "custom"})
     assert [m["text"] for m in sent["messages"]] == [
-        "第1条", "第2条", "第3条", "第4条", "第5条", "您好，您反映的问题已受理"]
+        "第1条",
+        "第2条",
+        "第3条",
+        "第4条",
+        "第5条",
+        "您好，您反映的问题已受理",
+    ]
 
 
 async def test_follow_and_menu_clicks_allow_three_messages_in_a_minute(sim: Sim) -> None:
@@ -479,8 +584,9 @@ async def test_custom_send_validation_and_unsubscribed(sim: Sim) -> None:
     ]
     for payload, errcode in cases:
         assert (await sim.call("custom/send", payload, token))["errcode"] == errcode
-    broken = await sim.json("POST", "/cgi-bin/message/custom/send",
-                            params={"access_token": token}, data="{not json")
+    broken = await sim.json(
+        "POST", "/cgi-bin/message/custom/send", params={"access_token": token}, data="{not json"
+    )
     assert broken["errcode"] == 47001
     await sim.send(type="event", event="unsubscribe")
     assert (await sim.call("custom/send", text_payload(), token))["errcode"] == 43004
@@ -489,6 +595,7 @@ async def test_custom_send_validation_and_unsubscribed(sim: Sim) -> None:
 
 
 # -- template and subscription messages ---------------------------------------------------------
+
 
 async def test_template_send_outside_the_window_with_job_finish_event(sim: Sim) -> None:
     await sim.send(type="text", content="你好")
@@ -523,8 +630,11 @@ async def test_template_and_subscribe_refusals(sim: Sim) -> None:
     token = await sim.token()
     missing = {k: v for k, v in template_payload().items() if k != "template_id"}
     assert (await sim.call("template/send", missing, token))["errcode"] == 40037
-    await sim.json("POST", "/api/residents", json={"openid": RESIDENT, "refuses_templates": True,
-                                                   "refuses_subscribe_messages": True})
+    await sim.json(
+        "POST",
+        "/api/residents",
+        json={"openid": RESIDENT, "refuses_templates": True, "refuses_subscribe_messages": True},
+    )
     assert (await sim.call("template/send", template_payload(), token))["errcode"] == 43101
     assert (await sim.call("subscribe/bizsend", template_payload(), token))["errcode"] == 43101
     assert sim.state.sent == []
@@ -533,8 +643,12 @@ async def test_template_and_subscribe_refusals(sim: Sim) -> None:
 async def test_subscribe_message_is_delivered_and_reported(sim: Sim) -> None:
     await sim.send(type="text", content="你好")
     sim.state.advance(30 * 24 * 3600)
-    payload = {"touser": RESIDENT, "template_id": "SUB_RESULT", "page": "https://example.org",
-               "data": {"thing1": {"value": "路灯维修"}, "phrase2": {"value": "已办结"}}}
+    payload = {
+        "touser": RESIDENT,
+        "template_id": "SUB_RESULT",
+        "page": "https://example.org",
+        "data": {"thing1": {"value": "路灯维修"}, "phrase2": {"value": "已办结"}},
+    }
     assert await sim.call("subscribe/bizsend", payload) == {"errcode": 0, "errmsg": "ok"}
     await sim.state.drain()
     assert [p["event"] for p in sim.state.posts][-1] == "subscribe_msg_sent_event"
@@ -542,9 +656,10 @@ async def test_subscribe_message_is_delivered_and_reported(sim: Sim) -> None:
     assert pushed["text"] == "thing1：路灯维修\nphrase2：已办结"
 
 
-async def test_job_events_can_be_switched_off(start, echo) -> None:  # type: ignore[no-untyped-def]
-    sim = Sim(await start(create_simulator_app(
-        make_config(webhook_url(echo), push_job_events=False))))
+async def test_job_events_can_be_switched_off(start: Start, echo: TestClient) -> None:
+    sim = Sim(
+        await start(create_simulator_app(make_config(webhook_url(echo), push_job_events=False)))
+    )
     await sim.send(type="text", content="你好")
     assert (await sim.call("template/send", template_payload()))["errcode"] == 0
     await sim.state.drain()
@@ -552,6 +667,7 @@ async def test_job_events_can_be_switched_off(start, echo) -> None:  # type: ign
 
 
 # -- media --------------------------------------------------------------------------------------
+
 
 async def test_media_get_returns_what_residents_sent(sim: Sim) -> None:
     image = await sim.send(type="image")
@@ -563,8 +679,9 @@ async def test_media_get_returns_what_residents_sent(sim: Sim) -> None:
     token = await sim.token()
 
     async def media(media_id: str) -> aiohttp.ClientResponse:
-        return await sim.client.get("/cgi-bin/media/get",
-                                    params={"access_token": token, "media_id": media_id})
+        return await sim.client.get(
+            "/cgi-bin/media/get", params={"access_token": token, "media_id": media_id}
+        )
 
     picture = await media(image_msg.media_id)
     data = await picture.read()
@@ -579,8 +696,9 @@ async def test_media_get_returns_what_residents_sent(sim: Sim) -> None:
     downloaded = await sim.client.get(URL(clip["video_url"]).path_qs)
     assert downloaded.content_type == "video/mp4"
     assert (await (await media("SIM_IMAGE_unknown")).json())["errcode"] == 40007
-    wrong = await sim.client.get("/cgi-bin/media/get",
-                                 params={"access_token": "bad", "media_id": image_msg.media_id})
+    wrong = await sim.client.get(
+        "/cgi-bin/media/get", params={"access_token": "bad", "media_id": image_msg.media_id}
+    )
     assert (await wrong.json())["errcode"] == 40001
     sim.state.advance(3 * 24 * 3600 + 1)  # temporary media live three days
     token = await sim.token()
@@ -589,11 +707,13 @@ async def test_media_get_returns_what_residents_sent(sim: Sim) -> None:
 
 # -- fault injection ----------------------------------------------------------------------------
 
+
 async def test_fault_errcode_and_count(sim: Sim) -> None:
     await sim.send(type="text", content="你好")
     token = await sim.token()
-    added = await sim.json("POST", "/api/faults",
-                           json={"api": "custom/send", "errcode": 45015, "count": 2})
+    added = await sim.json(
+        "POST", "/api/faults", json={"api": "custom/send", "errcode": 45015, "count": 2}
+    )
     assert added["fault"]["count"] == 2
     assert (await sim.call("custom/send", text_payload(), token))["errcode"] == 45015
     assert (await sim.call("template/send", template_payload(), token))["errcode"] == 0
@@ -607,14 +727,20 @@ async def test_fault_errcode_and_count(sim: Sim) -> None:
 @pytest.mark.parametrize("errcode", [40001, 42001, 45047, -1])
 async def test_fault_on_any_api(sim: Sim, errcode: int) -> None:
     await sim.json("POST", "/api/faults", json={"api": "*", "errcode": errcode, "count": -1})
-    token_answer = await sim.json("GET", "/cgi-bin/token", params={
-        "grant_type": "client_credential", "appid": APPID, "secret": SECRET})
+    token_answer = await sim.json(
+        "GET",
+        "/cgi-bin/token",
+        params={"grant_type": "client_credential", "appid": APPID, "secret": SECRET},
+    )
     assert token_answer["errcode"] == errcode
     assert (await sim.call("template/send", template_payload(), "x"))["errcode"] == errcode
     assert (await sim.json("GET", "/api/faults"))["faults"][0]["hits"] == 2
     await sim.json("DELETE", "/api/faults")
-    assert "access_token" in await sim.json("GET", "/cgi-bin/token", params={
-        "grant_type": "client_credential", "appid": APPID, "secret": SECRET})
+    assert "access_token" in await sim.json(
+        "GET",
+        "/cgi-bin/token",
+        params={"grant_type": "client_credential", "appid": APPID, "secret": SECRET},
+    )
 
 
 async def test_fault_delay_slow_answer_still_sends(sim: Sim) -> None:
@@ -622,8 +748,12 @@ async def test_fault_delay_slow_answer_still_sends(sim: Sim) -> None:
     token = await sim.token()
     sim.state.add_fault("custom/send", delay=1.0)
     with pytest.raises(TimeoutError):
-        await sim.client.post("/cgi-bin/message/custom/send", params={"access_token": token},
-                              json=text_payload(), timeout=aiohttp.ClientTimeout(total=0.05))
+        await sim.client.post(
+            "/cgi-bin/message/custom/send",
+            params={"access_token": token},
+            json=text_payload(),
+            timeout=aiohttp.ClientTimeout(total=0.05),
+        )
     for _ in range(100):  # the slow call still completes on WeChat's side
         if sim.state.sent:
             break
@@ -648,6 +778,7 @@ async def test_fault_delay_with_errcode_and_http_status(sim: Sim) -> None:
 
 # -- resident side and records ------------------------------------------------------------------
 
+
 async def test_resident_send_covers_every_type_and_logs_the_chat(sim: Sim) -> None:
     reply = await sim.send(type="text", content="<script>alert(1)</script> 路灯坏了")
     assert reply["reply"]["Content"] == "<script>alert(1)</script> 路灯坏了"
@@ -661,8 +792,11 @@ async def test_resident_send_covers_every_type_and_logs_the_chat(sim: Sim) -> No
         {"type": "location", "lat": 29.575, "lon": 106.532, "label": "观音桥"},
         {"type": "link", "title": "一篇文章", "description": "说明", "url": "https://x.example"},
         {"type": "event", "event": "CLICK", "event_key": "MENU_QUERY"},
-        {"type": "event", "event": "LOCATION",
-         "extra": {"Latitude": 29.5, "Longitude": 106.5, "Precision": 30.0}},
+        {
+            "type": "event",
+            "event": "LOCATION",
+            "extra": {"Latitude": 29.5, "Longitude": 106.5, "Precision": 30.0},
+        },
     ]
     kinds = []
     for payload in sends:
@@ -670,8 +804,17 @@ async def test_resident_send_covers_every_type_and_logs_the_chat(sim: Sim) -> No
         assert result["status"] == 200 and result["error"] is None
         message = parse_message(result["xml"])
         kinds.append(message.event if message.type == "event" else message.type)
-    assert kinds == ["image", "voice", "voice", "video", "shortvideo", "location", "link",
-                     "click", "location"]
+    assert kinds == [
+        "image",
+        "voice",
+        "voice",
+        "video",
+        "shortvideo",
+        "location",
+        "link",
+        "click",
+        "location",
+    ]
     chat = await sim.json("GET", "/api/chat", params={"openid": RESIDENT})
     entries = chat["entries"]
     assert [e["seq"] for e in entries] == sorted(e["seq"] for e in entries)
@@ -680,8 +823,9 @@ async def test_resident_send_covers_every_type_and_logs_the_chat(sim: Sim) -> No
     texts = [e["text"] for e in entries if e["role"] == "resident"]
     assert "[语音] 楼下噪音很大" in texts and "[位置] 观音桥 (29.575, 106.532)" in texts
     assert "[点击菜单] MENU_QUERY" in texts
-    later = await sim.json("GET", "/api/chat", params={"openid": RESIDENT,
-                                                        "after": entries[-1]["seq"]})
+    later = await sim.json(
+        "GET", "/api/chat", params={"openid": RESIDENT, "after": entries[-1]["seq"]}
+    )
     assert later["entries"] == [] and later["last_seq"] == entries[-1]["seq"]
 
 
@@ -694,7 +838,10 @@ async def test_chat_lists_replies_and_pushes_in_order_with_channels(sim: Sim) ->
     await sim.call("subscribe/bizsend", template_payload(), token)
     chat = await sim.json("GET", "/api/chat", params={"openid": RESIDENT, "after": before})
     assert [(e["kind"], e["channel"]) for e in chat["entries"]] == [
-        ("push", "custom"), ("push", "template"), ("push", "subscribe")]
+        ("push", "custom"),
+        ("push", "template"),
+        ("push", "subscribe"),
+    ]
     assert chat["entries"][0]["text"] == "工作人员已联系您"
     assert chat["resident"]["message_window"]["used"] == 1
     sent = await sim.json("GET", "/api/sent")
@@ -707,8 +854,9 @@ async def test_chat_lists_replies_and_pushes_in_order_with_channels(sim: Sim) ->
 
 async def test_unsubscribed_resident_must_follow_again(sim: Sim) -> None:
     await sim.send(type="event", event="unsubscribe")
-    refused = await sim.client.post("/api/send", json={"openid": RESIDENT, "type": "text",
-                                                       "content": "还在吗"})
+    refused = await sim.client.post(
+        "/api/send", json={"openid": RESIDENT, "type": "text", "content": "还在吗"}
+    )
     assert refused.status == 409
     await sim.send(type="event", event="subscribe")
     assert (await sim.send(type="text", content="还在吗"))["status"] == 200
@@ -732,6 +880,7 @@ async def test_reset_forgets_records_but_not_tokens(sim: Sim) -> None:
 
 # -- chat page and mounting ---------------------------------------------------------------------
 
+
 async def test_chat_page_is_self_contained(sim: Sim) -> None:
     response = await sim.client.get("/")
     html = await response.text()
@@ -745,7 +894,7 @@ async def test_chat_page_is_self_contained(sim: Sim) -> None:
     assert "default-src 'none'" in response.headers["Content-Security-Policy"]
 
 
-async def test_simulator_works_mounted_under_a_prefix(start, echo) -> None:  # type: ignore[no-untyped-def]
+async def test_simulator_works_mounted_under_a_prefix(start: Start, echo: TestClient) -> None:
     root = web.Application()
     mount_simulator(root, make_config(webhook_url(echo)))
     client = await start(root)
@@ -753,11 +902,16 @@ async def test_simulator_works_mounted_under_a_prefix(start, echo) -> None:  # t
     assert bare.status == 302 and bare.headers["Location"] == "/simulator/"
     page = await client.get("/simulator/")
     assert page.status == 200 and "民意" in await page.text()
-    sent = await (await client.post("/simulator/api/send", json={
-        "openid": RESIDENT, "type": "image"})).json()
+    sent = await (
+        await client.post("/simulator/api/send", json={"openid": RESIDENT, "type": "image"})
+    ).json()
     pic_url = parse_message(sent["xml"]).image
     assert "/simulator/media/download?media_id=" in pic_url
     assert (await client.get(URL(pic_url).path_qs)).content_type == "image/jpeg"
-    token = await (await client.get("/simulator/cgi-bin/token", params={
-        "grant_type": "client_credential", "appid": APPID, "secret": SECRET})).json()
+    token = await (
+        await client.get(
+            "/simulator/cgi-bin/token",
+            params={"grant_type": "client_credential", "appid": APPID, "secret": SECRET},
+        )
+    ).json()
     assert "access_token" in token
