@@ -915,3 +915,69 @@ async def test_simulator_works_mounted_under_a_prefix(start: Start, echo: TestCl
         )
     ).json()
     assert "access_token" in token
+
+
+# -- the chat page in a real browser ------------------------------------------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(
+    not CHROMIUM.exists(), reason=f"{CHROMIUM} not installed (the test command installs it)"
+)
+async def test_chat_page_in_chromium_shows_replies_and_marked_pushes(
+    start: Start, echo: TestClient
+) -> None:
+    from playwright.async_api import async_playwright
+
+    root = web.Application()
+    mount_simulator(root, make_config(webhook_url(echo)))
+    client = await start(root)
+    hostile = '<img src=x onerror="document.title=1">路灯坏了'
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=str(CHROMIUM))
+        try:
+            page = await browser.new_page(viewport={"width": 390, "height": 800})
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            await page.goto(str(client.make_url("/simulator")))
+            await page.fill("#openid", RESIDENT)
+            await page.dispatch_event("#openid", "change")
+            await page.fill("#text", hostile)
+            await page.click("#send")
+            replies = page.locator(".row.account .bubble")
+            await replies.first.wait_for()
+            assert await replies.first.text_content() == hostile  # the echo, as text
+            assert await page.locator("#log img").count() == 0
+            await page.click("#toggleTools")
+            await page.fill("#recognition", "楼下很吵")
+            await page.click("#sendVoice")
+            await page.locator(".row.resident .bubble", has_text="[语音] 楼下很吵").wait_for()
+
+            token = await (
+                await client.get(
+                    "/simulator/cgi-bin/token",
+                    params={"grant_type": "client_credential", "appid": APPID, "secret": SECRET},
+                )
+            ).json()
+            params = {"access_token": token["access_token"]}
+            await client.post(
+                "/simulator/cgi-bin/message/custom/send",
+                params=params,
+                json=text_payload("工作人员已上门查看"),
+            )
+            await client.post(
+                "/simulator/cgi-bin/message/template/send", params=params, json=template_payload()
+            )
+            custom = page.locator(".bubble.push.custom")
+            await custom.wait_for()
+            assert "客服消息" in await custom.text_content()
+            assert "工作人员已上门查看" in await custom.text_content()
+            template = page.locator(".bubble.push.template")
+            await template.wait_for()
+            assert "模板消息" in await template.text_content()
+            assert await page.title() == "民意 · 微信模拟器"  # the onerror never ran
+            assert errors == []
+        finally:
+            await browser.close()
