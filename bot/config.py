@@ -129,6 +129,20 @@ class SecuritySettings(_Section):
     secret_key: str = ""
 
 
+class ConsoleSettings(_Section):
+    """Staff console and API: cookies, sessions, login throttling."""
+
+    # Secure cookies travel over HTTPS only; the http:// demo turns this off.
+    cookie_secure: bool = True
+    session_idle_minutes: int = Field(240, ge=5)
+    session_max_hours: int = Field(12, ge=1)
+    # Failed logins allowed per username / per client address within the window, then locked.
+    login_attempts_per_user: int = Field(5, ge=1)
+    login_attempts_per_ip: int = Field(30, ge=1)
+    login_window_minutes: int = Field(15, ge=1)
+    page_size: int = Field(20, ge=5, le=200)
+
+
 class DemoSettings(_Section):
     database_url: str = "sqlite+aiosqlite:///var/minyi.db"
     redis_url: str = "memory://"
@@ -153,6 +167,7 @@ class Settings(_Section):
     session: SessionSettings = SessionSettings()
     logging: LoggingSettings = LoggingSettings()
     security: SecuritySettings = SecuritySettings()
+    console: ConsoleSettings = ConsoleSettings()
     demo: DemoSettings = DemoSettings()
 
     def with_overrides(self, **dotted: Any) -> Settings:
@@ -176,6 +191,7 @@ class Settings(_Section):
             "wechat.encryption": "safe",
             "security.secret_key": demo.secret_key,
             "logging.format": "text",
+            "console.cookie_secure": False,
         }
         for env, key in ENV_OVERRIDES.items():
             if os.environ.get(env):
