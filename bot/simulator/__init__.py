@@ -8,8 +8,9 @@
 
 from bot.simulator.app import create_simulator_app, mount_simulator
 from bot.simulator.config import SimulatorConfig
+from bot.simulator.models import Fault, Resident
 from bot.simulator.peer import PostResult, SignedRequest, WeChatPeer, sign
-from bot.simulator.state import SIMULATOR_STATE, Fault, Resident, SimulatorState
+from bot.simulator.state import SIMULATOR_STATE, SimulatorState
 
 __all__ = [
     "SIMULATOR_STATE",

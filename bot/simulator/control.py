@@ -8,13 +8,8 @@ from typing import Any
 from aiohttp import web
 
 from bot.simulator.api import media_response, mount_prefix
-from bot.simulator.state import (
-    API_NAMES,
-    SIMULATOR_STATE,
-    NotFollowingError,
-    ResidentError,
-    SimulatorState,
-)
+from bot.simulator.models import API_NAMES, NotFollowingError, ResidentError
+from bot.simulator.state import SIMULATOR_STATE, SimulatorState
 
 
 def _json(data: Any, status: int = 200) -> web.Response:

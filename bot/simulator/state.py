@@ -7,112 +7,30 @@ import itertools
 import random
 import time
 from collections.abc import Callable, Coroutine, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 
+from bot.simulator import residents
 from bot.simulator.config import SimulatorConfig
-from bot.simulator.messages import describe_incoming, describe_reply, parse_xml
-from bot.simulator.peer import UNAVAILABLE_NOTICE, PostResult, WeChatPeer
+from bot.simulator.models import (
+    API_NAMES,
+    CLIENT_MSG_ID_TTL,
+    EVENT_QUOTA,
+    EVENT_WINDOW,
+    EVENTS_OPENING_WINDOW,
+    MEDIA_TTL,
+    MESSAGE_QUOTA,
+    MESSAGE_WINDOW,
+    Fault,
+    MediaItem,
+    Remembered,
+    Resident,
+    Window,
+)
+from bot.simulator.peer import PostResult, WeChatPeer
 from bot.simulator.tokens import TokenBook
-
-API_NAMES = (
-    "token",
-    "stable_token",
-    "custom/send",
-    "template/send",
-    "subscribe/bizsend",
-    "media/get",
-)
-MESSAGE_WINDOW = 48 * 3600.0  # a resident's message opens 48 h ...
-MESSAGE_QUOTA = 5  # ... for at most 5 customer-service messages
-EVENT_WINDOW = 60.0  # follow / menu click / scan: 3 messages within 1 minute
-EVENT_QUOTA = 3
-EVENTS_OPENING_WINDOW = frozenset(
-    {"subscribe", "CLICK", "SCAN", "scancode_push", "scancode_waitmsg"}
-)
-CLIENT_MSG_ID_TTL = 600.0  # same openid + client_msg_id is sent once within 10 minutes
-MEDIA_TTL = 3 * 24 * 3600.0  # temporary media live three days
-MESSAGE_TYPES = ("text", "image", "voice", "video", "shortvideo", "location", "link", "event")
-
-
-class ResidentError(ValueError):
-    """A resident action the simulator refuses (unknown type, missing field)."""
-
-
-class NotFollowingError(ResidentError):
-    """The resident unfollowed the account; WeChat lets them write only after following."""
-
-
-@dataclass
-class Window:
-    opened_at: float
-    expires_at: float
-    limit: int
-    used: int = 0
-
-
-@dataclass
-class Resident:
-    openid: str
-    first_seen: float
-    subscribed: bool = True
-    message_window: Window | None = None
-    event_window: Window | None = None
-    refuses_templates: bool = False  # template/send -> 43101
-    refuses_subscribe_messages: bool = False  # subscribe/bizsend -> 43101
-
-    def to_json(self, now: float) -> dict[str, Any]:
-        def window(w: Window | None) -> dict[str, Any] | None:
-            if w is None:
-                return None
-            return {
-                "open": now < w.expires_at,
-                "expires_in": max(0, int(w.expires_at - now)),
-                "used": w.used,
-                "limit": w.limit,
-            }
-
-        return {
-            "openid": self.openid,
-            "subscribed": self.subscribed,
-            "message_window": window(self.message_window),
-            "event_window": window(self.event_window),
-            "refuses_templates": self.refuses_templates,
-            "refuses_subscribe_messages": self.refuses_subscribe_messages,
-        }
-
-
-@dataclass
-class Fault:
-    """An injected failure: the next `count` calls to `api` (or any, "*") wait `delay`
-    seconds, then answer `errcode` (or HTTP `http_status`); no errcode and no status means
-    only slow. count < 0 means every call until the faults are cleared."""
-
-    api: str = "*"
-    errcode: int | None = None
-    count: int = 1
-    delay: float = 0.0
-    http_status: int | None = None
-    hits: int = 0
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass
-class MediaItem:
-    media_id: str
-    kind: str  # image | thumb | voice | video
-    openid: str
-    created_at: float
-
-
-@dataclass
-class _Remembered:
-    response: dict[str, Any]
-    at: float
 
 
 @dataclass
@@ -132,7 +50,7 @@ class SimulatorState:
     posts: list[dict[str, Any]] = field(init=False)
     faults: list[Fault] = field(init=False)
     media: dict[str, MediaItem] = field(init=False)
-    _client_msgs: dict[tuple[str, str], _Remembered] = field(init=False)
+    _client_msgs: dict[tuple[str, str], Remembered] = field(init=False)
     _tasks: set[asyncio.Task[Any]] = field(init=False, default_factory=set)
 
     def __post_init__(self) -> None:
@@ -355,7 +273,7 @@ class SimulatorState:
     def remember_client_msg(
         self, openid: str, client_msg_id: str, response: dict[str, Any]
     ) -> None:
-        self._client_msgs[(openid, client_msg_id)] = _Remembered(response, self.now())
+        self._client_msgs[(openid, client_msg_id)] = Remembered(response, self.now())
 
     # -- background work --------------------------------------------------------------------
 
@@ -377,94 +295,7 @@ class SimulatorState:
 
     # -- posting to the webhook -------------------------------------------------------------
 
-    def _peer(self) -> WeChatPeer:
-        if self.peer is None:
-            raise RuntimeError("the simulator has no WeChatPeer yet (is the app started?)")
-        return self.peer
-
-    def _record_post(self, openid: str, msg: Mapping[str, Any], result: PostResult) -> None:
-        self.posts.append(
-            {
-                "seq": self.next_seq(),
-                "at": self.now(),
-                "openid": openid,
-                "msgtype": msg.get("MsgType"),
-                "event": msg.get("Event"),
-                "msg_id": msg.get("MsgId"),
-                "status": result.status,
-                "attempts": result.attempts,
-                "elapsed_ms": round(result.elapsed * 1000, 1),
-                "error": result.error,
-                "reply": result.reply,
-            }
-        )
-
-    def build_message(
-        self, openid: str, type: str, fields: Mapping[str, Any], base_url: str | None = None
-    ) -> str:
-        """The XML WeChat would post for a resident action; image/voice/video get media ids."""
-        peer = self._peer()
-        msg_id = fields.get("msg_id")
-        msg_id = int(msg_id) if msg_id not in (None, "") else None
-        base = (base_url if base_url is not None else self.base_url).rstrip("/")
-        if type == "text":
-            content = str(fields.get("content") or "")
-            if not content.strip():
-                raise ResidentError("文字消息不能为空")
-            return peer.text_xml(openid, content, msg_id=msg_id)
-        if type == "image":
-            media_id = self.issue_media("image", openid)
-            pic_url = f"{base}/media/download?media_id={media_id}"
-            return peer.image_xml(openid, media_id, pic_url, msg_id=msg_id)
-        if type == "voice":
-            recognition = fields.get("recognition")
-            return peer.voice_xml(
-                openid,
-                self.issue_media("voice", openid),
-                msg_id=msg_id,
-                recognition=None if recognition is None else str(recognition),
-            )
-        if type in ("video", "shortvideo"):
-            return peer.video_xml(
-                openid,
-                self.issue_media("video", openid),
-                self.issue_media("thumb", openid),
-                short=type == "shortvideo",
-                msg_id=msg_id,
-            )
-        if type == "location":
-            try:
-                lat, lon = float(fields["lat"]), float(fields["lon"])
-            except (KeyError, TypeError, ValueError) as exc:
-                raise ResidentError("位置消息需要 lat 和 lon 两个数") from exc
-            return peer.location_xml(
-                openid,
-                lat,
-                lon,
-                scale=int(fields.get("scale") or 15),
-                label=str(fields.get("label") or ""),
-                msg_id=msg_id,
-            )
-        if type == "link":
-            return peer.link_xml(
-                openid,
-                str(fields.get("title") or ""),
-                str(fields.get("description") or ""),
-                str(fields.get("url") or ""),
-                msg_id=msg_id,
-            )
-        if type == "event":
-            event = str(fields.get("event") or "")
-            if not event:
-                raise ResidentError("事件需要 event 名称，例如 subscribe、CLICK")
-            key = fields.get("event_key")
-            extra = fields.get("extra") or {}
-            if not isinstance(extra, Mapping):
-                raise ResidentError("extra 必须是对象")
-            return peer.event_xml(
-                openid, event, event_key=None if key is None else str(key), extra=extra
-            )
-        raise ResidentError(f"不认识的消息类型 {type!r}，可用：{'、'.join(MESSAGE_TYPES)}")
+    # -- resident actions and platform events (bot/simulator/residents.py) ------------------
 
     async def send(
         self,
@@ -481,61 +312,15 @@ class SimulatorState:
         `lat`, `lon`, `scale`, `label`; link `title`, `description`, `url`; event `event`,
         `event_key`, `extra`; any message `msg_id` (to replay one).
         """
-        openid = str(openid or "").strip()
-        if not openid:
-            raise ResidentError("需要居民的 openid")
-        resident = self.residents.get(openid)
-        subscribing = type == "event" and fields.get("event") == "subscribe"
-        if resident is not None and not resident.subscribed and not subscribing:
-            raise NotFollowingError("这位居民已取消关注，请先关注公众号再发消息")
-        xml = self.build_message(openid, type, fields, base_url)
-        msg = parse_xml(xml)
-        self.note_incoming(openid, msg)
-        kind = "event" if msg.get("MsgType") == "event" else "message"
-        entry = self.log(
-            openid,
-            "resident",
-            kind,
-            describe_incoming(msg),
-            msgtype=str(msg.get("MsgType")),
-            data=msg,
+        return await residents.send_as_resident(
+            self, openid, type, retry=retry, base_url=base_url, **fields
         )
-        result = await self._peer().post(xml, retry=retry)
-        self._record_post(openid, msg, result)
-        if result.error:
-            self.log(openid, "system", "notice", UNAVAILABLE_NOTICE, data={"error": result.error})
-        elif result.reply is not None:
-            self.log(
-                openid,
-                "account",
-                "reply",
-                describe_reply(result.reply),
-                channel="passive",
-                msgtype=str(result.reply.get("MsgType")),
-                data=result.reply,
-            )
-        return {
-            "seq": entry["seq"],
-            "msg_id": msg.get("MsgId"),
-            "xml": xml,
-            "status": result.status,
-            "attempts": result.attempts,
-            "elapsed_ms": round(result.elapsed * 1000, 1),
-            "error": result.error,
-            "reply": result.reply,
-            "reply_text": describe_reply(result.reply) if result.reply else None,
-        }
 
     async def post_event(
         self, openid: str, event: str, extra: Mapping[str, Any], delay: float = 0.05
     ) -> PostResult:
-        """Post a platform event (job finished) to the webhook, shortly after the API call."""
-        await asyncio.sleep(delay)
-        peer = self._peer()
-        xml = peer.event_xml(openid, event, extra=extra)
-        result = await peer.post(xml)
-        self._record_post(openid, parse_xml(xml), result)
-        return result
+        """Post a platform event (a job finished) to the webhook, shortly after the API call."""
+        return await residents.post_platform_event(self, openid, event, extra, delay)
 
 
 SIMULATOR_STATE: web.AppKey[SimulatorState] = web.AppKey("simulator_state", SimulatorState)
