@@ -1,0 +1,142 @@
+"""What the conversation layer needs from the rest of Minyi, as small Protocols.
+
+Dialogs never import `bot/`: the composition root injects a `SlipDesk` (bot/slips/desk.py
+adapts the slip service to it), a `Classifier` (knowledge.triage) and `Places` (the gazetteer).
+The value types below are what crosses the port; adapters build them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SlipDraft:
+    """Everything the resident told us, ready to become a 民意交办单.
+
+    `idempotency_key` is the dedupe key of the message that confirmed the draft: issuing the
+    same draft twice (a WeChat retry, a crash between issuing and saving the conversation)
+    must return the slip issued the first time, never a second one.
+    """
+
+    openid: str
+    description: str
+    idempotency_key: str
+    location_text: str | None = None
+    area: dict[str, Any] | None = None  # a Place as a dict (street/community codes and names)
+    lat: float | None = None
+    lon: float | None = None
+    phone: str | None = None
+    occurred_text: str | None = None  # "昨晚", "三天了", "11月20日"
+    media: list[dict[str, str]] = field(default_factory=list)  # {"type": image|voice, "media_id"}
+    triage: dict[str, Any] | None = None  # TriageResult.to_dict(); the service computes it if None
+    employer: str | None = None  # wage and labour disputes: the employer instead of an address
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IssuedSlip:
+    number: str
+    departments: list[str]  # names, lead first
+    lead: str
+    response_due_at: datetime | None
+    due_at: datetime | None
+    status_label: str  # the resident's coarse label, e.g. 已受理 / 已派单
+    low_confidence: bool = False
+    advice: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SlipStatus:
+    number: str
+    status: str  # the resident's label
+    updated_at: datetime | None = None
+    due_at: datetime | None = None
+    last_staff_reply: str | None = None
+    summary: str | None = None  # a short form of the description, for lists
+
+
+class SlipDesk(Protocol):
+    """The slip service as the conversation sees it (bot/slips/desk.py implements it)."""
+
+    async def issue(self, draft: SlipDraft) -> IssuedSlip: ...
+
+    async def slips_of(self, openid: str, limit: int = 5) -> list[SlipStatus]: ...
+
+    async def status(self, number: str, openid: str) -> SlipStatus | None:
+        """Only the resident's own slips; None for anyone else's or an unknown number."""
+        ...
+
+    async def add_followup(
+        self, openid: str, number: str, text: str | None, media: list[dict[str, str]]
+    ) -> None: ...
+
+    async def open_slip_of(self, openid: str) -> SlipStatus | None:
+        """The newest slip of this resident that is still open (for follow-ups)."""
+        ...
+
+    async def awaiting_survey(self, openid: str) -> SlipStatus | None:
+        """The newest slip waiting for the resident's verdict."""
+        ...
+
+    async def record_survey(
+        self,
+        openid: str,
+        number: str,
+        verdict: str,  # 满意 | 基本满意 | 不满意
+        solved: bool | None,
+        reason: str | None,
+    ) -> SlipStatus: ...
+
+    async def known_phone(self, openid: str) -> str | None: ...
+
+    async def remember_phone(self, openid: str, phone: str) -> None: ...
+
+
+class Classified(Protocol):
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+class Classifier(Protocol):
+    """knowledge.triage.Triage: `to_dict()` is the `minyi classify` JSON (category, urgency,
+    departments, advice, …)."""
+
+    def classify(self, text: str, *, area: Any = None, now: datetime | None = None) -> Classified:
+        ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Place:
+    """Where a problem is, as far as the city's gazetteer can tell."""
+
+    text: str  # what matched, or the label of a shared location
+    street: str | None = None  # 街道/镇 name
+    street_code: str | None = None
+    community: str | None = None
+    community_code: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    confidence: float = 1.0
+    inside: bool = True  # False: a shared location outside the district
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "street": self.street,
+            "street_code": self.street_code,
+            "community": self.community,
+            "community_code": self.community_code,
+            "lat": self.lat,
+            "lon": self.lon,
+            "confidence": self.confidence,
+            "inside": self.inside,
+        }
+
+
+class Places(Protocol):
+    """Resolves place names and coordinates to the street office that handles them."""
+
+    def find(self, text: str) -> Place | None: ...
+
+    def near(self, lat: float, lon: float) -> Place | None: ...
