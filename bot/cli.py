@@ -12,6 +12,7 @@ from aiohttp import web
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import configure_logging
+from bot.staff.commands import add_staff_commands as _add_staff_commands
 
 log = logging.getLogger("minyi")
 
@@ -57,12 +58,15 @@ def _parser() -> argparse.ArgumentParser:
     upgrade = db_sub.add_parser("upgrade", help="bring the schema to the newest migration")
     upgrade.add_argument("--config")
     upgrade.set_defaults(func=cmd_db_upgrade)
+    _add_staff_commands(sub)
     return parser
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from bot.app import create_app
     from bot.simulator import SimulatorConfig, create_simulator_app
+    from bot.staff.demo import demo_staff_hook
+    from handlers import keys
 
     settings = settings.for_demo().with_overrides(**{"server.port": args.port})
     configure_logging(settings.logging.level, settings.logging.format)
@@ -96,6 +100,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
         )
 
     app.on_startup.append(announce)
+    app.on_startup.append(demo_staff_hook(settings, base, keys.DATABASE))
     web.run_app(app, host=args.host, port=args.port, print=None)
     return 0
 
