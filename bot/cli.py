@@ -64,7 +64,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from bot.app import create_app
-    from bot.simulator import SimulatorConfig, create_simulator_app
+    from bot.simulator import SimulatorConfig, mount_simulator
     from bot.staff.demo import demo_staff_hook
     from handlers import keys
 
@@ -76,7 +76,8 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     )
     app = create_app(settings, migrate=True)
     wechat = settings.wechat
-    simulator = create_simulator_app(
+    mount_simulator(
+        app,
         SimulatorConfig(
             token=wechat.token,
             appid=wechat.appid,
@@ -84,9 +85,8 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
             aes_key=wechat.aes_key or None,
             webhook_url=f"{base}/wechat",
             encryption=wechat.encryption,
-        )
+        ),
     )
-    app.add_subapp("/simulator", simulator)
 
     async def announce(_app: web.Application) -> None:
         print(

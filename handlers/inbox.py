@@ -40,7 +40,6 @@ class Turn:
     """What a handler gets besides the message itself."""
 
     inbound: Inbound
-    recorded: Recorded
     replies: Replies
     settings: Settings
     services: dict[str, Any]
@@ -101,20 +100,19 @@ class Inbox:
             task.add_done_callback(self._deliver_late)
             return SUCCESS
 
-    async def _process(self, inbound: Inbound) -> tuple[Recorded, str]:
+    async def _process(self, inbound: Inbound) -> tuple[Recorded | None, str]:
         key = inbound.dedupe_key
         renewer = asyncio.create_task(self._renew(key))
         try:
-            recorded = await self._log.record_inbound(
-                _record_of(inbound), subscribed=_subscription(inbound)
+            prior = await self._log.prior_reply(key)
+            if prior is not None:  # answered before the store lost it (restart)
+                await self._stores.finish(key, prior, self._settings.wechat.dedupe_ttl_seconds)
+                return None, prior
+            reply = await self._reply_for(inbound)
+            recorded = await self._log.record_exchange(
+                _record_of(inbound), reply, subscribed=_subscription(inbound)
             )
-            if not recorded.is_new and recorded.reply is not None:
-                reply = recorded.reply
-            else:
-                reply = await self._reply_for(inbound, recorded)
-                await self._log.record_reply(
-                    recorded, reply or "", msg_type="text" if reply else "success"
-                )
+            reply = recorded.reply or SUCCESS
             await self._stores.finish(key, reply, self._settings.wechat.dedupe_ttl_seconds)
             return recorded, reply
         except BaseException:
@@ -124,7 +122,7 @@ class Inbox:
         finally:
             renewer.cancel()
 
-    async def _reply_for(self, inbound: Inbound, recorded: Recorded) -> str:
+    async def _reply_for(self, inbound: Inbound) -> str:
         allowed = await self._stores.hit(
             f"msg:{inbound.openid}",
             limit=self._settings.limits.messages_per_minute,
@@ -132,7 +130,7 @@ class Inbox:
         )
         if not allowed:
             return self._replies.say("too_fast")
-        turn = Turn(inbound, recorded, self._replies, self._settings, self._services)
+        turn = Turn(inbound, self._replies, self._settings, self._services)
         return await self._router.dispatch(inbound.message, turn) or SUCCESS
 
     async def _renew(self, key: str) -> None:
@@ -141,11 +139,11 @@ class Inbox:
                 await asyncio.sleep(LEASE_SECONDS / 3)
                 await self._stores.renew(key, LEASE_SECONDS)
 
-    def _deliver_late(self, task: asyncio.Task[tuple[Recorded, str]]) -> None:
+    def _deliver_late(self, task: asyncio.Task[tuple[Recorded | None, str]]) -> None:
         if task.cancelled() or task.exception() is not None:
             return
         recorded, reply = task.result()
-        if not reply:
+        if recorded is None or not recorded.is_new or not reply:
             return
         if self._late_reply is None:
             log.warning("late reply not delivered: no delivery channel configured")

@@ -83,13 +83,14 @@ async def test_inbound_messages_are_recorded_once_with_wechat_ids(database: Data
         wechat_msg_id=6054768590064713728,
         content="小区门口的路灯坏了三天了",
     )
-    first = await log.record_inbound(record)
-    assert first.is_new and first.reply is None
-    await log.record_reply(first, "已收到")
-    again = await log.record_inbound(record)
+    assert await log.prior_reply(record.dedupe_key) is None
+    first = await log.record_exchange(record, "已收到")
+    assert first.is_new and first.reply == "已收到"
+    assert await log.prior_reply(record.dedupe_key) == "已收到"
+    again = await log.record_exchange(record, "另一个答复")
     assert not again.is_new
     assert again.message_id == first.message_id
-    assert again.reply == "已收到"
+    assert again.reply == "已收到"  # the first answer stands
     transcript = await log.transcript("oResident0001")
     assert [(m.direction, m.content) for m in transcript] == [
         ("in", "小区门口的路灯坏了三天了"),
@@ -102,7 +103,8 @@ async def test_inbound_messages_are_recorded_once_with_wechat_ids(database: Data
 async def test_concurrent_duplicates_make_one_row(database: Database) -> None:
     log = MessageLog(database)
     record = InboundRecord(openid="oDup", msg_type="text", dedupe_key="oDup:m:1", content="x")
-    results = await asyncio.gather(*(log.record_inbound(record) for _ in range(8)))
+    results = await asyncio.gather(*(log.record_exchange(record, f"r{i}") for i in range(8)))
+    assert len({r.reply for r in results}) == 1
     assert sum(r.is_new for r in results) == 1
     async with database.session() as session:
         count = len(
@@ -119,8 +121,9 @@ async def test_concurrent_duplicates_make_one_row(database: Database) -> None:
 
 async def test_subscription_state_follows_events(database: Database) -> None:
     log = MessageLog(database)
-    await log.record_inbound(
+    await log.record_exchange(
         InboundRecord("oSub", "event", "oSub:e:1:unsubscribe:", event="unsubscribe"),
+        "",
         subscribed=False,
     )
     async with database.session() as session:
@@ -128,8 +131,10 @@ async def test_subscription_state_follows_events(database: Database) -> None:
             await session.execute(select(Resident).where(Resident.openid == "oSub"))
         ).scalar_one()
     assert resident.subscribed is False
-    await log.record_inbound(
-        InboundRecord("oSub", "event", "oSub:e:2:subscribe:", event="subscribe"), subscribed=True
+    await log.record_exchange(
+        InboundRecord("oSub", "event", "oSub:e:2:subscribe:", event="subscribe"),
+        "欢迎",
+        subscribed=True,
     )
     async with database.session() as session:
         resident = (
