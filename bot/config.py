@@ -12,7 +12,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config.yaml"
 
@@ -143,6 +150,79 @@ class ConsoleSettings(_Section):
     page_size: int = Field(20, ge=5, le=200)
 
 
+class TemplateSpec(_Section):
+    """A template (or subscription) message: its id and how notice fields fill it.
+
+    `fields` maps the template's field names to Python format strings over the notice:
+    {text} {title} {number} {status} {time} {kind} {public_url} plus whatever the slip service
+    put in the notice's template_data; unknown names render empty. "{text:.20}" cuts to 20
+    characters (subscription fields of type `thing` allow 20). An empty template_id means
+    "no template for this kind"."""
+
+    template_id: str = ""
+    url: str = ""
+    fields: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("url", "fields")
+    @classmethod
+    def _formats(cls, value: Any) -> Any:
+        import string
+
+        for text in value.values() if isinstance(value, dict) else [value]:
+            try:
+                list(string.Formatter().parse(text))
+            except ValueError as exc:
+                raise ValueError(f"bad format string {text!r}: {exc}") from None
+        return value
+
+
+class DeliveryRetrySettings(_Section):
+    # attempt n waits base * 2**(n-1) seconds (at most max_seconds), +/- jitter (a fraction)
+    max_attempts: int = Field(12, ge=1, le=100)
+    base_seconds: float = Field(10.0, gt=0)
+    max_seconds: float = Field(1800.0, gt=0)
+    jitter: float = Field(0.2, ge=0, lt=1)
+
+
+class DeliverySchedulerSettings(_Section):
+    enabled: bool = True
+    tick_seconds: float = Field(60.0, gt=0)
+    yellow_at: float = Field(0.8, gt=0, lt=1)
+    survey_reminder_hours: float = Field(24.0, gt=0)
+    survey_expire_hours: float = Field(72.0, gt=0)
+
+
+class DeliverySettings(_Section):
+    """The outbox worker, the WeChat API client and the scheduler (bot/delivery)."""
+
+    embedded_worker: bool = False
+    token_source: Literal["token", "stable_token"] = "token"
+    api_timeout_seconds: float = Field(10.0, gt=0, le=60)
+    connect_timeout_seconds: float = Field(3.0, gt=0, le=60)
+    batch_size: int = Field(50, ge=1, le=1000)
+    concurrency: int = Field(8, ge=1, le=256)
+    poll_seconds: float = Field(1.0, gt=0)
+    lease_seconds: float = Field(60.0, ge=1)
+    in_doubt: Literal["skip", "resend"] = "skip"
+    custom_window_hours: float = Field(48.0, gt=0)
+    custom_per_window: int = Field(5, ge=0)
+    fallback: tuple[Literal["template", "subscribe"], ...] = ("template", "subscribe")
+    retry: DeliveryRetrySettings = DeliveryRetrySettings()
+    templates: dict[str, TemplateSpec] = Field(default_factory=dict)
+    subscribe: dict[str, TemplateSpec] = Field(default_factory=dict)
+    scheduler: DeliverySchedulerSettings = DeliverySchedulerSettings()
+
+    @model_validator(mode="after")
+    def _lease_outlives_calls(self) -> DeliverySettings:
+        # a claimed row must not be taken over while its WeChat call may still be running
+        if self.lease_seconds < 3 * (self.api_timeout_seconds + self.connect_timeout_seconds):
+            raise ValueError(
+                "lease_seconds must be at least 3 x (api_timeout_seconds + "
+                "connect_timeout_seconds)"
+            )
+        return self
+
+
 class DemoSettings(_Section):
     database_url: str = "sqlite+aiosqlite:///var/minyi.db"
     redis_url: str = "memory://"
@@ -153,6 +233,8 @@ class DemoSettings(_Section):
     secret_key: str = "minyi-demo-secret-key-not-for-production"
     admin_user: str = "admin"
     admin_password: str = "minyi-demo"
+    # the simulator accepts any template id; the demo pushes progress with this one
+    template_id: str = "MINYI_DEMO_PROGRESS"
 
 
 class Settings(_Section):
@@ -168,6 +250,7 @@ class Settings(_Section):
     logging: LoggingSettings = LoggingSettings()
     security: SecuritySettings = SecuritySettings()
     console: ConsoleSettings = ConsoleSettings()
+    delivery: DeliverySettings = DeliverySettings()
     demo: DemoSettings = DemoSettings()
 
     def with_overrides(self, **dotted: Any) -> Settings:
@@ -192,7 +275,10 @@ class Settings(_Section):
             "security.secret_key": demo.secret_key,
             "logging.format": "text",
             "console.cookie_secure": False,
+            "delivery.embedded_worker": True,
         }
+        if not self.delivery.templates.get("default", TemplateSpec()).template_id:
+            values["delivery.templates.default.template_id"] = demo.template_id
         for env, key in ENV_OVERRIDES.items():
             if os.environ.get(env):
                 values[key] = os.environ[env]
