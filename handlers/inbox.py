@@ -104,10 +104,10 @@ class Inbox:
         key = inbound.dedupe_key
         renewer = asyncio.create_task(self._renew(key))
         try:
-            prior = await self._log.prior_reply(key)
-            if prior is not None:  # answered before the store lost it (restart)
-                await self._stores.finish(key, prior, self._settings.wechat.dedupe_ttl_seconds)
-                return None, prior
+            # If the store lost this key (a restart), the message may have been answered
+            # before: the database's unique key catches that below and the first reply
+            # stands. Running the dialog again then is harmless: its state was in the
+            # same lost store, and a slip is issued once per message key.
             reply = await self._reply_for(inbound)
             recorded = await self._log.record_exchange(
                 _record_of(inbound), reply, subscribed=_subscription(inbound)

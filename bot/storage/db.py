@@ -30,7 +30,10 @@ class Database:
     @classmethod
     def open(cls, url: str, *, pool_size: int = 10, echo: bool = False) -> Database:
         parsed = make_url(url)
-        kwargs: dict[str, Any] = {"echo": echo, "pool_pre_ping": True}
+        # No pre-ping: it costs a round trip per checkout on the webhook's hot path. A
+        # connection broken by a database restart fails one unit of work (WeChat retries
+        # it) and SQLAlchemy then drops the whole stale pool.
+        kwargs: dict[str, Any] = {"echo": echo}
         if parsed.get_backend_name() == "sqlite":
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -64,24 +66,57 @@ async def upsert_resident(
     return int((await session.execute(stmt)).scalar_one())
 
 
+_INBOUND = Message.__table__.alias("inbound")
+_PRIOR_REPLY = (
+    select(Message.content)
+    .join(_INBOUND, Message.reply_to_id == _INBOUND.c.id)
+    .where(_INBOUND.c.dedupe_key == bindparam("key"), Message.channel == "passive")
+    .limit(1)
+)
+
+
 class MessageLog:
     """Records the conversation. Uses Core statements on one connection: this is the
     webhook's hot path."""
 
-    def __init__(self, db: Database) -> None:
+    # A resident's row is touched at most this often (seconds): the 48-hour window only
+    # needs minute precision, and skipping the upsert saves a statement per message.
+    TOUCH_EVERY = 60.0
+
+    def __init__(self, db: Database, clock: Callable[[], float] = time.monotonic) -> None:
         self._db = db
+        self._clock = clock
+        self._known: dict[str, tuple[int, float]] = {}
+
+    async def _resident_id(
+        self,
+        conn: AsyncConnection,
+        openid: str,
+        *,
+        at: datetime,
+        opens_window: bool,
+        subscribed: bool | None,
+    ) -> int:
+        known = self._known.get(openid)
+        now = self._clock()
+        if (
+            known is not None
+            and subscribed is None
+            and (not opens_window or now - known[1] < self.TOUCH_EVERY)
+        ):
+            return known[0]
+        resident_id = await upsert_resident(
+            conn, openid, at=at, touch=opens_window, subscribed=subscribed
+        )
+        if len(self._known) > 100_000:
+            self._known.clear()
+        self._known[openid] = (resident_id, now if opens_window else (known or (0, -1e9))[1])
+        return resident_id
 
     async def prior_reply(self, dedupe_key: str) -> str | None:
         """The passive reply already given to this WeChat message, if it was recorded."""
-        inbound = Message.__table__.alias("inbound")
-        stmt = (
-            select(Message.content)
-            .join(inbound, Message.reply_to_id == inbound.c.id)
-            .where(inbound.c.dedupe_key == dedupe_key, Message.channel == "passive")
-            .limit(1)
-        )
         async with self._db.engine.connect() as conn:
-            return (await conn.execute(stmt)).scalar_one_or_none()
+            return (await conn.execute(_PRIOR_REPLY, {"key": dedupe_key})).scalar_one_or_none()
 
     async def record_exchange(
         self, record: InboundRecord, reply: str, *, subscribed: bool | None = None
@@ -90,7 +125,13 @@ class MessageLog:
         (a WeChat retry that raced us) keeps its first reply, which is returned."""
         now = utcnow()
         async with self._db.engine.begin() as conn:
-            resident_id = await upsert_resident(conn, record.openid, at=now, subscribed=subscribed)
+            resident_id = await self._resident_id(
+                conn,
+                record.openid,
+                at=now,
+                opens_window=record.msg_type != "event",
+                subscribed=subscribed,
+            )
             new_id = (
                 await conn.execute(
                     _insert(conn, Message)
