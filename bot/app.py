@@ -11,6 +11,7 @@ from bot.storage import Database
 from bot.storage.messages import MessageLog
 from bot.stores import open_stores
 from handlers import health, keys, webhook
+from handlers.console import setup_console
 from handlers.inbox import Inbox
 from handlers.messages import build_router
 from knowledge.replies import Replies
@@ -50,4 +51,5 @@ def create_app(settings: Settings, *, migrate: bool = False) -> web.Application:
     app.cleanup_ctx.append(resources)
     webhook.setup(app)
     health.setup(app)
+    setup_console(app)
     return app

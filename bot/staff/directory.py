@@ -203,6 +203,14 @@ class StaffDirectory:
             row = await session.get(StaffUser, row.id)
             return None if row is None else _member(row)
 
+    async def check_password(self, user_id: int, password: str) -> bool:
+        """Is this the account's password? (Re-confirming before a sensitive change.)"""
+        async with self._db.session() as session:
+            row = await session.get(StaffUser, user_id)
+            stored = row.password_hash if row is not None else None
+        ok, _ = await self.passwords.verify(stored, password[:256])
+        return ok and row is not None
+
     async def update_user(
         self,
         user_id: int,

@@ -1,0 +1,66 @@
+"""setup_console(app): the console sub-app and the staff services it shares with the API."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from importlib import resources
+
+from aiohttp import web
+
+from bot.staff import LoginThrottle, SessionStore, StaffDirectory
+from handlers import keys as app_keys
+from handlers.console import keys, views_auth, views_users
+from handlers.console.catalogue import Catalogue
+from handlers.console.middlewares import auth_middleware, errors_middleware
+from handlers.console.render import setup_templates
+from handlers.console.security import setup_security_headers
+from knowledge.pack import load_pack
+
+
+async def _staff_services(app: web.Application) -> AsyncIterator[None]:
+    """Runs after create_app's resources (database, stores) are open."""
+    settings = app[app_keys.SETTINGS]
+    console = settings.console
+    pack = load_pack()
+    catalogue = Catalogue.from_pack(pack)
+    app[keys.CATALOGUE] = catalogue
+    app[keys.STAFF] = StaffDirectory(app[app_keys.DATABASE], departments=catalogue.departments)
+    app[keys.SESSIONS] = SessionStore(
+        app[app_keys.STORES],
+        idle_seconds=console.session_idle_minutes * 60,
+        max_age_seconds=console.session_max_hours * 3600,
+    )
+    app[keys.THROTTLE] = LoginThrottle(
+        app[app_keys.STORES],
+        per_user=console.login_attempts_per_user,
+        per_ip=console.login_attempts_per_ip,
+        window_seconds=console.login_window_minutes * 60,
+    )
+    yield
+
+
+def create_console_app() -> web.Application:
+    console = web.Application(middlewares=[errors_middleware, auth_middleware])
+    setup_templates(console)
+    setup_security_headers(console)
+
+    async def home(request: web.Request) -> web.Response:
+        raise web.HTTPSeeOther("/console/workbench")
+
+    console.router.add_get("/", home)
+    console.router.add_routes(views_auth.routes)
+    console.router.add_routes(views_users.routes)
+    static = resources.files("handlers.console").joinpath("static")
+    console.router.add_static("/static/", str(static), append_version=False)
+    return console
+
+
+def setup_console(app: web.Application) -> None:
+    """Mount the console at /console (call from create_app after its resources)."""
+    app.cleanup_ctx.append(_staff_services)
+
+    async def to_console(request: web.Request) -> web.Response:
+        raise web.HTTPFound("/console/")
+
+    app.router.add_get("/console", to_console)
+    app.add_subapp("/console", create_console_app())

@@ -1,0 +1,30 @@
+"""What the console's filters and forms offer: departments, areas, categories (from the
+knowledge pack), loaded once at start-up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from knowledge.pack import KnowledgePack
+
+URGENCIES = ("特急", "紧急", "一般")
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    departments: dict[str, str]  # code → name
+    streets: dict[str, str]  # code → name
+    categories: tuple[str, ...]  # first-level classes
+
+    @classmethod
+    def from_pack(cls, pack: KnowledgePack) -> Catalogue:
+        return cls(
+            departments={d.code: d.name for d in pack.departments},
+            streets={s.code: s.name for s in pack.areas.streets},
+            categories=tuple(pack.taxonomy.first_level),
+        )
+
+    def department_name(self, code: str | None) -> str:
+        if not code:
+            return ""
+        return self.departments.get(code, code)

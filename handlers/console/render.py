@@ -1,0 +1,74 @@
+"""Rendering: the Jinja environment (autoescape on), its helpers, and error pages."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from importlib import resources
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+
+from handlers.console import keys
+
+LOCAL = ZoneInfo("Asia/Shanghai")
+
+
+def localtime(value: datetime | str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if value.tzinfo is None:
+        return value.strftime(fmt)
+    return value.astimezone(LOCAL).strftime(fmt)
+
+
+def _static_version() -> str:
+    css = resources.files("handlers.console").joinpath("static/console.css").read_bytes()
+    return hashlib.sha256(css).hexdigest()[:10]
+
+
+def _base_context(request: web.Request) -> dict[str, Any]:
+    session = request.get(keys.SESSION)
+    catalogue = request.config_dict[keys.CATALOGUE]
+    return {
+        "member": request.get(keys.MEMBER),
+        "csrf_token": session.csrf if session is not None else "",
+        "department_name": catalogue.department_name,
+        "catalogue": catalogue,
+        "errors": {},
+        "message": None,
+    }
+
+
+def setup_templates(app: web.Application) -> None:
+    version = _static_version()
+    env = aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.PackageLoader("handlers.console", "templates"),
+        autoescape=True,  # complaint text is untrusted: it is always text, never HTML
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["localtime"] = localtime
+    env.globals["static"] = lambda name: f"/console/static/{name}?v={version}"
+
+
+def render(
+    request: web.Request, template: str, context: dict[str, Any], *, status: int = 200
+) -> web.Response:
+    """Render with the page basics (who is signed in, the CSRF token, the catalogue) computed
+    now, after any login or logout in this request."""
+    full = {**_base_context(request), **context}
+    return aiohttp_jinja2.render_template(template, request, full, status=status)
+
+
+def error_page(request: web.Request, status: int, heading: str, message: str) -> web.Response:
+    return render(request, "error.html", {"heading": heading, "message": message}, status=status)
