@@ -66,13 +66,7 @@ async def upsert_resident(
     return int((await session.execute(stmt)).scalar_one())
 
 
-_INBOUND = Message.__table__.alias("inbound")
-_PRIOR_REPLY = (
-    select(Message.content)
-    .join(_INBOUND, Message.reply_to_id == _INBOUND.c.id)
-    .where(_INBOUND.c.dedupe_key == bindparam("key"), Message.channel == "passive")
-    .limit(1)
-)
+_PRIOR_REPLY = select(Message.reply).where(Message.dedupe_key == bindparam("key"))
 
 
 class MessageLog:
@@ -121,10 +115,12 @@ class MessageLog:
     async def record_exchange(
         self, record: InboundRecord, reply: str, *, subscribed: bool | None = None
     ) -> Recorded:
-        """The message and the reply it got, in one transaction. A message recorded before
-        (a WeChat retry that raced us) keeps its first reply, which is returned."""
+        """The message and the passive reply it got: one row, one statement (atomic without
+        a transaction block). A message recorded before (a retry after the store lost its
+        key) keeps its first reply, which is returned."""
         now = utcnow()
-        async with self._db.engine.begin() as conn:
+        async with self._db.engine.connect() as conn:
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
             resident_id = await self._resident_id(
                 conn,
                 record.openid,
@@ -144,6 +140,7 @@ class MessageLog:
                         wechat_msg_id=record.wechat_msg_id,
                         dedupe_key=record.dedupe_key,
                         content=record.content,
+                        reply=reply,
                         payload=record.payload or {},
                         created_at=now,
                     )
@@ -151,34 +148,16 @@ class MessageLog:
                     .returning(Message.id)
                 )
             ).scalar_one_or_none()
-            if new_id is None:
-                existing = (
-                    await conn.execute(
-                        select(Message.id).where(Message.dedupe_key == record.dedupe_key)
+            if new_id is not None:
+                return Recorded(int(new_id), resident_id, True, reply)
+            row = (
+                await conn.execute(
+                    select(Message.id, Message.reply).where(
+                        Message.dedupe_key == record.dedupe_key
                     )
-                ).scalar_one()
-                first = (
-                    await conn.execute(
-                        select(Message.content)
-                        .where(Message.reply_to_id == existing, Message.channel == "passive")
-                        .order_by(Message.id)
-                        .limit(1)
-                    )
-                ).scalar_one_or_none()
-                return Recorded(int(existing), resident_id, False, first)
-            await conn.execute(
-                _insert(conn, Message).values(
-                    resident_id=resident_id,
-                    direction="out",
-                    channel="passive",
-                    msg_type="text" if reply else "success",
-                    content=reply,
-                    payload={},
-                    reply_to_id=new_id,
-                    created_at=now,
                 )
-            )
-            return Recorded(int(new_id), resident_id, True, reply)
+            ).one()
+            return Recorded(int(row.id), resident_id, False, row.reply)
 
     async def record_push(
         self,
@@ -205,13 +184,49 @@ class MessageLog:
             )
         )
 
-    async def transcript(self, openid: str, limit: int = 200) -> list[Message]:
-        async with self._db.session() as session:
-            rows = await session.execute(
-                select(Message)
-                .join(Resident, Resident.id == Message.resident_id)
-                .where(Resident.openid == openid)
-                .order_by(Message.id.desc())
-                .limit(limit)
+    async def transcript(self, openid: str, limit: int = 200) -> list[ChatLine]:
+        """The resident's chat, oldest first: what they sent, the passive replies, and the
+        messages pushed to them."""
+        async with self._db.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(Message)
+                    .join(Resident, Resident.id == Message.resident_id)
+                    .where(Resident.openid == openid)
+                    .order_by(Message.id.desc())
+                    .limit(limit)
+                )
+            ).all()
+        lines: list[ChatLine] = []
+        for row in reversed(rows):
+            lines.append(
+                ChatLine(
+                    row.direction,
+                    row.channel,
+                    row.msg_type,
+                    row.event,
+                    row.content,
+                    row.payload or {},
+                    row.created_at,
+                    row.id,
+                )
             )
-            return list(reversed(rows.scalars().all()))
+            if row.direction == "in" and row.reply:
+                lines.append(
+                    ChatLine("out", "passive", "text", None, row.reply, {}, row.created_at, row.id)
+                )
+        return lines
+
+
+@dataclass(frozen=True, slots=True)
+class ChatLine:
+    """One bubble of the chat as staff see it."""
+
+    direction: str  # "in" (resident) | "out" (us)
+    channel: str  # inbound | passive | custom | template | subscribe
+    msg_type: str  # text, image, voice, location, event, ...
+    event: str | None
+    content: str | None
+    payload: dict[str, Any]
+    at: datetime
+    message_id: int

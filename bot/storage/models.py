@@ -65,6 +65,9 @@ class Message(Base):
     # FromUserName+MsgId, or FromUserName+CreateTime+Event(+EventKey): one row per WeChat message.
     dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     content: Mapped[str | None] = mapped_column(Text)
+    # The passive reply given to an inbound message travels with it (one row, one write on
+    # the webhook's hot path); "" means WeChat's `success` (no reply).
+    reply: Mapped[str | None] = mapped_column(Text)
     payload: Mapped[dict[str, Any]] = mapped_column(JSONType(), default=dict)
     reply_to_id: Mapped[int | None] = mapped_column(
         ForeignKey("message.id", ondelete="SET NULL"), index=True

@@ -96,8 +96,13 @@ async def test_inbound_messages_are_recorded_once_with_wechat_ids(database: Data
         ("in", "小区门口的路灯坏了三天了"),
         ("out", "已收到"),
     ]
-    assert transcript[0].wechat_msg_id == 6054768590064713728
-    assert transcript[0].created_at.tzinfo is not None
+    assert transcript[0].at.tzinfo is not None
+    async with database.session() as session:
+        row = (
+            await session.execute(select(Message).where(Message.id == first.message_id))
+        ).scalar_one()
+    assert row.wechat_msg_id == 6054768590064713728
+    assert row.reply == "已收到"
 
 
 async def test_concurrent_duplicates_make_one_row(database: Database) -> None:

@@ -43,6 +43,7 @@ def upgrade() -> None:
         sa.Column("wechat_msg_id", sa.BigInteger(), nullable=True),
         sa.Column("dedupe_key", sa.String(length=200), nullable=True),
         sa.Column("content", sa.Text(), nullable=True),
+        sa.Column("reply", sa.Text(), nullable=True),
         sa.Column("payload", bot.storage.types.JSONType(), nullable=False),
         sa.Column(
             "reply_to_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
