@@ -320,15 +320,16 @@ def _departments(path: Path, areas: Areas) -> tuple[Department, ...]:
 
 
 def _department_ref(node: Node, key: str, ref: str, depts: tuple[Department, ...]) -> str:
-    if ref.startswith("@"):
-        kind = ref[1:]
-        if kind not in DEPARTMENT_KINDS:
-            node.fail(f"{ref!r}: {kind!r} is not one of {'/'.join(DEPARTMENT_KINDS)}", key)
-        if not any(kind in d.kinds for d in depts):
-            node.fail(f"{ref!r}: no department has kind {kind!r}", key)
-        return ref
-    if not any(d.code == ref for d in depts):
-        node.fail(f"unknown department code {ref!r}", key)
+    """A department code or "@kind", with alternatives separated by '|'."""
+    for option in (o.strip() for o in ref.split("|")):
+        if option.startswith("@"):
+            kind = option[1:]
+            if kind not in DEPARTMENT_KINDS:
+                node.fail(f"{ref!r}: {kind!r} is not one of {'/'.join(DEPARTMENT_KINDS)}", key)
+            if not any(kind in d.kinds for d in depts):
+                node.fail(f"{ref!r}: no department has kind {kind!r}", key)
+        elif not any(d.code == option for d in depts):
+            node.fail(f"unknown department code {option!r}", key)
     return ref
 
 

@@ -1,0 +1,172 @@
+"""Departments (主办 + 协办) and handling level (社区 / 街镇 / 区).
+
+Topic rules from routing.yaml fire on words; several topics in one message give several
+departments. With no topic, the category decides; with no category rule either, the street
+office of the complaint's area takes it (属地兜底), or the dispatch desk when the area is unknown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from knowledge.gazetteer import AreaMatch
+from knowledge.matching import KeywordSet, Prescan, RuleMatcher, RuleSpec, distinct_words
+from knowledge.pack import KnowledgePack
+from knowledge.records import LEVEL_RANK, Department, Policy
+
+
+@dataclass(frozen=True)
+class Assignment:
+    code: str
+    name: str
+    role: str  # 主办 / 协办
+    level: str  # 区 / 街镇 / 社区
+
+    def to_dict(self) -> dict[str, str]:
+        return {"name": self.name, "code": self.code, "role": self.role, "level": self.level}
+
+
+@dataclass(frozen=True)
+class RoutingDecision:
+    departments: tuple[Assignment, ...]  # lead first
+    rules: tuple[dict[str, object], ...]  # topic rules that fired, strongest first
+    fallback: str | None = None  # None / "category" / "属地兜底" / "dispatch"
+    handling_hint: str | None = None
+
+    @property
+    def lead(self) -> Assignment:
+        return self.departments[0]
+
+
+class Router:
+    def __init__(self, pack: KnowledgePack) -> None:
+        self.pack = pack
+        self._rules = pack.routing.rules
+        self._matcher = RuleMatcher(
+            (RuleSpec(r.keywords, r.patterns) for r in self._rules),
+            ignore=pack.routing.ignore,
+            maximal=True,
+        )
+        self._by_code = {d.code: d for d in pack.departments}
+        self._dispatch = next(d for d in pack.departments if "dispatch" in d.kinds)
+
+    # -- departments ---------------------------------------------------------------------------
+    def resolve(self, ref: str, area: AreaMatch | None) -> Department | None:
+        """A department code, or "@kind" (alternatives with '|'), for a complaint in ``area``."""
+        for option in ref.split("|"):
+            option = option.strip()
+            if not option.startswith("@"):
+                return self._by_code.get(option)
+            found = self._nearest_of_kind(option[1:], area)
+            if found is not None:
+                return found
+        return None
+
+    def _nearest_of_kind(self, kind: str, area: AreaMatch | None) -> Department | None:
+        candidates = [d for d in self.pack.departments if kind in d.kinds]
+        places = [p for p in ((area.community_code, area.street_code) if area else ()) if p]
+        for place in places:
+            for dept in candidates:
+                if dept.area == place:
+                    return dept
+        # A district-wide unit of that kind (no area of its own) serves everywhere.
+        return next((d for d in candidates if d.area is None), None)
+
+    @property
+    def keyword_sets(self) -> tuple[KeywordSet[Any], ...]:
+        return self._matcher.keyword_sets
+
+    def route(self, text: str, *, category: tuple[str, ...] = (),
+              area: AreaMatch | None = None, scan: Prescan | None = None) -> RoutingDecision:
+        """Departments for normalised ``text`` about ``category`` in ``area``."""
+        fired: dict[int, list] = {}
+        for hit in self._matcher.find(text, scan):
+            fired.setdefault(hit.rule, []).append(hit)
+        order = sorted(fired, key=lambda i: (-self._rules[i].priority, fired[i][0].start, i))
+        chosen: list[tuple[Department, str]] = []
+        explained: list[dict[str, object]] = []
+        hint: str | None = None
+        for index in order:
+            rule = self._rules[index]
+            lead = self.resolve(rule.lead, area)
+            cos = [d for d in (self.resolve(c, area) for c in rule.co) if d is not None]
+            if lead is None and cos:
+                lead, cos = cos[0], cos[1:]
+            if lead is None:
+                continue
+            if not chosen and rule.handling_level:
+                hint = rule.handling_level
+            self._add(chosen, lead, cos)
+            explained.append({
+                "rule": rule.id,
+                "topic": rule.topic,
+                "words": list(distinct_words(h.word for h in fired[index])),
+                "lead": lead.code,
+                "co": [d.code for d in cos],
+            })
+        fallback = None
+        if not chosen:
+            route = self._category_route(category)
+            if route is not None:
+                lead = self.resolve(route.lead, area)
+                cos = [d for d in (self.resolve(c, area) for c in route.co) if d is not None]
+                if lead is None and cos:
+                    lead, cos = cos[0], cos[1:]
+                if lead is not None:
+                    self._add(chosen, lead, cos)
+                    fallback = "category"
+        if not chosen:
+            office = self.resolve("@street_office", area)
+            if office is not None:
+                self._add(chosen, office, [])
+                fallback = "属地兜底"
+            else:
+                self._add(chosen, self._dispatch, [])
+                fallback = "dispatch"
+        departments = tuple(
+            Assignment(d.code, d.name, role, d.level) for d, role in chosen
+        )
+        return RoutingDecision(departments, tuple(explained), fallback, hint)
+
+    @staticmethod
+    def _add(chosen: list[tuple[Department, str]], lead: Department,
+             cos: list[Department]) -> None:
+        codes = {d.code for d, _ in chosen}
+        for dept in (lead, *cos):
+            if dept.code not in codes:
+                chosen.append((dept, "主办" if not chosen else "协办"))
+                codes.add(dept.code)
+
+    def _category_route(self, category: tuple[str, ...]):  # noqa: ANN202 - CategoryRoute | None
+        best = None
+        for route in self.pack.routing.category_rules:
+            n = len(route.category)
+            if tuple(category[:n]) == route.category and (best is None or n > len(best.category)):
+                best = route
+        return best
+
+
+def handling_level(
+    policy: Policy,
+    lead_level: str,
+    *,
+    urgency: str,
+    complexity: str,
+    universality: str,
+    departments: int,
+    hint: str | None = None,
+) -> str:
+    """社区 / 街镇 / 区: at least the lead's level (and the topic's), raised by policy.yaml rules."""
+    level = lead_level
+    if hint is not None and LEVEL_RANK[hint] > LEVEL_RANK[level]:
+        level = hint
+    cond = policy.district_if
+    if (urgency in cond.get("urgency", ()) or complexity in cond.get("complexity", ())
+            or universality in cond.get("universality", ())):
+        return "区"
+    if ((universality in policy.street_if_universality
+         or departments >= policy.street_if_min_departments)
+            and LEVEL_RANK[level] < LEVEL_RANK["街镇"]):
+        level = "街镇"
+    return level

@@ -1,0 +1,177 @@
+"""Similar-complaint matcher: cosine similarity over character bigrams, weighted by IDF.
+
+Pure and in memory: the caller supplies the items (open slips) and removes them when they
+close. ``SimilarityIndex`` answers "which open slips in this area, since then, say the same
+thing?"; ``RecentSlipsMatcher`` does the same over any RecentOpenSlips source (the DB-backed
+slip store) without keeping an index.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from knowledge.matching import normalize
+from knowledge.ports import RecentOpenSlips
+
+_KEEP = re.compile(r"[\u4e00-\u9fff0-9a-z]+")
+# Bigrams that occur in almost every complaint and say nothing about the problem.
+_STOP = frozenset(
+    re.findall(
+        r"\S+",
+        """我们 你们 他们 一个 这个 那个 什么 没有 已经 现在 希望 问题 反映 请问 谢谢 领导 相关
+        部门 政府 尽快 处理 解决 我家 我的 你好 您好 麻烦 一下 的是 了我 是不 不是 就是 还是 但是
+        因为 所以 如果 可以 这样 时候 一直 非常 严重 影响 生活 居民 小区 附近 这里 那里""",
+    )
+)
+
+
+def shingles(text: str) -> Counter[str]:
+    """Character bigrams of the words in ``text`` (punctuation and spaces dropped)."""
+    grams: Counter[str] = Counter()
+    for run in _KEEP.findall(normalize(text)):
+        if len(run) == 1:
+            continue
+        for i in range(len(run) - 1):
+            gram = run[i:i + 2]
+            if gram not in _STOP:
+                grams[gram] += 1
+    return grams
+
+
+@dataclass
+class _Item:
+    key: str
+    grams: Counter[str]
+    area_code: str | None
+    created_at: dt.datetime
+
+
+class SimilarityIndex:
+    """Open slips kept in memory for similarity queries.
+
+    ``parents`` maps a community code to its street code, so that a query for a street finds
+    the slips of its communities and the other way round (see area_parents()).
+    """
+
+    def __init__(self, parents: Mapping[str, str] | None = None) -> None:
+        self._parents = dict(parents or {})
+        self._items: dict[str, _Item] = {}
+        self._postings: dict[str, set[str]] = {}  # bigram -> keys
+        self._df: Counter[str] = Counter()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._items
+
+    def add(self, key: str, text: str, area_code: str | None, created_at: dt.datetime) -> None:
+        """Add (or replace) an open slip."""
+        self.remove(key)
+        item = _Item(key, shingles(text), area_code, created_at)
+        self._items[key] = item
+        for gram in item.grams:
+            self._postings.setdefault(gram, set()).add(key)
+            self._df[gram] += 1
+
+    def remove(self, key: str) -> bool:
+        """Forget a slip (it closed); True when it was there."""
+        item = self._items.pop(key, None)
+        if item is None:
+            return False
+        for gram in item.grams:
+            keys = self._postings.get(gram)
+            if keys is not None:
+                keys.discard(key)
+                if not keys:
+                    del self._postings[gram]
+            self._df[gram] -= 1
+            if self._df[gram] <= 0:
+                del self._df[gram]
+        return True
+
+    def _idf(self, gram: str) -> float:
+        return math.log((len(self._items) + 1) / (self._df.get(gram, 0) + 1)) + 1.0
+
+    def _vector(self, grams: Counter[str]) -> dict[str, float]:
+        return {g: (1.0 + math.log(c)) * self._idf(g) for g, c in grams.items()}
+
+    def query(
+        self,
+        text: str,
+        area_code: str | None = None,
+        since: dt.datetime | None = None,
+        limit: int = 10,
+        min_score: float = 0.0,
+    ) -> list[tuple[str, float]]:
+        """Open slips like ``text``: same area (if given), created at or after ``since``."""
+        query_grams = shingles(text)
+        if not query_grams:
+            return []
+        candidates: set[str] = set()
+        for gram in query_grams:
+            candidates |= self._postings.get(gram, set())
+        qv = self._vector(query_grams)
+        qnorm = math.sqrt(sum(w * w for w in qv.values()))
+        scored: list[tuple[str, float]] = []
+        for key in candidates:
+            item = self._items[key]
+            if area_code is not None and not self._same_area(item.area_code, area_code):
+                continue
+            if since is not None and item.created_at < since:
+                continue
+            dv = self._vector(item.grams)
+            dnorm = math.sqrt(sum(w * w for w in dv.values()))
+            dot = sum(w * dv[g] for g, w in qv.items() if g in dv)
+            score = dot / (qnorm * dnorm) if qnorm and dnorm else 0.0
+            if score >= min_score and score > 0:
+                scored.append((key, round(score, 4)))
+        scored.sort(key=lambda kv: (-kv[1], kv[0]))
+        return scored[:limit]
+
+    def _same_area(self, item_area: str | None, wanted: str) -> bool:
+        if item_area is None:
+            return False
+        return (item_area == wanted or self._parents.get(item_area) == wanted
+                or self._parents.get(wanted) == item_area)
+
+
+def area_parents(areas: object) -> dict[str, str]:
+    """community code -> street code, from a pack's Areas."""
+    return {c.code: c.street for c in getattr(areas, "communities", ())}
+
+
+class RecentSlipsMatcher:
+    """SimilarSlips over a RecentOpenSlips source: fetches candidates, scores them, forgets."""
+
+    def __init__(self, source: RecentOpenSlips, parents: Mapping[str, str] | None = None) -> None:
+        self.source = source
+        self._parents = parents
+
+    def query(
+        self,
+        text: str,
+        area_code: str | None = None,
+        since: dt.datetime | None = None,
+        limit: int = 10,
+        min_score: float = 0.0,
+    ) -> list[tuple[str, float]]:
+        since = since or dt.datetime.min.replace(tzinfo=dt.UTC)
+        index = SimilarityIndex(self._parents)
+        for slip in self.source.recent_open_slips(area_code, since):
+            index.add(slip.key, slip.text, slip.area_code, slip.created_at)
+        return index.query(text, area_code=None, since=since, limit=limit, min_score=min_score)
+
+
+def index_from(slips: Iterable[object], parents: Mapping[str, str] | None = None
+               ) -> SimilarityIndex:
+    """Build an index from OpenSlip-like objects (key, text, area_code, created_at)."""
+    index = SimilarityIndex(parents)
+    for slip in slips:
+        index.add(slip.key, slip.text, slip.area_code, slip.created_at)  # type: ignore[attr-defined]
+    return index

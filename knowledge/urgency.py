@@ -1,0 +1,152 @@
+"""Urgency (紧急程度): 特急 / 紧急 / 一般, by rules that never miss a danger.
+
+Every 特急 rule fires on any of its words or patterns anywhere in the message. A hit is only
+softened when that is cheap and safe (see urgency.yaml): negated right before it ("没有煤气味")
+it does not count; resolved, a drill, a worry, a past event or a chronic hazard makes it 紧急,
+never 一般. A message with one unsoftened 特急 hit is 特急, whatever else it says.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from knowledge.matching import (
+    KeywordSet,
+    Prescan,
+    RuleHit,
+    RuleMatcher,
+    RuleSpec,
+    clause_bounds,
+    distinct_words,
+    normalize,
+)
+from knowledge.records import UrgencyRule, UrgencyRules
+
+_LINE_ORDER = {"110": 0, "119": 1, "120": 2}
+
+
+@dataclass(frozen=True)
+class UrgencyFinding:
+    """One rule that fired, with the words that made it fire."""
+
+    rule_id: str
+    label: str
+    level: str  # the level this finding supports after softening: 特急 / 紧急
+    words: tuple[str, ...]
+    softened: str | None = None  # why a 特急 rule only counts as 紧急 (resolved, hypothetical…)
+
+    def to_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {"rule": self.rule_id, "label": self.label, "level": self.level,
+                                  "words": list(self.words)}
+        if self.softened:
+            out["softened"] = self.softened
+        return out
+
+
+@dataclass(frozen=True)
+class UrgencyResult:
+    level: str
+    findings: tuple[UrgencyFinding, ...]
+    calls: tuple[str, ...] = ()  # emergency lines to ring, for 特急
+    guidance: tuple[str, ...] = ()  # what to do meanwhile, for 特急
+    negated: tuple[str, ...] = ()  # danger words that were negated ("没有煤气味")
+
+
+class UrgencyAssessor:
+    """Applies a pack's urgency rules to normalised text."""
+
+    def __init__(self, rules: UrgencyRules) -> None:
+        self.rules: tuple[UrgencyRule, ...] = rules.rules
+        self._matcher = RuleMatcher(
+            RuleSpec(r.keywords, r.patterns, r.unless) for r in self.rules
+        )
+        s = rules.suppressors
+        negators = "|".join(re.escape(w) for w in sorted(s.negation_words, key=len, reverse=True))
+        fillers = "|".join(re.escape(w) for w in sorted(s.fillers, key=len, reverse=True))
+        not_after = "".join(f"(?<!{re.escape(w)})" for w in s.not_after)
+        filler_part = f"(?:{fillers}){{0,2}}" if fillers else ""
+        self._negation = re.compile(f"{not_after}(?:{negators}){filler_part}$")
+        self._resolved = [normalize(w) for w in s.resolved]
+        self._drill = [normalize(w) for w in s.drill]
+        self._window = s.window
+        self._soft_patterns = {
+            "hypothetical": s.hypothetical,
+            "past": s.past,
+            "chronic": s.chronic,
+        }
+
+    @property
+    def keyword_sets(self) -> tuple[KeywordSet[Any], ...]:
+        return self._matcher.keyword_sets
+
+    def assess(self, text: str, scan: Prescan | None = None) -> UrgencyResult:
+        """Urgency of normalised ``text`` (see knowledge.matching.normalize)."""
+        hits = self._matcher.find(text, scan)
+        by_rule: dict[int, list[RuleHit]] = {}
+        for hit in hits:
+            by_rule.setdefault(hit.rule, []).append(hit)
+        drill = any(w in text for w in self._drill)
+        findings: list[tuple[int, UrgencyFinding]] = []
+        negated: list[str] = []
+        for index, rule_hits in by_rule.items():
+            rule = self.rules[index]
+            if rule.also and not all(p.search(text) for p in rule.also):
+                continue
+            if rule.level != "特急":
+                words = distinct_words(h.word for h in rule_hits)
+                findings.append((rule_hits[0].start, UrgencyFinding(rule.id, rule.label, "紧急",
+                                                                     words)))
+                continue
+            live, soft_reasons = [], []
+            for hit in rule_hits:
+                reason = self._softening(rule, hit, text, drill)
+                if reason == "negation":
+                    negated.append(hit.word)
+                elif reason is None:
+                    live.append(hit)
+                else:
+                    soft_reasons.append((hit, reason))
+            if live:
+                words = distinct_words(h.word for h in live)
+                findings.append((live[0].start, UrgencyFinding(rule.id, rule.label, "特急", words)))
+            elif soft_reasons:
+                words = distinct_words(h.word for h, _ in soft_reasons)
+                findings.append((soft_reasons[0][0].start, UrgencyFinding(
+                    rule.id, rule.label, "紧急", words, softened=soft_reasons[0][1])))
+        findings.sort(key=lambda item: item[0])
+        ordered = tuple(f for _, f in findings)
+        if any(f.level == "特急" for f in ordered):
+            top = [self._rule(f.rule_id) for f in ordered if f.level == "特急"]
+            calls = sorted({c for r in top for c in r.call}, key=lambda c: (_LINE_ORDER.get(c, 9), c))
+            guidance = tuple(dict.fromkeys(r.advice for r in top if r.advice))
+            return UrgencyResult("特急", ordered, tuple(calls), guidance, tuple(negated))
+        level = "紧急" if ordered else "一般"
+        return UrgencyResult(level, ordered, (), (), tuple(negated))
+
+    def _rule(self, rule_id: str) -> UrgencyRule:
+        return next(r for r in self.rules if r.id == rule_id)
+
+    def _softening(self, rule: UrgencyRule, hit: RuleHit, text: str, drill: bool) -> str | None:
+        """Why this 特急 hit does not count as 特急 (None: it does)."""
+        allowed = rule.suppress
+        if not allowed:
+            return None
+        c_start, c_end = clause_bounds(text, hit.start)
+        before = text[c_start:hit.start]
+        if "negation" in allowed and self._negation.search(before):
+            return "negation"
+        if "resolved" in allowed:
+            # Resolution is told after the danger: in the same clause or the next one.
+            _, next_end = clause_bounds(text, min(c_end + 1, len(text)))
+            after = text[hit.start:max(next_end, c_end)]
+            if any(w in after for w in self._resolved):
+                return "resolved"
+        if "drill" in allowed and drill:
+            return "drill"
+        window = text[max(c_start, hit.start - self._window):hit.start]
+        for name in ("hypothetical", "past", "chronic"):
+            if name in allowed and any(p.search(window) for p in self._soft_patterns[name]):
+                return name
+        return None
