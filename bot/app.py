@@ -7,10 +7,11 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from bot.config import Settings
+from bot.metrics import Metrics
 from bot.storage import Database
 from bot.storage.messages import MessageLog
 from bot.stores import open_stores
-from handlers import health, keys, webhook
+from handlers import health, keys, metrics, webhook
 from handlers.console import setup_console
 from handlers.inbox import Inbox
 from handlers.messages import build_router
@@ -23,6 +24,7 @@ def create_app(settings: Settings, *, migrate: bool = False) -> web.Application:
     app = web.Application(client_max_size=settings.wechat.max_body_bytes * 2)
     app[keys.SETTINGS] = settings
     app[keys.REPLIES] = Replies.load()
+    app[keys.METRICS] = Metrics()
 
     async def resources(app: web.Application) -> AsyncIterator[None]:
         database = Database.open(
@@ -42,6 +44,7 @@ def create_app(settings: Settings, *, migrate: bool = False) -> web.Application:
             log_=app[keys.MESSAGE_LOG],
             router=build_router(),
             replies=app[keys.REPLIES],
+            metrics=app[keys.METRICS],
         )
         yield
         await app[keys.INBOX].drain()
@@ -51,5 +54,6 @@ def create_app(settings: Settings, *, migrate: bool = False) -> web.Application:
     app.cleanup_ctx.append(resources)
     webhook.setup(app)
     health.setup(app)
+    metrics.setup(app)
     setup_console(app)
     return app

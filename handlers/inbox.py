@@ -15,11 +15,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from bot.config import Settings
+from bot.metrics import Metrics
 from bot.storage.messages import InboundRecord, MessageLog, Recorded
 from bot.stores import ClaimState, Stores
 from bot.wechat.protocol import Inbound
@@ -56,6 +58,7 @@ class Inbox:
         replies: Replies,
         services: dict[str, Any] | None = None,
         late_reply: LateReplySink | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self._settings = settings
         self._stores = stores
@@ -64,10 +67,19 @@ class Inbox:
         self._replies = replies
         self._services = services or {}
         self._late_reply = late_reply
+        self._metrics = metrics or Metrics()
         self._background: set[asyncio.Task[Any]] = set()
 
     async def answer(self, inbound: Inbound) -> str:
         """The reply text for WeChat ('' means `success`)."""
+        started = time.perf_counter()
+        self._metrics.messages.labels(_type_label(inbound)).inc()
+        outcome, reply = await self._answer(inbound)
+        self._metrics.replies.labels(outcome).inc()
+        self._metrics.reply_seconds.observe(time.perf_counter() - started)
+        return reply
+
+    async def _answer(self, inbound: Inbound) -> tuple[str, str]:
         budget = self._settings.wechat.reply_budget_seconds
         key = inbound.dedupe_key
         loop = asyncio.get_running_loop()
@@ -75,7 +87,7 @@ class Inbox:
         while True:
             claim = await self._stores.claim(key, LEASE_SECONDS)
             if claim.state is ClaimState.DONE:
-                return claim.reply or SUCCESS
+                return "duplicate", claim.reply or SUCCESS
             if claim.state is ClaimState.NEW:
                 break
             # Someone else is on it: wait for their answer, or for their lease to lapse.
@@ -83,22 +95,22 @@ class Inbox:
                 await asyncio.sleep(POLL_SECONDS)
                 seen = await self._stores.peek(key)
                 if seen.state is ClaimState.DONE:
-                    return seen.reply or SUCCESS
+                    return "duplicate", seen.reply or SUCCESS
                 if seen.state is ClaimState.NEW:
                     break
             else:
-                return SUCCESS
+                return "waited", SUCCESS
         task = asyncio.create_task(self._process(inbound))
         self._background.add(task)
         task.add_done_callback(self._background.discard)
         remaining = max(0.05, deadline - loop.time())
         try:
             _, reply = await asyncio.wait_for(asyncio.shield(task), remaining)
-            return reply
+            return ("reply" if reply else "success"), reply
         except TimeoutError:
             log.warning("reply budget exceeded for %s; answering later", _masked(inbound.openid))
             task.add_done_callback(self._deliver_late)
-            return SUCCESS
+            return "late", SUCCESS
 
     async def _process(self, inbound: Inbound) -> tuple[Recorded | None, str]:
         key = inbound.dedupe_key
@@ -176,6 +188,13 @@ def _record_of(inbound: Inbound) -> InboundRecord:
             k: v for k, v in fields.items() if k not in ("ToUserName", "FromUserName", "Content")
         },
     )
+
+
+def _type_label(inbound: Inbound) -> str:
+    fields = inbound.fields
+    if str(fields.get("MsgType", "")).lower() == "event":
+        return "event:" + str(fields.get("Event", "")).lower()[:32]
+    return str(inbound.message.type)[:32]
 
 
 def _subscription(inbound: Inbound) -> bool | None:

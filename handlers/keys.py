@@ -8,6 +8,7 @@ from aiohttp import web
 
 if TYPE_CHECKING:
     from bot.config import Settings
+    from bot.metrics import Metrics
     from bot.storage import Database
     from bot.storage.messages import MessageLog
     from bot.stores import Stores
@@ -20,3 +21,4 @@ STORES: web.AppKey[Stores] = web.AppKey("stores")
 MESSAGE_LOG: web.AppKey[MessageLog] = web.AppKey("message_log")
 REPLIES: web.AppKey[Replies] = web.AppKey("replies")
 INBOX: web.AppKey[Inbox] = web.AppKey("inbox")
+METRICS: web.AppKey[Metrics] = web.AppKey("metrics")

@@ -123,4 +123,5 @@ async def _read_limited(request: web.Request, limit: int) -> bytes:
 
 def _refuse(request: web.Request, exc: ProtocolError) -> web.Response:
     log.info("refused %s %s: %s", request.method, request.path, exc.reason)
+    request.app[keys.METRICS].refused.labels(str(exc.status)).inc()
     return web.Response(status=exc.status, text=exc.reason, content_type="text/plain")
