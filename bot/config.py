@@ -223,6 +223,16 @@ class DeliverySettings(_Section):
         return self
 
 
+class SlipSettings(_Section):
+    """The slip domain (bot/slips)."""
+
+    number_prefix: str = Field("JB", pattern=r"^[A-Z]{1,8}$")
+    # Lists count matching slips up to this many, then show "more than" (a million-row count
+    # costs more than the page itself).
+    count_limit: int = Field(10000, ge=100)
+    workbench_limit: int = Field(50, ge=1, le=500)
+
+
 class DemoSettings(_Section):
     database_url: str = "sqlite+aiosqlite:///var/minyi.db"
     redis_url: str = "memory://"
@@ -251,6 +261,7 @@ class Settings(_Section):
     security: SecuritySettings = SecuritySettings()
     console: ConsoleSettings = ConsoleSettings()
     delivery: DeliverySettings = DeliverySettings()
+    slips: SlipSettings = SlipSettings()
     demo: DemoSettings = DemoSettings()
 
     def with_overrides(self, **dotted: Any) -> Settings:
