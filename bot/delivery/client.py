@@ -1,0 +1,272 @@
+"""An asyncio WeChat API client on aiohttp, for the few calls Minyi makes.
+
+wechatpy's client is blocking (requests) and has no timeouts by default; this one has a
+timeout on every call, shares the access token across processes (tokens.py), refreshes it
+once and retries once when WeChat calls it stale, and reports everything else as
+`WeChatError` (WeChat said no; see errors.py for what each code means) or `WeChatUnavailable`
+(no usable answer; `maybe_delivered` tells whether the call may have gone through).
+
+The caller owns the `aiohttp.ClientSession` (one per process, opened in a cleanup_ctx).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+from bot.config import Settings
+from bot.delivery.errors import ErrorKind, WeChatError, WeChatUnavailable
+from bot.delivery.tokens import TokenManager
+from bot.stores import Stores
+
+_FILENAME = re.compile(r'filename="?([^";]+)"?')
+
+
+@dataclass(frozen=True, slots=True)
+class Media:
+    """A downloaded temporary media file; videos come back as a URL instead."""
+
+    media_id: str
+    content: bytes
+    content_type: str
+    filename: str | None = None
+    video_url: str | None = None
+
+
+class WeChatClient:
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        settings: Settings,
+        stores: Stores,
+        *,
+        retries: int = 2,
+        retry_delay: float = 0.2,
+    ) -> None:
+        self._session = session
+        self._base = settings.wechat.api_base.rstrip("/")
+        delivery = settings.delivery
+        self._timeout = aiohttp.ClientTimeout(
+            total=delivery.api_timeout_seconds, sock_connect=delivery.connect_timeout_seconds
+        )
+        self._retries = retries
+        self._retry_delay = retry_delay
+        self.tokens = TokenManager(
+            self._request,
+            stores,
+            appid=settings.wechat.appid,
+            secret=settings.wechat.secret,
+            source=delivery.token_source,
+            lock_wait=delivery.api_timeout_seconds + delivery.connect_timeout_seconds + 2,
+        )
+
+    # -- sending ------------------------------------------------------------------------------
+
+    async def send_text(self, openid: str, content: str) -> None:
+        """A customer-service text message (only inside the resident's 48-hour window)."""
+        await self.send_custom({"touser": openid, "msgtype": "text", "text": {"content": content}})
+
+    async def send_custom(self, payload: dict[str, Any]) -> None:
+        await self._call("custom/send", "/cgi-bin/message/custom/send", payload)
+
+    async def send_template(
+        self,
+        openid: str,
+        template_id: str,
+        data: dict[str, Any],
+        *,
+        url: str | None = None,
+        miniprogram: dict[str, str] | None = None,
+        client_msg_id: str | None = None,
+    ) -> int | None:
+        """A template message; returns WeChat's msgid (TEMPLATESENDJOBFINISH carries it).
+        The same `client_msg_id` for the same resident is sent once within 10 minutes, so a
+        retry with it cannot send twice."""
+        payload: dict[str, Any] = {"touser": openid, "template_id": template_id, "data": data}
+        if url:
+            payload["url"] = url
+        if miniprogram:
+            payload["miniprogram"] = miniprogram
+        if client_msg_id:
+            payload["client_msg_id"] = client_msg_id
+        answer = await self._call("template/send", "/cgi-bin/message/template/send", payload,
+                                  retry_transient=bool(client_msg_id))
+        return _msgid(answer)
+
+    async def send_subscribe(
+        self,
+        openid: str,
+        template_id: str,
+        data: dict[str, Any],
+        *,
+        page: str | None = None,
+        miniprogram: dict[str, str] | None = None,
+    ) -> int | None:
+        """A subscription notification (订阅通知, bizsend)."""
+        payload: dict[str, Any] = {"touser": openid, "template_id": template_id, "data": data}
+        if page:
+            payload["page"] = page
+        if miniprogram:
+            payload["miniprogram"] = miniprogram
+        answer = await self._call("subscribe/bizsend", "/cgi-bin/message/subscribe/bizsend",
+                                  payload)
+        return _msgid(answer)
+
+    async def get_media(self, media_id: str) -> Media:
+        """Download a temporary media file (a resident's photo or voice note)."""
+        api = "media/get"
+        for attempt in range(self._retries + 1):
+            try:
+                return await self._with_token(api, lambda token: self._download(media_id, token))
+            except WeChatUnavailable:
+                if attempt == self._retries:
+                    raise
+            except WeChatError as exc:
+                if exc.kind is not ErrorKind.TRANSIENT or attempt == self._retries:
+                    raise
+            await self._pause(attempt)
+        raise AssertionError("unreachable")
+
+    # -- plumbing ------------------------------------------------------------------------------
+
+    async def _call(
+        self, api: str, path: str, payload: dict[str, Any], *, retry_transient: bool = False
+    ) -> dict[str, Any]:
+        """POST with the token. Token errors: refresh once, retry once. Busy (-1) and timeouts
+        are retried here (with backoff) only when repeating is harmless (`retry_transient`):
+        otherwise the caller's schedule decides."""
+        tries = self._retries + 1 if retry_transient else 1
+        doubt = False  # an earlier try may have gone through
+        for attempt in range(tries):
+            try:
+                return await self._with_token(
+                    api, lambda token: self._post(api, path, payload, token)
+                )
+            except WeChatUnavailable as exc:
+                doubt = doubt or exc.maybe_delivered
+                if attempt == tries - 1:
+                    raise WeChatUnavailable(api, exc.reason, maybe_delivered=doubt) from None
+            except WeChatError as exc:
+                if exc.kind is not ErrorKind.TRANSIENT or attempt == tries - 1:
+                    raise
+            await self._pause(attempt)
+        raise AssertionError("unreachable")
+
+    async def _with_token(self, api: str, call: Any) -> Any:
+        token = await self._token(api, None)
+        try:
+            return await call(token)
+        except WeChatError as exc:
+            if exc.kind is not ErrorKind.TOKEN:
+                raise
+        return await call(await self._token(api, token))
+
+    async def _token(self, api: str, stale: str | None) -> str:
+        """A token for `api`; failing to get one means the call itself never left."""
+        try:
+            return await (self.tokens.refresh(stale) if stale else self.tokens.get())
+        except WeChatUnavailable as exc:
+            raise WeChatUnavailable(api, f"no access token: {exc.reason}",
+                                    maybe_delivered=False) from None
+
+    async def _post(
+        self, api: str, path: str, payload: dict[str, Any], token: str
+    ) -> dict[str, Any]:
+        data = await self._request(api, "POST", path, {"access_token": token}, payload)
+        errcode = _errcode(data)
+        if errcode:
+            raise WeChatError(api, errcode, str(data.get("errmsg") or ""))
+        return data
+
+    async def _request(
+        self,
+        api: str,
+        method: str,
+        path: str,
+        params: dict[str, Any] | None,
+        body: dict[str, Any] | None,
+    ) -> dict[str, Any]:
+        """One HTTP exchange; a JSON object back, or WeChatUnavailable."""
+        try:
+            async with self._session.request(
+                method,
+                self._base + path,
+                params=params,
+                data=None if body is None else json.dumps(body, ensure_ascii=False).encode(),
+                headers=None if body is None else {"Content-Type": "application/json"},
+                timeout=self._timeout,
+            ) as response:
+                if response.status >= 500:
+                    # a gateway error: WeChat's own API answers errors with 200 + errcode
+                    raise WeChatUnavailable(api, f"HTTP {response.status}",
+                                            maybe_delivered=False)
+                if response.status != 200:
+                    raise WeChatUnavailable(api, f"HTTP {response.status}",
+                                            maybe_delivered=True)
+                raw = await response.read()
+        except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
+            raise WeChatUnavailable(api, f"cannot connect: {exc}", maybe_delivered=False) from None
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            reason = "timed out" if isinstance(exc, TimeoutError) else f"{type(exc).__name__}"
+            raise WeChatUnavailable(api, f"{reason} {exc}".strip(), maybe_delivered=True) from None
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            raise WeChatUnavailable(api, "answer is not JSON", maybe_delivered=True) from None
+        if not isinstance(data, dict):
+            raise WeChatUnavailable(api, "answer is not a JSON object", maybe_delivered=True)
+        return data
+
+    async def _download(self, media_id: str, token: str) -> Media:
+        api = "media/get"
+        try:
+            async with self._session.get(
+                self._base + "/cgi-bin/media/get",
+                params={"access_token": token, "media_id": media_id},
+                timeout=self._timeout,
+            ) as response:
+                if response.status != 200:
+                    raise WeChatUnavailable(api, f"HTTP {response.status}", maybe_delivered=False)
+                content = await response.read()
+                content_type = response.content_type
+                disposition = response.headers.get("Content-Disposition", "")
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise WeChatUnavailable(api, f"{type(exc).__name__} {exc}".strip(),
+                                    maybe_delivered=False) from None
+        if content_type in ("application/json", "text/plain"):
+            try:
+                data = json.loads(content)
+            except ValueError:
+                data = None
+            if isinstance(data, dict):
+                errcode = _errcode(data)
+                if errcode:
+                    raise WeChatError(api, errcode, str(data.get("errmsg") or ""))
+                if data.get("video_url"):
+                    return Media(media_id, b"", "video/mp4", None, str(data["video_url"]))
+        match = _FILENAME.search(disposition)
+        return Media(media_id, content, content_type, match.group(1) if match else None)
+
+    async def _pause(self, attempt: int) -> None:
+        delay = self._retry_delay * (2**attempt)
+        await asyncio.sleep(delay * (0.5 + random.random()))
+
+
+def _errcode(data: dict[str, Any]) -> int:
+    try:
+        return int(data.get("errcode") or 0)
+    except (TypeError, ValueError):
+        return -1
+
+
+def _msgid(data: dict[str, Any]) -> int | None:
+    try:
+        return int(data["msgid"]) if data.get("msgid") is not None else None
+    except (TypeError, ValueError):
+        return None
