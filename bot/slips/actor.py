@@ -30,7 +30,12 @@ class Actor:
         return cls(kind="resident", id=openid, name=mask_openid(openid))
 
 
-_SYSTEM_NAMES = {"scheduler": "系统（定时任务）", "triage": "系统（自动分派）", "worker": "系统"}
+_SYSTEM_NAMES = {
+    "scheduler": "系统（定时任务）",
+    "triage": "系统（自动分派）",
+    "survey": "系统（满意度回访）",
+    "worker": "系统",
+}
 
 
 def mask_openid(openid: str) -> str:

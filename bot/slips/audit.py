@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.slips.actor import Actor
 from bot.slips.models import Slip, SlipEvent
 
 GENESIS = "0" * 64
@@ -50,6 +51,40 @@ def event_body(number: str, e: SlipEvent) -> dict[str, Any]:
 
 def event_hash(number: str, e: SlipEvent) -> str:
     return hashlib.sha256((e.prev_hash + canonical(event_body(number, e))).encode()).hexdigest()
+
+
+def record_event(
+    slip: Slip,
+    *,
+    action: str,
+    actor: Actor,
+    at: datetime,
+    from_status: str | None,
+    note: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> SlipEvent:
+    """The slip's next event, chained to its head; moves the head. The caller adds it to the
+    session in the transaction that changes the slip (the slip's version check guards the
+    chain against two writers)."""
+    event = SlipEvent(
+        slip_id=slip.id,
+        seq=slip.event_count + 1,
+        action=action,
+        actor_kind=actor.kind,
+        actor_id=actor.id[:64],
+        actor_name=actor.name[:100],
+        actor_role=actor.role,
+        actor_department=actor.department,
+        at=at.astimezone(UTC),
+        from_status=from_status,
+        to_status=slip.status,
+        note=note,
+        data=data or {},
+        prev_hash=slip.chain_head or GENESIS,
+    )
+    event.hash = event_hash(slip.number, event)
+    slip.event_count, slip.chain_head = event.seq, event.hash
+    return event
 
 
 def _instant(moment: datetime) -> str:

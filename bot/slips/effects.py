@@ -1,0 +1,323 @@
+"""What each action does to a slip beyond its status change (the status, the event and the
+notices are handled by the service from workflow.yaml). Each effect validates its inputs
+(InvalidInput), checks its rules (TransitionNotAllowed with a reason) and mutates the slip."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.slips.actor import Actor
+from bot.slips.errors import InvalidInput
+from bot.slips.models import Slip, SlipCluster, SlipDepartment
+from bot.slips.timing import SlipTiming
+from bot.slips.workflow import Action, Workflow
+from knowledge.records import Department
+
+
+@dataclass
+class Step:
+    """One action being applied: inputs in, event data and notice values out."""
+
+    session: AsyncSession
+    slip: Slip
+    action: Action
+    actor: Actor
+    now: datetime
+    note: str | None
+    values: dict[str, Any]
+    timing: SlipTiming
+    workflow: Workflow
+    departments: dict[str, Department]
+    event_data: dict[str, Any] = field(default_factory=dict)
+    notice_values: dict[str, Any] = field(default_factory=dict)
+    # Other slips touched by this step (merge, link): (slip, action, data) for their own events.
+    side_events: list[tuple[Slip, str, dict[str, Any]]] = field(default_factory=list)
+
+
+Effect = Callable[[Step], Awaitable[None]]
+
+
+# -- guards: rules that depend on the slip, checked before inputs (also by actions_for) -------
+def guard(action: str, slip: Slip, now: datetime, timing: SlipTiming) -> str | None:
+    """Why `action` cannot be taken now (beyond the from-states), or None."""
+    if action == "return":
+        deadline = timing.return_deadline(slip)
+        if deadline is not None and now > deadline:
+            return (f"退单须在派单后{timing.policy.return_working_days}个工作日内提出"
+                    f"（截止 {timing.calendar.local(deadline):%Y-%m-%d %H:%M}），请联系派单员改派")
+    if action == "request_extension" and slip.extension_requested_date is not None:
+        return "已有延期申请等待审批"
+    if action in ("approve_extension", "reject_extension") and slip.extension_requested_date is None:
+        return "没有待审批的延期申请"
+    return None
+
+
+# -- helpers -----------------------------------------------------------------------------------
+def _department(step: Step, code: Any, field_name: str = "department") -> Department:
+    if not isinstance(code, str) or not code:
+        raise InvalidInput(field_name, "请选择单位")
+    dept = step.departments.get(code)
+    if dept is None:
+        raise InvalidInput(field_name, f"没有编码为 {code} 的单位")
+    return dept
+
+
+def _co_departments(step: Step, raw: Any, lead: str) -> list[Department]:
+    if raw in (None, ""):
+        return []
+    if isinstance(raw, str):
+        raw = [c for c in raw.replace("，", ",").split(",") if c.strip()]
+    if not isinstance(raw, list):
+        raise InvalidInput("co_departments", "协办单位应为单位编码列表")
+    out: list[Department] = []
+    for code in raw:
+        code = code.get("code") if isinstance(code, dict) else code
+        dept = _department(step, str(code).strip(), "co_departments")
+        if dept.code != lead and dept not in out:
+            out.append(dept)
+    return out
+
+
+async def assign(step: Step, lead: Department, co: list[Department]) -> None:
+    """Make `lead` (主办) and `co` (协办) the slip's departments, in its row and its scope table."""
+    slip = step.slip
+    slip.lead_department, slip.lead_department_name = lead.code, lead.name
+    slip.co_departments = [{"code": d.code, "name": d.name, "level": d.level} for d in co]
+    await step.session.execute(delete(SlipDepartment).where(SlipDepartment.slip_id == slip.id))
+    step.session.add(SlipDepartment(slip_id=slip.id, department=lead.code, role="主办"))
+    for d in co:
+        step.session.add(SlipDepartment(slip_id=slip.id, department=d.code, role="协办"))
+
+
+async def unassign(step: Step) -> None:
+    slip = step.slip
+    slip.lead_department = slip.lead_department_name = None
+    slip.co_departments = []
+    await step.session.execute(delete(SlipDepartment).where(SlipDepartment.slip_id == slip.id))
+
+
+def _suggested(step: Step) -> tuple[str | None, list[str]]:
+    """The triage's lead and co-handler codes."""
+    departments = (step.slip.triage or {}).get("departments") or []
+    lead = next((d.get("code") for d in departments if d.get("role") == "主办"), None)
+    if lead is None and departments:
+        lead = departments[0].get("code")
+    co = [d.get("code") for d in departments if d.get("code") != lead and d.get("code")]
+    return lead, [c for c in co if c in step.departments]
+
+
+async def _other_slip(step: Step, number: Any, field_name: str) -> Slip:
+    if not isinstance(number, str) or not number.strip():
+        raise InvalidInput(field_name, "请填写交办单号")
+    other = (
+        await step.session.execute(select(Slip).where(Slip.number == number.strip().upper()))
+    ).scalar_one_or_none()
+    if other is None:
+        raise InvalidInput(field_name, f"找不到交办单 {number}")
+    if other.id == step.slip.id:
+        raise InvalidInput(field_name, "不能选择这张交办单本身")
+    return other
+
+
+async def _cluster(step: Step, a: Slip, b: Slip) -> int:
+    cluster_id = b.cluster_id or a.cluster_id
+    if cluster_id is None:
+        cluster = SlipCluster(label=(b.description or "")[:200], created_at=step.now)
+        step.session.add(cluster)
+        await step.session.flush([cluster])
+        cluster_id = cluster.id
+    a.cluster_id = b.cluster_id = cluster_id
+    return cluster_id
+
+
+def _date(value: Any, field_name: str) -> date:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise InvalidInput(field_name, "日期格式应为 YYYY-MM-DD") from None
+
+
+# -- effects -----------------------------------------------------------------------------------
+async def dispatch(step: Step) -> None:
+    code = step.values.get("department")
+    suggested, suggested_co = _suggested(step)
+    lead = _department(step, code or suggested)
+    raw_co = step.values.get("co_departments")
+    co = _co_departments(step, raw_co if raw_co is not None else suggested_co, lead.code)
+    await assign(step, lead, co)
+    step.slip.dispatched_at = step.now
+    step.slip.queue_reason = None
+    step.timing.restart_response(step.slip, step.now)
+    step.event_data.update(department=lead.code, co_departments=[d.code for d in co])
+
+
+async def sign(step: Step) -> None:
+    step.slip.signed_at = step.now
+    contact = (step.values.get("contact") or "").strip()
+    if contact:
+        step.event_data["contact"] = contact
+        step.notice_values["contact"] = f"联系方式：{contact}"
+
+
+async def reply(step: Step) -> None:
+    step.slip.last_staff_reply = step.note
+    step.slip.last_staff_reply_at = step.now
+
+
+async def transfer(step: Step) -> None:
+    slip = step.slip
+    lead = _department(step, step.values.get("department"))
+    if lead.code == slip.lead_department:
+        raise InvalidInput("department", "已经由该单位主办，请选择其他单位")
+    co = _co_departments(step, step.values.get("co_departments"), lead.code)
+    step.event_data.update(from_department=slip.lead_department, department=lead.code,
+                           co_departments=[d.code for d in co])
+    await assign(step, lead, co)
+    slip.dispatched_at, slip.signed_at = step.now, None
+    slip.extension_requested_date = slip.extension_reason = None
+    step.timing.restart_response(slip, step.now)
+
+
+async def return_(step: Step) -> None:
+    slip = step.slip
+    step.event_data["department"] = slip.lead_department
+    await unassign(step)
+    slip.queue_reason = "returned"
+    slip.dispatched_at = slip.signed_at = None
+    slip.extension_requested_date = slip.extension_reason = None
+    step.timing.restart_response(slip, step.now)
+
+
+async def request_extension(step: Step) -> None:
+    wanted = _date(step.values.get("due_date"), "due_date")
+    days, _due = step.timing.extension(step.slip, wanted)
+    step.slip.extension_requested_date = wanted
+    step.slip.extension_reason = step.note
+    step.event_data.update(due_date=wanted.isoformat(), working_days=days)
+    step.notice_values["requested_date"] = wanted.isoformat()
+
+
+async def approve_extension(step: Step) -> None:
+    slip = step.slip
+    requested = slip.extension_requested_date
+    assert requested is not None  # guarded
+    wanted = _date(step.values["due_date"], "due_date") if step.values.get("due_date") else requested
+    if wanted > requested:
+        raise InvalidInput("due_date", f"批准的日期不能晚于申请的日期（{requested:%Y-%m-%d}）")
+    days, due = step.timing.extension(slip, wanted)
+    step.event_data.update(due_date=wanted.isoformat(), working_days=days,
+                           previous_due_at=slip.due_at.isoformat() if slip.due_at else None)
+    slip.due_at = due
+    slip.extension_days += days
+    slip.extension_requested_date = slip.extension_reason = None
+
+
+async def reject_extension(step: Step) -> None:
+    step.event_data["due_date"] = step.slip.extension_requested_date.isoformat()  # type: ignore[union-attr]
+    step.slip.extension_requested_date = step.slip.extension_reason = None
+
+
+async def supervise(step: Step) -> None:
+    slip = step.slip
+    slip.supervised, slip.supervised_at = True, step.now
+    slip.supervise_count += 1
+    step.event_data["overdue"] = bool(slip.alert_red_at and step.now >= slip.alert_red_at)
+
+
+async def close(step: Step) -> None:
+    result = str(step.values.get("result") or "").strip()
+    limit = int(step.workflow.rule("max_result_length", 4000))
+    if len(result) > limit:
+        raise InvalidInput("result", f"办理结果不能超过{limit}字")
+    step.slip.result = result
+    step.slip.resolved_at = step.now
+    step.slip.last_staff_reply, step.slip.last_staff_reply_at = result, step.now
+    step.event_data["result"] = result
+    step.notice_values["result"] = result
+
+
+async def survey(step: Step) -> None:
+    verdict = step.values.get("verdict")
+    solved = step.values.get("solved")
+    step.slip.satisfaction = verdict
+    step.slip.solved = solved
+    step.event_data.update(verdict=verdict, solved=solved)
+    step.notice_values["verdict"] = verdict
+
+
+async def reopen(step: Step) -> None:
+    slip = step.slip
+    slip.reopen_count += 1
+    step.event_data.update(previous_satisfaction=slip.satisfaction, reopen_count=slip.reopen_count)
+    slip.satisfaction = slip.solved = None
+    slip.resolved_at = slip.signed_at = None
+    slip.dispatched_at = step.now
+    step.timing.restart_completion(slip, step.now)
+
+
+async def expire_survey(step: Step) -> None:
+    step.slip.satisfaction = "未评价"
+
+
+async def merge(step: Step) -> None:
+    slip = step.slip
+    kept = await _other_slip(step, step.values.get("into"), "into")
+    state = step.workflow.states.get(kept.status)
+    if state is None or not state.is_open:
+        raise InvalidInput("into", f"交办单 {kept.number} 已{state.label if state else '关闭'}，"
+                           "请选择仍在办理的交办单")
+    cluster_id = await _cluster(step, slip, kept)
+    slip.merged_into_id = kept.id
+    step.event_data.update(into=kept.number, cluster_id=cluster_id)
+    step.notice_values["kept_number"] = kept.number
+    step.side_events.append((kept, "merge_in", {"merged": slip.number, "cluster_id": cluster_id}))
+
+
+async def link(step: Step) -> None:
+    other = await _other_slip(step, step.values.get("with"), "with")
+    cluster_id = await _cluster(step, step.slip, other)
+    step.event_data.update({"with": other.number, "cluster_id": cluster_id})
+    step.side_events.append((other, "link", {"with": step.slip.number, "cluster_id": cluster_id}))
+
+
+async def followup(step: Step) -> None:
+    media = step.values.get("media") or []
+    if not isinstance(media, list) or not all(
+        isinstance(m, dict) and m.get("media_id") and m.get("type") in ("image", "voice", "video")
+        for m in media
+    ):
+        raise InvalidInput("media", "附件格式不正确")
+    if not step.note and not media:
+        raise InvalidInput("note", "请填写补充内容")
+    clean = [{"type": m["type"], "media_id": str(m["media_id"])} for m in media]
+    if clean:
+        step.slip.media = [*(step.slip.media or []), *clean]
+        step.event_data["media"] = clean
+
+
+EFFECTS: dict[str, Effect] = {
+    "dispatch": dispatch,
+    "sign": sign,
+    "reply": reply,
+    "transfer": transfer,
+    "return": return_,
+    "request_extension": request_extension,
+    "approve_extension": approve_extension,
+    "reject_extension": reject_extension,
+    "supervise": supervise,
+    "close": close,
+    "survey": survey,
+    "reopen": reopen,
+    "expire_survey": expire_survey,
+    "merge": merge,
+    "link": link,
+    "followup": followup,
+}

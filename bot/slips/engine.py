@@ -1,0 +1,156 @@
+"""The workflow engine: who may do what to a slip, and applying an action inside a transaction
+(effect → status → lights → hash-chained event → notices → follow-on actions)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.slips.actor import Actor
+from bot.slips.audit import record_event
+from bot.slips.effects import EFFECTS, Step, guard
+from bot.slips.errors import Forbidden, TransitionNotAllowed
+from bot.slips.models import Slip
+from bot.slips.notices import Notices
+from bot.slips.notify import notice_values, write_notices
+from bot.slips.query import ALL_SEEING
+from bot.slips.timing import SlipTiming
+from bot.slips.workflow import Action, Workflow
+from knowledge.records import Department
+
+
+class SlipEngine:
+    def __init__(
+        self,
+        workflow: Workflow,
+        notices: Notices,
+        timing: SlipTiming,
+        departments: dict[str, Department],
+    ) -> None:
+        self.workflow = workflow
+        self.notices = notices
+        self.timing = timing
+        self.departments = departments
+
+    # -- who may ------------------------------------------------------------------------------
+    @staticmethod
+    def parties(slip: Slip) -> set[str]:
+        codes = {d["code"] for d in slip.co_departments or []}
+        if slip.lead_department:
+            codes.add(slip.lead_department)
+        return codes
+
+    def visible(self, slip: Slip, actor: Actor) -> bool:
+        if actor.kind == "system":
+            return True
+        if actor.kind == "resident":
+            return bool(slip.openid) and slip.openid == actor.id
+        if actor.role in ALL_SEEING:
+            return True
+        if actor.role == "handler" and actor.department:
+            return actor.department in self.parties(slip)
+        return False
+
+    def check(self, slip: Slip, action: Action, actor: Actor, now: datetime) -> None:
+        """Raise Forbidden or TransitionNotAllowed unless `actor` may take `action` now."""
+        if action.internal:
+            raise TransitionNotAllowed(action.code, slip.status, "该操作由系统自动完成")
+        if actor.role_key not in action.roles:
+            raise Forbidden(f"{actor.role_key or actor.kind} may not {action.code}")
+        if actor.role_key == "handler":
+            allowed = {slip.lead_department} if action.scope == "lead" else self.parties(slip)
+            if not actor.department or actor.department not in allowed:
+                raise Forbidden(f"{action.code}: only the lead department's handlers")
+        if slip.status not in action.sources:
+            state = self.workflow.states[slip.status]
+            raise TransitionNotAllowed(
+                action.code, slip.status, f"交办单{state.label}，不能{action.label}"
+            )
+        reason = guard(action.code, slip, now, self.timing)
+        if reason:
+            raise TransitionNotAllowed(action.code, slip.status, reason)
+
+    # -- doing --------------------------------------------------------------------------------
+    async def apply(
+        self,
+        session: AsyncSession,
+        slip: Slip,
+        action: Action,
+        actor: Actor,
+        now: datetime,
+        *,
+        note: str | None = None,
+        values: dict[str, Any] | None = None,
+        event_data: dict[str, Any] | None = None,
+        quiet_resident: bool = False,
+    ) -> None:
+        """Apply an action already checked; the caller's transaction commits it all."""
+        step = Step(session, slip, action, actor, now, note, dict(values or {}), self.timing,
+                    self.workflow, self.departments, event_data=dict(event_data or {}))
+        before = slip.status if slip.event_count else None
+        effect = EFFECTS.get(action.code)
+        if effect is not None:
+            await effect(step)
+        if action.to:
+            slip.status = action.to
+        self._after_status(slip, before, now)
+        event = record_event(slip, action=action.code, actor=actor, at=now, from_status=before,
+                             note=note, data=step.event_data)
+        session.add(event)
+        await session.flush()  # UPDATE slip … WHERE version = :v, then INSERT the event
+        values_for_text = notice_values(slip, event, actor, self.workflow, self.timing,
+                                        step.notice_values)
+        await write_notices(session, slip, event, action.notices, self.notices, values_for_text,
+                            quiet_resident=quiet_resident)
+        for other, code, data in step.side_events:
+            other.updated_at = now
+            session.add(record_event(other, action=code, actor=actor, at=now,
+                                     from_status=other.status, data=data))
+        if step.side_events:
+            await session.flush()
+        for follow in action.then:
+            nxt = self.workflow.actions[follow.action]
+            if slip.status in nxt.sources and self._holds(follow.when, slip):
+                await self.apply(session, slip, nxt, _follow_actor(follow.action), now,
+                                 note=_follow_note(follow.action, note),
+                                 quiet_resident=quiet_resident)
+
+    def _after_status(self, slip: Slip, before: str | None, now: datetime) -> None:
+        was_open = before is None or self.workflow.states[before].is_open
+        is_open = self.workflow.states[slip.status].is_open
+        if was_open and not is_open:
+            slip.closed_at = now
+        elif is_open and not was_open:
+            slip.closed_at = None
+        self.timing.refresh_alerts(slip, is_open=is_open)
+        slip.updated_at = now
+
+    def _holds(self, condition: str, slip: Slip) -> bool:
+        if condition == "confident":
+            lead = _suggested_lead(slip)
+            return (bool(self.workflow.rule("auto_dispatch", True)) and not slip.low_confidence
+                    and lead is not None and lead in self.departments)
+        if condition == "has_resident":
+            return bool(slip.openid)
+        if condition == "dissatisfied":
+            limit = int(self.workflow.rule("reopen_limit", 2))
+            return slip.satisfaction == "不满意" and slip.reopen_count < limit
+        return False
+
+
+def _suggested_lead(slip: Slip) -> str | None:
+    departments = (slip.triage or {}).get("departments") or []
+    lead = next((d.get("code") for d in departments if d.get("role") == "主办"), None)
+    return lead or (departments[0].get("code") if departments else None)
+
+
+def _follow_actor(action: str) -> Actor:
+    return Actor.system({"dispatch": "triage", "reopen": "survey"}.get(action, "system"))
+
+
+def _follow_note(action: str, note: str | None) -> str | None:
+    if action == "reopen":
+        return f"居民评价不满意：{note}" if note else "居民评价不满意"
+    return None

@@ -1,0 +1,60 @@
+"""Checking what an actor filled in against the action's fields (workflow.yaml)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.slips.errors import InvalidInput
+from bot.slips.workflow import Action, Workflow
+
+_TRUE = {"true", "1", "yes", "是", "已解决", "solved"}
+_FALSE = {"false", "0", "no", "否", "未解决", "unsolved"}
+
+
+def check_inputs(
+    action: Action, workflow: Workflow, note: str | None, data: dict[str, Any]
+) -> tuple[str | None, dict[str, Any]]:
+    """(note, values) cleaned, or InvalidInput naming the first bad field."""
+    names = {f.name for f in action.fields}
+    for key in data:
+        if key not in names or key == "note":
+            raise InvalidInput(key, f"“{action.label}”没有这一项")
+    note = note.strip() if isinstance(note, str) else None
+    note = note or None
+    if note is not None and "note" not in names:
+        raise InvalidInput("note", f"“{action.label}”不需要填写说明")
+    max_note = int(workflow.rule("max_note_length", 2000))
+    values: dict[str, Any] = {}
+    for spec in action.fields:
+        value = note if spec.name == "note" else data.get(spec.name)
+        if isinstance(value, str):
+            value = value.strip() or None
+        if value is None or value == []:
+            if spec.required:
+                raise InvalidInput(spec.name, f"请填写{spec.label}")
+            continue
+        if spec.kind == "text":
+            if not isinstance(value, str):
+                raise InvalidInput(spec.name, f"{spec.label}应为文字")
+            if len(value) > max_note and spec.name != "result":
+                raise InvalidInput(spec.name, f"{spec.label}不能超过{max_note}字")
+        elif spec.kind == "choice":
+            if value not in spec.options:
+                raise InvalidInput(spec.name, f"{spec.label}只能是：{'、'.join(spec.options)}")
+        elif spec.kind == "bool":
+            value = _bool(value, spec.name, spec.label)
+        elif spec.kind in ("department", "slip") and not isinstance(value, str):
+            raise InvalidInput(spec.name, f"{spec.label}应为编码或单号")
+        values[spec.name] = value
+    return note, values
+
+
+def _bool(value: Any, name: str, label: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise InvalidInput(name, f"{label}应为是或否")

@@ -1,0 +1,104 @@
+"""The outbox notices an event causes, written in the event's transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+import bot.outbox as outbox
+from bot.slips.actor import Actor
+from bot.slips.models import Slip, SlipEvent
+from bot.slips.notices import Notices
+from bot.slips.timing import SlipTiming
+from bot.slips.workflow import Workflow
+
+SUMMARY_CHARS = 30
+
+
+def cn_date(moment: datetime | None, timing: SlipTiming) -> str:
+    if moment is None:
+        return ""
+    day = timing.calendar.local(moment)
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def notice_values(
+    slip: Slip, event: SlipEvent, actor: Actor, workflow: Workflow, timing: SlipTiming,
+    extra: dict[str, Any],
+) -> dict[str, Any]:
+    names = [slip.lead_department_name or ""] + [d["name"] for d in slip.co_departments or []]
+    text = slip.description or ""
+    values: dict[str, Any] = {
+        "number": slip.number,
+        "status": workflow.state(slip.status).resident,
+        "time": f"{timing.calendar.local(event.at):%Y-%m-%d %H:%M}",
+        "summary": text if len(text) <= SUMMARY_CHARS else text[:SUMMARY_CHARS] + "…",
+        "lead_department": slip.lead_department_name or "区民意交办中心",
+        "departments": "、".join(n for n in names if n) or "区民意交办中心",
+        "due_date": cn_date(slip.due_at, timing),
+        "handler": actor.name if actor.kind == "staff" else "",
+        "note": event.note or "",
+        "result": slip.result or "",
+    }
+    values.update(extra)
+    return values
+
+
+async def write_notices(
+    session: AsyncSession, slip: Slip, event: SlipEvent, kinds: tuple[str, ...],
+    notices: Notices, values: dict[str, Any], *, quiet_resident: bool = False,
+) -> int:
+    """Enqueue the notices `kinds` for this event; returns how many were written."""
+    written = 0
+    for kind in kinds:
+        spec = notices.get(kind)
+        text, template = spec.render(values)
+        # Ready template fields (first, keyword1.., remark) plus the names the delivery
+        # worker's field patterns use ({title}, {number}, {status}).
+        template = {"title": template.get("first", ""), "number": slip.number,
+                    "status": values.get("status", ""), **template}
+        key = f"{slip.number}:{event.seq}:{kind}"
+        if spec.audience == "resident":
+            if quiet_resident or not slip.openid:
+                continue
+            written += await outbox.enqueue(session, outbox.Notice(
+                kind=kind, text=text, idempotency_key=key, openid=slip.openid,
+                resident_id=slip.resident_id, slip_id=slip.id, audience="resident",
+                template_data=template,
+            ))
+            if kind == "closed":
+                written += await _to_merged_residents(session, slip, kind, key, text, template)
+            continue
+        department = slip.lead_department if spec.to == "lead" else None
+        if spec.to == "lead" and department is None:
+            continue
+        written += await outbox.enqueue(session, outbox.Notice(
+            kind=kind, text=text, idempotency_key=key, slip_id=slip.id, audience="staff",
+            template_data={"to": spec.to, "department": department, "number": slip.number},
+        ))
+    return written
+
+
+async def _to_merged_residents(
+    session: AsyncSession, slip: Slip, kind: str, key: str, text: str, template: dict[str, str]
+) -> int:
+    """The residents whose duplicates were merged into this slip hear its result too."""
+    rows = await session.execute(
+        select(Slip.number, Slip.openid, Slip.resident_id)
+        .where(Slip.merged_into_id == slip.id, Slip.openid.is_not(None))
+        .order_by(Slip.id)
+    )
+    written, seen = 0, {slip.openid}
+    for number, openid, resident_id in rows:
+        if openid in seen:
+            continue
+        seen.add(openid)
+        written += await outbox.enqueue(session, outbox.Notice(
+            kind=kind, text=text, idempotency_key=f"{key}:{number}", openid=openid,
+            resident_id=resident_id, slip_id=slip.id, audience="resident",
+            template_data=template,
+        ))
+    return written

@@ -1,0 +1,119 @@
+"""SQL conditions for listing slips: the actor's scope, the console filters, free-text search."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, and_, cast, false, func, literal, or_, select, true
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.types import Text
+
+from bot.slips.actor import Actor
+from bot.slips.models import Slip, SlipDepartment
+from bot.slips.views import SlipFilter
+from bot.slips.workflow import Workflow
+
+ALL_SEEING = frozenset({"dispatcher", "supervisor", "admin"})
+_NUMBER = re.compile(r"^[A-Za-z]{1,8}\d{8,}$")
+_PHONE = re.compile(r"^\+?\d{7,15}$")
+
+
+def bigrams(text: str) -> list[str]:
+    """The search grams of `text`, as the minyi_bigrams() SQL function makes them."""
+    lowered = "".join(c.lower() if c.isascii() else c for c in text)
+    grams = {lowered[i : i + 2] for i in range(len(lowered) - 1)}
+    return sorted(g for g in grams if not any(c.isspace() for c in g))
+
+
+def scope_condition(actor: Actor) -> ColumnElement[bool]:
+    """Which slips the actor may see."""
+    if actor.kind == "system":
+        return true()
+    if actor.kind == "resident":
+        return Slip.openid == actor.id
+    if actor.role in ALL_SEEING:
+        return true()
+    if actor.role == "handler" and actor.department:
+        return Slip.id.in_(
+            select(SlipDepartment.slip_id).where(SlipDepartment.department == actor.department)
+        )
+    return false()
+
+
+def filter_conditions(
+    f: SlipFilter, workflow: Workflow, *, now: datetime, tz: ZoneInfo, dialect: str
+) -> list[ColumnElement[bool]]:
+    conds: list[ColumnElement[bool]] = []
+    if f.status:
+        codes = (f.status,) if isinstance(f.status, str) else tuple(f.status)
+        expanded: list[str] = []
+        for code in codes:
+            if code == "open":
+                expanded.extend(workflow.open_states)
+            elif code == "closed":
+                expanded.extend(workflow.closed_states)
+            else:
+                expanded.append(code)
+        conds.append(Slip.status.in_(expanded))
+    if f.department:
+        conds.append(Slip.lead_department == f.department)
+    if f.urgency:
+        conds.append(Slip.urgency == f.urgency)
+    if f.area:
+        conds.append(or_(Slip.street == f.area, Slip.community == f.area))
+    if f.category:
+        conds.append(Slip.category_top == f.category)
+    if f.date_from:
+        conds.append(Slip.created_at >= datetime.combine(f.date_from, time(0), tzinfo=tz))
+    if f.date_to:
+        end = datetime.combine(f.date_to + timedelta(days=1), time(0), tzinfo=tz)
+        conds.append(Slip.created_at < end)
+    if f.supervised is not None:
+        conds.append(Slip.supervised.is_(f.supervised))
+    if f.queue:
+        conds.append(and_(Slip.status == "accepted", Slip.lead_department.is_(None)))
+    if f.light:
+        conds.append(light_condition(f.light, now))
+    if f.q and f.q.strip():
+        for term in f.q.split()[:5]:
+            conds.append(_term_condition(term, dialect))
+    return conds
+
+
+def light_condition(light: str, now: datetime) -> ColumnElement[bool]:
+    """Open slips by light (closed slips have no alert times)."""
+    if light == "red":
+        return Slip.alert_red_at <= now
+    if light == "yellow":
+        return and_(Slip.alert_yellow_at <= now, Slip.alert_red_at > now)
+    if light == "green":
+        return Slip.alert_yellow_at > now
+    return false()
+
+
+def _term_condition(term: str, dialect: str) -> ColumnElement[bool]:
+    pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    if dialect == "postgresql":
+        text_match = or_(
+            Slip.description.ilike(pattern, escape="\\"),
+            Slip.location_text.ilike(pattern, escape="\\"),
+        )
+        grams = bigrams(term)
+        if grams:
+            indexed = func.minyi_bigrams(Slip.description, Slip.location_text).op("@>")(
+                cast(literal(grams, ARRAY(Text)), ARRAY(Text))
+            )
+            text_match = and_(indexed, text_match)
+    else:
+        text_match = or_(
+            Slip.description.like(pattern, escape="\\"),
+            Slip.location_text.like(pattern, escape="\\"),
+        )
+    alternatives = [text_match]
+    if _NUMBER.match(term):
+        alternatives.append(Slip.number == term.upper())
+    if _PHONE.match(term):
+        alternatives.append(Slip.phone == term)
+    return or_(*alternatives)

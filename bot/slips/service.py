@@ -1,0 +1,289 @@
+"""SlipService: the one way to create, read and change slips (WAVE2 contract).
+
+Every change is one transaction: the slip row (optimistic version check), its hash-chained
+event(s) and the outbox notices they cause are written together or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
+
+from bot.config import Settings
+from bot.slips.actor import Actor
+from bot.slips.engine import SlipEngine
+from bot.slips.errors import (
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    TransitionNotAllowed,
+    VersionConflict,
+)
+from bot.slips.inputs import check_inputs
+from bot.slips.intake import classify, new_slip
+from bot.slips.models import Slip, SlipEvent
+from bot.slips.notices import Notices, load_notices
+from bot.slips.present import event_view, slip_view, summary
+from bot.slips.query import ALL_SEEING, filter_conditions, light_condition, scope_condition
+from bot.slips.timing import SlipTiming
+from bot.slips.views import (
+    ActionSpec,
+    EventView,
+    Page,
+    SlipDraft,
+    SlipFilter,
+    SlipSummary,
+    SlipView,
+    Workbench,
+)
+from bot.slips.workflow import Workflow, load_workflow
+from bot.storage import Database
+from bot.storage.types import utcnow
+from knowledge.deadlines import Deadlines
+from knowledge.pack import KnowledgePack, load_pack
+
+Ref = int | str
+
+
+class SlipService:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        triage: Any | None = None,
+        settings: Settings,
+        clock: Callable[[], datetime] = utcnow,
+        pack: KnowledgePack | None = None,
+        workflow: Workflow | None = None,
+        notices: Notices | None = None,
+    ) -> None:
+        self._db = db
+        self._triage = triage
+        self._settings = settings.slips
+        self._clock = clock
+        pack = pack or getattr(triage, "pack", None) or load_pack()
+        notices = notices or load_notices()
+        workflow = workflow or load_workflow(notice_kinds=notices.kinds)
+        self.timing = SlipTiming(Deadlines(pack.policy))
+        self.engine = SlipEngine(workflow, notices, self.timing, {d.code: d for d in pack.departments})
+        self.workflow = workflow
+
+    # -- issuing ------------------------------------------------------------------------------
+    async def issue(self, draft: Any) -> SlipView:
+        """已受理, then 已派单 to the lead department (or the dispatcher's queue when the
+        classification is not confident). Idempotent on draft.idempotency_key."""
+        draft = SlipDraft.from_any(draft)
+        if not (draft.description or "").strip():
+            raise InvalidInput("description", "请描述您遇到的问题")
+        if not draft.idempotency_key:
+            raise InvalidInput("idempotency_key", "missing")
+        existing = await self._by_key(draft.idempotency_key)
+        if existing is not None:
+            return existing
+        now = self._clock()
+        triage = draft.triage or classify(self._triage, draft, now)
+        resident = Actor.resident(draft.openid)
+        try:
+            async with self._db.session() as session:
+                slip = await new_slip(session, draft, triage, now, self.timing,
+                                      self._settings.number_prefix)
+                accept = self.workflow.actions["accept"]
+                await self.engine.apply(session, slip, accept, resident, now, quiet_resident=True,
+                                        event_data=_accept_data(draft, triage))
+                return await self._view(session, slip, Actor.system("triage"), now)
+        except IntegrityError:
+            existing = await self._by_key(draft.idempotency_key)  # a concurrent twin won
+            if existing is None:
+                raise
+            return existing
+
+    async def _by_key(self, key: str) -> SlipView | None:
+        async with self._db.session() as session:
+            slip = (
+                await session.execute(select(Slip).where(Slip.idempotency_key == key))
+            ).scalar_one_or_none()
+            if slip is None:
+                return None
+            return await self._view(session, slip, Actor.system("triage"), self._clock())
+
+    # -- reading ------------------------------------------------------------------------------
+    async def get(self, ref: Ref, actor: Actor) -> SlipView:
+        async with self._db.session() as session:
+            slip = await self._visible(session, ref, actor)
+            return await self._view(session, slip, actor, self._clock())
+
+    async def list(
+        self, actor: Actor, filters: SlipFilter | None = None, *, page: int = 1,
+        per_page: int = 20,
+    ) -> Page[SlipSummary]:
+        filters = filters or SlipFilter()
+        page, per_page = max(1, page), min(max(1, per_page), 200)
+        now = self._clock()
+        conds = [scope_condition(actor), *filter_conditions(
+            filters, self.workflow, now=now, tz=self.timing.calendar.tz, dialect=self._db.dialect
+        )]
+        offset = (page - 1) * per_page
+        async with self._db.session() as session:
+            rows = list((await session.execute(
+                select(Slip).where(*conds).order_by(Slip.created_at.desc(), Slip.id.desc())
+                .offset(offset).limit(per_page)
+            )).scalars())
+            if 0 < len(rows) < per_page or (page == 1 and not rows):
+                total, exact = offset + len(rows), True
+            else:
+                total, exact = await self._count(session, conds)
+        items = [summary(s, self.workflow, now) for s in rows]
+        return Page(items=items, page=page, per_page=per_page, total=total, total_exact=exact)
+
+    async def _count(
+        self, session: AsyncSession, conds: list[ColumnElement[bool]]
+    ) -> tuple[int, bool]:
+        cap = self._settings.count_limit
+        inner = select(Slip.id).where(*conds).limit(cap + 1).subquery()
+        total = int((await session.execute(select(func.count()).select_from(inner))).scalar_one())
+        return min(total, cap), total <= cap
+
+    async def timeline(self, ref: Ref, actor: Actor) -> list[EventView]:
+        async with self._db.session() as session:
+            slip = await self._visible(session, ref, actor)
+            events = (await session.execute(
+                select(SlipEvent).where(SlipEvent.slip_id == slip.id).order_by(SlipEvent.seq)
+            )).scalars()
+            views = (event_view(e, self.workflow, actor, slip) for e in events)
+            return [v for v in views if v is not None]
+
+    async def actions_for(self, ref: Ref, actor: Actor) -> list[ActionSpec]:
+        """What this actor may do to this slip now, in workflow order."""
+        now = self._clock()
+        async with self._db.session() as session:
+            slip = await self._visible(session, ref, actor)
+        specs = []
+        for action in self.workflow.actions.values():
+            try:
+                self.engine.check(slip, action, actor, now)
+            except (Forbidden, TransitionNotAllowed):
+                continue
+            specs.append(ActionSpec(action.code, action.label, action.fields))
+        return specs
+
+    async def for_resident(self, openid: str, limit: int = 5) -> list[SlipView]:
+        actor = Actor.resident(openid)
+        now = self._clock()
+        async with self._db.session() as session:
+            slips = (await session.execute(
+                select(Slip).where(Slip.openid == openid)
+                .order_by(Slip.created_at.desc(), Slip.id.desc()).limit(limit)
+            )).scalars().all()
+            return [await self._view(session, s, actor, now) for s in slips]
+
+    async def workbench(self, actor: Actor) -> Workbench:
+        now = self._clock()
+        scope = scope_condition(actor)
+        open_ = Slip.status.in_(self.workflow.open_states)
+        lead_only = (Slip.lead_department == actor.department
+                     if actor.role_key == "handler" else scope)
+        sees_queue = actor.role in ALL_SEEING or actor.kind == "system"
+        buckets: dict[str, tuple[ColumnElement[bool], Any] | None] = {
+            "to_sign": (and_(lead_only, Slip.status == "dispatched"), Slip.response_due_at),
+            "due_soon": (and_(scope, light_condition("yellow", now)), Slip.alert_red_at),
+            "overdue": (and_(scope, light_condition("red", now)), Slip.alert_red_at),
+            "queue": (and_(Slip.status == "accepted", Slip.lead_department.is_(None)),
+                      Slip.created_at) if sees_queue else None,
+            "extension_requests": (and_(lead_only, open_,
+                                        Slip.extension_requested_date.is_not(None)), Slip.due_at),
+        }
+        limit = self._settings.workbench_limit
+        lists: dict[str, list[SlipSummary]] = {}
+        counts: dict[str, int] = {}
+        async with self._db.session() as session:
+            for name, bucket in buckets.items():
+                if bucket is None:
+                    lists[name], counts[name] = [], 0
+                    continue
+                cond, order = bucket
+                rows = (await session.execute(
+                    select(Slip).where(cond).order_by(order, Slip.id).limit(limit)
+                )).scalars().all()
+                lists[name] = [summary(s, self.workflow, now) for s in rows]
+                counts[name] = (len(rows) if len(rows) < limit
+                                else (await self._count(session, [cond]))[0])
+        return Workbench(counts=counts, **lists)
+
+    # -- changing -----------------------------------------------------------------------------
+    async def act(
+        self,
+        ref: Ref,
+        action: str,
+        actor: Actor,
+        *,
+        note: str | None = None,
+        data: dict[str, Any] | None = None,
+        expected_version: int | None = None,
+    ) -> SlipView:
+        spec = self.workflow.action(action)
+        if spec is None:
+            raise InvalidInput("action", f"没有“{action}”这个操作")
+        if data is not None and not isinstance(data, dict):
+            raise InvalidInput("data", "must be a mapping of field names to values")
+        now = self._clock()
+        try:
+            async with self._db.session() as session:
+                slip = await self._visible(session, ref, actor)
+                self.engine.check(slip, spec, actor, now)
+                if expected_version is not None and slip.version != expected_version:
+                    raise VersionConflict(ref, expected_version, slip.version)
+                clean_note, values = check_inputs(spec, self.workflow, note, data or {})
+                await self.engine.apply(session, slip, spec, actor, now, note=clean_note,
+                                        values=values)
+                return await self._view(session, slip, actor, now)
+        except StaleDataError:
+            raise VersionConflict(ref, expected_version) from None
+
+    # -- helpers ------------------------------------------------------------------------------
+    async def _load(self, session: AsyncSession, ref: Ref) -> Slip:
+        if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
+            query = select(Slip).where(Slip.id == int(ref))
+        elif isinstance(ref, str) and ref.strip():
+            query = select(Slip).where(Slip.number == ref.strip().upper())
+        else:
+            raise NotFound(ref)
+        slip = (await session.execute(query)).scalar_one_or_none()
+        if slip is None:
+            raise NotFound(ref)
+        return slip
+
+    async def _visible(self, session: AsyncSession, ref: Ref, actor: Actor) -> Slip:
+        slip = await self._load(session, ref)
+        if not self.engine.visible(slip, actor):
+            raise Forbidden(f"slip {ref!r} is outside the actor's scope")
+        return slip
+
+    async def _view(self, session: AsyncSession, slip: Slip, actor: Actor, now: datetime
+                    ) -> SlipView:
+        merged_into = None
+        if slip.merged_into_id is not None:
+            merged_into = (await session.execute(
+                select(Slip.number).where(Slip.id == slip.merged_into_id)
+            )).scalar_one_or_none()
+        return slip_view(slip, self.workflow, now, actor, merged_into)
+
+
+def _accept_data(draft: SlipDraft, triage: dict[str, Any]) -> dict[str, Any]:
+    """What the machine decided at intake, kept in the first event (责任倒查)."""
+    return {
+        "channel": "wechat",
+        "idempotency_key": draft.idempotency_key,
+        "category": list(triage.get("category") or []),
+        "urgency": triage.get("urgency"),
+        "complexity": triage.get("complexity"),
+        "request_type": triage.get("request_type"),
+        "departments": [d.get("code") for d in triage.get("departments") or []],
+        "confidence": triage.get("confidence"),
+        "low_confidence": bool(triage.get("low_confidence")),
+    }

@@ -1,0 +1,136 @@
+"""Deadlines and traffic lights of a slip, on the city's working calendar (knowledge.deadlines).
+
+Two clocks: the response clock (签收/首次联系) starts when a department is assigned and stops
+when it signs; the completion clock (办结) starts at acceptance — the resident's wait — and
+restarts only on 重办. alert_yellow_at / alert_red_at hold the earliest yellow and red moment
+of the running clocks so lists, filters and the workbench need no calendar arithmetic in SQL.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from bot.slips.errors import InvalidInput
+from bot.slips.models import Slip
+from knowledge.deadlines import DeadlinePlan, Deadlines
+
+UNSIGNED = frozenset({"accepted", "dispatched"})
+
+
+class SlipTiming:
+    def __init__(self, deadlines: Deadlines) -> None:
+        self.deadlines = deadlines
+        self.calendar = deadlines.calendar
+        self.policy = deadlines.policy
+
+    # -- limits -------------------------------------------------------------------------------
+    def plan(self, triage: dict[str, Any]) -> DeadlinePlan:
+        """The policy's plan for this classification; the triage's own figures win."""
+        plan = self.deadlines.plan(
+            triage.get("urgency") or "一般",
+            triage.get("complexity") or "一般",
+            triage.get("request_type") or "投诉",
+        )
+        hours = triage.get("response_due_hours")
+        days = triage.get("due_working_days")
+        return DeadlinePlan(
+            response_hours=int(hours) if hours is not None and plan.response_hours else
+            plan.response_hours,
+            response_working_days=plan.response_working_days,
+            completion_working_days=int(days) if days is not None else
+            plan.completion_working_days,
+            alert_duty_officer=plan.alert_duty_officer,
+            reason=plan.reason,
+        )
+
+    def start(self, slip: Slip, plan: DeadlinePlan, now: datetime) -> None:
+        """Both clocks from `now` (a new slip)."""
+        slip.response_hours = plan.response_hours
+        slip.response_working_days = plan.response_working_days
+        slip.due_working_days = plan.completion_working_days
+        slip.completion_start_at = now
+        slip.due_at = self.calendar.add_working_days(now, plan.completion_working_days)
+        self.restart_response(slip, now)
+
+    def restart_response(self, slip: Slip, now: datetime) -> None:
+        """A department was (re)assigned: it has the response limit from now."""
+        slip.response_start_at = now
+        if slip.response_hours is not None:
+            due = self.calendar.add_hours(now, slip.response_hours)
+        else:
+            due = self.calendar.add_working_days(now, slip.response_working_days or 1)
+        slip.response_due_at = due
+        if slip.due_at is not None and slip.due_at < due:
+            slip.due_at = due  # completion never ends before the response limit
+
+    def restart_completion(self, slip: Slip, now: datetime) -> None:
+        """重办: a new completion limit of the same length, from now."""
+        slip.completion_start_at = now
+        slip.due_at = self.calendar.add_working_days(now, slip.due_working_days or 7)
+        slip.extension_days = 0
+        self.restart_response(slip, now)
+
+    def refresh_alerts(self, slip: Slip, *, is_open: bool) -> None:
+        if not is_open or slip.due_at is None or slip.completion_start_at is None:
+            slip.alert_yellow_at = slip.alert_red_at = None
+            return
+        yellows = [self._at(slip.completion_start_at, slip.due_at, self.policy.yellow, False)]
+        reds = [self._at(slip.completion_start_at, slip.due_at, self.policy.red, False)]
+        if slip.status in UNSIGNED and slip.response_due_at and slip.response_start_at:
+            hours = slip.response_hours is not None
+            yellows.append(self._at(slip.response_start_at, slip.response_due_at,
+                                    self.policy.yellow, hours))
+            reds.append(self._at(slip.response_start_at, slip.response_due_at,
+                                 self.policy.red, hours))
+        slip.alert_yellow_at, slip.alert_red_at = min(yellows), min(reds)
+
+    def _at(self, start: datetime, due: datetime, share: float, hours: bool) -> datetime:
+        """When `share` of the limit from start to due is used up."""
+        if share == 1.0:
+            return due
+        if hours:
+            return start + (due - start) * share
+        total = self.calendar.working_seconds(start, due)
+        return self.calendar.advance_working_seconds(start, total * share)
+
+    # -- lights -------------------------------------------------------------------------------
+    @staticmethod
+    def light(slip: Slip, now: datetime) -> str:
+        """green / yellow / red; a closed slip keeps red if it was completed late."""
+        if slip.alert_red_at is not None:
+            if now >= slip.alert_red_at:
+                return "red"
+            if slip.alert_yellow_at is not None and now >= slip.alert_yellow_at:
+                return "yellow"
+            return "green"
+        done = slip.resolved_at or slip.closed_at
+        if done is not None and slip.due_at is not None and done > slip.due_at:
+            return "red"
+        return "green"
+
+    # -- extensions and returns ---------------------------------------------------------------
+    def local_date(self, moment: datetime) -> date:
+        return self.calendar.local(moment).date()
+
+    def extension(self, slip: Slip, wanted: date) -> tuple[int, datetime]:
+        """(working days added, new deadline) for an extension to `wanted`, or InvalidInput."""
+        if slip.due_at is None:
+            raise InvalidInput("due_date", "这张交办单没有办结时限，无需延期")
+        current = self.local_date(slip.due_at)
+        days = self.calendar.working_days_between(current, wanted)
+        if days < 1:
+            raise InvalidInput("due_date", f"延期后的日期须晚于当前办结时限（{current:%Y-%m-%d}）后的"
+                               "工作日")
+        limit = self.policy.extension_max_working_days
+        if slip.extension_days + days > limit:
+            raise InvalidInput(
+                "due_date",
+                f"延期合计不能超过{limit}个工作日（已延期{slip.extension_days}个工作日，"
+                f"本次{days}个工作日）",
+            )
+        return days, self.calendar.add_working_days(slip.due_at, days)
+
+    def return_deadline(self, slip: Slip) -> datetime | None:
+        start = slip.response_start_at or slip.dispatched_at
+        return None if start is None else self.deadlines.return_due(start)

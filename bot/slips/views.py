@@ -1,0 +1,209 @@
+"""What the slip service takes and returns: plain dataclasses, no ORM objects."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from typing import Any, Generic, TypeVar
+
+from bot.slips.workflow import FieldSpec
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, kw_only=True)
+class SlipDraft:
+    """A resident's complaint, ready to become a slip (same fields as dialogs.ports.SlipDraft).
+
+    `idempotency_key` is the dedupe key of the confirming message: issuing the same draft
+    twice returns the first slip.
+    """
+
+    openid: str
+    description: str
+    idempotency_key: str
+    location_text: str | None = None
+    area: dict[str, Any] | None = None
+    lat: float | None = None
+    lon: float | None = None
+    phone: str | None = None
+    occurred_text: str | None = None
+    media: list[dict[str, str]] = field(default_factory=list)
+    triage: dict[str, Any] | None = None
+    employer: str | None = None
+
+    @classmethod
+    def from_any(cls, draft: Any) -> SlipDraft:
+        """Copy a draft of another type with the same field names (the dialogs' SlipDraft)."""
+        if isinstance(draft, cls):
+            return draft
+        names = cls.__dataclass_fields__
+        return cls(**{n: getattr(draft, n) for n in names if hasattr(draft, n)})
+
+
+@dataclass(frozen=True)
+class SlipFilter:
+    """Console list filters. Every field is optional; they combine with AND."""
+
+    status: str | tuple[str, ...] | None = None  # state code(s), or "open" / "closed"
+    department: str | None = None  # lead department code
+    urgency: str | None = None
+    area: str | None = None  # street or community name
+    category: str | None = None  # top-level category
+    date_from: date | None = None  # created on or after (local date)
+    date_to: date | None = None  # created on or before (local date)
+    q: str | None = None  # free text: description, location, number, phone
+    light: str | None = None  # green | yellow | red (open slips)
+    supervised: bool | None = None
+    queue: bool = False  # the dispatcher's queue: accepted with no lead department
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    page: int
+    per_page: int
+    total: int  # exact up to `total_exact`; beyond the count limit it is the limit
+    total_exact: bool = True
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+@dataclass(frozen=True)
+class Department:
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class SlipSummary:
+    id: int
+    number: str
+    status: str
+    status_label: str
+    summary: str
+    urgency: str | None
+    category: str | None
+    lead_department: Department | None
+    street: str | None
+    created_at: datetime
+    due_at: datetime | None
+    light: str
+    supervised: bool
+    low_confidence: bool
+    version: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return _jsonable(asdict(self))
+
+
+@dataclass(frozen=True)
+class SlipView:
+    id: int
+    number: str
+    status: str
+    status_label: str
+    resident_status: str
+    is_open: bool
+    description: str
+    location_text: str | None
+    area: dict[str, Any] | None
+    lat: float | None
+    lon: float | None
+    phone: str | None  # full for staff, masked for others
+    occurred_text: str | None
+    media: list[dict[str, Any]]
+    category: list[str]
+    request_type: str | None
+    urgency: str | None
+    complexity: str | None
+    universality: str | None
+    handling_level: str | None
+    lead_department: Department | None
+    co_departments: list[Department]
+    response_due_at: datetime | None
+    due_at: datetime | None
+    light: str
+    low_confidence: bool
+    confidence: float | None
+    queue_reason: str | None
+    explanation: Any
+    advice: str | None
+    result: str | None
+    satisfaction: str | None
+    solved: bool | None
+    reopen_count: int
+    supervised: bool
+    pending_extension: dict[str, Any] | None  # {"due_date": "YYYY-MM-DD", "reason": ...}
+    cluster_id: int | None
+    merged_into: str | None  # the kept slip's number
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    signed_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    last_staff_reply: str | None
+    last_staff_reply_at: datetime | None
+    openid: str | None  # staff and the resident themself; None for others
+
+    def to_dict(self) -> dict[str, Any]:
+        return _jsonable(asdict(self))
+
+
+@dataclass(frozen=True)
+class EventView:
+    seq: int
+    action: str
+    action_label: str
+    actor_kind: str
+    actor_name: str
+    actor_role: str | None
+    actor_department: str | None
+    at: datetime
+    from_status: str | None
+    to_status: str
+    to_status_label: str
+    note: str | None
+    data: dict[str, Any]
+    hash: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return _jsonable(asdict(self))
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    code: str
+    label: str
+    fields: tuple[FieldSpec, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return _jsonable(asdict(self))
+
+
+@dataclass(frozen=True)
+class Workbench:
+    """A staff member's queues (each newest-due first, at most `limit` items) and their sizes."""
+
+    to_sign: list[SlipSummary]
+    due_soon: list[SlipSummary]  # yellow
+    overdue: list[SlipSummary]  # red
+    queue: list[SlipSummary]  # dispatcher: low-confidence and returned slips
+    extension_requests: list[SlipSummary]  # supervisor: extensions waiting for approval
+    counts: dict[str, int]
+
+    def to_dict(self) -> dict[str, Any]:
+        return _jsonable(asdict(self))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
