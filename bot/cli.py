@@ -12,6 +12,7 @@ from aiohttp import web
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import configure_logging
+from bot.slips.commands import add_slip_commands as _add_slip_commands
 from bot.staff.commands import add_staff_commands as _add_staff_commands
 
 log = logging.getLogger("minyi")
@@ -59,6 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     upgrade.add_argument("--config")
     upgrade.set_defaults(func=cmd_db_upgrade)
     _add_staff_commands(sub)
+    _add_slip_commands(sub)
     return parser
 
 

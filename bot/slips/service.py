@@ -182,6 +182,17 @@ class SlipService:
             )).scalars().all()
             return [await self._view(session, s, actor, now) for s in slips]
 
+    async def newest_of(self, openid: str, statuses: tuple[str, ...]) -> SlipView | None:
+        """The resident's newest slip in one of `statuses` (for follow-ups and surveys)."""
+        async with self._db.session() as session:
+            slip = (await session.execute(
+                select(Slip).where(Slip.openid == openid, Slip.status.in_(statuses))
+                .order_by(Slip.created_at.desc(), Slip.id.desc()).limit(1)
+            )).scalar_one_or_none()
+            if slip is None:
+                return None
+            return await self._view(session, slip, Actor.resident(openid), self._clock())
+
     async def workbench(self, actor: Actor) -> Workbench:
         now = self._clock()
         scope = scope_condition(actor)

@@ -1,0 +1,142 @@
+"""The slip service as the conversation layer sees it (dialogs.ports.SlipDesk).
+
+bot/ does not import dialogs/, so the value types are passed in by the composition root
+(`SlipDeskAdapter(service, db, issued=ports.IssuedSlip, status=ports.SlipStatus)`); the
+dataclasses below have the same fields and serve when none are given. Errors cross the port
+as builtins: LookupError for an unknown slip or one that is not the resident's, ValueError
+(with a message for the resident) for a step the slip cannot take now.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+
+from bot.slips.actor import Actor
+from bot.slips.errors import Forbidden, InvalidInput, NotFound, TransitionNotAllowed
+from bot.slips.service import SlipService
+from bot.slips.views import SlipView
+from bot.storage import Database
+from bot.storage.messages import upsert_resident
+from bot.storage.models import Resident
+
+SUMMARY_CHARS = 20
+SURVEY_STATES = ("resolved", "awaiting_survey")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IssuedSlip:
+    number: str
+    departments: list[str]
+    lead: str
+    response_due_at: datetime | None
+    due_at: datetime | None
+    status_label: str
+    low_confidence: bool = False
+    advice: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SlipStatus:
+    number: str
+    status: str
+    updated_at: datetime | None = None
+    due_at: datetime | None = None
+    last_staff_reply: str | None = None
+    summary: str | None = None
+
+
+class SlipDeskAdapter:
+    def __init__(
+        self, service: SlipService, db: Database, *, issued: type = IssuedSlip,
+        status: type = SlipStatus, desk_name: str = "区民意交办中心",
+    ) -> None:
+        self._service = service
+        self._db = db
+        self._issued = issued
+        self._status = status
+        self._desk_name = desk_name
+
+    async def issue(self, draft: Any) -> Any:
+        view = await self._service.issue(draft)
+        names = [d.name for d in ([view.lead_department] if view.lead_department else [])]
+        names += [d.name for d in view.co_departments]
+        return self._issued(
+            number=view.number,
+            departments=names,
+            lead=view.lead_department.name if view.lead_department else self._desk_name,
+            response_due_at=view.response_due_at,
+            due_at=view.due_at,
+            status_label=view.resident_status,
+            low_confidence=view.low_confidence,
+            advice=view.advice,
+        )
+
+    async def slips_of(self, openid: str, limit: int = 5) -> list[Any]:
+        return [self._to_status(v) for v in await self._service.for_resident(openid, limit)]
+
+    async def status(self, number: str, openid: str) -> Any | None:
+        try:
+            return self._to_status(await self._service.get(number, Actor.resident(openid)))
+        except (NotFound, Forbidden):
+            return None
+
+    async def add_followup(
+        self, openid: str, number: str, text: str | None, media: list[dict[str, str]]
+    ) -> None:
+        data = {"media": list(media)} if media else {}
+        await self._act(number, "followup", openid, note=text, data=data)
+
+    async def open_slip_of(self, openid: str) -> Any | None:
+        view = await self._service.newest_of(openid, self._service.workflow.open_states)
+        return None if view is None else self._to_status(view)
+
+    async def awaiting_survey(self, openid: str) -> Any | None:
+        view = await self._service.newest_of(openid, SURVEY_STATES)
+        return None if view is None else self._to_status(view)
+
+    async def record_survey(
+        self, openid: str, number: str, verdict: str, solved: bool | None, reason: str | None
+    ) -> Any:
+        data: dict[str, Any] = {"verdict": verdict}
+        if solved is not None:
+            data["solved"] = solved
+        view = await self._act(number, "survey", openid, note=reason, data=data)
+        return self._to_status(view)
+
+    async def known_phone(self, openid: str) -> str | None:
+        async with self._db.session() as session:
+            return (await session.execute(
+                select(Resident.phone).where(Resident.openid == openid)
+            )).scalar_one_or_none()
+
+    async def remember_phone(self, openid: str, phone: str) -> None:
+        async with self._db.session() as session:
+            await upsert_resident(session, openid, touch=False)
+            await session.execute(
+                update(Resident).where(Resident.openid == openid).values(phone=phone.strip())
+            )
+
+    async def _act(self, number: str, action: str, openid: str, **kwargs: Any) -> SlipView:
+        try:
+            return await self._service.act(number, action, Actor.resident(openid), **kwargs)
+        except (NotFound, Forbidden):
+            raise LookupError(f"没有找到您的交办单 {number}") from None
+        except TransitionNotAllowed as exc:
+            raise ValueError(exc.reason or "这张交办单现在不能这样操作") from None
+        except InvalidInput as exc:
+            raise ValueError(exc.message) from None
+
+    def _to_status(self, view: SlipView) -> Any:
+        text = view.description or ""
+        return self._status(
+            number=view.number,
+            status=view.resident_status,
+            updated_at=view.updated_at,
+            due_at=view.due_at,
+            last_staff_reply=view.last_staff_reply,
+            summary=text if len(text) <= SUMMARY_CHARS else text[:SUMMARY_CHARS] + "…",
+        )
