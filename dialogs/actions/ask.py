@@ -1,0 +1,96 @@
+"""`action_ask_<slot>`: the one question of a turn, worded for what just happened."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from dialogs.actions.base import KitAction, metadata
+from dialogs.domain import ASKED
+from dialogs.kit import DialogKit
+from dialogs.text import mask_phone
+
+
+class AskSlot(KitAction):
+    def __init__(self, kit: DialogKit, slot: str) -> None:
+        super().__init__(kit)
+        self.slot = slot
+
+    def name(self) -> str:
+        return f"action_ask_{self.slot}"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        rejected = tracker.get_slot("last_rejected")
+        events: list[dict[str, Any]] = [SlotSet("requested_slot", self.slot)]
+        if rejected:
+            events.append(SlotSet("last_rejected", None))
+        ask = getattr(self, f"_ask_{self.slot}")
+        events.extend(await ask(dispatcher, tracker, rejected))
+        return events
+
+    async def _ask_description(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, rejected: str | None
+    ) -> list[dict[str, Any]]:
+        meta = metadata(tracker)
+        kind = meta.get("msg_type")
+        if rejected == "description":
+            self.say(dispatcher, "ask.description_again")
+        elif kind == "image":
+            self.say(dispatcher, "ask.description_after_photo")
+        elif kind == "voice" and not meta.get("recognition"):
+            self.say(dispatcher, "ask.description_after_voice")
+        elif kind == "location":
+            location = tracker.get_slot("location") or {}
+            label = location.get("text") if isinstance(location, dict) else None
+            self.say(dispatcher, "ask.description_after_location",
+                     label=label or meta.get("label") or "地图上的位置")
+        else:
+            self.say(dispatcher, "ask.description")
+        return []
+
+    async def _ask_location(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, rejected: str | None
+    ) -> list[dict[str, Any]]:
+        if rejected == "location_outside":
+            self.say(dispatcher, "ask.location_outside")
+        elif rejected == "location":
+            self.say(dispatcher, "ask.location_again")
+        else:
+            self.say(dispatcher, "ask.location")
+        return []
+
+    async def _ask_employer(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, rejected: str | None
+    ) -> list[dict[str, Any]]:
+        self.say(dispatcher, "ask.employer_again" if rejected == "employer" else "ask.employer")
+        return []
+
+    async def _ask_contact_phone(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, rejected: str | None
+    ) -> list[dict[str, Any]]:
+        if rejected == "contact_phone":
+            self.say(dispatcher, "ask.contact_phone_invalid")
+            return []
+        offered = tracker.get_slot("phone_offered")
+        if offered is None:
+            known = await self.kit.desk.known_phone(tracker.sender_id)
+            if known:
+                self.say(dispatcher, "ask.contact_phone_known", masked=mask_phone(known))
+                return [SlotSet("phone_offered", known)]
+            self.say(dispatcher, "ask.contact_phone")
+            return [SlotSet("phone_offered", "")]
+        if offered:
+            self.say(dispatcher, "ask.contact_phone_known", masked=mask_phone(offered))
+        else:
+            self.say(dispatcher, "ask.contact_phone")
+        return []
+
+
+def ask_actions(kit: DialogKit) -> list[AskSlot]:
+    return [AskSlot(kit, slot) for slot in ASKED]

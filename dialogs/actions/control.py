@@ -1,0 +1,105 @@
+"""Cancel, restart, and picking a conversation up again after a long pause."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from dialogs.actions.base import KitAction, clear_draft, metadata
+from dialogs.text import shorten
+
+CANCEL = "action_cancel"
+RESTART = "action_restart"
+ASK_RESUME = "action_ask_resume"
+RESUME = "action_resume"
+DROP_DRAFT = "action_drop_draft"
+
+
+def has_draft(tracker: Tracker) -> bool:
+    return bool(
+        tracker.active_loop_name
+        or tracker.get_slot("awaiting_confirmation")
+        or tracker.get_slot("description")
+        or tracker.get_slot("resume_pending")
+    )
+
+
+class ActionCancel(KitAction):
+    NAME = CANCEL
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        if has_draft(tracker) or tracker.get_slot("survey_slip"):
+            self.say(dispatcher, "control.cancelled")
+        else:
+            self.say(dispatcher, "control.cancel_nothing")
+        return [*clear_draft(), SlotSet("survey_slip", None)]
+
+
+class ActionRestart(KitAction):
+    """Forgets the draft; the engine then starts the form again (one question follows)."""
+
+    NAME = RESTART
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        self.say(dispatcher, "control.restarted")
+        return [*clear_draft(), SlotSet("survey_slip", None)]
+
+
+def _minutes_ago(tracker: Tracker) -> float:
+    stamps = [e.get("timestamp") for e in tracker.events if e.get("event") == "user"]
+    stamps = [s for s in stamps if isinstance(s, int | float)]
+    return (stamps[-1] - stamps[-2]) / 60 if len(stamps) >= 2 else 0.0
+
+
+def _ago(minutes: float) -> str:
+    if minutes < 60:
+        return f"{max(1, int(minutes))}分钟"
+    if minutes < 60 * 24:
+        return f"{int(minutes // 60)}个小时"
+    return f"{int(minutes // (60 * 24))}天"
+
+
+class ActionAskResume(KitAction):
+    """After a long pause in the middle of an intake: continue, or start again? The message
+    that arrived is kept (`stashed`) so that "重新开始" can use it as the new report."""
+
+    NAME = ASK_RESUME
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        description = shorten(str(tracker.get_slot("description") or ""), 30)
+        self.say(dispatcher, "ask.resume", ago=_ago(_minutes_ago(tracker)),
+                 description=description)
+        latest = tracker.latest_message
+        stashed = {"parse": {k: v for k, v in latest.items() if k != "metadata"},
+                   "metadata": metadata(tracker)}
+        return [SlotSet("resume_pending", True), SlotSet("stashed", stashed)]
+
+
+class ActionResume(KitAction):
+    NAME = RESUME
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        self.say(dispatcher, "control.resumed")
+        return [SlotSet("resume_pending", False), SlotSet("stashed", None)]
+
+
+class ActionDropDraft(KitAction):
+    NAME = DROP_DRAFT
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        self.say(dispatcher, "control.resume_dropped")
+        return clear_draft()

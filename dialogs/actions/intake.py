@@ -1,0 +1,128 @@
+"""The end of the intake: the summary to confirm, then issuing the slip."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import ActiveLoop, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from dialogs.actions.base import KitAction, clear_draft, metadata
+from dialogs.ports import IssuedSlip, SlipDraft
+from dialogs.text import local_time, mask_phone
+
+log = logging.getLogger(__name__)
+
+SUMMARY = "action_complaint_summary"
+SUBMIT = "action_submit_complaint"
+
+
+def area_label(area: dict[str, Any] | None) -> str | None:
+    if not area:
+        return None
+    parts = [area.get("street"), area.get("community")]
+    return " ".join(p for p in parts if p) or None
+
+
+class ActionComplaintSummary(KitAction):
+    NAME = SUMMARY
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        texts = self.kit.texts
+        slot = tracker.get_slot
+        lines = [texts.say("summary.head"), texts.say("summary.description",
+                                                      value=slot("description"))]
+        location = slot("location")
+        if isinstance(location, dict) and location.get("text"):
+            lines.append(texts.say("summary.location", value=location["text"]))
+            area = area_label(location.get("area"))
+            if area and area not in location["text"]:
+                lines.append(texts.say("summary.area", value=area))
+        if slot("employer"):
+            lines.append(texts.say("summary.employer", value=slot("employer")))
+        if slot("occurred"):
+            lines.append(texts.say("summary.occurred", value=slot("occurred")))
+        phone = slot("contact_phone")
+        if phone:
+            lines.append(texts.say("summary.contact_phone", value=mask_phone(phone)))
+        elif phone == "":
+            lines.append(texts.say("summary.phone_declined"))
+        if slot("photos"):
+            lines.append(texts.say("summary.photos", value=len(slot("photos"))))
+        if slot("voices"):
+            lines.append(texts.say("summary.voices", value=len(slot("voices"))))
+        lines.append(texts.say("summary.tail"))
+        dispatcher.utter_message(text="\n".join(lines))
+        return [SlotSet("awaiting_confirmation", True), SlotSet("requested_slot", None),
+                ActiveLoop(None)]
+
+
+def draft_of(tracker: Tracker, key: str) -> SlipDraft:
+    slot = tracker.get_slot
+    location = slot("location") if isinstance(slot("location"), dict) else {}
+    media = [{"type": "image", "media_id": m} for m in slot("photos") or []]
+    media += [{"type": "voice", "media_id": m} for m in slot("voices") or []]
+    return SlipDraft(
+        openid=tracker.sender_id,
+        description=str(slot("description") or ""),
+        idempotency_key=key,
+        location_text=location.get("text"),
+        area=location.get("area"),
+        lat=location.get("lat"),
+        lon=location.get("lon"),
+        phone=slot("contact_phone") or None,
+        occurred_text=slot("occurred") or None,
+        media=media,
+        triage=slot("triage"),
+        employer=slot("employer") or None,
+    )
+
+
+def issued_lines(kit_texts: Any, issued: IssuedSlip) -> list[str]:
+    lines = [kit_texts.say("issued.head", number=issued.number)]
+    if issued.departments and not issued.low_confidence:
+        lines.append(kit_texts.say("issued.departments", departments="、".join(issued.departments)))
+    else:
+        lines.append(kit_texts.say("issued.queue"))
+    if issued.due_at is not None:
+        due = kit_texts.say("issued.due", due=local_time(issued.due_at))
+        if issued.response_due_at is not None:
+            response = kit_texts.say("issued.response", response=local_time(issued.response_due_at))
+            due = f"{due}（{response}）"
+        lines.append(due)
+    return lines
+
+
+class ActionSubmitComplaint(KitAction):
+    NAME = SUBMIT
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        key = tracker.get_slot("submission_key") or metadata(tracker).get("dedupe_key")
+        if not tracker.get_slot("description") or not key:
+            self.say(dispatcher, "control.nothing_to_confirm")
+            return [SlotSet("awaiting_confirmation", False)]
+        draft = draft_of(tracker, str(key))
+        try:
+            issued = await self.kit.desk.issue(draft)
+        except Exception:
+            log.exception("issuing a slip failed; the draft is kept for another try")
+            self.say(dispatcher, "control.issue_failed")
+            return [SlotSet("submission_key", key), SlotSet("awaiting_confirmation", True)]
+        if draft.phone:
+            try:
+                await self.kit.desk.remember_phone(draft.openid, draft.phone)
+            except Exception:  # noqa: BLE001 - the slip is issued; the phone is a convenience
+                log.exception("could not remember the resident's phone")
+        lines = issued_lines(self.kit.texts, issued)
+        if issued.advice and not any(mark in issued.advice for mark in "?？"):
+            lines.append(issued.advice)
+        lines.append(self.kit.texts.say("issued.how_to_query"))
+        dispatcher.utter_message(text="\n".join(lines))
+        return [*clear_draft(), SlotSet("last_slip", issued.number)]

@@ -1,0 +1,75 @@
+"""Status of the resident's slips: by number, or the latest few ("我的工单")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from dialogs.actions.base import KitAction, entity_values
+from dialogs.ports import SlipStatus
+from dialogs.text import local_time, shorten
+
+QUERY_STATUS = "action_query_status"
+MY_SLIPS = "action_my_slips"
+
+
+def _summary(status: SlipStatus) -> str:
+    return f"（{shorten(status.summary, 16)}）" if status.summary else ""
+
+
+class ActionQueryStatus(KitAction):
+    NAME = QUERY_STATUS
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        numbers = entity_values(tracker, "slip_number")
+        if not numbers:
+            return await ActionMySlips(self.kit).run(dispatcher, tracker, domain)
+        for number in dict.fromkeys(numbers):
+            status = await self.kit.desk.status(number, tracker.sender_id)
+            if status is None:
+                self.say(dispatcher, "status.not_found", number=number)
+                continue
+            texts = self.kit.texts
+            lines = [texts.say("status.line", number=status.number, summary=_summary(status)),
+                     texts.say("status.state", status=status.status)]
+            if status.due_at is not None:
+                lines.append(texts.say("status.due", due=local_time(status.due_at)))
+            if status.last_staff_reply:
+                lines.append(texts.say("status.reply", reply=shorten(status.last_staff_reply,
+                                                                     200)))
+            if status.updated_at is not None:
+                lines.append(texts.say("status.updated", updated=local_time(status.updated_at)))
+            dispatcher.utter_message(text="\n".join(lines))
+        return []
+
+
+class ActionMySlips(KitAction):
+    NAME = MY_SLIPS
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        slips = await self.kit.desk.slips_of(tracker.sender_id, 5)
+        texts = self.kit.texts
+        if not slips:
+            self.say(dispatcher, "status.none")
+            return []
+        if len(slips) == 1:
+            # one slip: show it in full
+            tracker.latest_message = {
+                **tracker.latest_message,
+                "entities": [{"entity": "slip_number", "value": slips[0].number}],
+            }
+            return await ActionQueryStatus(self.kit).run(dispatcher, tracker, domain)
+        lines = [texts.say("status.list_head")]
+        for index, slip in enumerate(slips, 1):
+            lines.append(texts.say("status.list_line", index=index, number=slip.number,
+                                   summary=_summary(slip), status=slip.status))
+        lines.append(texts.say("status.list_tail"))
+        dispatcher.utter_message(text="\n".join(lines))
+        return []

@@ -1,0 +1,73 @@
+"""The resident's verdict on a closed slip: 1 满意 / 2 基本满意 / 3 不满意 (then why)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from dialogs.actions.base import KitAction
+from dialogs.text import cjk_count, local_time
+
+SURVEY = "action_survey"
+SURVEY_REASON = "action_survey_reason"
+
+VERDICTS = {"survey_satisfied": "满意", "survey_basic": "基本满意", "survey_unsatisfied": "不满意"}
+_VERDICT_WORDS = re.compile(r"^\s*[123一二三]?\s*[，,。.、:：]?\s*(很|非常|不太|太)?(不满意|基本满意|满意)?")
+
+
+class ActionSurvey(KitAction):
+    NAME = SURVEY
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        verdict = VERDICTS.get(str(intent))
+        waiting = await self.kit.desk.awaiting_survey(tracker.sender_id)
+        if verdict is None or waiting is None:
+            self.say(dispatcher, "survey.nothing")
+            return []
+        text = str(tracker.latest_message.get("text") or "")
+        solved = self.kit.nlu.solved(text)
+        if verdict == "不满意":
+            reason = _VERDICT_WORDS.sub("", text, count=1).strip(" ，,。.")
+            if cjk_count(reason) < 2:
+                self.say(dispatcher, "ask.survey_reason")
+                return [SlotSet("survey_slip", waiting.number)]
+            return await record_unsatisfied(self, dispatcher, tracker, waiting.number, reason)
+        await self.kit.desk.record_survey(tracker.sender_id, waiting.number, verdict, solved, None)
+        self.say(dispatcher, "survey.thanks", number=waiting.number, verdict=verdict)
+        return []
+
+
+class ActionSurveyReason(KitAction):
+    NAME = SURVEY_REASON
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        number = tracker.get_slot("survey_slip")
+        reason = str(tracker.latest_message.get("text") or "").strip()
+        if not number:
+            self.say(dispatcher, "survey.nothing")
+            return []
+        return await record_unsatisfied(self, dispatcher, tracker, str(number), reason)
+
+
+async def record_unsatisfied(
+    action: KitAction, dispatcher: CollectingDispatcher, tracker: Tracker, number: str,
+    reason: str,
+) -> list[dict[str, Any]]:
+    kit = action.kit
+    solved = kit.nlu.solved(reason)
+    status = await kit.desk.record_survey(tracker.sender_id, number, "不满意", solved,
+                                          reason or None)
+    due = kit.texts.say("survey.reopened_due", due=local_time(status.due_at)) \
+        if status.due_at is not None else ""
+    action.say(dispatcher, "survey.reopened", number=status.number, due=due)
+    return [SlotSet("survey_slip", None)]

@@ -1,0 +1,87 @@
+"""The dialog domain: slots, the intake form, intents and actions, in Rasa's domain format.
+
+The in-process engine passes this dict to every action call; `minyi actions --domain` prints
+it as YAML for a Rasa deployment that wants to use the same actions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+FORM = "complaint_form"
+VALIDATE_FORM = f"validate_{FORM}"
+
+# Slots the form may ask for. Optional ones start as ""/[] so the form never asks for them,
+# yet they are validated when a message fills them.
+ASKED = ("description", "location", "employer", "contact_phone")
+OPTIONAL = ("occurred", "photos", "voices")
+FORM_SLOTS = (*OPTIONAL, *ASKED)
+
+# name -> (Rasa slot type, initial value)
+SLOTS: dict[str, tuple[str, Any]] = {
+    "description": ("text", None),
+    "location": ("any", None),  # {"text", "lat", "lon", "area"}
+    "employer": ("text", None),
+    "contact_phone": ("text", None),  # "" = the resident chose not to give one
+    "occurred": ("text", ""),
+    "photos": ("list", []),
+    "voices": ("list", []),
+    "problem_kind": ("text", None),
+    "triage": ("any", None),
+    "phone_offered": ("text", None),  # the remembered phone we offered back ("" = declined)
+    "last_rejected": ("text", None),  # a slot whose last answer was not usable
+    "awaiting_confirmation": ("bool", False),
+    "submission_key": ("text", None),  # set before issuing; a replay reuses it
+    "last_slip": ("text", None),  # slip issued in this conversation
+    "followup_text": ("text", None),  # last text added to an open slip ("新问题" reuses it)
+    "survey_slip": ("text", None),  # slip whose "不满意" reason we are waiting for
+    "stashed": ("any", None),  # message that arrived with the resume prompt
+    "resume_pending": ("bool", False),
+    "requested_slot": ("any", None),
+}
+
+# Slots that belong to one draft complaint: cleared by cancel, restart and after issuing.
+DRAFT_SLOTS = (
+    *FORM_SLOTS, "problem_kind", "triage", "phone_offered", "last_rejected",
+    "awaiting_confirmation", "submission_key", "requested_slot", "stashed", "resume_pending",
+)
+
+INTENTS = (
+    "greet", "report", "new_report", "query_status", "my_slips", "cancel", "restart", "confirm",
+    "deny", "correct", "help", "thanks", "faq", "chitchat", "survey_satisfied", "survey_basic",
+    "survey_unsatisfied", "nlu_fallback",
+)
+ENTITIES = ("phone", "place", "time", "slip_number", "employer", "faq")
+
+
+def initial_slots() -> dict[str, Any]:
+    return {name: (list(value) if isinstance(value, list) else value)
+            for name, (_, value) in SLOTS.items()}
+
+
+def draft_reset() -> dict[str, Any]:
+    initial = initial_slots()
+    return {name: initial[name] for name in DRAFT_SLOTS}
+
+
+def domain(action_names: list[str]) -> dict[str, Any]:
+    """The domain dict actions receive (and a Rasa deployment can load)."""
+    return {
+        "version": "3.1",
+        "intents": list(INTENTS),
+        "entities": list(ENTITIES),
+        "slots": {
+            name: {
+                "type": kind,
+                "initial_value": value,
+                "influence_conversation": False,
+                "mappings": [{"type": "custom"}],
+            }
+            for name, (kind, value) in SLOTS.items()
+            if name != "requested_slot"
+        },
+        "forms": {FORM: {"required_slots": list(FORM_SLOTS)}},
+        "actions": sorted(action_names),
+        "responses": {},
+        "session_config": {"session_expiration_time": 0, "carry_over_slots_to_new_session": True},
+    }

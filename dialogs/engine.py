@@ -1,0 +1,233 @@
+"""The in-process dialog engine: rasa-sdk actions over a tracker kept in the conversation store.
+
+One turn, under the resident's lock (turns of one resident never overlap, across processes):
+load the conversation (a fresh one when the stored state is missing, damaged or of another
+version) → understand the message → the policy plans the actions → each runs through
+rasa-sdk's `ActionExecutor` exactly as Rasa's action server would run it → the events they
+return update the tracker → save → one reply text.
+
+The engine plays Rasa core's part for the intake form: it records the slot candidates of a
+message as `slot` events right after it, runs `validate_complaint_form`, and then asks the
+slot the form requests, or shows the summary when nothing is missing.
+
+Submissions are never replayed into a second slip: before a draft is issued, the dedupe key of
+the confirming message is saved in the conversation (`submission_key`) and passed as the
+draft's idempotency key. A retry of that message, or any message after a crash in between,
+issues with the same key and gets the slip issued the first time.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import rasa_sdk
+from rasa_sdk.events import ActiveLoop
+from rasa_sdk.executor import ActionExecutor
+
+from dialogs.actions import all_actions
+from dialogs.actions.intake import SUBMIT, SUMMARY
+from dialogs.domain import FORM, VALIDATE_FORM, domain
+from dialogs.inputs import Incoming
+from dialogs.kit import DialogKit
+from dialogs.mapping import candidates
+from dialogs.policy import Plan, Policy, asks
+from dialogs.state import Conversation
+
+log = logging.getLogger(__name__)
+
+MAX_STEPS = 8
+
+
+class LockTimeoutError(Exception):
+    """What the store raises when a lock cannot be taken in time (bot.stores.LockTimeout)."""
+
+
+class ConversationStore(Protocol):
+    """The part of bot.stores.Stores the engine uses."""
+
+    async def load_state(self, key: str) -> dict[str, Any] | None: ...
+    async def save_state(self, key: str, value: dict[str, Any], ttl_seconds: float) -> None: ...
+    def lock(self, key: str, *, ttl_seconds: float = 30.0, wait_seconds: float = 10.0) -> Any: ...
+
+
+class DialogEngine:
+    def __init__(
+        self,
+        kit: DialogKit,
+        store: ConversationStore,
+        *,
+        idle_timeout_minutes: float = 30,
+        state_ttl_hours: float = 72,
+        lock_wait_seconds: float = 3.0,
+        lock_errors: tuple[type[BaseException], ...] = (LockTimeoutError,),
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.kit = kit
+        self.store = store
+        self.idle_seconds = idle_timeout_minutes * 60
+        self.state_ttl = state_ttl_hours * 3600
+        self.lock_wait = lock_wait_seconds
+        self.lock_errors = lock_errors
+        self.clock = clock
+        self.policy = Policy(kit)
+        self.executor = ActionExecutor()
+        actions = all_actions(kit)
+        for action in actions:
+            self.executor.register_action(action)
+        self.domain = domain([a.name() for a in actions])
+
+    @staticmethod
+    def state_key(openid: str) -> str:
+        return f"dialog:{openid}"
+
+    # -- a turn ----------------------------------------------------------------------------
+    async def handle(self, msg: Incoming) -> str:
+        """The reply to one message ('' when there is nothing to say)."""
+        key = self.state_key(msg.openid)
+        try:
+            async with self.store.lock(key, ttl_seconds=30, wait_seconds=self.lock_wait):
+                return await self._turn(key, msg)
+        except self.lock_errors:
+            log.warning("conversation lock busy; asking the resident to wait")
+            return self.kit.texts.say("control.busy")
+
+    async def _turn(self, key: str, msg: Incoming) -> str:
+        conv, how = Conversation.restore(msg.openid, await self.store.load_state(key))
+        if how not in ("new", "restored"):
+            log.info("conversation started afresh: %s", how)
+        now = self.clock()
+        idle = conv.updated_at is not None and now - conv.updated_at > self.idle_seconds
+        parse = self._parse(msg)
+        conv.record_user(parse, msg.metadata(), now)
+        responses: list[str] = []
+        turn = _Turn(conv, responses)
+
+        if conv.slot("submission_key") and conv.slot("awaiting_confirmation"):
+            # an earlier submission never finished (crash, timeout): finish it, same key
+            await self._run(turn, SUBMIT)
+            if parse["intent"]["name"] == "confirm":
+                await self._save(key, conv)
+                return _join(responses)
+
+        plan = await self.policy.plan(conv, parse, msg, idle=idle)
+        await self._execute(key, turn, plan, msg)
+        await self._save(key, conv)
+        return _join(responses)
+
+    def _parse(self, msg: Incoming) -> dict[str, Any]:
+        if msg.kind == "event":
+            name = (msg.event or "event").lower()
+            return {"text": f"/{name}", "intent": {"name": name, "confidence": 1.0},
+                    "entities": [], "intent_ranking": [], "report_like": False}
+        return self.kit.nlu.parse(msg.text)
+
+    async def _execute(self, key: str, turn: _Turn, plan: Plan, msg: Incoming) -> None:
+        conv = turn.conv
+        if plan.resets:
+            conv.record_slots(plan.resets)
+        if plan.activate_form:
+            conv.apply([ActiveLoop(FORM)])
+        queue = list(plan.actions)
+        pending = dict(plan.candidates)
+        steps = 0
+        while queue and steps < MAX_STEPS:
+            steps += 1
+            name = queue.pop(0)
+            if name == FORM:
+                if plan.restart_with:
+                    pending = self._restart_with(conv, plan.restart_with, msg)
+                    plan.restart_with = None
+                queue[:0] = await self._form_step(turn, pending)
+                pending = {}
+                continue
+            if name == SUBMIT and plan.submission:
+                if not conv.slot("submission_key"):
+                    conv.record_slots({"submission_key": msg.dedupe_key})
+                await self._save(key, conv)  # the key survives a crash during issuing
+            queue[:0] = await self._run(turn, name)
+
+    async def _form_step(self, turn: _Turn, slot_candidates: dict[str, Any]) -> list[str]:
+        """Rasa's FormAction: candidates → validation → the next question or the summary."""
+        conv = turn.conv
+        if conv.form != FORM:
+            conv.apply([ActiveLoop(FORM)])
+        conv.record_action(FORM)
+        tracker = conv.tracker()
+        for name, value in slot_candidates.items():
+            event = {"event": "slot", "name": name, "value": value, "timestamp": self.clock()}
+            tracker["events"].append(event)
+            tracker["slots"][name] = value
+        followups = await self._run(turn, VALIDATE_FORM, tracker=tracker)
+        requested = conv.slot("requested_slot")
+        if requested:
+            return [f"action_ask_{requested}", *followups]
+        return [SUMMARY, *followups]
+
+    def _restart_with(
+        self, conv: Conversation, stashed: dict[str, Any], msg: Incoming
+    ) -> dict[str, Any]:
+        """Start the new report from a message kept aside (the resume prompt, a follow-up)."""
+        parse = stashed.get("parse") or {}
+        meta = stashed.get("metadata") or {}
+        earlier = Incoming(
+            openid=msg.openid,
+            kind=str(meta.get("msg_type") or "text"),
+            dedupe_key=str(meta.get("dedupe_key") or msg.dedupe_key),
+            text=str(parse.get("text") or ""),
+            media_id=meta.get("media_id"),
+            lat=meta.get("lat"),
+            lon=meta.get("lon"),
+            label=meta.get("label"),
+        )
+        conv.record_user(parse, earlier.metadata(), self.clock())
+        return candidates(self.kit.nlu, conv, parse, earlier, starting=True).slots
+
+    async def _run(
+        self, turn: _Turn, name: str, *, tracker: dict[str, Any] | None = None
+    ) -> list[str]:
+        if asks(name):
+            if turn.asked:
+                log.warning("skipped %s: this reply already asks something", name)
+                return []
+            turn.asked = True
+        conv = turn.conv
+        if tracker is None:
+            conv.record_action(name)
+            tracker = conv.tracker()
+        result = await self.executor.run(
+            {
+                "next_action": name,
+                "sender_id": conv.sender_id,
+                "tracker": tracker,
+                "domain": self.domain,
+                "version": rasa_sdk.__version__,
+            }
+        )
+        if result is None:
+            return []
+        followups = conv.apply(result.events)
+        for response in result.responses:
+            text = response.get("text")
+            if text:
+                turn.responses.append(str(text))
+                conv.events.append({"event": "bot", "text": text, "timestamp": self.clock()})
+        return followups
+
+    async def _save(self, key: str, conv: Conversation) -> None:
+        await self.store.save_state(key, conv.dump(), self.state_ttl)
+
+
+class _Turn:
+    __slots__ = ("conv", "responses", "asked")
+
+    def __init__(self, conv: Conversation, responses: list[str]) -> None:
+        self.conv = conv
+        self.responses = responses
+        self.asked = False
+
+
+def _join(responses: list[str]) -> str:
+    return "\n\n".join(r.strip() for r in responses if r.strip())

@@ -1,0 +1,253 @@
+"""Entities in a resident's message: slip numbers, phones, times, places, employers.
+
+Every pattern and word list comes from knowledge/intents.yaml (`entities`). Entities are
+Rasa-shaped dicts ({"entity", "value", "start", "end", "extractor"}) with offsets into the
+normalised text. Found spans are masked before the next kind is searched, so a phone number is
+never read as a time or a house number.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dialogs.files import INTENTS_FILE, DialogDataError, read_mapping, regex, str_list
+from dialogs.ports import Place, Places
+from dialogs.text import normalize
+
+EXTRACTOR = "minyi"
+MASK = "#"
+
+
+def _entity(kind: str, value: Any, start: int, end: int, **extra: Any) -> dict[str, Any]:
+    return {"entity": kind, "value": value, "start": start, "end": end, "extractor": EXTRACTOR,
+            **extra}
+
+
+def _mask(text: str, start: int, end: int) -> str:
+    return text[:start] + MASK * (end - start) + text[end:]
+
+
+@dataclass(frozen=True)
+class PlaceRules:
+    road_suffixes: tuple[str, ...]
+    estate_suffixes: tuple[str, ...]
+    not_after_road: tuple[str, ...]
+    not_after_estate: tuple[str, ...]
+    generic_names: frozenset[str]
+    unit: re.Pattern[str]
+    relative_words: tuple[str, ...]
+    stop_chars: frozenset[str]
+    name_max: int
+    name_min: int
+
+
+class EntityExtractor:
+    def __init__(self, config: dict[str, Any], places: Places | None = None,
+                 source: Path = INTENTS_FILE) -> None:
+        def section(name: str) -> dict[str, Any]:
+            value = config.get(name)
+            if not isinstance(value, dict):
+                raise DialogDataError(source, f"entities.{name}", "missing section")
+            return value
+
+        slip, phone, time, place, employer = (
+            section(n) for n in ("slip_number", "phone", "time", "place", "employer")
+        )
+        self._places = places
+        self._slip = regex(source, "entities.slip_number.pattern", slip.get("pattern"))
+        self._slip_prefix = str(slip.get("prefix") or "JB")
+        self._mobile = regex(source, "entities.phone.mobile", phone.get("mobile"))
+        self._landline = regex(source, "entities.phone.landline", phone.get("landline"))
+        self._local = regex(source, "entities.phone.local", phone.get("local"))
+        self._area_code = str(phone.get("default_area_code") or "")
+        words = sorted(str_list(source, "entities.time.words", time.get("words")), key=len,
+                       reverse=True)
+        patterns = [regex(source, f"entities.time.patterns[{i}]", p)
+                    for i, p in enumerate(time.get("patterns") or [])]
+        self._time = re.compile("|".join([*(p.pattern for p in patterns),
+                                          *(re.escape(w) for w in words)]))
+
+        def words_of(name: str) -> tuple[str, ...]:
+            return tuple(sorted(str_list(source, f"entities.place.{name}", place.get(name)),
+                                key=len, reverse=True))
+
+        self._place = PlaceRules(
+            road_suffixes=words_of("road_suffixes"),
+            estate_suffixes=words_of("estate_suffixes"),
+            not_after_road=words_of("not_after_road"),
+            not_after_estate=words_of("not_after_estate"),
+            generic_names=frozenset(words_of("generic_names")),
+            unit=regex(source, "entities.place.unit_pattern", place.get("unit_pattern")),
+            relative_words=words_of("relative_words"),
+            stop_chars=frozenset(str(place.get("stop_chars") or "")),
+            name_max=int(place.get("name_max") or 6),
+            name_min=int(place.get("name_min") or 2),
+        )
+        self._employer_suffixes = tuple(sorted(
+            str_list(source, "entities.employer.suffixes", employer.get("suffixes")),
+            key=len, reverse=True))
+        self._employer_max = int(employer.get("name_max") or 16)
+        self._employer_min = int(employer.get("name_min") or 2)
+        self._employer_stops = frozenset("在的是给了个我被欠跟和那这家去到从让把说找帮替为们你他她")
+
+    @classmethod
+    def load(cls, places: Places | None = None, path: Path = INTENTS_FILE) -> EntityExtractor:
+        data = read_mapping(path)
+        return cls(data.get("entities") or {}, places, path)
+
+    # -- public --------------------------------------------------------------------------
+    def extract(self, text: str) -> list[dict[str, Any]]:
+        norm = normalize(text)
+        found: list[dict[str, Any]] = []
+        work = norm
+        for finder in (self._slip_numbers, self._phones, self._times):
+            for entity in finder(work):
+                found.append(entity)
+                work = _mask(work, entity["start"], entity["end"])
+        for finder in (self._place_entities, self._employers):
+            found.extend(finder(work, norm))
+        return sorted(found, key=lambda e: (e["start"], e["entity"]))
+
+    def phone_of(self, text: str) -> str | None:
+        """The first phone number in `text`, normalised (13812345678 / 023-67891234)."""
+        found = self._phones(normalize(text))
+        return found[0]["value"] if found else None
+
+    # -- kinds ---------------------------------------------------------------------------
+    def _slip_numbers(self, text: str) -> list[dict[str, Any]]:
+        return [_entity("slip_number", f"{self._slip_prefix}{m.group(1)}{m.group(2)}",
+                        m.start(), m.end()) for m in self._slip.finditer(text)]
+
+    def _phones(self, text: str) -> list[dict[str, Any]]:
+        out = []
+        for m in self._mobile.finditer(text):
+            out.append(_entity("phone", re.sub(r"\D", "", m.group(1)), m.start(), m.end()))
+            text = _mask(text, m.start(), m.end())
+        for m in self._landline.finditer(text):
+            area = m.group(1) or m.group(2)
+            number = re.sub(r"\D", "", m.group(3))
+            value = f"{area}-{number}" + (f"转{m.group(4)}" if m.group(4) else "")
+            out.append(_entity("phone", value, m.start(), m.end()))
+            text = _mask(text, m.start(), m.end())
+        for m in self._local.finditer(text):
+            number = re.sub(r"\D", "", m.group(1))
+            value = f"{self._area_code}-{number}" if self._area_code else number
+            out.append(_entity("phone", value, m.start(1), m.end(1)))
+        return out
+
+    def _times(self, text: str) -> list[dict[str, Any]]:
+        out = []
+        for m in self._time.finditer(text):
+            if m.group(0) and MASK not in m.group(0):
+                out.append(_entity("time", m.group(0), m.start(), m.end()))
+        return out
+
+    # -- places --------------------------------------------------------------------------
+    def _place_entities(self, work: str, norm: str) -> list[dict[str, Any]]:
+        spans: list[tuple[int, int, int, Place | None]] = []  # start, end, score, place
+        known = self._places.find(work.replace(MASK, "，")) if self._places else None
+        if known is not None:
+            name = normalize(known.text)
+            at = work.find(name) if name else -1
+            if at >= 0:
+                spans.append((at, at + len(name), 3, known))
+        spans.extend(self._generic_places(work))
+        if not spans:
+            return []
+        merged = self._merge(sorted(spans, key=lambda s: s[0]), work)
+        start, end, score, place = max(merged, key=lambda s: (s[2], s[1] - s[0], -s[0]))
+        end = self._extend(work, end)
+        extra: dict[str, Any] = {"confidence_entity": min(1.0, score / 3)}
+        if place is not None:
+            extra["additional_info"] = place.to_dict()
+        return [_entity("place", norm[start:end], start, end, **extra)]
+
+    def _generic_places(self, work: str) -> list[tuple[int, int, int, Place | None]]:
+        rules = self._place
+        out: list[tuple[int, int, int, Place | None]] = []
+        for suffixes, not_after, score in (
+            (rules.road_suffixes, rules.not_after_road, 2),
+            (rules.estate_suffixes, rules.not_after_estate, 2),
+        ):
+            taken: set[int] = set()
+            for suffix in suffixes:
+                for m in re.finditer(re.escape(suffix), work):
+                    end = m.end()
+                    if m.start() in taken or any(work.startswith(w, end) for w in not_after):
+                        continue
+                    start = self._name_start(work, m.start())
+                    name = work[start : m.start()]
+                    if len(name) < rules.name_min or name in rules.generic_names:
+                        continue
+                    taken.update(range(m.start(), end))
+                    out.append((start, end, score, None))
+        for m in rules.unit.finditer(work):  # "3栋2单元" alone is a (weak) place
+            out.append((m.start(), m.end(), 1, None))
+        return out
+
+    def _name_start(self, text: str, end: int) -> int:
+        start = end
+        while (
+            start > 0
+            and end - start < self._place.name_max
+            and text[start - 1] not in self._place.stop_chars
+            and text[start - 1] != MASK
+            and (text[start - 1].isalnum())
+        ):
+            start -= 1
+        return start
+
+    def _merge(self, spans: list[tuple[int, int, int, Place | None]], work: str
+               ) -> list[tuple[int, int, int, Place | None]]:
+        merged: list[tuple[int, int, int, Place | None]] = []
+        for start, end, score, place in spans:
+            if merged:
+                p_start, p_end, p_score, p_place = merged[-1]
+                gap = work[p_end:start] if start > p_end else ""
+                if start <= p_end or gap in ("的", "和") or self._is_filler(gap):
+                    merged[-1] = (p_start, max(p_end, end), p_score + score,
+                                  p_place or place)
+                    continue
+            merged.append((start, end, score, place))
+        # a bare unit ("3栋") next to nothing else is too weak to count as a place
+        return [s for s in merged if s[2] >= 2] or []
+
+    def _is_filler(self, gap: str) -> bool:
+        return bool(gap) and (self._place.unit.fullmatch(gap) is not None)
+
+    def _extend(self, work: str, end: int) -> int:
+        """Swallow house numbers and words like 门口 that follow the place."""
+        rules = self._place
+        while True:
+            m = rules.unit.match(work, end)
+            if m:
+                end = m.end()
+                continue
+            if work.startswith("的", end) and any(
+                work.startswith(w, end + 1) for w in rules.relative_words
+            ):
+                end += 1
+            word = next((w for w in rules.relative_words if work.startswith(w, end)), None)
+            if word:
+                end += len(word)
+                continue
+            return end
+
+    # -- employers -----------------------------------------------------------------------
+    def _employers(self, work: str, norm: str) -> list[dict[str, Any]]:
+        for suffix in self._employer_suffixes:
+            for m in re.finditer(re.escape(suffix), work):
+                start = m.start()
+                while (
+                    start > 0
+                    and m.start() - start < self._employer_max
+                    and work[start - 1] not in self._employer_stops
+                    and work[start - 1].isalnum()
+                ):
+                    start -= 1
+                if m.start() - start >= self._employer_min:
+                    return [_entity("employer", norm[start : m.end()], start, m.end())]
+        return []

@@ -1,0 +1,141 @@
+"""The intake form's validation: `validate_complaint_form`.
+
+Rasa (or our engine) records what a message said as `slot` events; this action checks each
+value, normalises it, and names the next slot to ask for. What is required depends on the
+kind of problem (`required_slots`). A rejected value is set back to None and
+`last_rejected` names the slot, so the question that follows is the "say it again" form —
+validators never ask questions themselves (one question per reply).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
+from rasa_sdk.types import DomainDict
+
+from dialogs.domain import OPTIONAL, VALIDATE_FORM
+from dialogs.kit import DialogKit
+from dialogs.text import normalize
+
+MAX_MEDIA = 9
+MAX_TEXT = 500
+
+
+def _rejected(slot: str) -> dict[str, Any]:
+    return {slot: None, "last_rejected": slot}
+
+
+class ValidateComplaintForm(FormValidationAction):
+    def __init__(self, kit: DialogKit) -> None:
+        self.kit = kit
+
+    def name(self) -> str:
+        return VALIDATE_FORM
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
+        kind = self.kit.intake.get(tracker.get_slot("problem_kind"))
+        description = tracker.get_slot("description")
+        if tracker.get_slot("problem_kind") is None and description:
+            kind = self.kit.intake.kind_for(description, self.kit.classify(description))
+        return [*kind.needs, *OPTIONAL]
+
+    # -- slots -----------------------------------------------------------------------------
+    def validate_description(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        text = str(value or "").strip()[:MAX_TEXT]
+        if len(normalize(text)) < 2:
+            return _rejected("description")
+        triage = self.kit.classify(text)
+        kind = self.kit.intake.kind_for(text, triage)
+        return {"description": text, "triage": triage, "problem_kind": kind.name,
+                "last_rejected": None}
+
+    def validate_location(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        places = self.kit.places
+        if isinstance(value, dict) and value.get("lat") is not None:
+            lat, lon = float(value["lat"]), float(value["lon"])
+            place = places.near(lat, lon) if places else None
+            if place is not None and not place.inside:
+                return {"location": None, "last_rejected": "location_outside"}
+            label = str(value.get("label") or value.get("text") or "").strip()
+            text = label or (place.text if place else "") or "地图上的位置"
+            if value.get("area") is None and place is not None:
+                area = place.to_dict()
+            else:
+                area = value.get("area")
+            return {"location": {"text": text, "lat": lat, "lon": lon, "area": area},
+                    "last_rejected": None}
+        if isinstance(value, dict):
+            value = value.get("text")
+        text = str(value or "").strip()[:120]
+        if len(normalize(text)) < 2 or self.kit.nlu.is_unknown(text):
+            return _rejected("location")
+        place = places.find(text) if places else None
+        area = place.to_dict() if place is not None and place.inside else None
+        return {"location": {"text": text, "lat": None, "lon": None, "area": area},
+                "last_rejected": None}
+
+    def validate_employer(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        text = str(value or "").strip()[:80]
+        if len(normalize(text)) < 2 or self.kit.nlu.is_unknown(text):
+            return _rejected("employer")
+        return {"employer": text, "last_rejected": None}
+
+    def validate_contact_phone(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if value == "":
+            return {"contact_phone": "", "last_rejected": None}
+        text = str(value or "")
+        if self.kit.nlu.declines_phone(text):
+            return {"contact_phone": "", "last_rejected": None}
+        phone = self.kit.nlu.entities.phone_of(text)
+        if phone is None:
+            return _rejected("contact_phone")
+        return {"contact_phone": phone, "last_rejected": None}
+
+    def validate_occurred(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return {"occurred": str(value or "").strip()[:60]}
+
+    def validate_photos(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        photos = _media_list(value)
+        if photos and _is_media_message(tracker, "image"):
+            dispatcher.utter_message(text=self.kit.texts.say("chat.photo_added",
+                                                             count=len(photos)))
+        return {"photos": photos}
+
+    def validate_voices(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return {"voices": _media_list(value)}
+
+
+def _media_list(value: Any) -> list[str]:
+    items = value if isinstance(value, list) else []
+    seen: list[str] = []
+    for item in items:
+        if isinstance(item, str) and item and item not in seen:
+            seen.append(item)
+    return seen[:MAX_MEDIA]
+
+
+def _is_media_message(tracker: Tracker, kind: str) -> bool:
+    return (tracker.latest_message.get("metadata") or {}).get("msg_type") == kind

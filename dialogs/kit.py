@@ -1,0 +1,76 @@
+"""What every action is built with: the ports and the dialog data, loaded once."""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from dialogs.faq import Faq
+from dialogs.intake import Intake
+from dialogs.nlu import Nlu
+from dialogs.ports import Classifier, Places, SlipDesk
+from dialogs.texts import Texts
+
+log = logging.getLogger(__name__)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class DialogKit:
+    desk: SlipDesk
+    nlu: Nlu
+    texts: Texts
+    intake: Intake
+    classifier: Classifier | None = None
+    places: Places | None = None
+    clock: Callable[[], datetime] = _utcnow
+    _classified: OrderedDict[str, dict[str, Any]] = field(default_factory=OrderedDict, repr=False)
+
+    @classmethod
+    def load(
+        cls,
+        desk: SlipDesk,
+        *,
+        classifier: Classifier | None = None,
+        places: Places | None = None,
+        clock: Callable[[], datetime] = _utcnow,
+    ) -> DialogKit:
+        """The shipped data files from knowledge/, with these ports."""
+        return cls(
+            desk=desk,
+            nlu=Nlu.load(places, faq=Faq.load()),
+            texts=Texts.load(),
+            intake=Intake.load(),
+            classifier=classifier,
+            places=places,
+            clock=clock,
+        )
+
+    def classify(self, text: str) -> dict[str, Any] | None:
+        """Triage of a description (cached: a turn asks for it more than once)."""
+        if self.classifier is None or not text.strip():
+            return None
+        cached = self._classified.get(text)
+        if cached is not None:
+            self._classified.move_to_end(text)
+            return cached
+        try:
+            result = self.classifier.classify(text).to_dict()
+        except Exception:  # noqa: BLE001 - a triage bug must not stop the intake
+            log.exception("triage failed; the slip service will classify the draft")
+            return None
+        self._classified[text] = result
+        if len(self._classified) > 512:
+            self._classified.popitem(last=False)
+        return result
+
+    def urgency(self, text: str) -> str | None:
+        result = self.classify(text)
+        return result.get("urgency") if result else None

@@ -1,0 +1,106 @@
+"""From a message to slot candidates: the part of Rasa's slot mappings the engine plays.
+
+Entities fill their slots wherever the form is; free text fills the slot that was asked for.
+The candidates are handed to `validate_complaint_form`, which keeps, fixes or rejects them.
+`resets` are slots the policy clears outright (a correction that names no new value).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from dialogs.inputs import Incoming
+from dialogs.nlu import CORRECT, Nlu
+from dialogs.state import Conversation
+from dialogs.text import normalize
+
+ENTITY_SLOTS = {"place": "location", "phone": "contact_phone", "employer": "employer"}
+NOT_ANSWERS = {"cancel", "restart", "help", "query_status", "my_slips", "faq", "greet",
+               "thanks", "chitchat"}
+
+
+@dataclass
+class Candidates:
+    slots: dict[str, Any] = field(default_factory=dict)
+    resets: dict[str, Any] = field(default_factory=dict)
+
+
+def candidates(
+    nlu: Nlu, conv: Conversation, parse: dict[str, Any], msg: Incoming, *, starting: bool
+) -> Candidates:
+    out = Candidates()
+    slots = out.slots
+    text = str(parse.get("text") or "").strip()
+    intent = parse["intent"]["name"]
+    requested = conv.slot("requested_slot") if conv.form else None
+    drafting = bool(conv.form or conv.slot("awaiting_confirmation"))
+
+    # media and shared locations
+    if msg.kind == "image" and msg.media_id:
+        slots["photos"] = [*(conv.slot("photos") or []), msg.media_id]
+    if msg.kind == "voice" and msg.media_id:
+        slots["voices"] = [*(conv.slot("voices") or []), msg.media_id]
+    if msg.kind == "location" and msg.lat is not None and msg.lon is not None:
+        slots["location"] = {"lat": msg.lat, "lon": msg.lon, "label": msg.label or ""}
+
+    # entities fill their slots wherever the form is
+    entities = parse.get("entities") or []
+    for entity in entities:
+        slot = ENTITY_SLOTS.get(entity.get("entity"))
+        if slot and slot not in slots:
+            slots[slot] = entity["value"]
+    times = [e["value"] for e in entities if e.get("entity") == "time"]
+    if times:
+        slots["occurred"] = " ".join(dict.fromkeys(times))
+    found = {ENTITY_SLOTS.get(e.get("entity")) for e in entities} - {None}
+
+    if not text or intent in NOT_ANSWERS:
+        return out
+    report_like = bool(parse.get("report_like"))
+
+    # the description
+    if starting or requested == "description":
+        slots["description"] = text
+    elif intent == CORRECT and parse.get("correction") == "description":
+        slots["description"] = _after_marker(nlu, text) or conv.slot("description")
+    elif drafting and report_like and not found and requested in (None, "contact_phone"):
+        # more about the problem while something else is asked: add it to the description
+        slots["description"] = f"{conv.slot('description') or ''}；{text}".lstrip("；")
+
+    # a correction that names a slot but no new value: ask for that slot again
+    target = parse.get("correction") if intent == CORRECT else None
+    if target and target not in slots and target != "description":
+        out.resets[target] = None if target not in ("occurred",) else ""
+        if target == "contact_phone":
+            out.resets["phone_offered"] = ""
+
+    # free text answers the slot that was asked for
+    if requested == "location" and "location" not in slots and not found:
+        slots["location"] = text
+    elif requested == "employer" and "employer" not in slots and not found and (
+        len(normalize(text)) <= 12 or not report_like
+    ):
+        slots["employer"] = text
+    elif requested == "contact_phone" and "contact_phone" not in slots:
+        offered = conv.slot("phone_offered")
+        if intent == "confirm" and offered:
+            slots["contact_phone"] = offered
+        elif intent == "deny":
+            out.resets["phone_offered"] = ""
+        elif nlu.declines_phone(text):
+            slots["contact_phone"] = ""
+        elif "description" not in slots:
+            slots["contact_phone"] = text  # not a number: the form says so and asks again
+    return out
+
+
+def _after_marker(nlu: Nlu, text: str) -> str:
+    """ "问题写错了，是下水道堵了" → "下水道堵了"."""
+    best = -1
+    for marker in nlu.correction_markers:
+        at = text.rfind(marker)
+        if at >= 0:
+            best = max(best, at + len(marker))
+    rest = text[best:] if best >= 0 else text
+    return rest.lstrip("，,。.：: 是为成").strip()

@@ -1,0 +1,222 @@
+"""Understanding a message: intent and entities, from knowledge/intents.yaml and faq.yaml.
+
+`Nlu.parse(text)` returns Rasa's parse data shape ({"text", "intent", "entities",
+"intent_ranking"}) plus three hints the policy uses: `report_like` (the text describes a
+problem), `question_like`, and `correction` (the slot a correction is about).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dialogs.entities import EntityExtractor
+from dialogs.faq import Faq
+from dialogs.files import INTENTS_FILE, DialogDataError, read_mapping, regex, str_list
+from dialogs.ports import Places
+from dialogs.text import bare, cjk_count, normalize
+
+FALLBACK = "nlu_fallback"
+REPORT = "report"
+FAQ = "faq"
+CORRECT = "correct"
+
+_QUESTION = re.compile(r"[?？]|吗|么|怎|如何|多久|多长|什么|哪|几点|能不能|可不可以|有没有|是否")
+
+
+@dataclass(frozen=True, slots=True)
+class IntentRule:
+    name: str
+    exact: frozenset[str]
+    keywords: tuple[str, ...]
+    contains: tuple[str, ...]
+    patterns: tuple[re.Pattern[str], ...]
+    examples: tuple[str, ...]
+
+
+class Nlu:
+    def __init__(self, data: dict[str, Any], faq: Faq, entities: EntityExtractor,
+                 source: Path = INTENTS_FILE) -> None:
+        self.faq = faq
+        self.entities = entities
+        self.short_message = int(data.get("short_message") or 12)
+        self.fillers = tuple(str_list(source, "fillers", data.get("fillers")))
+        raw = data.get("intents")
+        if not isinstance(raw, list) or not raw:
+            raise DialogDataError(source, "intents", "must be a non-empty list")
+        self.rules: list[IntentRule] = []
+        for index, item in enumerate(raw):
+            where = f"intents[{index}]"
+            if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+                raise DialogDataError(source, where, "needs a name")
+
+            def words(key: str, item: dict[str, Any] = item, where: str = where) -> list[str]:
+                return str_list(source, f"{where}.{key}", item.get(key))
+
+            self.rules.append(
+                IntentRule(
+                    name=item["name"],
+                    exact=frozenset(bare(w) for w in words("exact")),
+                    keywords=tuple(normalize(w) for w in words("keywords")),
+                    contains=tuple(normalize(w) for w in words("contains")),
+                    patterns=tuple(
+                        regex(source, f"{where}.patterns[{i}]", p)
+                        for i, p in enumerate(item.get("patterns") or [])
+                    ),
+                    examples=tuple(words("examples")),
+                )
+            )
+        self.correction_markers = tuple(
+            normalize(w) for w in str_list(source, "correction_markers",
+                                           data.get("correction_markers"))
+        )
+        targets = data.get("correction_targets") or {}
+        self.correction_targets = {
+            slot: tuple(normalize(w) for w in str_list(source, f"correction_targets.{slot}", ws))
+            for slot, ws in targets.items()
+        }
+        self.new_report_markers = tuple(
+            normalize(w) for w in str_list(source, "new_report_markers",
+                                           data.get("new_report_markers"))
+        )
+        self.phone_declines = tuple(
+            normalize(w) for w in str_list(source, "phone_declines", data.get("phone_declines"))
+        )
+        self.unknowns = tuple(
+            normalize(w) for w in str_list(source, "unknowns", data.get("unknowns"))
+        )
+        self.solved_words = tuple(
+            normalize(w) for w in str_list(source, "solved_words", data.get("solved_words"))
+        )
+        self.unsolved_words = tuple(
+            normalize(w) for w in str_list(source, "unsolved_words", data.get("unsolved_words"))
+        )
+        menu = data.get("menu_intents") or {}
+        if not isinstance(menu, dict):
+            raise DialogDataError(source, "menu_intents", "must map menu keys to intents")
+        self.menu_intents = {str(k): str(v) for k, v in menu.items()}
+        self.report_min_chars = int(data.get("report_min_chars") or 6)
+        self.report_keywords = tuple(
+            normalize(w) for w in str_list(source, "report_keywords", data.get("report_keywords"))
+        )
+
+    @classmethod
+    def load(cls, places: Places | None = None, path: Path = INTENTS_FILE,
+             faq: Faq | None = None) -> Nlu:
+        data = read_mapping(path)
+        return cls(data, faq or Faq.load(), EntityExtractor(data.get("entities") or {}, places,
+                                                            path), path)
+
+    # -- parsing -------------------------------------------------------------------------
+    def parse(self, text: str) -> dict[str, Any]:
+        norm = normalize(text)
+        entities = self.entities.extract(text) if norm else []
+        kinds = {e["entity"] for e in entities}
+        name, confidence = self._intent(norm, kinds)
+        report_like = self._report_like(norm, kinds)
+        if name == FALLBACK and report_like:
+            name, confidence = REPORT, 0.6
+        correction = self._correction_target(norm, kinds) if name == CORRECT else None
+        if name == FAQ:
+            entry = self.faq.match(text)
+            if entry is not None:
+                entities.append({"entity": "faq", "value": entry.id, "extractor": "minyi"})
+        return {
+            "text": text,
+            "intent": {"name": name, "confidence": confidence},
+            "entities": entities,
+            "intent_ranking": [{"name": name, "confidence": confidence}],
+            "report_like": report_like,
+            "question_like": bool(_QUESTION.search(norm)),
+            "correction": correction,
+        }
+
+    def _intent(self, norm: str, kinds: set[str]) -> tuple[str, float]:
+        if not norm:
+            return FALLBACK, 1.0
+        for candidate in self._bare_forms(norm):
+            for rule in self.rules:
+                if candidate in rule.exact:
+                    return rule.name, 1.0
+        for rule in self.rules:
+            if any(p.search(norm) for p in rule.patterns):
+                return rule.name, 0.9
+        if "slip_number" in kinds:
+            return "query_status", 0.95
+        if self._has_marker(norm) and self._correction_target(norm, kinds):
+            return CORRECT, 0.9
+        short = len(norm) <= self.short_message
+        question = _QUESTION.search(norm) is not None
+        for rule in self.rules:
+            if rule.name == FAQ:
+                if (short or question) and self._faq_candidate(norm, kinds):
+                    return FAQ, 0.8
+                continue
+            if any(w in norm for w in rule.contains):
+                return rule.name, 0.8
+            if short and any(w in norm for w in rule.keywords):
+                return rule.name, 0.7
+        return FALLBACK, 0.0
+
+    def _faq_candidate(self, norm: str, kinds: set[str]) -> bool:
+        """A question about the desk, not a problem with a question mark."""
+        return (
+            len(norm) <= 30
+            and not kinds & {"phone", "slip_number", "place"}
+            and not any(w in norm for w in self.report_keywords)
+            and self.faq.match(norm) is not None
+        )
+
+    def _bare_forms(self, norm: str) -> list[str]:
+        form = bare(norm)
+        forms = [form]
+        while form and form[-1] in self.fillers and len(form) > 1:
+            form = form[:-1]
+            forms.append(form)
+        return forms
+
+    def _report_like(self, norm: str, kinds: set[str]) -> bool:
+        if any(w in norm for w in self.report_keywords):
+            return True
+        return cjk_count(norm) >= self.report_min_chars or bool(kinds & {"place", "employer"})
+
+    def _has_marker(self, norm: str) -> bool:
+        return any(w in norm for w in self.correction_markers)
+
+    def _correction_target(self, norm: str, kinds: set[str]) -> str | None:
+        """The slot a correction is about: its entity first, else the word naming it."""
+        for kind, slot in (("phone", "contact_phone"), ("place", "location"),
+                           ("employer", "employer"), ("time", "occurred")):
+            if kind in kinds:
+                return slot
+        for slot, words in self.correction_targets.items():
+            if any(w in norm for w in words):
+                return slot
+        return None
+
+    # -- small questions the form asks -----------------------------------------------------
+    def declines_phone(self, text: str) -> bool:
+        norm = normalize(text)
+        return any(w in norm for w in self.phone_declines)
+
+    def is_unknown(self, text: str) -> bool:
+        norm = normalize(text)
+        return len(norm) <= 10 and any(w in norm for w in self.unknowns)
+
+    def solved(self, text: str) -> bool | None:
+        """True/False when a survey answer says whether the problem was solved."""
+        norm = normalize(text)
+        if any(w in norm for w in self.unsolved_words):
+            return False
+        if any(w in norm for w in self.solved_words):
+            return True
+        return None
+
+    def has_new_report_marker(self, text: str) -> bool:
+        norm = normalize(text)
+        return any(w in norm for w in self.new_report_markers)
+
+    def intent_examples(self) -> dict[str, tuple[str, ...]]:
+        return {rule.name: rule.examples for rule in self.rules if rule.examples}

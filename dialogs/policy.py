@@ -1,0 +1,207 @@
+"""Which actions answer a message: the rules a Rasa deployment would write as rules/stories.
+
+Order matters and is the whole policy:
+1. events (subscribe, menu clicks);
+2. 取消 / 重新开始, from any step;
+3. danger to life or property: the 110/119/120 advice before anything else;
+4. an earlier answer still owed: the resume prompt, a "不满意" reason;
+5. a long pause in the middle of an intake: ask whether to continue;
+6. survey answers, and questions that leave the draft alone (status, FAQ, help, greetings) —
+   answered, then the pending question is asked again;
+7. the summary step: 确认 issues the slip, anything else edits the draft;
+8. the form: the message fills slots, the form asks the next question;
+9. no draft: media and text join an open slip as follow-ups, or start a new report.
+Every plan asks at most one question.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from dialogs.actions.control import ASK_RESUME, CANCEL, DROP_DRAFT, RESTART, RESUME
+from dialogs.actions.emergency import EMERGENCY
+from dialogs.actions.followup import FOLLOWUP
+from dialogs.actions.intake import SUBMIT, SUMMARY
+from dialogs.actions.status import MY_SLIPS, QUERY_STATUS
+from dialogs.actions.survey import SURVEY, SURVEY_REASON
+from dialogs.domain import FORM
+from dialogs.inputs import Incoming
+from dialogs.kit import DialogKit
+from dialogs.mapping import candidates
+from dialogs.nlu import CORRECT, FALLBACK, REPORT
+from dialogs.state import Conversation
+
+EMERGENCY_URGENCY = "特急"
+SURVEY_INTENTS = ("survey_satisfied", "survey_basic", "survey_unsatisfied")
+# intents answered without touching the draft
+INFO = {
+    "query_status": QUERY_STATUS,
+    "my_slips": MY_SLIPS,
+    "faq": "action_faq",
+    "help": "action_help",
+    "greet": "action_greet",
+    "thanks": "action_thanks",
+    "chitchat": "action_chitchat",
+}
+# actions that ask the resident something: a plan holds at most one
+ASKING_PREFIXES = ("action_ask_",)
+ASKING = frozenset({SUMMARY, ASK_RESUME, "action_ask_correction"})
+
+
+def asks(action: str) -> bool:
+    return action in ASKING or action.startswith(ASKING_PREFIXES)
+
+
+@dataclass
+class Plan:
+    actions: list[str]
+    candidates: dict[str, Any] = field(default_factory=dict)  # slot events for the form
+    resets: dict[str, Any] = field(default_factory=dict)  # slots set before anything runs
+    activate_form: bool = False
+    submission: bool = False  # persist the idempotency key before the first action
+    restart_with: dict[str, Any] | None = None  # a stashed message to start a new report with
+
+
+class Policy:
+    def __init__(self, kit: DialogKit) -> None:
+        self.kit = kit
+
+    async def plan(
+        self, conv: Conversation, parse: dict[str, Any], msg: Incoming, *, idle: bool
+    ) -> Plan:
+        intent = parse["intent"]["name"]
+        if msg.kind == "event":
+            return self._event(conv, msg)
+        echo = ["action_voice_heard"] if msg.recognised_voice else []
+        drafting = bool(conv.form or conv.slot("awaiting_confirmation"))
+
+        if intent == "cancel":
+            return Plan([CANCEL])
+        if intent == "restart":
+            return Plan([RESTART, FORM], activate_form=True)
+        if self._danger(parse):
+            return Plan([EMERGENCY])
+        if conv.slot("resume_pending"):
+            return self._resume_answer(conv, parse, msg, echo)
+        if conv.slot("survey_slip") and parse.get("text") and intent not in INFO:
+            return Plan([*echo, SURVEY_REASON])
+        if drafting and idle:
+            if intent in INFO:
+                return Plan([*echo, INFO[intent]])
+            return Plan([*echo, ASK_RESUME])
+        if intent in SURVEY_INTENTS and (
+            not parse.get("report_like") or intent == "survey_unsatisfied"
+        ) and await self.kit.desk.awaiting_survey(msg.openid) is not None:
+            return Plan([*echo, SURVEY, *self._reask(conv)])
+        if intent in INFO:
+            action = "action_greet_short" if intent == "greet" and drafting else INFO[intent]
+            return Plan([*echo, action, *self._reask(conv)])
+        if conv.slot("awaiting_confirmation"):
+            return self._confirming(conv, parse, msg, echo)
+        if conv.form:
+            found = candidates(self.kit.nlu, conv, parse, msg, starting=False)
+            return Plan([*echo, FORM], found.slots, found.resets)
+        return await self._no_draft(conv, parse, msg, echo)
+
+    # -- steps -----------------------------------------------------------------------------
+    def _event(self, conv: Conversation, msg: Incoming) -> Plan:
+        event = (msg.event or "").lower()
+        if event in ("subscribe", "subscribe_scan"):
+            return Plan(["action_welcome"])
+        if event == "scan":
+            return Plan(["action_help"])
+        meaning = self.kit.nlu.menu_intents.get(msg.event_key or "")
+        drafting = bool(conv.form or conv.slot("awaiting_confirmation"))
+        if meaning == "new_report":
+            if drafting:
+                return Plan(self._reask(conv))
+            return Plan([FORM], activate_form=True)
+        if meaning in INFO:
+            return Plan([INFO[meaning], *self._reask(conv)])
+        return Plan(["action_menu_click", *self._reask(conv)])
+
+    def _danger(self, parse: dict[str, Any]) -> bool:
+        text = str(parse.get("text") or "")
+        return bool(text and parse.get("report_like")) and (
+            self.kit.urgency(text) == EMERGENCY_URGENCY
+        )
+
+    def _reask(self, conv: Conversation) -> list[str]:
+        """The pending question again, after an answer to something else."""
+        if conv.slot("awaiting_confirmation"):
+            return [SUMMARY]
+        if conv.form:
+            return [FORM]
+        return []
+
+    def _resume_answer(
+        self, conv: Conversation, parse: dict[str, Any], msg: Incoming, echo: list[str]
+    ) -> Plan:
+        intent = parse["intent"]["name"]
+        stashed = conv.slot("stashed") or {}
+        if intent == "confirm":
+            return Plan([*echo, RESUME, *self._reask(conv)])
+        if intent in ("deny", "new_report"):
+            restart = stashed if (stashed.get("parse") or {}).get("report_like") else None
+            return Plan([*echo, DROP_DRAFT, FORM], activate_form=True, restart_with=restart)
+        if parse.get("report_like") and intent in (REPORT, FALLBACK):
+            # a new problem: the old draft goes, this message starts the new one
+            found = candidates(self.kit.nlu, _without_draft(conv), parse, msg, starting=True)
+            return Plan([*echo, DROP_DRAFT, FORM], found.slots, activate_form=True)
+        # anything else answers the old draft's pending question
+        found = candidates(self.kit.nlu, conv, parse, msg, starting=False)
+        resets = {"resume_pending": False, "stashed": None, **found.resets}
+        if conv.slot("awaiting_confirmation") and not found.slots:
+            return Plan([*echo, SUMMARY], resets=resets)
+        return Plan([*echo, FORM], found.slots, resets, activate_form=True)
+
+    def _confirming(
+        self, conv: Conversation, parse: dict[str, Any], msg: Incoming, echo: list[str]
+    ) -> Plan:
+        intent = parse["intent"]["name"]
+        if intent == "confirm":
+            return Plan([*echo, SUBMIT], submission=True)
+        if intent == "deny":
+            return Plan([*echo, "action_ask_correction"])
+        found = candidates(self.kit.nlu, conv, parse, msg, starting=False)
+        if not found.slots and not found.resets:
+            return Plan([*echo, SUMMARY])
+        resets = {"awaiting_confirmation": False, **found.resets}
+        return Plan([*echo, FORM], found.slots, resets, activate_form=True)
+
+    async def _no_draft(
+        self, conv: Conversation, parse: dict[str, Any], msg: Incoming, echo: list[str]
+    ) -> Plan:
+        intent = parse["intent"]["name"]
+        text = str(parse.get("text") or "")
+        media_only = msg.kind in ("image", "location") or (msg.kind == "voice" and not text)
+        if intent == "new_report":
+            earlier = conv.slot("followup_text")
+            if earlier:
+                restart = {"parse": self.kit.nlu.parse(earlier), "metadata": {}}
+                return Plan([*echo, "action_new_report", FORM], activate_form=True,
+                            restart_with=restart, resets={"followup_text": None})
+            return Plan([*echo, FORM], activate_form=True)
+        starts = media_only or intent in (REPORT, CORRECT) or (
+            intent in SURVEY_INTENTS and parse.get("report_like")
+        )
+        if not starts:
+            if intent in ("confirm", "deny"):
+                return Plan([*echo, "action_thanks" if conv.slot("last_slip")
+                             else "action_nothing_to_confirm"])
+            if intent in SURVEY_INTENTS:
+                return Plan([*echo, SURVEY])
+            return Plan([*echo, "action_fallback"])
+        open_slip = await self.kit.desk.open_slip_of(msg.openid)
+        if open_slip is not None and not self.kit.nlu.has_new_report_marker(text):
+            return Plan([*echo, FOLLOWUP])
+        found = candidates(self.kit.nlu, conv, parse, msg, starting=not media_only)
+        return Plan([*echo, FORM], found.slots, found.resets, activate_form=True)
+
+
+def _without_draft(conv: Conversation) -> Conversation:
+    from dialogs.domain import draft_reset
+
+    clone = Conversation(conv.sender_id, {**conv.slots, **draft_reset()})
+    return clone

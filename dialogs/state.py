@@ -1,0 +1,143 @@
+"""A resident's conversation as a Rasa-shaped tracker, and how it is stored.
+
+The engine plays Rasa core's part: it records the resident's message as a `user` event,
+applies the events the actions return (slot, active_loop, followup, restart, …) and keeps the
+result in the conversation store. Stored state carries a version; a state this code cannot
+read (older or newer format, damaged) starts a fresh conversation instead of failing every
+message.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from dialogs.domain import initial_slots
+
+STATE_VERSION = 1
+MAX_EVENTS = 60  # older events are dropped when saving: the form only looks at recent ones
+
+
+@dataclass
+class Conversation:
+    sender_id: str
+    slots: dict[str, Any] = field(default_factory=initial_slots)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    active_loop: dict[str, Any] = field(default_factory=dict)
+    latest_message: dict[str, Any] = field(default_factory=dict)
+    latest_action_name: str | None = None
+    updated_at: float | None = None  # when the resident last wrote (epoch seconds)
+
+    # -- storage -------------------------------------------------------------------------
+    @classmethod
+    def restore(cls, sender_id: str, stored: dict[str, Any] | None) -> tuple[Conversation, str]:
+        """The stored conversation, or a fresh one; the second value says which and why."""
+        if stored is None:
+            return cls(sender_id), "new"
+        if stored.get("version") != STATE_VERSION:
+            return cls(sender_id), f"unreadable version {stored.get('version')!r}"
+        try:
+            slots = initial_slots()
+            saved = stored["slots"]
+            if not isinstance(saved, dict):
+                raise TypeError("slots")
+            slots.update({k: v for k, v in saved.items() if k in slots})
+            conversation = cls(
+                sender_id=sender_id,
+                slots=slots,
+                events=list(stored.get("events") or []),
+                active_loop=dict(stored.get("active_loop") or {}),
+                latest_message=dict(stored.get("latest_message") or {}),
+                latest_action_name=stored.get("latest_action_name"),
+                updated_at=float(stored["updated_at"]) if stored.get("updated_at") else None,
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            return cls(sender_id), f"damaged state ({exc})"
+        return conversation, "restored"
+
+    def dump(self) -> dict[str, Any]:
+        return {
+            "version": STATE_VERSION,
+            "sender_id": self.sender_id,
+            "slots": self.slots,
+            "events": self.events[-MAX_EVENTS:],
+            "active_loop": self.active_loop,
+            "latest_message": self.latest_message,
+            "latest_action_name": self.latest_action_name,
+            "updated_at": self.updated_at,
+        }
+
+    # -- the tracker actions see -----------------------------------------------------------
+    def tracker(self) -> dict[str, Any]:
+        """Rasa's TrackerState; a deep copy, because actions change the tracker they get."""
+        return copy.deepcopy(
+            {
+                "sender_id": self.sender_id,
+                "slots": self.slots,
+                "latest_message": self.latest_message,
+                "events": self.events[-MAX_EVENTS:],
+                "paused": False,
+                "followup_action": None,
+                "active_loop": self.active_loop,
+                "latest_action_name": self.latest_action_name,
+                "latest_event_time": self.events[-1].get("timestamp") if self.events else None,
+                "latest_input_channel": "wechat",
+            }
+        )
+
+    @property
+    def form(self) -> str | None:
+        return self.active_loop.get("name") or None
+
+    def slot(self, name: str) -> Any:
+        return self.slots.get(name)
+
+    # -- recording -------------------------------------------------------------------------
+    def record_user(self, parse: dict[str, Any], metadata: dict[str, Any], at: float) -> None:
+        message = {**parse, "metadata": metadata}
+        self.latest_message = message
+        self.events.append(
+            {
+                "event": "user",
+                "timestamp": at,
+                "text": parse.get("text"),
+                "parse_data": {k: v for k, v in message.items() if k != "metadata"},
+                "input_channel": "wechat",
+                "message_id": metadata.get("dedupe_key"),
+                "metadata": metadata,
+            }
+        )
+        self.updated_at = at
+
+    def record_slots(self, values: dict[str, Any], at: float | None = None) -> None:
+        """Slot candidates as `slot` events, so the form's validation sees them."""
+        stamp = at if at is not None else time.time()
+        self.apply([{"event": "slot", "name": k, "value": v, "timestamp": stamp}
+                    for k, v in values.items()])
+
+    def record_action(self, name: str, at: float | None = None) -> None:
+        self.latest_action_name = name
+        self.events.append({"event": "action", "name": name,
+                            "timestamp": at if at is not None else time.time()})
+
+    def apply(self, events: list[dict[str, Any]]) -> list[str]:
+        """Apply events returned by an action; returns follow-up actions they ask for."""
+        followups = []
+        for event in events:
+            kind = event.get("event")
+            if kind == "slot":
+                self.slots[event["name"]] = copy.deepcopy(event.get("value"))
+            elif kind == "active_loop":
+                name = event.get("name")
+                self.active_loop = {"name": name} if name else {}
+            elif kind == "restart":
+                self.slots = initial_slots()
+                self.active_loop = {}
+            elif kind == "reset_slots":
+                self.slots = initial_slots()
+            elif kind == "followup" and event.get("name"):
+                followups.append(str(event["name"]))
+            self.events.append(event)
+        return followups

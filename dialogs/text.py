@@ -1,0 +1,56 @@
+"""Small text helpers shared by the NLU and the actions."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+
+_SPACE = re.compile(r"[\s\u200b\u200c\u200d\ufeff]+")
+# Punctuation, symbols and emoji: dropped before an exact intent match.
+_PUNCT = re.compile(r"[^\w\u4e00-\u9fff]+")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def normalize(text: str) -> str:
+    """Full-width to ASCII (NFKC), lower case, no whitespace. Offsets into this form are what
+    entity spans refer to."""
+    return _SPACE.sub("", unicodedata.normalize("NFKC", text).lower())
+
+
+def bare(text: str) -> str:
+    """`normalize` without punctuation and emoji: the form exact intent matches use."""
+    return _PUNCT.sub("", normalize(text)).replace("_", "")
+
+
+def cjk_count(text: str) -> int:
+    return len(_CJK.findall(text))
+
+
+def mask_phone(phone: str) -> str:
+    """138****1234; landlines keep the area code and the last four digits."""
+    digits = re.sub(r"\D", "", phone)
+    if len(digits) == 11 and digits.startswith("1"):
+        return f"{digits[:3]}****{digits[-4:]}"
+    if "-" in phone:
+        area, _, rest = phone.partition("-")
+        return f"{area}-****{rest[-4:]}" if len(rest) > 4 else phone
+    return f"****{digits[-4:]}" if len(digits) > 4 else "****"
+
+
+def local_time(moment: datetime) -> str:
+    """11月27日 18:00 (China time); naive datetimes are taken as UTC."""
+    if moment.tzinfo is None:
+        from datetime import UTC
+
+        moment = moment.replace(tzinfo=UTC)
+    local = moment.astimezone(LOCAL_TZ)
+    return f"{local.month}月{local.day}日 {local:%H:%M}"
+
+
+def shorten(text: str, limit: int = 24) -> str:
+    text = _SPACE.sub(" ", text).strip()
+    return text if len(text) <= limit else text[: limit - 1] + "…"

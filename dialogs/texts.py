@@ -1,0 +1,96 @@
+"""What the chat says: knowledge/dialog_texts.yaml, plus the welcome and menu texts of
+knowledge/replies.yaml (shared with the webhook's own answers)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dialogs.files import TEXTS_FILE, DialogDataError, read_mapping
+from knowledge.replies import Replies
+
+# Every text the actions use; a missing one stops start-up with the file and key named.
+REQUIRED = (
+    "ask.description", "ask.description_after_photo", "ask.description_after_voice",
+    "ask.description_after_location", "ask.description_again", "ask.location",
+    "ask.location_again", "ask.location_outside", "ask.employer", "ask.employer_again",
+    "ask.contact_phone", "ask.contact_phone_known", "ask.contact_phone_invalid",
+    "ask.correction", "ask.survey_reason", "ask.resume", "ask.emergency_location",
+    "summary.head", "summary.description", "summary.location", "summary.area",
+    "summary.employer", "summary.occurred", "summary.contact_phone", "summary.phone_declined",
+    "summary.photos", "summary.voices", "summary.tail",
+    "issued.head", "issued.departments", "issued.queue", "issued.response", "issued.due",
+    "issued.how_to_query", "emergency.advice", "emergency.issued",
+    "control.cancelled", "control.cancel_nothing", "control.restarted", "control.resumed",
+    "control.resume_dropped", "control.nothing_to_confirm", "control.busy",
+    "control.already_issued", "control.issue_failed",
+    "status.line", "status.state", "status.due", "status.reply", "status.updated",
+    "status.not_found", "status.list_head", "status.list_line", "status.list_tail",
+    "status.none", "followup.added", "followup.media", "followup.photo", "followup.voice",
+    "followup.location", "survey.thanks", "survey.reopened", "survey.reopened_due",
+    "survey.nothing", "chat.greet", "chat.greet_short", "chat.thanks", "chat.chitchat",
+    "chat.fallback", "chat.back_to_form", "chat.voice_heard", "chat.photo_added",
+    "chat.voice_added", "chat.voice_unclear", "chat.location_added", "chat.new_report",
+)
+
+
+@dataclass(frozen=True)
+class Texts:
+    data: dict[str, Any]
+    replies: Replies
+    source: str
+
+    @classmethod
+    def load(cls, path: Path = TEXTS_FILE, replies: Replies | None = None) -> Texts:
+        data = read_mapping(path)
+        texts = cls(data, replies or Replies.load(), str(path))
+        for key in REQUIRED:
+            value = texts._lookup(key)
+            if not isinstance(value, str) or not value.strip():
+                raise DialogDataError(path, key, "missing or empty")
+        return texts
+
+    @property
+    def district(self) -> str:
+        return str(self.data.get("district") or "")
+
+    def say(self, key: str, **values: Any) -> str:
+        """The text under a dotted key, filled in. Unknown placeholders raise KeyError."""
+        value = self._lookup(key)
+        if not isinstance(value, str):
+            raise KeyError(key)
+        return value.strip().format(
+            city=self.replies.texts.get("city", ""),
+            account=self.replies.texts.get("account", ""),
+            district=self.district,
+            **values,
+        )
+
+    def reply(self, name: str, **values: Any) -> str:
+        """A text of knowledge/replies.yaml (welcome, menu_hint, …)."""
+        return self.replies.say(name, **values)
+
+    def menu_click(self, key: str) -> str | None:
+        return self.replies.menu_click(key)
+
+    def keys(self) -> list[str]:
+        out: list[str] = []
+
+        def walk(prefix: str, node: Any) -> None:
+            if isinstance(node, dict):
+                for k, v in node.items():
+                    walk(f"{prefix}.{k}" if prefix else str(k), v)
+            elif isinstance(node, str) and "." in prefix:
+                out.append(prefix)
+
+        walk("", self.data)
+        return out
+
+    def _lookup(self, key: str) -> Any:
+        node: Any = self.data
+        for part in key.split("."):
+            if not isinstance(node, dict):
+                return None
+            node = node.get(part)
+        return node
