@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from aiohttp import web
 
 from bot.config import ConfigError, Settings, load_settings
+from bot.delivery.commands import add_delivery_commands as _add_delivery_commands
 from bot.logs import configure_logging
 from bot.slips.commands import add_slip_commands as _add_slip_commands
 from bot.staff.commands import add_staff_commands as _add_staff_commands
@@ -61,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     upgrade.set_defaults(func=cmd_db_upgrade)
     _add_staff_commands(sub)
     _add_slip_commands(sub)
+    _add_delivery_commands(sub)
     return parser
 
 
