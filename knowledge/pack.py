@@ -382,7 +382,7 @@ def _urgency(path: Path, policy: Policy) -> UrgencyRules:
     root.mapping(allowed={"suppressors", "特急", "紧急"})
     s = root.child("suppressors")
     s.mapping(allowed={"negation", "resolved", "drill", "hypothetical", "past", "chronic",
-                       "window"})
+                       "window", "narrative"})
     neg = s.child("negation")
     neg.mapping(allowed={"words", "fillers", "not_after"})
     suppressors = Suppressors(
@@ -395,6 +395,7 @@ def _urgency(path: Path, policy: Policy) -> UrgencyRules:
         past=s.patterns("past"),
         chronic=s.patterns("chronic"),
         window=s.integer("window", lo=1, hi=40, default=8),
+        **_narrative(s),
     )
     rules: list[UrgencyRule] = []
     ids: set[str] = set()
@@ -433,6 +434,14 @@ def _urgency(path: Path, policy: Policy) -> UrgencyRules:
                 suppress=tuple(suppress),
             ))
     return UrgencyRules(suppressors, tuple(rules))
+
+
+def _narrative(s: Node) -> dict[str, object]:
+    if s.mapping().get("narrative") is None:
+        return {"narrative_min_chars": 300, "now_words": ()}
+    n = s.child("narrative")
+    n.mapping(allowed={"min_chars", "now"})
+    return {"narrative_min_chars": n.integer("min_chars", lo=20), "now_words": n.words("now")}
 
 
 # -- complexity / request types / collective ---------------------------------------------------

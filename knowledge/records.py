@@ -23,7 +23,7 @@ DEPARTMENT_KINDS = (
     "utility",
     "enterprise_service",
 )
-SUPPRESSORS = ("negation", "resolved", "drill", "hypothetical", "past", "chronic")
+SUPPRESSORS = ("negation", "resolved", "drill", "hypothetical", "past", "chronic", "narrative")
 DEFAULT_SUPPRESS = ("negation", "resolved", "drill", "hypothetical")
 
 Path_ = tuple[str, ...]
@@ -171,6 +171,8 @@ class Suppressors:
     past: tuple[re.Pattern[str], ...]
     chronic: tuple[re.Pattern[str], ...]
     window: int
+    narrative_min_chars: int = 300
+    now_words: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

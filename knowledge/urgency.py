@@ -71,6 +71,8 @@ class UrgencyAssessor:
         self._resolved = [normalize(w) for w in s.resolved]
         self._drill = [normalize(w) for w in s.drill]
         self._window = s.window
+        self._narrative_min = s.narrative_min_chars
+        self._now = [normalize(w) for w in s.now_words]
         self._soft_patterns = {
             "hypothetical": s.hypothetical,
             "past": s.past,
@@ -149,4 +151,7 @@ class UrgencyAssessor:
         for name in ("hypothetical", "past", "chronic"):
             if name in allowed and any(p.search(window) for p in self._soft_patterns[name]):
                 return name
+        if ("narrative" in allowed and len(text) >= self._narrative_min
+                and not any(w in text[c_start:c_end] for w in self._now)):
+            return "narrative"
         return None

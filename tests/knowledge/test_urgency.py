@@ -1,0 +1,284 @@
+"""Urgency rules: the project's own safety cases. 特急 recall on them must be 100 %.
+
+Every case is written by the project (no resident messages are copied): plain, typo-ridden,
+dialect (Chongqing: 屋头, 娃儿, 遭, 梭坡, 打捶, 没得) and indirect phrasings.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge.matching import normalize
+from knowledge.pack import load_pack
+from knowledge.urgency import UrgencyAssessor
+
+
+@pytest.fixture(scope="module")
+def assessor() -> UrgencyAssessor:
+    return UrgencyAssessor(load_pack().urgency)
+
+
+def level(assessor: UrgencyAssessor, text: str):
+    return assessor.assess(normalize(text))
+
+
+# (message, emergency lines that must be advised)
+TEJI: list[tuple[str, set[str]]] = [
+    # -- gas ------------------------------------------------------------------------------------
+    ("好像有煤气味，不知道哪里漏了", {"119"}),
+    ("楼道里一股天然气的味道，好冲", {"119"}),
+    ("厨房天燃气味道很重，我不敢开灯", {"119"}),
+    ("我家燃气管子在嘶嘶响，应该是漏气了", {"119"}),
+    ("闻到煤汽味好大", {"119"}),
+    ("隔壁屋头有股怪味，像是燃气泄露了", {"119"}),
+    ("燃气报警器一直在响", {"119"}),
+    ("楼下餐馆液化气罐漏了", {"119"}),
+    ("屋里有股没气味，头有点晕", {"119"}),
+    ("楼道有臭鸡蛋的味道", {"119"}),
+    ("单元门口天然气管道被挖断了", {"119"}),
+    ("邻居家煤气泄漏了，敲门没人应", {"119"}),
+    ("燃气灶关了还是有气味，是不是漏气", {"119"}),
+    ("老妈说家里天然气味道大得很", {"119"}),
+    # -- fire and smoke -------------------------------------------------------------------------
+    ("楼下着火了，好大的烟", {"119"}),
+    ("对面楼冒烟了，好像是厨房起火", {"119"}),
+    ("电动车在楼道里充电起火了", {"119"}),
+    ("小区垃圾站烧起来了", {"119"}),
+    ("隔壁门缝里往外冒黑烟，喊了没人答应", {"119"}),
+    ("楼道里全是烟，看不清楚", {"119"}),
+    ("商铺里面有火光，没有人", {"119"}),
+    ("配电箱冒火花还有焦糊味", {"119"}),
+    ("着伙了快来人", {"110"}),
+    ("山上起火了，火势往房子这边来了", {"119"}),
+    ("听到砰的一声，楼上好像爆炸了", {"119"}),
+    ("家里插线板烧起来了", {"119"}),
+    ("车库里一辆车自燃了", {"119"}),
+    ("烟感报警响了，走廊有烧焦的味道", {"119"}),
+    ("燃起来了燃起来了，快喊消防", {"119"}),
+    # -- someone trapped ------------------------------------------------------------------------
+    ("电梯突然停了，我和孩子被困在里面", {"119"}),
+    ("电梯卡在两层中间，里面关了个老人", {"119"}),
+    ("我被关在电梯头了，出不来", {"119"}),
+    ("娃儿被反锁在屋里，大人不在家", {"119"}),
+    ("孩子被锁在车里，车停在太阳底下", {"119"}),
+    ("困到电梯里头半小时了", {"119"}),
+    ("工地塌方有工人被埋", {"119"}),
+    ("有人卡在护栏中间出不来", {"119"}),
+    ("电梯困人 快来", {"119"}),
+    ("电梯关到人了", {"119"}),
+    # -- threatening to take their life ---------------------------------------------------------
+    ("楼顶有个人站在边上要跳楼", {"110", "120"}),
+    ("我不想活了", {"110", "120"}),
+    ("邻居小伙子说要跳江，拦都拦不住", {"110", "120"}),
+    ("我妈说活不下去了，一直哭", {"110", "120"}),
+    ("有个人坐在大桥的栏杆上", {"110", "120"}),
+    ("朋友吃了一整瓶安眠药", {"110", "120"}),
+    ("他说要跳搂", {"110", "120"}),
+    ("同事割腕了，流了好多血", {"110", "120"}),
+    ("有个女的在江边哭，说要寻短见", {"110", "120"}),
+    ("老公喝农药了", {"110", "120"}),
+    # -- collapse -------------------------------------------------------------------------------
+    ("后面的堡坎垮了，石头滚到路上", {"119"}),
+    ("房子墙上的裂缝越来越大，感觉要倒了", {"119"}),
+    ("隔壁工地的围墙倒了，砸到了人行道", {"119"}),
+    ("山上梭坡了，泥巴冲到屋后面", {"119"}),
+    ("小区门口路面塌陷出现一个大坑", {"119"}),
+    ("楼上的阳台掉下来了", {"119"}),
+    ("老房子要塌了，里面还住着人", {"119"}),
+    ("脚手架倒了", {"119"}),
+    ("广告牌被风吹得掉下来砸到车了", {"119"}),
+    # -- flooding with people inside ------------------------------------------------------------
+    ("暴雨水淹到膝盖了，老人出不去", {"119"}),
+    ("地下室进水，里面还有人", {"119"}),
+    ("河水涨起来把路淹了，有车被困", {"119"}),
+    ("山洪下来了", {"119"}),
+    ("家里被淹了，水已经到床边了", {"119"}),
+    ("屋头遭水淹了，老汉出不来", {"119"}),
+    # -- live wires -----------------------------------------------------------------------------
+    ("大风把电线吹断了掉在地上", {"119"}),
+    ("路边电线杆倒了，电线拖在地上还在冒火花", {"119"}),
+    ("小区路灯杆漏电，狗被电到了", {"119"}),
+    ("高压线断了垂下来", {"119"}),
+    ("有个小孩触电了", {"119"}),
+    # -- violence -------------------------------------------------------------------------------
+    ("楼下有人打架，还拿着刀", {"110"}),
+    ("隔壁在打老婆，一直在喊救命", {"110"}),
+    ("有个男的拿菜刀在街上追人", {"110"}),
+    ("我被人打了，现在还在追我", {"110"}),
+    ("有人在撬我家门", {"110"}),
+    ("他扬言要杀了我全家", {"110"}),
+    ("几个人在小区门口打捶", {"110"}),
+    ("有人抢包，往建新北路跑了", {"110"}),
+    ("我老公喝醉了要打我，我躲在厕所", {"110"}),
+    ("楼下那家人在打娃儿，娃儿哭得好惨", {"110"}),
+    ("有人遭砍了", {"110"}),
+    # -- missing child or elder -----------------------------------------------------------------
+    ("孩子放学没回家，电话也打不通", {"110"}),
+    ("我爸有老年痴呆，早上出门走丢了", {"110"}),
+    ("娃儿在超市门口不见了", {"110"}),
+    ("三岁女儿在广场走失了", {"110"}),
+    ("孙子被一个陌生人抱走了", {"110"}),
+    # -- medical --------------------------------------------------------------------------------
+    ("有个老人在公交站晕倒了", {"120"}),
+    ("我爸突然说不出话，半边身子动不了", {"120"}),
+    ("邻居老太太摔倒了起不来", {"120"}),
+    ("小孩吃了东西口吐白沫", {"120"}),
+    ("好多人吃了食堂的饭上吐下泻", {"120"}),
+    ("老人胸口痛得厉害，喘不上气", {"120"}),
+    ("被开水烫伤了一大片", {"120"}),
+    ("家里老人好像没气了", {"120"}),
+    # -- traffic, falls, drowning ---------------------------------------------------------------
+    ("路口车祸，有人躺在地上不动", {"120", "110"}),
+    ("一辆货车把骑电瓶车的撞了，流了好多血", {"120"}),
+    ("工地上有人从架子上摔下来了", {"120"}),
+    ("有小孩掉进河里了", {"120", "119"}),
+    ("有人落水了，在江边", {"120", "119"}),
+    ("楼上掉花盆砸到人了", {"120"}),
+    ("工人从楼上掉下来了", {"120"}),
+    # -- elders living alone, chemicals, cries for help ------------------------------------------
+    ("楼上独居的老太太好几天没出门了，敲门没人应", {"110"}),
+    ("对门一个人住的老爷子三天没见人，门口有臭味", {"110"}),
+    ("路上一辆罐车翻了，在漏一种刺鼻的液体", {"119"}),
+    ("工厂氨气泄漏，好多人在咳嗽", {"119"}),
+    ("救命！", {"110"}),
+    ("快来人啊", {"110"}),
+]
+
+JINJI = [
+    "我们小区停水两天了",
+    "整栋楼停电了，冰箱东西都坏了",
+    "从昨天开始没得水用",
+    "燃气停了没法做饭",
+    "电梯坏了一个星期，老人下不了楼",
+    "化粪池堵了，污水冒到路上",
+    "下水道返水，一楼全是粪水",
+    "我们三十几个工人的工资半年没发了",
+    "工地老板跑了，欠我们农民工工资",
+    "小区门口井盖丢了，晚上很危险",
+    "路边大树倒了挡住了路",
+    # a danger that has passed, is feared, is a drill or keeps happening: 紧急, never 一般
+    "电动车在楼道充电，担心起火",
+    "楼下着火了，已经扑灭了",
+    "前天电梯困人，已经救出来了",
+    "消防演练的时候楼道里冒烟",
+    "路口经常出车祸，建议装红绿灯",
+    "燃气管道老化，迟早要漏气",
+]
+
+YIBAN = [
+    "路灯坏了",
+    "烧烤油烟大",
+    "楼上装修太吵了",
+    "小区门口乱停车",
+    "垃圾好几天没人清运",
+    "广场舞噪音扰民",
+    "请问社保怎么补缴",
+    "建议增设一个公交站",
+    "燃气费怎么这么贵",
+    "我快被物业气炸了",
+    "商场跳楼价大甩卖的喇叭太吵",
+    "没有闻到煤气味，只是想问燃气公司电话",
+    "邻居抽烟烟很大飘到我家",
+    "被噪音打扰得睡不着",
+    "天然气开户要多久",
+    "火锅店排烟管道正对我家窗户",
+    "我想咨询一下燃气报警器要不要强制安装",
+    "小区消防通道被堵了",
+    "手机信号差",
+    "单位拖欠我一个月工资",
+    "电费涨价了",
+    "燃气灶打不着火是什么原因",  # 紧急 at most (gas supply), never 特急
+    "工厂烟囱冒黑烟，污染严重",
+    "这个事情把我急得想不通",
+]
+
+
+def test_there_are_at_least_80_teji_cases() -> None:
+    assert len(TEJI) >= 80
+
+
+@pytest.mark.parametrize(("text", "lines"), TEJI, ids=[t for t, _ in TEJI])
+def test_teji_case(assessor: UrgencyAssessor, text: str, lines: set[str]) -> None:
+    result = level(assessor, text)
+    assert result.level == "特急", result.findings
+    assert lines <= set(result.calls), result.calls
+    assert result.guidance, "a 特急 result tells the resident what to do meanwhile"
+
+
+def test_teji_recall_is_100_percent(assessor: UrgencyAssessor) -> None:
+    missed = [t for t, _ in TEJI if level(assessor, t).level != "特急"]
+    recall = 1 - len(missed) / len(TEJI)
+    assert recall == 1.0, missed
+
+
+@pytest.mark.parametrize("text", JINJI)
+def test_jinji_case(assessor: UrgencyAssessor, text: str) -> None:
+    result = level(assessor, text)
+    assert result.level == "紧急", result.findings
+    assert result.calls == ()
+
+
+@pytest.mark.parametrize("text", YIBAN)
+def test_not_teji(assessor: UrgencyAssessor, text: str) -> None:
+    assert level(assessor, text).level != "特急"
+
+
+@pytest.mark.parametrize("text", [t for t in YIBAN if "打不着火" not in t])
+def test_yiban_case(assessor: UrgencyAssessor, text: str) -> None:
+    assert level(assessor, text).level == "一般"
+
+
+def test_the_right_lines_for_the_case(assessor: UrgencyAssessor) -> None:
+    assert level(assessor, "楼下着火了").calls == ("119",)
+    assert level(assessor, "有人在小区门口打架").calls == ("110",)
+    assert level(assessor, "有个老人晕倒了").calls == ("120",)
+    # several dangers at once: every line needed, police first
+    assert level(assessor, "楼下有人打架，有个人晕倒了").calls == ("110", "120")
+
+
+def test_negated_danger_does_not_count(assessor: UrgencyAssessor) -> None:
+    result = level(assessor, "没有闻到煤气味")
+    assert result.level == "一般"
+    assert "煤气味" in result.negated
+
+
+def test_a_question_is_not_a_negation(assessor: UrgencyAssessor) -> None:
+    assert level(assessor, "是不是煤气泄漏了").level == "特急"
+    assert level(assessor, "电梯坏了，有没有人被困不知道").level == "特急"
+
+
+def test_softened_danger_says_why(assessor: UrgencyAssessor) -> None:
+    result = level(assessor, "楼下着火了，已经扑灭了")
+    (finding,) = [f for f in result.findings if f.rule_id == "fire"]
+    assert finding.level == "紧急"
+    assert finding.softened == "resolved"
+
+
+def test_one_live_danger_outweighs_softened_ones(assessor: UrgencyAssessor) -> None:
+    result = level(assessor, "刚才着火已经扑灭了，但是又冒烟了")
+    assert result.level == "特急"
+
+
+def test_threat_to_life_is_never_softened(assessor: UrgencyAssessor) -> None:
+    # a worry marker before the words would soften a fire hazard, but never self-harm
+    assert level(assessor, "我怕他要跳楼").level == "特急"
+    assert level(assessor, "担心会着火").level == "紧急"
+
+
+def test_long_account_of_past_violence_is_not_an_emergency_now(
+    assessor: UrgencyAssessor,
+) -> None:
+    background = "我要反映拆迁补偿的问题，补偿标准一直没有公开，我们找了很多次都没有结果。" * 6
+    letter = background + "当时他们动手打人，把我父亲打伤了。"
+    assert level(assessor, letter).level == "紧急"
+    # the same words with a sign that it is happening now stay 特急
+    assert level(assessor, background + "现在他们正在打人").level == "特急"
+    # and short messages are never treated as accounts of the past
+    assert level(assessor, "他们动手打人了").level == "特急"
+
+
+def test_findings_name_rule_and_words(assessor: UrgencyAssessor) -> None:
+    result = level(assessor, "好像有煤气味")
+    (finding,) = result.findings
+    assert finding.to_dict() == {"rule": "gas_leak", "label": "燃气泄漏", "level": "特急",
+                                 "words": ["煤气味"]}
