@@ -361,8 +361,8 @@ SELECT
   ({_sql_array(PLACES)})[pl] || problem || ({_sql_array(DURATIONS)})[du]
     || ({_sql_array(ASKS)})[ak],
   ({_sql_array(PLACES)})[pl],
-  jsonb_build_object('street', street, 'street_name', street_name),
-  street, '[]'::jsonb,
+  jsonb_build_object('street', street_name, 'street_code', street),
+  street_name, '[]'::jsonb,
   jsonb_build_array(category_top), category_top, rtype, urgency, complexity,
   CASE WHEN r_conf < 0.03 THEN '群体' WHEN r_conf < 0.15 THEN '多人' ELSE '个体' END,
   CASE WHEN complexity = '复杂' THEN '区' WHEN r_conf < 0.5 THEN '街镇' ELSE '区' END,

@@ -7,9 +7,10 @@ from importlib import resources
 
 from aiohttp import web
 
+from bot.slips.service import SlipService
 from bot.staff import LoginThrottle, SessionStore, StaffDirectory
 from handlers import keys as app_keys
-from handlers.console import keys, views_auth, views_users
+from handlers.console import keys, views_auth, views_slips, views_users
 from handlers.console.catalogue import Catalogue
 from handlers.console.middlewares import auth_middleware, errors_middleware
 from handlers.console.render import setup_templates
@@ -22,7 +23,10 @@ async def _staff_services(app: web.Application) -> AsyncIterator[None]:
     settings = app[app_keys.SETTINGS]
     console = settings.console
     pack = load_pack()
-    catalogue = Catalogue.from_pack(pack)
+    # Staff never issue slips, so the console's service needs no classifier.
+    slips = SlipService(app[app_keys.DATABASE], settings=settings, pack=pack)
+    catalogue = Catalogue.build(pack, slips.workflow)
+    app[keys.SLIPS] = slips
     app[keys.CATALOGUE] = catalogue
     app[keys.STAFF] = StaffDirectory(app[app_keys.DATABASE], departments=catalogue.departments)
     app[keys.SESSIONS] = SessionStore(
@@ -50,6 +54,7 @@ def create_console_app() -> web.Application:
     console.router.add_get("/", home)
     console.router.add_routes(views_auth.routes)
     console.router.add_routes(views_users.routes)
+    console.router.add_routes(views_slips.routes)
     static = resources.files("handlers.console").joinpath("static")
     console.router.add_static("/static/", str(static), append_version=False)
     return console

@@ -107,3 +107,53 @@ async def browsers_fixture() -> AsyncIterator[NewBrowser]:
     yield new
     for session in sessions:
         await session.close()
+
+
+def triage_for(department: str, name: str, *, urgency: str = "一般") -> dict[str, Any]:
+    """A confident classification routing to `department` (what knowledge.triage returns)."""
+    return {
+        "category": ["城乡建设", "城市建设和市政管理", "路灯"],
+        "request_type": "投诉",
+        "urgency": urgency,
+        "complexity": "简单",
+        "universality": "个体",
+        "departments": [{"name": name, "code": department, "role": "主办", "level": "区"}],
+        "handling_level": "区",
+        "response_due_hours": None,
+        "due_working_days": 5,
+        "advice": None,
+        "explanation": {"category": "关键词“路灯”", "urgency": "没有危及安全的说法"},
+        "confidence": 0.92,
+        "low_confidence": False,
+    }
+
+
+async def issue_slip(
+    client: TestClient,
+    description: str = "建新北路的路灯坏了三天了，晚上很黑",
+    *,
+    department: str = "D-CGJ",
+    name: str = "区城市管理局",
+    openid: str = "oResident0000000000000001",
+    key: str | None = None,
+    low_confidence: bool = False,
+    **draft: Any,
+):
+    """A slip issued through the real SlipService, as the dialog layer will."""
+    from bot.slips.views import SlipDraft
+
+    triage = triage_for(department, name)
+    if low_confidence:
+        triage = {**triage, "departments": [], "confidence": 0.2, "low_confidence": True}
+    service = client.server.app[keys.SLIPS]
+    return await service.issue(
+        SlipDraft(
+            openid=openid,
+            description=description,
+            idempotency_key=key or f"test:{description}:{openid}",
+            location_text=draft.pop("location_text", "建新北路 12 号"),
+            phone=draft.pop("phone", "13800138000"),
+            triage=triage,
+            **draft,
+        )
+    )

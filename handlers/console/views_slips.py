@@ -1,0 +1,217 @@
+"""交办单: the list with filters and search, the detail page, and taking actions."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from typing import Any
+from urllib.parse import urlencode
+
+from aiohttp import web
+
+from bot.slips.errors import (
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    TransitionNotAllowed,
+    VersionConflict,
+)
+from bot.staff import StaffMember
+from handlers import keys as app_keys
+from handlers.console import keys
+from handlers.console.actions import form_input, refill, spec_of
+from handlers.console.deliveries import deliveries_of
+from handlers.console.filters import parse_list_query
+from handlers.console.render import render
+
+log = logging.getLogger(__name__)
+
+routes = web.RouteTableDef()
+
+CONFLICT = "这张交办单刚刚被别人改过。下面是最新内容，请确认后再操作。"
+
+
+def member_of(request: web.Request) -> StaffMember:
+    member = request[keys.MEMBER]
+    if member is None:
+        raise web.HTTPForbidden()
+    return member
+
+
+def page_links(values: dict[str, str], page: int, pages: int) -> list[tuple[str, str, bool]]:
+    """(label, href, current) for a compact pager: first, a window around `page`, last."""
+    shown = sorted({1, pages, *range(max(1, page - 2), min(pages, page + 2) + 1)})
+    links = []
+    for number in shown:
+        query = urlencode({**values, "page": number})
+        links.append((str(number), f"?{query}", number == page))
+    return links
+
+
+async def _list_page(
+    request: web.Request, *, template: str, nav: str, title: str, queue: bool = False
+) -> web.Response:
+    member = member_of(request)
+    catalogue = request.config_dict[keys.CATALOGUE]
+    settings = request.config_dict[app_keys.SETTINGS]
+    asked = parse_list_query(
+        request.query,
+        statuses=catalogue.statuses,
+        default_per_page=settings.console.page_size,
+    )
+    filters = asked.filters
+    if queue:
+        filters = replace(filters, queue=True)
+    page = await request.config_dict[keys.SLIPS].list(
+        member.actor(), filters, page=asked.page, per_page=asked.per_page
+    )
+    values = asked.values
+    return render(
+        request,
+        template,
+        {
+            "nav": nav,
+            "title": title,
+            "page": page,
+            "values": values,
+            "errors": asked.errors,
+            "links": page_links(values, page.page, page.pages),
+            "all_departments": member.role != "handler",
+        },
+        status=400 if asked.errors else 200,
+    )
+
+
+@routes.get("/slips")
+async def slip_list(request: web.Request) -> web.Response:
+    return await _list_page(request, template="slips.html", nav="slips", title="交办单")
+
+
+@routes.get("/queue")
+async def dispatch_queue(request: web.Request) -> web.Response:
+    if not member_of(request).sees_queue:
+        raise web.HTTPForbidden()
+    return await _list_page(
+        request, template="queue.html", nav="queue", title="派单队列", queue=True
+    )
+
+
+@routes.get("/workbench")
+async def workbench(request: web.Request) -> web.Response:
+    member = member_of(request)
+    bench = await request.config_dict[keys.SLIPS].workbench(member.actor())
+    return render(
+        request, "workbench.html", {"nav": "workbench", "title": "工作台", "bench": bench}
+    )
+
+
+async def _detail(
+    request: web.Request,
+    number: str,
+    *,
+    status: int = 200,
+    errors: dict[str, str] | None = None,
+    open_action: str | None = None,
+    typed: dict[str, Any] | None = None,
+    message: str | None = None,
+) -> web.Response:
+    member = member_of(request)
+    actor = member.actor()
+    slips = request.config_dict[keys.SLIPS]
+    try:
+        view = await slips.get(number, actor)
+    except NotFound:
+        raise web.HTTPNotFound() from None
+    except Forbidden:
+        log.warning("console: %s may not open slip %s", member.username, number)
+        raise web.HTTPForbidden() from None
+    timeline = await slips.timeline(view.id, actor)
+    actions = await slips.actions_for(view.id, actor)
+    transcript = (
+        await request.config_dict[app_keys.MESSAGE_LOG].transcript(view.openid)
+        if view.openid
+        else []
+    )
+    deliveries = await deliveries_of(request.config_dict[app_keys.DATABASE], view.id)
+    done = request.query.get("done")
+    return render(
+        request,
+        "slip.html",
+        {
+            "nav": "slips",
+            "title": f"交办单 {view.number}",
+            "slip": view,
+            "timeline": timeline,
+            "actions": actions,
+            "transcript": transcript,
+            "deliveries": deliveries,
+            "errors": errors or {},
+            "open_action": open_action,
+            "typed": typed or {},
+            "message": message,
+            "done": spec_label(actions, timeline, done),
+        },
+        status=status,
+    )
+
+
+def spec_label(actions: list, timeline: list, done: str | None) -> str | None:
+    if not done:
+        return None
+    for event in reversed(timeline):
+        if event.action == done:
+            return event.action_label
+    spec = spec_of(actions, done)
+    return spec.label if spec else None
+
+
+@routes.get("/slips/{number}")
+async def slip_detail(request: web.Request) -> web.Response:
+    return await _detail(request, request.match_info["number"])
+
+
+@routes.post("/slips/{number}/actions/{action}")
+async def slip_act(request: web.Request) -> web.Response:
+    member = member_of(request)
+    actor = member.actor()
+    number = request.match_info["number"]
+    action = request.match_info["action"]
+    slips = request.config_dict[keys.SLIPS]
+    form = await request.post()
+    try:
+        specs = await slips.actions_for(number, actor)
+    except NotFound:
+        raise web.HTTPNotFound() from None
+    except Forbidden:
+        log.warning("console: %s may not act on slip %s", member.username, number)
+        raise web.HTTPForbidden() from None
+    note, data, version = form_input(spec_of(specs, action), form)
+    try:
+        view = await slips.act(
+            number, action, actor, note=note, data=data, expected_version=version
+        )
+    except NotFound:
+        raise web.HTTPNotFound() from None
+    except Forbidden:
+        log.warning("console: %s may not %s slip %s", member.username, action, number)
+        return await _detail(
+            request, number, status=403, message="您没有权限对这张交办单进行这个操作。"
+        )
+    except InvalidInput as exc:
+        return await _detail(
+            request,
+            number,
+            status=400,
+            errors={exc.field: exc.message},
+            open_action=action,
+            typed=refill(form),
+        )
+    except VersionConflict:
+        return await _detail(
+            request, number, status=409, message=CONFLICT, open_action=action, typed=refill(form)
+        )
+    except TransitionNotAllowed as exc:
+        reason = exc.reason or "这张交办单现在的状态不能进行这个操作。"
+        return await _detail(request, number, status=409, message=reason)
+    log.info("console: %s did %s on slip %s", member.username, action, view.number)
+    raise web.HTTPSeeOther(f"/console/slips/{view.number}?{urlencode({'done': action})}")

@@ -1,0 +1,241 @@
+"""Working slips in the console: lists, detail, actions, field errors, scope, escaping."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from aiohttp.test_utils import TestClient
+from sqlalchemy import func, select
+
+from bot.outbox.models import OutboxRow
+from bot.slips.models import SlipEvent
+from handlers import keys as app_keys
+from handlers.console import keys
+from tests.handlers.staff_app import Browser, NewBrowser, add_member, issue_slip
+
+HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>井盖丢了'
+
+
+@pytest.fixture
+async def people(client: TestClient) -> None:
+    await add_member(client, "cg", "handler", "D-CGJ", "城管李科长")
+    await add_member(client, "hb", "handler", "D-STHJ", "环保王科长")
+    await add_member(client, "pd", "dispatcher", "D-MYZX", "派单员小王")
+    await add_member(client, "db", "supervisor", None, "督办张主任")
+    await add_member(client, "root", "admin", None, "管理员")
+
+
+async def _as(browsers: NewBrowser, client: TestClient, username: str) -> Browser:
+    me = browsers(client)
+    response, _ = await me.login(username)
+    assert response.status == 303
+    return me
+
+
+async def _events(client: TestClient, slip_id: int) -> int:
+    async with client.server.app[app_keys.DATABASE].session() as session:
+        return (
+            await session.execute(
+                select(func.count()).select_from(SlipEvent).where(SlipEvent.slip_id == slip_id)
+            )
+        ).scalar_one()
+
+
+async def test_handler_signs_and_replies_and_the_resident_is_notified(
+    client: TestClient, people: None, browsers: NewBrowser
+) -> None:
+    slip = await issue_slip(client)
+    cg = await _as(browsers, client, "cg")
+    _, page = await cg.get("/console/workbench")
+    assert slip.number in page and "待签收" in page
+    response, page = await cg.get(f"/console/slips/{slip.number}")
+    assert response.status == 200
+    assert "建新北路的路灯坏了三天了" in page and 'id="action-sign"' in page
+    response, _ = await cg.post(
+        f"/console/slips/{slip.number}/actions/sign",
+        {"note": "已电话联系群众", "contact": "023-67000000", "expected_version": slip.version},
+        allow_redirects=False,
+    )
+    assert response.status == 303
+    assert response.headers["Location"] == f"/console/slips/{slip.number}?done=sign"
+    _, page = await cg.get(response.headers["Location"])
+    assert "已签收" in page and "已电话联系群众" in page
+    version = int(re.search(r'name="expected_version" value="(\d+)"', page).group(1))
+    response, _ = await cg.post(
+        f"/console/slips/{slip.number}/actions/reply",
+        {"note": "师傅明天上午来修路灯", "expected_version": version},
+        allow_redirects=False,
+    )
+    assert response.status == 303
+    async with client.server.app[app_keys.DATABASE].session() as session:
+        texts = (
+            await session.execute(
+                select(OutboxRow.kind, OutboxRow.text).where(OutboxRow.slip_id == slip.id)
+            )
+        ).all()
+    assert any(kind == "reply" and "师傅明天上午来修路灯" in text for kind, text in texts)
+    _, page = await cg.get(f"/console/slips/{slip.number}")
+    assert "答复" in page and 'id="deliveries"' in page and "待发送" in page
+
+
+async def test_missing_field_is_explained_next_to_it_and_nothing_changes(
+    client: TestClient, people: None, browsers: NewBrowser
+) -> None:
+    slip = await issue_slip(client)
+    cg = await _as(browsers, client, "cg")
+    await cg.get(f"/console/slips/{slip.number}")
+    before = await _events(client, slip.id)
+    response, page = await cg.post(f"/console/slips/{slip.number}/actions/reply", {"note": "   "})
+    assert response.status == 400
+    error = re.search(r'data-field="note">([^<]+)<', page)
+    assert error and error.group(1).strip()
+    assert '<details class="action" id="action-reply" open>' in page
+    assert await _events(client, slip.id) == before
+    response, page = await cg.post(f"/console/slips/{slip.number}/actions/return", {"note": ""})
+    assert response.status == 400 and 'data-field="note"' in page
+    assert (await client.server.app[keys.SLIPS].get(slip.number, _system())).status == slip.status
+
+
+def _system():
+    from bot.slips.actor import Actor
+
+    return Actor.system("scheduler")
+
+
+async def test_stale_version_is_a_conflict_not_an_overwrite(
+    client: TestClient, people: None, browsers: NewBrowser
+) -> None:
+    slip = await issue_slip(client)
+    cg = await _as(browsers, client, "cg")
+    await cg.get(f"/console/slips/{slip.number}")
+    response, _ = await cg.post(
+        f"/console/slips/{slip.number}/actions/sign",
+        {"note": "先签收", "expected_version": slip.version},
+        allow_redirects=False,
+    )
+    assert response.status == 303
+    response, page = await cg.post(
+        f"/console/slips/{slip.number}/actions/reply",
+        {"note": "基于旧页面的答复", "expected_version": slip.version},
+    )
+    assert response.status == 409 and "刚刚被别人改过" in page
+    assert "基于旧页面的答复" in page  # what they typed is kept for them
+
+
+async def test_action_not_allowed_now_is_refused(
+    client: TestClient, people: None, browsers: NewBrowser
+) -> None:
+    slip = await issue_slip(client)
+    cg = await _as(browsers, client, "cg")
+    await cg.get(f"/console/slips/{slip.number}")
+    await cg.post(f"/console/slips/{slip.number}/actions/sign", {"note": "签收"})
+    response, page = await cg.post(f"/console/slips/{slip.number}/actions/sign", {"note": "再签"})
+    assert response.status == 409
+    response, page = await cg.post(
+        f"/console/slips/{slip.number}/actions/approve_extension", {"note": "自己批"}
+    )
+    assert response.status == 403 and "没有权限" in page
+    response, page = await cg.post(f"/console/slips/{slip.number}/actions/fly", {"note": "x"})
+    assert response.status == 400
+
+
+async def test_complaint_text_is_shown_as_text(
+    client: TestClient, people: None, browsers: NewBrowser
+) -> None:
+    slip = await issue_slip(client, HOSTILE, location_text='<b onmouseover="x">路口</b>')
+    cg = await _as(browsers, client, "cg")
+    for path in (f"/console/slips/{slip.number}", "/console/slips", "/console/workbench"):
+        _, page = await cg.get(path)
+        assert "<script>alert" not in page and "<img src=x" not in page, path
+        assert "&lt;script&gt;alert(" in page, path
+    _, page = await cg.get(f"/console/slips/{slip.number}")
+    assert "<b onmouseover" not in page and "&lt;b onmouseover=" in page
+
+
+async def test_handler_of_another_department_cannot_open_or_act(
+    client: TestClient, people: None, browsers: NewBrowser
+) -> None:
+    slip = await issue_slip(client, "小区门口的路灯不亮")
+    hb = await _as(browsers, client, "hb")
+    response, page = await hb.get(f"/console/slips/{slip.number}")
+    assert response.status == 403 and "小区门口的路灯不亮" not in page
+    response, page = await hb.get(f"/console/slips/{slip.id}")  # by internal id too
+    assert response.status == 403 and "小区门口的路灯不亮" not in page
+    for action in ("sign", "reply", "return", "transfer", "close"):
+        response, page = await hb.post(
+            f"/console/slips/{slip.number}/actions/{action}", {"note": "越权"}
+        )
+        assert response.status == 403, action
+    link = f'href="/console/slips/{slip.number}"'
+    _, page = await hb.get("/console/slips")
+    assert link not in page
+    for query in (slip.number, "路灯", "13800138000"):
+        _, page = await hb.get("/console/slips", params={"q": query})
+        assert link not in page and "没有符合条件的交办单" in page, query
+    _, page = await hb.get("/console/slips", params={"department": "D-CGJ"})
+    assert link not in page
+    _, page = await hb.get("/console/workbench")
+    assert slip.number not in page
+    assert await _events(client, slip.id) == 2  # accepted, dispatched: nothing more
+    response, _ = await hb.get("/console/slips/JB2099010100001")
+    assert response.status == 404
+
+
+async def test_dispatcher_queue_and_dispatch_with_field_error(
+    client: TestClient, people: None, browsers: NewBrowser
+) -> None:
+    slip = await issue_slip(client, "有个事情想反映一下", low_confidence=True)
+    assert slip.status == "accepted"
+    pd = await _as(browsers, client, "pd")
+    _, page = await pd.get("/console/queue")
+    assert slip.number in page
+    _, page = await pd.get("/console/workbench")
+    assert slip.number in page and "待人工派单" in page
+    cg = await _as(browsers, client, "cg")
+    assert (await cg.get("/console/queue"))[0].status == 403
+    await pd.get(f"/console/slips/{slip.number}")
+    response, page = await pd.post(
+        f"/console/slips/{slip.number}/actions/dispatch", {"department": "NOPE"}
+    )
+    assert response.status == 400 and 'data-field="department"' in page
+    response, _ = await pd.post(
+        f"/console/slips/{slip.number}/actions/dispatch",
+        {"department": "D-CGJ", "note": "城管负责"},
+        allow_redirects=False,
+    )
+    assert response.status == 303
+    _, page = await pd.get("/console/queue")
+    assert slip.number not in page
+    _, page = await cg.get("/console/workbench")
+    assert slip.number in page
+
+
+async def test_list_filters_search_and_pages(
+    client: TestClient, people: None, browsers: NewBrowser
+) -> None:
+    for i in range(23):
+        await issue_slip(client, f"第{i}号投诉：建新北路的路灯坏了", key=f"k{i}")
+    noise = await issue_slip(
+        client, "工地晚上施工噪音太大", department="D-STHJ", name="区生态环境局", key="noise"
+    )
+    root = await _as(browsers, client, "root")
+    _, page = await root.get("/console/slips")
+    assert page.count('href="/console/slips/JB') == 20 and "共 24 条" in page
+    _, page2 = await root.get("/console/slips", params={"page": 2})
+    assert page2.count('href="/console/slips/JB') == 4
+    _, page = await root.get("/console/slips", params={"q": "噪音"})
+    assert noise.number in page and page.count('href="/console/slips/JB') == 1
+    _, page = await root.get("/console/slips", params={"department": "D-STHJ"})
+    assert page.count('href="/console/slips/JB') == 1
+    _, page = await root.get("/console/slips", params={"status": "closed"})
+    assert page.count('href="/console/slips/JB') == 0
+    _, page = await root.get("/console/slips", params={"urgency": "特急"})
+    assert page.count('href="/console/slips/JB') == 0
+    response, page = await root.get(
+        "/console/slips", params={"date_from": "2026-13-01", "status": "nope"}
+    )
+    assert response.status == 400
+    assert 'data-field="date_from"' in page and 'data-field="status"' in page
+    _, page = await root.get("/console/slips", params={"q": "噪音", "page": 1})
+    assert 'value="噪音"' in page  # the form keeps what was asked
