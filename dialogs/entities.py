@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from dialogs.files import INTENTS_FILE, DialogDataError, read_mapping, regex, str_list
-from dialogs.ports import Place, Places
+from dialogs.ports import PlaceLike, Places
 from dialogs.text import normalize
 
 EXTRACTOR = "minyi"
@@ -147,7 +147,7 @@ class EntityExtractor:
 
     # -- places --------------------------------------------------------------------------
     def _place_entities(self, work: str, norm: str) -> list[dict[str, Any]]:
-        spans: list[tuple[int, int, int, Place | None]] = []  # start, end, score, place
+        spans: list[tuple[int, int, int, PlaceLike | None]] = []  # start, end, score, place
         known = self._places.find(work.replace(MASK, "，")) if self._places else None
         if known is not None:
             name = normalize(known.text)
@@ -165,9 +165,9 @@ class EntityExtractor:
             extra["additional_info"] = place.to_dict()
         return [_entity("place", norm[start:end], start, end, **extra)]
 
-    def _generic_places(self, work: str) -> list[tuple[int, int, int, Place | None]]:
+    def _generic_places(self, work: str) -> list[tuple[int, int, int, PlaceLike | None]]:
         rules = self._place
-        out: list[tuple[int, int, int, Place | None]] = []
+        out: list[tuple[int, int, int, PlaceLike | None]] = []
         for suffixes, not_after, score in (
             (rules.road_suffixes, rules.not_after_road, 2),
             (rules.estate_suffixes, rules.not_after_estate, 2),
@@ -200,9 +200,9 @@ class EntityExtractor:
             start -= 1
         return start
 
-    def _merge(self, spans: list[tuple[int, int, int, Place | None]], work: str
-               ) -> list[tuple[int, int, int, Place | None]]:
-        merged: list[tuple[int, int, int, Place | None]] = []
+    def _merge(self, spans: list[tuple[int, int, int, PlaceLike | None]], work: str
+               ) -> list[tuple[int, int, int, PlaceLike | None]]:
+        merged: list[tuple[int, int, int, PlaceLike | None]] = []
         for start, end, score, place in spans:
             if merged:
                 p_start, p_end, p_score, p_place = merged[-1]

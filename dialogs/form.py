@@ -75,6 +75,9 @@ class ValidateComplaintForm(FormValidationAction):
                 area = place.to_dict()
             else:
                 area = value.get("area")
+            if _is_media_message(tracker, "location") and _had_description(tracker):
+                dispatcher.utter_message(text=self.kit.texts.say("chat.location_added",
+                                                                 label=text))
             return {"location": {"text": text, "lat": lat, "lon": lon, "area": area},
                     "last_rejected": None}
         if isinstance(value, dict):
@@ -117,7 +120,8 @@ class ValidateComplaintForm(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         photos = _media_list(value)
-        if photos and _is_media_message(tracker, "image"):
+        # a photo as the first thing: the question that follows already says it arrived
+        if photos and _is_media_message(tracker, "image") and _had_description(tracker):
             dispatcher.utter_message(text=self.kit.texts.say("chat.photo_added",
                                                              count=len(photos)))
         return {"photos": photos}
@@ -125,7 +129,12 @@ class ValidateComplaintForm(FormValidationAction):
     def validate_voices(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        return {"voices": _media_list(value)}
+        voices = _media_list(value)
+        meta = tracker.latest_message.get("metadata") or {}
+        if voices and meta.get("msg_type") == "voice" and not meta.get("recognition") \
+                and _had_description(tracker):
+            dispatcher.utter_message(text=self.kit.texts.say("chat.voice_unclear"))
+        return {"voices": voices}
 
 
 def _media_list(value: Any) -> list[str]:
@@ -135,6 +144,13 @@ def _media_list(value: Any) -> list[str]:
         if isinstance(item, str) and item and item not in seen:
             seen.append(item)
     return seen[:MAX_MEDIA]
+
+
+def _had_description(tracker: Tracker) -> bool:
+    """The draft had a description before this message (not one it just brought)."""
+    return bool(tracker.get_slot("description")) and "description" not in (
+        tracker.slots_to_validate()
+    )
 
 
 def _is_media_message(tracker: Tracker, kind: str) -> bool:

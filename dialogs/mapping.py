@@ -61,7 +61,7 @@ def candidates(
 
     # the description
     if starting or requested == "description":
-        slots["description"] = text
+        slots["description"] = nlu.without_phones(text, parse) or text
     elif intent == CORRECT and parse.get("correction") == "description":
         slots["description"] = _after_marker(nlu, text) or conv.slot("description")
     elif drafting and report_like and not found and requested in (None, "contact_phone"):
@@ -88,6 +88,8 @@ def candidates(
             slots["contact_phone"] = offered
         elif intent == "deny":
             out.resets["phone_offered"] = ""
+        elif intent == "confirm":
+            pass  # "是" with no number offered: the question is asked again
         elif nlu.declines_phone(text):
             slots["contact_phone"] = ""
         elif "description" not in slots:

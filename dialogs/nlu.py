@@ -23,6 +23,7 @@ REPORT = "report"
 FAQ = "faq"
 CORRECT = "correct"
 
+_PHONE_LEAD = r"[，,；;\s]*(?:(?:我的|联系)?(?:电话|手机|号码|联系方式|手机号|电话号码|座机)(?:是|为)?[:：]?\s*)?(?:\+?86)?"
 _QUESTION = re.compile(r"[?？]|吗|么|怎|如何|多久|多长|什么|哪|几点|能不能|可不可以|有没有|是否")
 
 
@@ -213,6 +214,17 @@ class Nlu:
         if any(w in norm for w in self.solved_words):
             return True
         return None
+
+    def without_phones(self, text: str, parse: dict[str, Any]) -> str:
+        """The text with its phone numbers (and a "电话：" before them) taken out: the
+        number has its own field and should not sit in a description staff may publish."""
+        for entity in parse.get("entities") or []:
+            if entity.get("entity") != "phone":
+                continue
+            digits = re.sub(r"\D", "", str(entity["value"]))
+            number = r"[\s\-()（）转]*".join(re.escape(d) for d in digits)
+            text = re.sub(_PHONE_LEAD + number + r"[，,。.；;\s]*", "，", text)
+        return re.sub(r"[，,]{2,}", "，", text).strip(" ，,；;。")
 
     def has_new_report_marker(self, text: str) -> bool:
         norm = normalize(text)

@@ -86,7 +86,7 @@ class Policy:
             return self._resume_answer(conv, parse, msg, echo)
         if conv.slot("survey_slip") and parse.get("text") and intent not in INFO:
             return Plan([*echo, SURVEY_REASON])
-        if drafting and idle:
+        if drafting and idle and conv.slot("description"):
             if intent in INFO:
                 return Plan([*echo, INFO[intent]])
             return Plan([*echo, ASK_RESUME])
@@ -178,7 +178,7 @@ class Policy:
         media_only = msg.kind in ("image", "location") or (msg.kind == "voice" and not text)
         if intent == "new_report":
             earlier = conv.slot("followup_text")
-            if earlier:
+            if earlier and conv.latest_action_name == FOLLOWUP:
                 restart = {"parse": self.kit.nlu.parse(earlier), "metadata": {}}
                 return Plan([*echo, "action_new_report", FORM], activate_form=True,
                             restart_with=restart, resets={"followup_text": None})

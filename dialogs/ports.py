@@ -134,9 +134,20 @@ class Place:
         }
 
 
+class PlaceLike(Protocol):
+    """A Place, or anything with its fields (knowledge.gazetteer.AreaMatch)."""
+
+    @property
+    def text(self) -> str: ...
+    @property
+    def inside(self) -> bool: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
+
 class Places(Protocol):
-    """Resolves place names and coordinates to the street office that handles them."""
+    """Resolves place names and coordinates to the street office that handles them
+    (knowledge.gazetteer.Gazetteer)."""
 
-    def find(self, text: str) -> Place | None: ...
+    def find(self, text: str) -> PlaceLike | None: ...
 
-    def near(self, lat: float, lon: float) -> Place | None: ...
+    def near(self, lat: float, lon: float) -> PlaceLike | None: ...

@@ -40,4 +40,4 @@ class ActionFollowup(KitAction):
         what = {"image": "followup.photo", "voice": "followup.voice",
                 "location": "followup.location"}.get(str(kind), "followup.photo")
         self.say(dispatcher, "followup.media", what=self.kit.texts.say(what), number=slip.number)
-        return []
+        return [SlotSet("followup_text", None)]

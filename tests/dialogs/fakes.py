@@ -1,0 +1,155 @@
+"""In-memory stand-ins for the dialog ports: a slip desk, a triage and a gazetteer.
+
+The real adapters (bot.slips.desk, knowledge.triage, knowledge.gazetteer) are exercised by the
+webhook tests; these keep the pure dialog tests fast and independent of the knowledge pack.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from dialogs.ports import IssuedSlip, Place, SlipDraft, SlipStatus
+
+NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)  # 10:00 in Chongqing, a Wednesday
+OPEN = ("已受理", "已派单", "办理中")
+
+
+@dataclass
+class FakeSlip:
+    number: str
+    draft: SlipDraft
+    status: str = "已派单"
+    due_at: datetime = NOW + timedelta(days=7)
+    last_staff_reply: str | None = None
+    followups: list[tuple[str | None, list[dict[str, str]]]] = field(default_factory=list)
+    surveys: list[tuple[str, bool | None, str | None]] = field(default_factory=list)
+
+    def view(self) -> SlipStatus:
+        return SlipStatus(number=self.number, status=self.status, updated_at=NOW,
+                          due_at=self.due_at, last_staff_reply=self.last_staff_reply,
+                          summary=self.draft.description[:20])
+
+
+class FakeDesk:
+    """A SlipDesk that keeps slips in a dict; `fail_next` makes the next issue() raise."""
+
+    def __init__(self) -> None:
+        self.slips: dict[str, FakeSlip] = {}
+        self.by_key: dict[str, str] = {}
+        self.phones: dict[str, str] = {}
+        self.issue_calls = 0
+        self.fail_next = False
+
+    async def issue(self, draft: SlipDraft) -> IssuedSlip:
+        self.issue_calls += 1
+        if self.fail_next:
+            self.fail_next = False
+            raise RuntimeError("database down")
+        number = self.by_key.get(draft.idempotency_key)
+        if number is None:
+            number = f"JB20261125{len(self.slips) + 1:05d}"
+            self.slips[number] = FakeSlip(number, draft)
+            self.by_key[draft.idempotency_key] = number
+        slip = self.slips[number]
+        urgent = (slip.draft.triage or {}).get("urgency") == "特急"
+        return IssuedSlip(
+            number=number,
+            departments=["区城市管理局", "观音桥街道办事处"],
+            lead="区城市管理局",
+            response_due_at=NOW + timedelta(hours=2 if urgent else 24),
+            due_at=slip.due_at,
+            status_label="已派单",
+        )
+
+    async def slips_of(self, openid: str, limit: int = 5) -> list[SlipStatus]:
+        mine = [s for s in self.slips.values() if s.draft.openid == openid]
+        return [s.view() for s in reversed(mine)][:limit]
+
+    async def status(self, number: str, openid: str) -> SlipStatus | None:
+        slip = self.slips.get(number)
+        return slip.view() if slip and slip.draft.openid == openid else None
+
+    async def add_followup(self, openid: str, number: str, text: str | None,
+                           media: list[dict[str, str]]) -> None:
+        self.slips[number].followups.append((text, list(media)))
+
+    async def open_slip_of(self, openid: str) -> SlipStatus | None:
+        mine = [s for s in self.slips.values() if s.draft.openid == openid and s.status in OPEN]
+        return mine[-1].view() if mine else None
+
+    async def awaiting_survey(self, openid: str) -> SlipStatus | None:
+        mine = [s for s in self.slips.values()
+                if s.draft.openid == openid and s.status == "待评价"]
+        return mine[-1].view() if mine else None
+
+    async def record_survey(self, openid: str, number: str, verdict: str, solved: bool | None,
+                            reason: str | None) -> SlipStatus:
+        slip = self.slips[number]
+        slip.surveys.append((verdict, solved, reason))
+        if verdict == "不满意":
+            slip.status, slip.due_at = "重办", NOW + timedelta(days=5)
+        else:
+            slip.status = "已评价"
+        return slip.view()
+
+    async def known_phone(self, openid: str) -> str | None:
+        return self.phones.get(openid)
+
+    async def remember_phone(self, openid: str, phone: str) -> None:
+        self.phones[openid] = phone
+
+    # test helpers
+    def close(self, number: str) -> None:
+        self.slips[number].status = "待评价"
+
+    def of(self, openid: str) -> list[FakeSlip]:
+        return [s for s in self.slips.values() if s.draft.openid == openid]
+
+
+@dataclass
+class FakeResult:
+    data: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.data)
+
+
+DANGER = ("着火", "起火", "煤气泄漏", "燃气泄漏", "漏气", "有人受伤", "触电", "困在电梯")
+
+
+class FakeTriage:
+    """Keyword triage: danger words → 特急; wage words → 劳动和社会保障."""
+
+    def classify(self, text: str, *, area: Any = None, now: datetime | None = None) -> FakeResult:
+        urgent = any(w in text for w in DANGER)
+        wage = any(w in text for w in ("工资", "欠薪", "工钱"))
+        question = text.startswith("咨询") or "怎么申请" in text
+        return FakeResult({
+            "category": ["劳动和社会保障"] if wage or question else ["城乡建设", "市政设施"],
+            "request_type": "咨询" if question else "投诉",
+            "urgency": "特急" if urgent else "一般",
+            "advice": "请立即拨打119报警！人员先撤离到安全地方。" if urgent else "我们会尽快办理。",
+            "departments": [{"name": "区城市管理局", "code": "CG", "role": "主办", "level": "区"}],
+            "low_confidence": False,
+        })
+
+
+PLACES = {
+    "建新北路": Place(text="建新北路", street="观音桥街道", street_code="GYQ"),
+    "鲤鱼池": Place(text="鲤鱼池", street="观音桥街道", street_code="GYQ", community="鲤鱼池社区",
+                    community_code="GYQ-LYC"),
+    "观音桥": Place(text="观音桥", street="观音桥街道", street_code="GYQ"),
+}
+
+
+class FakePlaces:
+    def find(self, text: str) -> Place | None:
+        return next((p for name, p in PLACES.items() if name in text), None)
+
+    def near(self, lat: float, lon: float) -> Place | None:
+        if 29.4 < lat < 29.8 and 106.3 < lon < 106.9:
+            return Place(text=f"{lat:.5f},{lon:.5f}", street="观音桥街道", street_code="GYQ",
+                         lat=lat, lon=lon)
+        return replace(Place(text=f"{lat:.5f},{lon:.5f}"), inside=False, lat=lat, lon=lon)
