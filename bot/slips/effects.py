@@ -130,7 +130,7 @@ async def _cluster(step: Step, a: Slip, b: Slip) -> int:
     if cluster_id is None:
         cluster = SlipCluster(label=(b.description or "")[:200], created_at=step.now)
         step.session.add(cluster)
-        await step.session.flush([cluster])
+        await step.session.flush()
         cluster_id = cluster.id
     a.cluster_id = b.cluster_id = cluster_id
     return cluster_id
