@@ -528,12 +528,19 @@ _ADVICE_FIELDS = {"lines", "guidance", "hours", "response_days", "completion_day
 
 
 def _dates(node: Node, key: str) -> frozenset[dt.date]:
+    """A list of dates; YAML reads 2027-10-01 as a date already, '2027-10-01' as text."""
+    values = node.mapping().get(key) or []
+    if not isinstance(values, list):
+        node.fail("must be a list of dates like 2027-10-01", key)
     out = set()
-    for i, text in enumerate(node.words(key)):
+    for i, value in enumerate(values):
+        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+            out.add(value)
+            continue
         try:
-            out.add(dt.date.fromisoformat(text))
+            out.add(dt.date.fromisoformat(str(value)))
         except ValueError:
-            node.fail(f"{text!r} is not a date like 2027-10-01", f"{key}[{i}]")
+            node.fail(f"{value!r} is not a date like 2027-10-01", f"{key}[{i}]")
     return frozenset(out)
 
 
