@@ -1,0 +1,312 @@
+"""The statistics as SQL (SQLAlchemy Core, GROUP BY with FILTER): one query over the slips, one
+over the survey answers (audit events), merged by group. Runs on PostgreSQL and SQLite.
+
+Survey answers are counted from the `survey` events, not from the slip row: a 不满意 reopens the
+slip and the row forgets the verdict, the event keeps it (definitions: bot/stats/measures.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    case,
+    func,
+    literal_column,
+    or_,
+    select,
+    true,
+)
+
+from bot.slips.models import Slip, SlipEvent
+from bot.slips.workflow import Workflow
+from bot.stats.filters import Dimension, StatsFilter
+from bot.stats.labels import Labels
+from bot.stats.measures import StatsRow
+from bot.stats.sql import Period, bucket, hours_between, local_bounds, median
+from bot.storage import Database
+from bot.storage.types import utcnow
+
+GONE = ("withdrawn", "merged")  # closed without being handled: no deadline is owed
+SATISFIED = ("满意", "基本满意")
+VERDICTS = ("满意", "基本满意", "不满意")
+NOT_RATED = "未评价"
+_TOTAL = literal_column("'total'")  # the key of the grand total (no GROUP BY)
+
+
+@dataclass(frozen=True)
+class HotSpot:
+    street: str | None  # street code (or the stored value)
+    street_label: str
+    community: str | None
+    received: int
+    open: int
+    overdue_now: int
+    top_category: str | None
+    top_category_count: int
+
+
+class Statistics:
+    """The statistics of the slip tables. Stateless apart from its handles: cheap to build."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        workflow: Workflow,
+        labels: Labels,
+        tz: ZoneInfo,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.db = db
+        self.workflow = workflow
+        self.labels = labels
+        self.tz = tz
+        self.clock = clock
+
+    # -- public API ---------------------------------------------------------------------------
+    async def table(
+        self, by: Dimension, f: StatsFilter, *, period: Period = "month"
+    ) -> list[StatsRow]:
+        """One row per group, in a stable order (periods by date, others by received, desc)."""
+        now = self.clock()
+        key = self._key(by, period)
+        conds = self._conditions(f)
+        async with self.db.connect() as conn:
+            slip_rows = (await conn.execute(self._slip_query(key, conds, now))).all()
+            survey_rows = (await conn.execute(self._survey_query(key, conds))).all()
+            medians: dict[Any, float | None] = {}
+            if self.db.dialect != "postgresql":
+                medians = await self._sqlite_medians(conn, key, conds)
+        surveys = {r.key: r for r in survey_rows}
+        postgres = self.db.dialect == "postgresql"
+        rows: list[StatsRow] = []
+        for r in slip_rows:
+            s = surveys.get(r.key)
+            rows.append(StatsRow(
+                key=None if r.key is None else str(r.key),
+                label=self._label(by, r.key),
+                received=r.received,
+                response_due=r.response_due,
+                responded_on_time=r.responded_on_time,
+                completion_due=r.completion_due,
+                closed_on_time=r.closed_on_time,
+                resolved=r.resolved,
+                overdue_now=r.overdue_now,
+                reopened=r.reopened,
+                reopen_base=r.reopen_base,
+                unanswered=r.unanswered,
+                answered=s.answered if s else 0,
+                satisfied=s.satisfied if s else 0,
+                very_satisfied=s.very_satisfied if s else 0,
+                solved=s.solved if s else 0,
+                median_hours=_float(r.median if postgres else medians.get(r.key)),
+            ))
+        if by == "period":
+            rows.sort(key=lambda row: row.key or "")
+        else:
+            rows.sort(key=lambda row: (-row.received, row.label))
+        return rows
+
+    async def total(self, f: StatsFilter) -> StatsRow:
+        rows = await self.table("total", f)
+        return replace(rows[0], key=None, label="合计") if rows else StatsRow(key=None, label="合计")
+
+    async def hot_spots(self, f: StatsFilter, *, limit: int = 20) -> list[HotSpot]:
+        """Streets and communities with the most slips, with what is open and overdue now and
+        their most frequent category."""
+        now = self.clock()
+        open_states = self.workflow.open_states
+        street = self._street_key()
+        q = (
+            select(
+                street.label("street"),
+                Slip.community,
+                Slip.category_top,
+                func.count().label("received"),
+                func.count().filter(Slip.status.in_(open_states)).label("open"),
+                func.count().filter(self._overdue(now)).label("overdue"),
+            )
+            .where(*self._conditions(f))
+            .group_by(street, Slip.community, Slip.category_top)
+        )
+        async with self.db.connect() as conn:
+            rows = (await conn.execute(q)).all()
+        spots: dict[tuple[str | None, str | None], dict[str, Any]] = {}
+        for r in rows:
+            spot = spots.setdefault((r.street, r.community), {
+                "received": 0, "open": 0, "overdue": 0, "top": None, "top_n": 0})
+            spot["received"] += r.received
+            spot["open"] += r.open
+            spot["overdue"] += r.overdue
+            if r.received > spot["top_n"] or (
+                r.received == spot["top_n"] and (r.category_top or "") < (spot["top"] or "")
+            ):
+                spot["top"], spot["top_n"] = r.category_top, r.received
+        out = [
+            HotSpot(
+                street=street_value,
+                street_label=self.labels.street(street_value),
+                community=community,
+                received=v["received"],
+                open=v["open"],
+                overdue_now=v["overdue"],
+                top_category=v["top"],
+                top_category_count=v["top_n"],
+            )
+            for (street_value, community), v in spots.items()
+        ]
+        out.sort(key=lambda s: (-s.received, -s.open, s.street_label, s.community or ""))
+        return out[:limit]
+
+    # -- query building -----------------------------------------------------------------------
+    def _key(self, by: Dimension, period: Period) -> ColumnElement[Any]:
+        if by == "department":
+            return Slip.lead_department
+        if by == "street":
+            return self._street_key()
+        if by == "category":
+            return Slip.category_top
+        if by == "period":
+            return bucket(Slip.accepted_at, period, dialect=self.db.dialect, tz=self.tz)
+        if by == "total":
+            return _TOTAL
+        raise ValueError(f"unknown dimension {by!r}")
+
+    def _street_key(self) -> ColumnElement[Any]:
+        """The street code, whether the row holds the code or the name."""
+        names = {name: code for code, name in self.labels.streets.items()}
+        if not names:
+            return Slip.street
+        return case(names, value=Slip.street, else_=Slip.street)
+
+    def _conditions(self, f: StatsFilter) -> list[ColumnElement[bool]]:
+        lo, hi = local_bounds(f.date_from, f.date_to, self.tz)
+        conds: list[ColumnElement[bool]] = []
+        if lo is not None:
+            conds.append(Slip.accepted_at >= lo)
+        if hi is not None:
+            conds.append(Slip.accepted_at < hi)
+        if f.department:
+            conds.append(Slip.lead_department == f.department)
+        if f.street:
+            conds.append(Slip.street.in_(self.labels.street_values(f.street)))
+        if f.category:
+            conds.append(Slip.category_top == f.category)
+        return conds or [true()]
+
+    def _overdue(self, now: datetime) -> ColumnElement[bool]:
+        return and_(Slip.status.in_(self.workflow.open_states), Slip.alert_red_at <= now)
+
+    def _slip_query(
+        self, key: ColumnElement[Any], conds: Sequence[ColumnElement[bool]], now: datetime
+    ) -> Select[Any]:
+        open_states = self.workflow.open_states
+        signed = Slip.signed_at.is_not(None)
+        resolved = Slip.resolved_at.is_not(None)
+        columns: list[Any] = [
+            key.label("key"),
+            func.count().label("received"),
+            func.count().filter(or_(
+                signed,
+                and_(Slip.response_due_at <= now, Slip.status.not_in(GONE)),
+            )).label("response_due"),
+            func.count().filter(and_(signed, Slip.signed_at <= Slip.response_due_at))
+            .label("responded_on_time"),
+            func.count().filter(or_(
+                resolved,
+                and_(Slip.due_at <= now, Slip.status.in_(open_states)),
+            )).label("completion_due"),
+            func.count().filter(and_(resolved, Slip.resolved_at <= Slip.due_at))
+            .label("closed_on_time"),
+            func.count().filter(resolved).label("resolved"),
+            func.count().filter(self._overdue(now)).label("overdue_now"),
+            func.count().filter(Slip.reopen_count > 0).label("reopened"),
+            func.count().filter(or_(resolved, Slip.reopen_count > 0)).label("reopen_base"),
+            func.count().filter(or_(
+                Slip.status == "awaiting_survey", Slip.satisfaction == NOT_RATED
+            )).label("unanswered"),
+        ]
+        if self.db.dialect == "postgresql":
+            duration = hours_between(Slip.accepted_at, Slip.resolved_at, dialect="postgresql")
+            columns.append(median(duration).label("median"))
+        return _grouped(select(*columns).where(*conds), key)
+
+    def _survey_query(
+        self, key: ColumnElement[Any], conds: Sequence[ColumnElement[bool]]
+    ) -> Select[Any]:
+        verdict = SlipEvent.data["verdict"].as_string()
+        said = SlipEvent.data["solved"].as_boolean()
+        solved = or_(
+            said == True,  # noqa: E712  (SQL, not Python truthiness)
+            and_(said.is_(None), verdict.in_(SATISFIED)),
+        )
+        q = (
+            select(
+                key.label("key"),
+                func.count().label("answered"),
+                func.count().filter(verdict.in_(SATISFIED)).label("satisfied"),
+                func.count().filter(verdict == "满意").label("very_satisfied"),
+                func.count().filter(solved).label("solved"),
+            )
+            .select_from(SlipEvent)
+            .join(Slip, Slip.id == SlipEvent.slip_id)
+            .where(SlipEvent.action == "survey", verdict.in_(VERDICTS), *conds)
+        )
+        return _grouped(q, key)
+
+    async def _sqlite_medians(
+        self, conn: Any, key: ColumnElement[Any], conds: Sequence[ColumnElement[bool]]
+    ) -> dict[Any, float | None]:
+        """The exact median per group without percentile_cont: rank the durations in each
+        group and average the middle one or two."""
+        duration = hours_between(Slip.accepted_at, Slip.resolved_at, dialect=self.db.dialect)
+        part = None if _is_total(key) else key
+        ranked = (
+            select(
+                key.label("key"),
+                duration.label("d"),
+                func.row_number().over(partition_by=part, order_by=duration).label("rn"),
+                func.count().over(partition_by=part).label("n"),
+            )
+            .where(Slip.resolved_at.is_not(None), *conds)
+            .subquery()
+        )
+        q = (
+            select(ranked.c.key, func.avg(ranked.c.d))
+            .where(or_(ranked.c.rn == (ranked.c.n + 1) // 2, ranked.c.rn == (ranked.c.n + 2) // 2))
+            .group_by(ranked.c.key)
+        )
+        return dict((await conn.execute(q)).all())
+
+    def _label(self, by: Dimension, key: Any) -> str:
+        if by == "department":
+            return self.labels.department(key)
+        if by == "street":
+            return self.labels.street(key)
+        if by == "category":
+            return self.labels.category(key)
+        if by == "total":
+            return "合计"
+        return str(key)
+
+
+def _is_total(key: ColumnElement[Any]) -> bool:
+    return key is _TOTAL
+
+
+def _grouped(q: Select[Any], key: ColumnElement[Any]) -> Select[Any]:
+    """GROUP BY the key, or no GROUP BY at all for the grand total (one row even when no
+    slip matches)."""
+    return q if _is_total(key) else q.group_by(key)
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)

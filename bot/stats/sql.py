@@ -1,0 +1,71 @@
+"""SQL pieces that differ between PostgreSQL and SQLite: local calendar buckets, durations,
+the median. Everything else in bot/stats is plain SQLAlchemy Core that runs on both."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, Date, Float, cast, func, literal
+from sqlalchemy.sql.elements import KeyedColumnElement
+
+Period = Literal["day", "week", "month"]
+PERIODS: tuple[Period, ...] = ("day", "week", "month")
+
+
+def bucket(
+    column: KeyedColumnElement[datetime] | ColumnElement[datetime],
+    period: Period,
+    *,
+    dialect: str,
+    tz: ZoneInfo,
+) -> ColumnElement[str]:
+    """The first local day of the day/week (Monday)/month `column` falls in, as 'YYYY-MM-DD'.
+
+    PostgreSQL converts with the zone's rules; SQLite has no time zones, so it shifts by the
+    zone's offset now (exact for zones without daylight saving, such as Asia/Shanghai)."""
+    if dialect == "postgresql":
+        local = func.timezone(tz.key, column)
+        return func.to_char(func.date_trunc(period, local), "YYYY-MM-DD")
+    offset = _offset_minutes(tz)
+    shift = f"{offset:+d} minutes"
+    if period == "day":
+        return func.date(column, shift)
+    if period == "week":
+        return func.date(column, shift, "weekday 0", "-6 days")
+    return func.strftime("%Y-%m-01", column, shift)
+
+
+def hours_between(
+    start: ColumnElement[datetime], end: ColumnElement[datetime], *, dialect: str
+) -> ColumnElement[float]:
+    if dialect == "postgresql":
+        return func.extract("epoch", end - start) / 3600.0
+    return (func.julianday(end) - func.julianday(start)) * literal(24.0, Float)
+
+
+def median(value: ColumnElement[float]) -> ColumnElement[float]:
+    """PostgreSQL's exact median (NULLs ignored). SQLite: see Statistics._sqlite_medians."""
+    return func.percentile_cont(0.5).within_group(value)
+
+
+def local_bounds(
+    date_from: date | None, date_to: date | None, tz: ZoneInfo
+) -> tuple[datetime | None, datetime | None]:
+    """UTC instants for [date_from 00:00, date_to + 1 day 00:00) in the local zone."""
+    lo = hi = None
+    if date_from is not None:
+        lo = datetime.combine(date_from, time.min, tz).astimezone(UTC)
+    if date_to is not None:
+        hi = datetime.combine(date_to + timedelta(days=1), time.min, tz).astimezone(UTC)
+    return lo, hi
+
+
+def as_date(value: ColumnElement[str]) -> ColumnElement[date]:
+    return cast(value, Date)
+
+
+def _offset_minutes(tz: ZoneInfo) -> int:
+    offset = datetime.now(tz).utcoffset() or timedelta(0)
+    return int(offset.total_seconds() // 60)
