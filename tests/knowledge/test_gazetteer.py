@@ -1,0 +1,100 @@
+"""Gazetteer: places in free text and shared locations → street office (and community)."""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge.gazetteer import AreaMatch, Gazetteer, haversine_km
+from knowledge.pack import load_pack
+
+
+@pytest.fixture(scope="module")
+def gaz() -> Gazetteer:
+    return Gazetteer(load_pack().areas)
+
+
+@pytest.mark.parametrize(("text", "street", "community", "kind"), [
+    ("建新北路12号门口的路灯坏了", "GYQ", None, "landmark"),
+    ("观音桥那边有人摆摊", "GYQ", None, "street"),
+    ("鱼嘴镇上的公厕没人打扫", "YZ", None, "street"),
+    ("我住在嘉陵一村", "GYQ", "GYQ-JLYC", "community"),
+    ("北城天街门口", "GYQ", None, "landmark"),
+    ("洋河体育场旁边", "GYQ", "GYQ-YH", "landmark"),
+    ("江北嘴中央公园", "JBC", "JBC-JBZ", "landmark"),
+    ("寸滩街道办事处", "CT", None, "street"),
+    ("石门大桥北桥头", "DSB", "DSB-SM", "landmark"),  # not the 桥北 community of 华新街
+])
+def test_find_in_text(gaz: Gazetteer, text: str, street: str, community: str | None,
+                      kind: str) -> None:
+    found = gaz.find(text)
+    assert found is not None
+    assert found.street_code == street
+    assert found.community_code == community
+    assert found.kind == kind
+    assert found.inside and found.lat is not None
+
+
+def test_confidence_reflects_how_precise_the_text_is(gaz: Gazetteer) -> None:
+    exact = gaz.find("建新北路12号")
+    vague = gaz.find("观音桥那边")
+    assert exact.confidence > gaz.find("建新北路").confidence
+    assert vague.confidence < gaz.find("观音桥街道").confidence
+    # two names that agree raise confidence; names that disagree lower it
+    agree = gaz.find("观音桥街道嘉陵一村社区")
+    assert agree.community_code == "GYQ-JLYC" and agree.confidence >= 0.95
+    clash = gaz.find("五里店的建新北路")
+    assert clash.confidence < gaz.find("建新北路").confidence
+    # a road that spans several streets is never certain
+    assert gaz.find("北滨路").confidence <= 0.5
+
+
+def test_no_place_and_places_elsewhere(gaz: Gazetteer) -> None:
+    assert gaz.find("路灯坏了三天了") is None
+    assert gaz.find("江北机场附近") is None  # the airport is in another district
+    assert gaz.find("我在江北区") is None  # the district alone names no street office
+
+
+def test_find_all_lists_each_place_once(gaz: Gazetteer) -> None:
+    found = gaz.find_all("从观音桥到五里店，再到观音桥")
+    assert [m.street_code for m in found] == ["GYQ", "WLD"]
+
+
+def test_shared_location_resolves_to_nearest_street(gaz: Gazetteer) -> None:
+    near_pedestrian_street = gaz.near(29.5752, 106.5301)
+    assert near_pedestrian_street.street_code == "GYQ"
+    assert near_pedestrian_street.kind == "location" and near_pedestrian_street.inside
+    assert near_pedestrian_street.confidence > 0.8
+    assert gaz.near(29.6445, 106.7705).street_code == "YZ"
+    assert gaz.near(29.6438, 106.7712).community_code == "YZ-YZ"
+
+
+def test_location_outside_the_district(gaz: Gazetteer) -> None:
+    chengdu = gaz.near(30.657, 104.066)
+    assert chengdu.inside is False
+    assert chengdu.street_code is None and chengdu.confidence == 0
+
+
+def test_codes_and_place_dicts(gaz: Gazetteer) -> None:
+    street = gaz.resolve("WLD")
+    assert street.street == "五里店街道" and street.confidence == 1.0
+    community = gaz.resolve("WLD-TP")
+    assert (community.street_code, community.community) == ("WLD", "塔坪社区")
+    assert gaz.resolve("NOPE") is None
+    from_dict = gaz.from_mapping({"text": "塔坪", "street_code": "WLD",
+                                  "community_code": "WLD-TP", "confidence": 0.8})
+    assert from_dict.community_code == "WLD-TP" and from_dict.confidence == 0.8
+    from_coords = gaz.from_mapping({"lat": 29.5752, "lon": 106.5301})
+    assert from_coords.street_code == "GYQ"
+
+
+def test_to_dict_has_the_dialog_place_fields(gaz: Gazetteer) -> None:
+    data = gaz.find("建新北路12号").to_dict()
+    assert set(data) == {"text", "street", "street_code", "community", "community_code", "lat",
+                         "lon", "confidence", "inside"}
+    assert data["street"] == "观音桥街道"
+    assert AreaMatch(**{**data, "kind": "landmark"}).code == "GYQ"
+
+
+def test_haversine() -> None:
+    assert haversine_km(29.5750, 106.5310, 29.5750, 106.5310) == 0
+    assert 4.0 < haversine_km(29.5750, 106.5310, 29.5860, 106.5740) < 4.6

@@ -1,0 +1,147 @@
+"""Departments (lead + co-handlers), 属地兜底 and handling level."""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge.gazetteer import Gazetteer
+from knowledge.matching import normalize
+from knowledge.pack import KnowledgePack, load_pack
+from knowledge.routing import Router, handling_level
+
+
+@pytest.fixture(scope="module")
+def pack() -> KnowledgePack:
+    return load_pack()
+
+
+@pytest.fixture(scope="module")
+def router(pack: KnowledgePack) -> Router:
+    return Router(pack)
+
+
+@pytest.fixture(scope="module")
+def gaz(pack: KnowledgePack) -> Gazetteer:
+    return Gazetteer(pack.areas)
+
+
+def route(router: Router, gaz: Gazetteer, text: str, category: tuple[str, ...] = ()):
+    return router.route(normalize(text), category=category, area=gaz.find(text))
+
+
+def names(decision) -> list[tuple[str, str]]:
+    return [(d.name, d.role) for d in decision.departments]
+
+
+def test_barbecue_smoke_and_noise_involves_more_than_one_department(router, gaz) -> None:
+    decision = route(router, gaz, "烧烤摊油烟大还吵到半夜")
+    assert names(decision)[0] == ("区城市管理局", "主办")
+    co = {n for n, role in names(decision) if role == "协办"}
+    assert co & {"区生态环境局", "公安江北分局"}
+    assert [r["rule"] for r in decision.rules][:1] == ["bbq_smoke"]
+
+
+@pytest.mark.parametrize(("text", "lead"), [
+    ("建新北路的路灯坏了三天了", "区城市管理局"),
+    ("我们小区停水两天了", "重庆水务集团江北片区"),
+    ("整栋楼停电了", "国网重庆市区供电公司江北片区"),
+    ("天然气费怎么算的", "重庆燃气集团江北片区"),
+    ("工厂晚上偷排废气", "区生态环境局"),
+    ("公司拖欠工资三个月", "区人力社保局"),
+    ("医保报销比例是多少", "区医保局"),
+    ("超市卖过期食品", "区市场监管局"),
+    ("孩子入学划片不合理", "区教委"),
+    ("小区门口经常有人违停", "区交巡警支队"),
+    ("公交车司机态度恶劣", "区交通局"),
+    ("低保什么时候发", "区民政局"),
+    ("电梯坏了一个星期", "区市场监管局"),
+    ("中国移动的信号太差", "中国移动江北分公司"),
+    ("村干部贪污集体资金", "区纪委监委"),
+])
+def test_topic_leads(router, gaz, text: str, lead: str) -> None:
+    assert names(route(router, gaz, text))[0] == (lead, "主办")
+
+
+def test_place_bound_topic_goes_to_the_street_office(router, gaz) -> None:
+    decision = route(router, gaz, "五里店转盘有流动摊贩占道经营")
+    assert names(decision) == [("五里店街道办事处", "主办"), ("区城市管理局", "协办")]
+    assert decision.handling_hint == "街镇"
+
+
+def test_kind_reference_without_an_area_falls_to_the_next_department(router, gaz) -> None:
+    decision = route(router, gaz, "有流动摊贩占道经营")
+    assert names(decision) == [("区城市管理局", "主办")]
+
+
+def test_neighbour_dispute_goes_to_the_mediation_network(router, gaz) -> None:
+    in_community = route(router, gaz, "嘉陵一村楼上邻居天天半夜跺脚")
+    assert in_community.lead.name == "嘉陵一村社区居委会"  # the community's 老马调解室
+    assert in_community.handling_hint == "社区"
+    in_street = route(router, gaz, "五里店楼上邻居天天半夜跺脚")
+    assert in_street.lead.name == "五里店街道老马调解工作室"
+    nowhere = route(router, gaz, "楼上邻居天天半夜跺脚")
+    assert nowhere.lead.name == "区老马调解中心"
+
+
+def test_special_needs_go_to_the_community_and_the_volunteers(router, gaz) -> None:
+    decision = route(router, gaz, "塔坪有个独居老人没人照顾")
+    assert names(decision)[0] == ("塔坪社区居委会", "主办")
+    assert ("区志愿服务联盟", "协办") in names(decision)
+
+
+def test_multi_topic_text_gets_several_departments(router, gaz) -> None:
+    decision = route(router, gaz, "小区停水三天了，物业也不管，电梯还坏了")
+    got = [n for n, _ in names(decision)]
+    assert "重庆水务集团江北片区" in got and "区住房城乡建委" in got and "区市场监管局" in got
+    assert sum(role == "主办" for _, role in names(decision)) == 1
+    assert len(got) == len(set(got))
+
+
+def test_priority_decides_the_lead(router, gaz) -> None:
+    # neighbour disputes (priority 2) lead over generic noise (priority 0)
+    decision = route(router, gaz, "楼上邻居吵得睡不着")
+    assert decision.lead.name == "区老马调解中心"
+    assert ("公安江北分局", "协办") in names(decision)
+
+
+def test_more_specific_word_wins(router, gaz) -> None:
+    decision = route(router, gaz, "小区里流浪狗很多")
+    assert decision.lead.name == "公安江北分局"
+    assert "区民政局" not in [n for n, _ in names(decision)]
+    # an ignored phrase does not fire a rule
+    assert route(router, gaz, "接到电信诈骗电话").lead.name == "公安江北分局"
+
+
+def test_category_decides_when_no_topic_matches(router, gaz) -> None:
+    decision = route(router, gaz, "关于我们村的一些情况", ("农村农业", "村务管理"))
+    assert decision.fallback == "category"
+    assert decision.lead.name == "区农业农村委"
+
+
+def test_street_office_takes_it_when_the_owner_is_unclear(router, gaz) -> None:
+    decision = route(router, gaz, "郭家沱这边的情况希望有人来看看")
+    assert decision.fallback == "属地兜底"
+    assert names(decision) == [("郭家沱街道办事处", "主办")]
+
+
+def test_dispatch_desk_when_nothing_is_known(router, gaz) -> None:
+    decision = route(router, gaz, "你好")
+    assert decision.fallback == "dispatch"
+    assert decision.lead.name == "区民意交办中心"
+
+
+@pytest.mark.parametrize(("lead", "kwargs", "expected"), [
+    ("社区", {}, "社区"),
+    ("社区", {"departments": 2}, "街镇"),
+    ("社区", {"universality": "多人"}, "街镇"),
+    ("街镇", {"complexity": "复杂"}, "区"),
+    ("社区", {"urgency": "特急"}, "区"),
+    ("街镇", {"universality": "群体"}, "区"),
+    ("街镇", {"hint": "社区"}, "街镇"),  # never below the lead's level
+    ("社区", {"hint": "街镇"}, "街镇"),
+    ("区", {}, "区"),
+])
+def test_handling_level(pack: KnowledgePack, lead: str, kwargs: dict, expected: str) -> None:
+    args = {"urgency": "一般", "complexity": "一般", "universality": "个体", "departments": 1}
+    args.update(kwargs)
+    assert handling_level(pack.policy, lead, **args) == expected
