@@ -78,8 +78,13 @@ class Router:
         return self._matcher.keyword_sets
 
     def route(self, text: str, *, category: tuple[str, ...] = (),
-              area: AreaMatch | None = None, scan: Prescan | None = None) -> RoutingDecision:
-        """Departments for normalised ``text`` about ``category`` in ``area``."""
+              area: AreaMatch | None = None, scan: Prescan | None = None,
+              category_confident: bool = True) -> RoutingDecision:
+        """Departments for normalised ``text`` about ``category`` in ``area``.
+
+        ``category_confident=False``: the category is a guess, so it does not pick a department
+        (the street office or the dispatch desk does instead).
+        """
         fired: dict[int, list] = {}
         for hit in self._matcher.find(text, scan):
             fired.setdefault(hit.rule, []).append(hit)
@@ -106,7 +111,7 @@ class Router:
                 "co": [d.code for d in cos],
             })
         fallback = None
-        if not chosen:
+        if not chosen and category_confident:
             route = self._category_route(category)
             if route is not None:
                 lead = self.resolve(route.lead, area)

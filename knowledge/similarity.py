@@ -1,4 +1,8 @@
-"""Similar-complaint matcher: cosine similarity over character bigrams, weighted by IDF.
+"""Similar-complaint matcher: cosine similarity over character bigrams.
+
+Bigrams are weighted by sublinear term frequency only. IDF is deliberately not used: when many
+residents report the same problem, its words become common in the index, and IDF would push
+exactly those reports apart.
 
 Pure and in memory: the caller supplies the items (open slips) and removes them when they
 close. ``SimilarityIndex`` answers "which open slips in this area, since then, say the same
@@ -62,7 +66,6 @@ class SimilarityIndex:
         self._parents = dict(parents or {})
         self._items: dict[str, _Item] = {}
         self._postings: dict[str, set[str]] = {}  # bigram -> keys
-        self._df: Counter[str] = Counter()
 
     def __len__(self) -> int:
         return len(self._items)
@@ -77,7 +80,6 @@ class SimilarityIndex:
         self._items[key] = item
         for gram in item.grams:
             self._postings.setdefault(gram, set()).add(key)
-            self._df[gram] += 1
 
     def remove(self, key: str) -> bool:
         """Forget a slip (it closed); True when it was there."""
@@ -90,16 +92,11 @@ class SimilarityIndex:
                 keys.discard(key)
                 if not keys:
                     del self._postings[gram]
-            self._df[gram] -= 1
-            if self._df[gram] <= 0:
-                del self._df[gram]
         return True
 
-    def _idf(self, gram: str) -> float:
-        return math.log((len(self._items) + 1) / (self._df.get(gram, 0) + 1)) + 1.0
-
-    def _vector(self, grams: Counter[str]) -> dict[str, float]:
-        return {g: (1.0 + math.log(c)) * self._idf(g) for g, c in grams.items()}
+    @staticmethod
+    def _vector(grams: Counter[str]) -> dict[str, float]:
+        return {g: 1.0 + math.log(c) for g, c in grams.items()}
 
     def query(
         self,

@@ -159,7 +159,9 @@ class Triage:
         universality = decide_universality(
             signs, len(similar), several_similar=self.policy.several_similar,
             group_similar=self.policy.group_similar)
-        routing = self.router.route(norm, category=category.path, area=place, scan=scan)
+        routing = self.router.route(
+            norm, category=category.path, area=place, scan=scan,
+            category_confident=category.confidence >= self.policy.low_confidence_threshold)
         complexity = self._complexity.assess(
             norm, scan=scan, category=category.path, departments=len(routing.departments),
             universality=universality, request_type=request.type)
