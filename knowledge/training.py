@@ -1,0 +1,417 @@
+"""Train, save and cross-validate the category classifier (see ``knowledge/classifier.py``).
+
+The model: character 1-2 gram tf-idf of the whole message plus, at half weight, of its first 30
+characters; a class-balanced linear SVM blended with complement naive Bayes into one linear
+weight matrix; a softmax temperature fitted on inner out-of-fold scores turns scores into
+probabilities. Training data: the labelled message-board file plus the project-written examples
+in ``knowledge/data/category_examples.yaml`` for classes the board data lacks.
+
+The unlabelled board files are deliberately not used: self-training on them and fitting idf on
+them both lowered cross-validated macro-F1 (they hold other classes too, e.g. police matters,
+which pseudo-labels then push into the seven labelled classes).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import yaml
+from scipy.optimize import minimize_scalar
+from scipy.sparse import csr_matrix, hstack
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.model_selection import StratifiedKFold
+from sklearn.naive_bayes import ComplementNB
+from sklearn.svm import LinearSVC
+
+from knowledge.classifier import (
+    FORMAT_VERSION,
+    MODEL_DIR,
+    MODEL_FILE,
+    WEIGHTS_FILE,
+    CategoryClassifier,
+    FeatureBlock,
+    char_ngrams,
+    text_parts,
+)
+
+# The 15 first-level classes of the message-board taxonomy (DESIGN.md §3.1), in its order.
+FIRST_LEVEL_CATEGORIES: tuple[str, ...] = (
+    "城乡建设",
+    "环境保护",
+    "交通运输",
+    "教育文体",
+    "劳动和社会保障",
+    "商贸旅游",
+    "卫生计生",
+    "农村农业",
+    "政法",
+    "民政",
+    "党务政务",
+    "经济管理",
+    "纪检监察",
+    "国土资源",
+    "科技与信息产业",
+)
+EXAMPLES_FILE = Path(__file__).parent / "data" / "category_examples.yaml"
+LABELED_FILE = "labeled.csv"
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    """Hyper-parameters. Chosen by 5-fold CV on labeled.csv (see the report in the repo log)."""
+
+    n_max: int = 2  # character n-grams 1..n_max
+    head_chars: int = 30
+    head_weight: float = 0.5
+    min_df: int = 2
+    svm_c: float = 1.0
+    nb_alpha: float = 0.03
+    nb_blend: float = 1.0  # weight of the (rescaled) naive Bayes matrix added to the SVM's
+    example_weight: float = 1.0  # per project-written example (board classes are balanced)
+    calibration_folds: int = 3
+
+
+class TrainingDataError(ValueError):
+    """A training file is missing or has a bad row; the message names file and row."""
+
+
+@dataclass(frozen=True)
+class Message:
+    text: str
+    label: str
+    source: str  # "labeled" (board data) or "examples" (project-written)
+
+
+# -- data ------------------------------------------------------------------------------------
+
+
+def labeled_file(data_path: Path) -> Path:
+    """Accept labeled.csv itself or the folder holding it."""
+    path = Path(data_path)
+    file = path / LABELED_FILE if path.is_dir() else path
+    if not file.is_file():
+        raise TrainingDataError(f"no labelled data at {file}")
+    return file
+
+
+def join_subject(subject: str, text: str) -> str:
+    """One message as residents typed it: subject first unless the text already starts so."""
+    subject, text = subject.strip(), text.strip()
+    if subject and not text.startswith(subject):
+        return f"{subject}。{text}"
+    return text
+
+
+def load_labeled(data_path: Path) -> list[Message]:
+    file = labeled_file(data_path)
+    messages = []
+    with file.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        missing = {"label", "text"} - set(reader.fieldnames or ())
+        if missing:
+            raise TrainingDataError(f"{file}: missing column(s) {', '.join(sorted(missing))}")
+        for line, row in enumerate(reader, start=2):
+            label = (row.get("label") or "").strip()
+            if label not in FIRST_LEVEL_CATEGORIES:
+                raise TrainingDataError(f"{file}:{line}: unknown category {label!r}")
+            text = join_subject(row.get("subject") or "", row.get("text") or "")
+            if not text:
+                raise TrainingDataError(f"{file}:{line}: empty text")
+            messages.append(Message(text, label, "labeled"))
+    if not messages:
+        raise TrainingDataError(f"{file}: no rows")
+    return messages
+
+
+def load_examples(path: Path = EXAMPLES_FILE) -> list[Message]:
+    """Project-written examples: ``categories: {category: [text, ...]}``, validated."""
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise TrainingDataError(f"{path}: cannot read examples: {exc}") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("categories"), dict):
+        raise TrainingDataError(f"{path}: expected a mapping 'categories: {{name: [texts]}}'")
+    messages = []
+    for label, texts in data["categories"].items():
+        if label not in FIRST_LEVEL_CATEGORIES:
+            raise TrainingDataError(f"{path}: {label!r} is not a first-level category")
+        if not isinstance(texts, list) or not texts:
+            raise TrainingDataError(f"{path}: {label}: expected a non-empty list of texts")
+        for i, text in enumerate(texts, start=1):
+            if not isinstance(text, str) or not text.strip():
+                raise TrainingDataError(f"{path}: {label} entry {i}: expected non-empty text")
+            messages.append(Message(text.strip(), label, "examples"))
+    return messages
+
+
+# -- fitting ---------------------------------------------------------------------------------
+
+
+def _sample_weights(messages: list[Message], example_weight: float) -> np.ndarray:
+    """Class-balanced weights for board messages (n / (k * n_class), as scikit-learn's
+    class_weight='balanced'); project examples get ``example_weight`` each.
+
+    Balancing the few short examples like the board classes would give each of them several
+    times a board message's weight, and the model then drifts toward the example classes.
+    """
+    board = [m.label for m in messages if m.source != "examples"]
+    counts = Counter(board)
+    if not counts:
+        return np.full(len(messages), example_weight)
+    scale = len(board) / len(counts)
+    return np.array(
+        [example_weight if m.source == "examples" else scale / counts[m.label] for m in messages]
+    )
+
+
+def _nll(temperature: float, scores: np.ndarray, truth: np.ndarray) -> float:
+    z = scores * temperature
+    z = z - z.max(axis=1, keepdims=True)
+    log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    return float(-log_p[np.arange(len(truth)), truth].mean())
+
+
+def fit_model(
+    messages: list[Message],
+    settings: ModelSettings = ModelSettings(),
+    *,
+    seed: int = 0,
+    calibrate: bool = True,
+) -> CategoryClassifier:
+    """Fit the whole pipeline on ``messages`` and return an in-memory classifier."""
+    labels = tuple(c for c in FIRST_LEVEL_CATEGORIES if any(m.label == c for m in messages))
+    if len(labels) < 2:
+        raise TrainingDataError("training needs messages of at least two categories")
+    y = np.array([labels.index(m.label) for m in messages])
+    parts = [text_parts(m.text, settings.head_chars) for m in messages]
+    blocks, matrices, offset = [], [], 0
+    for part, weight in (("text", 1.0), ("head", settings.head_weight)):
+        vectorizer = TfidfVectorizer(
+            analyzer=lambda s: char_ngrams(s, settings.n_max),
+            sublinear_tf=True,
+            min_df=min(settings.min_df, len(messages)),
+            dtype=np.float64,
+        )
+        matrices.append(vectorizer.fit_transform([p[part] for p in parts]) * weight)
+        vocabulary = {gram: int(i) for gram, i in vectorizer.vocabulary_.items()}
+        blocks.append(FeatureBlock(part, vocabulary, vectorizer.idf_.copy(), weight, offset))
+        offset += len(vocabulary)
+    features: csr_matrix = hstack(matrices).tocsr()
+    weights = _sample_weights(messages, settings.example_weight)
+
+    svm = LinearSVC(C=settings.svm_c, random_state=seed, max_iter=10_000)
+    svm.fit(features, y, sample_weight=weights)
+    nb = ComplementNB(alpha=settings.nb_alpha).fit(features, y, sample_weight=weights)
+    svm_coef, svm_bias = svm.coef_, svm.intercept_
+    if len(labels) == 2:  # scikit-learn keeps one row for two classes
+        svm_coef = np.vstack([-svm_coef, svm_coef]) / 2
+        svm_bias = np.array([-svm_bias[0], svm_bias[0]]) / 2
+    nb_coef = nb.feature_log_prob_ - nb.feature_log_prob_.mean(axis=0, keepdims=True)
+    # Put naive Bayes on the SVM's scale before blending, so nb_blend means the same on any data.
+    svm_scores = features @ svm_coef.T
+    nb_scores = features @ nb_coef.T
+    scale = float(svm_scores.std() / nb_scores.std()) if nb_scores.std() > 0 else 0.0
+    coef = svm_coef + settings.nb_blend * scale * nb_coef
+
+    model = CategoryClassifier(
+        labels=labels,
+        blocks=tuple(blocks),
+        coef=coef.T,
+        intercept=svm_bias,
+        temperature=1.0,
+        head_chars=settings.head_chars,
+        n_max=settings.n_max,
+    )
+    if calibrate:
+        model._temperature = fit_temperature(messages, labels, settings, seed=seed)
+    return model
+
+
+def fit_temperature(
+    messages: list[Message], labels: tuple[str, ...], settings: ModelSettings, *, seed: int
+) -> float:
+    """Softmax temperature minimising log-loss of inner out-of-fold scores (1.0 if too few)."""
+    y = np.array([labels.index(m.label) for m in messages])
+    folds = min(settings.calibration_folds, min(Counter(y.tolist()).values()))
+    if folds < 2:
+        return 1.0
+    scores = np.zeros((len(messages), len(labels)))
+    splitter = StratifiedKFold(folds, shuffle=True, random_state=seed)
+    for train_idx, test_idx in splitter.split(np.zeros(len(y)), y):
+        inner = fit_model([messages[i] for i in train_idx], settings, seed=seed, calibrate=False)
+        columns = [inner.labels.index(label) if label in inner.labels else -1 for label in labels]
+        for i in test_idx:
+            raw = inner.scores(messages[i].text)
+            scores[i] = [raw[c] if c >= 0 else -1e3 for c in columns]
+    result = minimize_scalar(_nll, bounds=(0.05, 50.0), args=(scores, y), method="bounded")
+    return float(result.x)
+
+
+# -- saving ----------------------------------------------------------------------------------
+
+
+def save_model(model: CategoryClassifier, out_path: Path, meta: dict) -> None:
+    """Write ``model.json`` + ``weights.npz``; same model in, same bytes out."""
+    out = Path(out_path)
+    out.mkdir(parents=True, exist_ok=True)
+    blocks = model._blocks
+    spec = {
+        "format_version": FORMAT_VERSION,
+        "labels": list(model.labels),
+        "head_chars": model._head_chars,
+        "n_max": model._n_max,
+        "temperature": round(model._temperature, 6),
+        "blocks": [
+            {
+                "part": b.part,
+                "weight": b.weight,
+                "vocabulary": [g for g, _ in sorted(b.vocabulary.items(), key=lambda x: x[1])],
+            }
+            for b in blocks
+        ],
+        "meta": meta,
+    }
+    (out / MODEL_FILE).write_text(
+        json.dumps(spec, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8"
+    )
+    arrays = {f"idf_{b.part}": b.idf.astype(np.float32) for b in blocks}
+    arrays["coef"] = model._coef.astype(np.float32)
+    arrays["intercept"] = model._intercept.astype(np.float32)
+    # np.savez writes zip entries with a fixed timestamp, so the file is reproducible.
+    with (out / WEIGHTS_FILE).open("wb") as handle:
+        np.savez_compressed(handle, **arrays)
+
+
+def train(data_path: Path, out_path: Path | None = None, *, seed: int = 0) -> dict:
+    """Rebuild the artefact from labeled.csv (file or folder) plus the project examples.
+
+    Writes to ``out_path`` (default: the shipped ``knowledge/model/``) and returns a summary.
+    """
+    settings = ModelSettings()
+    labeled = load_labeled(data_path)
+    examples = load_examples()
+    messages = labeled + examples
+    model = fit_model(messages, settings, seed=seed)
+    counts = Counter(m.label for m in messages)
+    meta = {
+        "seed": seed,
+        "settings": settings.__dict__,
+        "labeled_messages": len(labeled),
+        "example_messages": len(examples),
+        "per_category": {label: counts[label] for label in model.labels},
+    }
+    out = Path(out_path) if out_path is not None else MODEL_DIR
+    save_model(model, out, meta)
+    size = sum(f.stat().st_size for f in (out / MODEL_FILE, out / WEIGHTS_FILE))
+    return {
+        "out_path": str(out),
+        "labels": list(model.labels),
+        "features": int(model._coef.shape[0]),
+        "temperature": round(model._temperature, 4),
+        "artefact_bytes": size,
+        **{k: v for k, v in meta.items() if k != "settings"},
+    }
+
+
+# -- evaluation ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClassScore:
+    precision: float
+    recall: float
+    f1: float
+    support: int
+
+
+@dataclass(frozen=True)
+class EvaluationReport:
+    """Cross-validated scores on the labelled board data (project examples train only)."""
+
+    accuracy: float
+    macro_f1: float  # mean F1 over the categories present in the labelled data
+    per_class: dict[str, ClassScore]
+    folds: int
+    seed: int
+    messages: int
+    predicted_elsewhere: int  # predictions of a category the labelled data does not have
+    confusion: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def format(self) -> str:
+        lines = [
+            f"{self.folds}-fold stratified cross-validation (seed {self.seed}) "
+            f"on {self.messages} labelled messages",
+            f"accuracy  {self.accuracy:.4f}",
+            f"macro-F1  {self.macro_f1:.4f}",
+            "",
+            f"{'category':<10}{'precision':>10}{'recall':>10}{'F1':>10}{'support':>10}",
+        ]
+        for label, s in self.per_class.items():
+            pad = 10 + len(label) - 2 * len(label)  # CJK characters are two columns wide
+            lines.append(
+                f"{label}{'':<{max(pad, 1)}}{s.precision:>10.4f}{s.recall:>10.4f}"
+                f"{s.f1:>10.4f}{s.support:>10d}"
+            )
+        lines.append("")
+        lines.append(
+            f"predicted as a category absent from the labelled data: {self.predicted_elsewhere}"
+        )
+        return "\n".join(lines)
+
+
+def scores_from_predictions(truth: list[str], predicted: list[str]) -> tuple[float, float, dict]:
+    """Accuracy, macro-F1 over true categories, and per-class scores."""
+    classes = [c for c in FIRST_LEVEL_CATEGORIES if c in set(truth)]
+    per_class = {}
+    for c in classes:
+        tp = sum(1 for t, p in zip(truth, predicted, strict=True) if t == c and p == c)
+        n_pred = sum(1 for p in predicted if p == c)
+        n_true = sum(1 for t in truth if t == c)
+        precision = tp / n_pred if n_pred else 0.0
+        recall = tp / n_true if n_true else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        per_class[c] = ClassScore(precision, recall, f1, n_true)
+    accuracy = sum(1 for t, p in zip(truth, predicted, strict=True) if t == p) / len(truth)
+    macro = float(np.mean([s.f1 for s in per_class.values()]))
+    return accuracy, macro, per_class
+
+
+def evaluate(
+    data_path: Path,
+    *,
+    folds: int = 5,
+    seed: int = 0,
+    settings: ModelSettings = ModelSettings(),
+    examples: list[Message] | None = None,
+) -> EvaluationReport:
+    """Stratified k-fold CV on labeled.csv; each training fold also gets the project examples."""
+    labeled = load_labeled(data_path)
+    extra = load_examples() if examples is None else examples
+    truth = [m.label for m in labeled]
+    predicted = [""] * len(labeled)
+    splitter = StratifiedKFold(folds, shuffle=True, random_state=seed)
+    for train_idx, test_idx in splitter.split(np.zeros(len(truth)), truth):
+        model = fit_model(
+            [labeled[i] for i in train_idx] + extra, settings, seed=seed, calibrate=False
+        )
+        for i in test_idx:
+            predicted[i] = model.labels[int(np.argmax(model.scores(labeled[i].text)))]
+    accuracy, macro, per_class = scores_from_predictions(truth, predicted)
+    confusion: dict[str, dict[str, int]] = {}
+    for t, p in zip(truth, predicted, strict=True):
+        confusion.setdefault(t, Counter())[p] += 1
+    return EvaluationReport(
+        accuracy=accuracy,
+        macro_f1=macro,
+        per_class=per_class,
+        folds=folds,
+        seed=seed,
+        messages=len(labeled),
+        predicted_elsewhere=sum(1 for p in predicted if p not in per_class),
+        confusion={t: dict(c) for t, c in confusion.items()},
+    )
