@@ -12,6 +12,7 @@ from aiohttp import web
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.delivery.commands import add_delivery_commands as _add_delivery_commands
+from bot.knowledge_commands import add_knowledge_commands as _add_knowledge_commands
 from bot.logs import configure_logging
 from bot.slips.commands import add_slip_commands as _add_slip_commands
 from bot.staff.commands import add_staff_commands as _add_staff_commands
@@ -63,6 +64,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_staff_commands(sub)
     _add_slip_commands(sub)
     _add_delivery_commands(sub)
+    _add_knowledge_commands(sub)
     return parser
 
 
