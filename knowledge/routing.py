@@ -161,10 +161,18 @@ def handling_level(
     universality: str,
     departments: int,
     hint: str | None = None,
+    area_known: bool = False,
 ) -> str:
-    """社区 / 街镇 / 区: at least the lead's level (and the topic's), raised by policy.yaml rules."""
+    """社区 / 街镇 / 区 at which the slip is worked.
+
+    The topic's level (``hint``) when the case is plain — one resident, not urgent, not
+    complex, in a known area — otherwise the lead department's; then raised by the policy.yaml
+    rules (特急/复杂/群体 → 区; 多人 or several departments → at least 街镇).
+    """
     level = lead_level
-    if hint is not None and LEVEL_RANK[hint] > LEVEL_RANK[level]:
+    plain = (area_known and urgency == "一般" and complexity != "复杂"
+             and universality == "个体")
+    if hint is not None and (plain or LEVEL_RANK[hint] > LEVEL_RANK[level]):
         level = hint
     cond = policy.district_if
     if (urgency in cond.get("urgency", ()) or complexity in cond.get("complexity", ())

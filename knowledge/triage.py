@@ -102,7 +102,10 @@ class Triage:
         similar_source: SimilarSlips | RecentOpenSlips | None = None,
         *,
         calendar: WorkingCalendar | None = None,
+        explain_words: bool = True,
     ) -> None:
+        """``explain_words=False`` skips the classifier's explain() call (it costs about as
+        much as predict()); the explanation then lists no classifier words."""
         labels = getattr(classifier, "labels", None)
         if labels is not None:
             unknown = [label for label in labels if label not in pack.taxonomy.first_level]
@@ -128,6 +131,7 @@ class Triage:
         self._complexity = ComplexityAssessor(pack.complexity)
         self._collective = CollectiveDetector(pack.collective)
         self._top_k = len(pack.taxonomy.first_level)
+        self._explain_words = explain_words
         # One pass over each message finds the words of every rule set at once.
         self._scanner = Scanner([
             *self._urgency.keyword_sets, *self._category.keyword_sets,
@@ -169,14 +173,14 @@ class Triage:
         level = handling_level(
             self.policy, lead.level, urgency=urgency.level, complexity=complexity.level,
             universality=universality, departments=len(routing.departments),
-            hint=routing.handling_hint)
+            hint=routing.handling_hint, area_known=place is not None)
         plan = self.deadlines.plan(urgency.level, complexity.level, request.type)
         due = self.deadlines.due_times(plan, now)
         confidence = self._confidence(category.confidence, routing, bool(norm))
         low = confidence < self.policy.low_confidence_threshold
         advice = self._advice(urgency, request.type, low, plan, routing.lead.name)
         classifier_words: list[tuple[str, float]] = []
-        if norm and predictions:
+        if norm and predictions and self._explain_words:
             classifier_words = self.classifier.explain(text, category.path[0], top_n=5)
         explanation = {
             "summary": [],

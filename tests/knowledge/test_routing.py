@@ -137,9 +137,16 @@ def test_dispatch_desk_when_nothing_is_known(router, gaz) -> None:
     ("街镇", {"complexity": "复杂"}, "区"),
     ("社区", {"urgency": "特急"}, "区"),
     ("街镇", {"universality": "群体"}, "区"),
-    ("街镇", {"hint": "社区"}, "街镇"),  # never below the lead's level
+    ("街镇", {"hint": "社区"}, "街镇"),  # area unknown: the lead's level
     ("社区", {"hint": "街镇"}, "街镇"),
     ("区", {}, "区"),
+    # a plain case in a known area is worked at the topic's level, even with a bureau leading
+    ("区", {"hint": "街镇", "area_known": True}, "街镇"),
+    ("区", {"hint": "社区", "area_known": True}, "社区"),
+    ("区", {"hint": "社区", "area_known": True, "universality": "多人"}, "区"),
+    ("社区", {"hint": "社区", "area_known": True, "universality": "多人"}, "街镇"),
+    ("区", {"hint": "街镇", "area_known": True, "urgency": "紧急"}, "区"),
+    ("区", {"hint": "街镇", "area_known": True, "complexity": "复杂"}, "区"),
 ])
 def test_handling_level(pack: KnowledgePack, lead: str, kwargs: dict, expected: str) -> None:
     args = {"urgency": "一般", "complexity": "一般", "universality": "个体", "departments": 1}

@@ -71,7 +71,7 @@ def classify(triage: Triage, text: str, **kwargs) -> TriageResult:
 # -- the JSON contract ---------------------------------------------------------------------------
 def test_to_dict_is_the_classify_json(triage: Triage) -> None:
     data = classify(triage, "小区门口的路灯坏了三天了").to_dict()
-    assert DESIGN_KEYS <= set(data)
+    assert set(data) >= DESIGN_KEYS
     assert {"confidence", "low_confidence", "area"} <= set(data)
     json.dumps(data, ensure_ascii=False)  # every value is JSON
     assert isinstance(data["category"], list) and data["category"][0] in LABELS
@@ -329,3 +329,11 @@ def test_real_classifier_end_to_end(real_triage: Triage, text: str, top: str | N
 def test_real_classifier_many(real_triage: Triage) -> None:
     results = real_triage.classify_many(["路灯坏了", "医保报销比例是多少"], now=NOW)
     assert len(results) == 2 and all(r.category for r in results)
+
+
+def test_classifier_words_can_be_left_out(pack: KnowledgePack) -> None:
+    classifier = FakeClassifier()
+    triage = Triage(pack, classifier, explain_words=False)
+    result = triage.classify("路灯坏了", now=NOW)
+    assert classifier.explained == []
+    assert result.explanation["category"]["classifier_words"] == []
