@@ -89,7 +89,7 @@ class CategoryClassifier:
         self._head_chars = head_chars
         self._n_max = n_max
         self._index = {label: i for i, label in enumerate(labels)}
-        self._feature_names: list[str] | None = None
+        self._feature_names: tuple[list[str], np.ndarray] | None = None
         self.meta = meta or {}
 
     # -- loading -------------------------------------------------------------------------
@@ -199,10 +199,10 @@ class CategoryClassifier:
             return []
         coef = self._coef[idx].astype(np.float64)
         push = vals * (coef[:, self._index[label]] - coef.mean(axis=1))
-        names = self._names()
-        merged: dict[str, float] = {}
-        for column, weight in zip(idx.tolist(), push.tolist(), strict=True):
-            merged[names[column]] = merged.get(names[column], 0.0) + weight
+        names, name_ids = self._names()
+        ids, where = np.unique(name_ids[idx], return_inverse=True)
+        sums = np.bincount(where, weights=push)  # head and body pushes of one n-gram added
+        merged = dict(zip((names[i] for i in ids.tolist()), sums.tolist(), strict=True))
         strong = {g for g, w in merged.items() if w > 0 and _WORDLIKE.fullmatch(g)}
         if not strong:
             return []
@@ -221,21 +221,29 @@ class CategoryClassifier:
             else:
                 i += 1
         words |= {g for g in strong if len(g) == 1}
-        words = {w for w in words if not any(w != other and w in other for other in words)}
 
         def weight(word: str) -> float:
             grams = set(char_ngrams(word, self._n_max))
             return sum(merged.get(g, 0.0) for g in grams)
 
         ranked = sorted(((w, weight(w)) for w in words), key=lambda item: (-item[1], item[0]))
-        return [(word, round(push, 6)) for word, push in ranked[:top_n] if push > 0]
+        longest_first = sorted(words, key=len, reverse=True)
+        chosen: list[tuple[str, float]] = []
+        for word, push in ranked:
+            if len(chosen) == top_n or push <= 0:
+                break
+            # a fragment of a longer word found elsewhere in the text adds nothing new
+            if not any(len(other) > len(word) and word in other for other in longest_first):
+                chosen.append((word, round(push, 6)))
+        return chosen
 
-    def _names(self) -> list[str]:
-        """Column -> n-gram (head and body columns of one n-gram share its name)."""
+    def _names(self) -> tuple[list[str], np.ndarray]:
+        """Distinct n-grams, and for each column the index of its n-gram among them."""
         if self._feature_names is None:
-            names: list[str] = []
+            index: dict[str, int] = {}
+            column_ids: list[int] = []
             for block in self._blocks:
-                ordered = sorted(block.vocabulary.items(), key=lambda item: item[1])
-                names.extend(gram for gram, _ in ordered)
-            self._feature_names = names
+                for gram, _ in sorted(block.vocabulary.items(), key=lambda item: item[1]):
+                    column_ids.append(index.setdefault(gram, len(index)))
+            self._feature_names = (list(index), np.array(column_ids, dtype=np.int64))
         return self._feature_names
