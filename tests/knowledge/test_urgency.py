@@ -1,7 +1,11 @@
 """Urgency rules: the project's own safety cases. 特急 recall on them must be 100 %.
 
 Every case is written by the project (no resident messages are copied): plain, typo-ridden,
-dialect (Chongqing: 屋头, 娃儿, 遭, 梭坡, 打捶, 没得) and indirect phrasings.
+dialect (Chongqing: 屋头, 娃儿, 遭, 梭坡, 打捶, 没得) and indirect phrasings. After the first
+set, six more batches were written as unseen phrasings and run before the rules saw them; the
+rules then caught only 12/18, 20/25, 9/20, 9/20, 10/20 and 9/20 of them (69 of 123, 56 %) and
+were widened until each batch passed. So 100 % here is recall on cases the rules were fitted to,
+not a promise about phrasings nobody has written yet.
 """
 
 from __future__ import annotations
@@ -239,6 +243,27 @@ TEJI: list[tuple[str, set[str]]] = [
     ("有人在楼道里泼汽油", {"110"}),
     ("燃气灶的管子脱落了", {"119"}),
     ("孩子被狗咬得很严重，流了很多血", {"120"}),
+    # -- a sixth batch (9 of 20 were 特急 at first; now all) ---------------------------------------
+    ("楼道里的电线一直噼里啪啦响还有火星子", {"119"}),
+    ("我在电梯里，电梯突然往下掉了一截，门打不开", {"119"}),
+    ("一个小孩在马路中间乱跑，车很多", {"110"}),
+    ("隔壁装修把承重墙砸了，楼上的墙都裂了", {"119"}),
+    ("有人在我家门口放火", {"110", "119"}),
+    ("我老婆生孩子羊水破了", {"120"}),
+    ("有个老人被困在着火的房子里", {"119"}),
+    ("她被男朋友打得满脸是血", {"110"}),
+    ("好多人围着一个人在打", {"110"}),
+    ("整个单元都是煤气的臭味", {"119"}),
+    ("河堤垮了，水正往村子里冲", {"119"}),
+    ("有人喝醉了开着车在小区里乱撞", {"110", "120"}),
+    ("我妈心脏病犯了家里没人", {"120"}),
+    ("楼下餐馆的液化气罐着火了", {"119"}),
+    ("邻居说要拿刀来砍我们家", {"110"}),
+    ("有个小孩掉到化粪池里了", {"119", "120"}),
+    ("桥下面有个人躺着一动不动", {"120"}),
+    ("我家孩子吞了一颗纽扣电池", {"120"}),
+    ("大风把楼顶的铁皮吹下来砸到人了", {"119", "120"}),
+    ("我不想活了，太累了", {"110", "120"}),
 ]
 
 JINJI = [
