@@ -285,6 +285,8 @@ JINJI = [
     "消防演练的时候楼道里冒烟",
     "路口经常出车祸，建议装红绿灯",
     "燃气管道老化，迟早要漏气",
+    # an urgent tone with no named danger: someone checks within the day
+    "楼下出大事了，快点来人看看",
 ]
 
 YIBAN = [
