@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 from aiohttp import web
 
@@ -11,12 +12,30 @@ from bot.metrics import Metrics
 from bot.storage import Database
 from bot.storage.messages import MessageLog
 from bot.stores import open_stores
-from handlers import health, keys, metrics, webhook
+from handlers import conversation, health, keys, metrics, webhook
 from handlers.api import setup_api
 from handlers.console import setup_console
 from handlers.inbox import Inbox
-from handlers.messages import build_router
 from knowledge.replies import Replies
+
+
+def _dialog_engine(
+    app: web.Application, settings: Settings, database: Database, stores: Any
+) -> Any:
+    """The conversation over the slip desk (tests may set conversation.SLIP_DESK / TRIAGE)."""
+    from bot.slips.desk import SlipDeskAdapter
+    from bot.slips.service import SlipService
+    from dialogs.ports import IssuedSlip, SlipStatus
+
+    triage = app[conversation.TRIAGE] if conversation.TRIAGE in app else conversation.load_triage()
+    desk = app.get(conversation.SLIP_DESK) or SlipDeskAdapter(
+        SlipService(database, triage=triage, settings=settings), database,
+        issued=IssuedSlip, status=SlipStatus,
+    )
+    app[conversation.ENGINE] = conversation.create_dialog_engine(
+        settings, stores, desk, triage=triage, replies=app[keys.REPLIES]
+    )
+    return app[conversation.ENGINE]
 
 
 def create_app(settings: Settings, *, migrate: bool = False) -> web.Application:
@@ -43,7 +62,8 @@ def create_app(settings: Settings, *, migrate: bool = False) -> web.Application:
             settings=settings,
             stores=stores,
             log_=app[keys.MESSAGE_LOG],
-            router=build_router(),
+            router=conversation.build_conversation_router(),
+            services={conversation.DIALOGS: _dialog_engine(app, settings, database, stores)},
             replies=app[keys.REPLIES],
             metrics=app[keys.METRICS],
         )

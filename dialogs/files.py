@@ -8,6 +8,9 @@ from typing import Any
 
 import yaml
 
+# libyaml's parser when it is there: the data files are read at every start.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 KNOWLEDGE = Path(__file__).resolve().parents[1] / "knowledge"
 INTENTS_FILE = KNOWLEDGE / "intents.yaml"
 FAQ_FILE = KNOWLEDGE / "faq.yaml"
@@ -23,7 +26,7 @@ class DialogDataError(ValueError):
 
 def read_mapping(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)  # noqa: S506
     except OSError as exc:
         raise DialogDataError(path, "(file)", f"cannot read: {exc}") from None
     except yaml.YAMLError as exc:

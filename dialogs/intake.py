@@ -45,8 +45,9 @@ class Intake:
     kinds: tuple[Kind, ...]
 
     @classmethod
-    def load(cls, path: Path = INTENTS_FILE) -> Intake:
-        data = read_mapping(path).get("intake")
+    def load(cls, path: Path = INTENTS_FILE, data: dict[str, Any] | None = None) -> Intake:
+        """From knowledge/intents.yaml (`data`: its contents, when already read)."""
+        data = (data if data is not None else read_mapping(path)).get("intake")
         raw = data.get("kinds") if isinstance(data, dict) else None
         if not isinstance(raw, list) or not raw:
             raise DialogDataError(path, "intake.kinds", "must be a non-empty list")

@@ -10,10 +10,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from dialogs.faq import Faq
+from dialogs.files import INTENTS_FILE, read_mapping
 from dialogs.intake import Intake
 from dialogs.nlu import Nlu
 from dialogs.ports import Classifier, Places, SlipDesk
 from dialogs.texts import Texts
+from knowledge.replies import Replies
 
 log = logging.getLogger(__name__)
 
@@ -41,13 +43,16 @@ class DialogKit:
         classifier: Classifier | None = None,
         places: Places | None = None,
         clock: Callable[[], datetime] = _utcnow,
+        replies: Replies | None = None,
     ) -> DialogKit:
-        """The shipped data files from knowledge/, with these ports."""
+        """The shipped data files from knowledge/, with these ports (`replies`: the app's
+        knowledge/replies.yaml, when already loaded)."""
+        intents = read_mapping(INTENTS_FILE)
         return cls(
             desk=desk,
-            nlu=Nlu.load(places, faq=Faq.load()),
-            texts=Texts.load(),
-            intake=Intake.load(),
+            nlu=Nlu.load(places, faq=Faq.load(), data=intents),
+            texts=Texts.load(replies=replies),
+            intake=Intake.load(data=intents),
             classifier=classifier,
             places=places,
             clock=clock,

@@ -105,8 +105,9 @@ class Nlu:
 
     @classmethod
     def load(cls, places: Places | None = None, path: Path = INTENTS_FILE,
-             faq: Faq | None = None) -> Nlu:
-        data = read_mapping(path)
+             faq: Faq | None = None, data: dict[str, Any] | None = None) -> Nlu:
+        """From knowledge/intents.yaml (`data`: its contents, when already read)."""
+        data = data if data is not None else read_mapping(path)
         return cls(data, faq or Faq.load(), EntityExtractor(data.get("entities") or {}, places,
                                                             path), path)
 

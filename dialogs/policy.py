@@ -78,12 +78,12 @@ class Policy:
 
         if intent == "cancel":
             return Plan([CANCEL])
-        if intent == "restart":
-            return Plan([RESTART, FORM], activate_form=True)
         if self._danger(parse):
             return Plan([EMERGENCY])
         if conv.slot("resume_pending"):
             return self._resume_answer(conv, parse, msg, echo)
+        if intent == "restart":
+            return Plan([RESTART, FORM], activate_form=True)
         if conv.slot("survey_slip") and parse.get("text") and intent not in INFO:
             return Plan([*echo, SURVEY_REASON])
         if drafting and idle and conv.slot("description"):
@@ -142,7 +142,7 @@ class Policy:
         stashed = conv.slot("stashed") or {}
         if intent == "confirm":
             return Plan([*echo, RESUME, *self._reask(conv)])
-        if intent in ("deny", "new_report"):
+        if intent in ("deny", "new_report", "restart"):
             restart = stashed if (stashed.get("parse") or {}).get("report_like") else None
             return Plan([*echo, DROP_DRAFT, FORM], activate_form=True, restart_with=restart)
         if parse.get("report_like") and intent in (REPORT, FALLBACK):
@@ -186,6 +186,12 @@ class Policy:
         starts = media_only or intent in (REPORT, CORRECT) or (
             intent in SURVEY_INTENTS and parse.get("report_like")
         )
+        kinds = {e.get("entity") for e in parse.get("entities") or []}
+        # a phone number or an address on its own: more about the open slip, if any
+        if not starts and kinds & {"phone", "place"} and (
+            await self.kit.desk.open_slip_of(msg.openid) is not None
+        ):
+            return Plan([*echo, FOLLOWUP])
         if not starts:
             if intent in ("confirm", "deny"):
                 return Plan([*echo, "action_thanks" if conv.slot("last_slip")

@@ -52,7 +52,6 @@ class ActionEmergency(KitAction):
             area=places[0].get("additional_info") if places else None,
             phone=phone,
             occurred_text=" ".join(times) or None,
-            triage=triage,
         )
         try:
             issued = await self.kit.desk.issue(draft)

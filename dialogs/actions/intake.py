@@ -78,7 +78,7 @@ def draft_of(tracker: Tracker, key: str) -> SlipDraft:
         phone=slot("contact_phone") or None,
         occurred_text=slot("occurred") or None,
         media=media,
-        triage=slot("triage"),
+        triage=None,  # the slip service classifies it, with the area it now knows
         employer=slot("employer") or None,
     )
 
@@ -121,8 +121,9 @@ class ActionSubmitComplaint(KitAction):
             except Exception:  # noqa: BLE001 - the slip is issued; the phone is a convenience
                 log.exception("could not remember the resident's phone")
         lines = issued_lines(self.kit.texts, issued)
-        if issued.advice and not any(mark in issued.advice for mark in "?？"):
-            lines.append(issued.advice)
+        urgency = (tracker.get_slot("triage") or {}).get("urgency")
+        if urgency == "紧急" and issued.advice and not any(m in issued.advice for m in "?？"):
+            lines.append(issued.advice)  # "已列为紧急诉求……24小时内与您联系"
         lines.append(self.kit.texts.say("issued.how_to_query"))
         dispatcher.utter_message(text="\n".join(lines))
         return [*clear_draft(), SlotSet("last_slip", issued.number)]

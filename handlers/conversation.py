@@ -1,0 +1,124 @@
+"""WeChat messages and events into the dialog engine.
+
+Text, voice, image and location messages and the subscribe, scan and menu-click events go to
+the conversation (`turn.services["dialogs"]`, a dialogs.engine.DialogEngine); every other type
+keeps its answer from handlers/messages.py. Without an engine (no slip desk wired) the
+placeholders of handlers/messages.py answer everything.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+from wechatpy.messages import BaseMessage
+
+from dialogs.engine import DialogEngine
+from dialogs.inputs import Incoming
+from dialogs.kit import DialogKit
+from handlers.inbox import Turn
+from handlers.messages import build_router
+from handlers.router import MessageRouter
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from bot.stores import Stores
+    from dialogs.ports import Classifier, Places, SlipDesk
+    from knowledge.replies import Replies
+
+log = logging.getLogger(__name__)
+
+DIALOGS = "dialogs"  # the key of the engine in Turn.services
+
+# Set before the app starts to replace the real adapters (tests, benchmarks).
+SLIP_DESK: web.AppKey[Any] = web.AppKey("dialog_slip_desk")
+TRIAGE: web.AppKey[Any] = web.AppKey("dialog_triage")
+ENGINE: web.AppKey[DialogEngine] = web.AppKey("dialog_engine")
+
+
+def create_dialog_engine(
+    settings: Settings,
+    stores: Stores,
+    desk: SlipDesk,
+    *,
+    triage: Classifier | None = None,
+    places: Places | None = None,
+    replies: Replies | None = None,
+) -> DialogEngine:
+    from bot.stores import LockTimeout
+
+    kit = DialogKit.load(
+        desk, classifier=triage, places=places or getattr(triage, "gazetteer", None),
+        replies=replies,
+    )
+    return DialogEngine(
+        kit,
+        stores,
+        idle_timeout_minutes=settings.session.idle_timeout_minutes,
+        lock_errors=(LockTimeout,),
+    )
+
+
+def incoming_of(message: BaseMessage, turn: Turn) -> Incoming:
+    fields = turn.inbound.fields
+    kind = message.type
+    common: dict[str, Any] = {"openid": turn.inbound.openid, "kind": kind,
+                              "dedupe_key": turn.inbound.dedupe_key}
+    if kind == "text":
+        return Incoming(**common, text=_text(fields.get("Content")))
+    if kind == "voice":
+        return Incoming(**common, text=_text(fields.get("Recognition")),
+                        media_id=_text(fields.get("MediaId")) or None)
+    if kind == "image":
+        return Incoming(**common, media_id=_text(fields.get("MediaId")) or None)
+    if kind == "location":
+        return Incoming(**common, lat=_float(fields.get("Location_X")),
+                        lon=_float(fields.get("Location_Y")),
+                        label=_text(fields.get("Label")) or None)
+    common["kind"] = "event"
+    return Incoming(**common, event=_text(fields.get("Event")).lower(),
+                    event_key=_text(fields.get("EventKey")) or None)
+
+
+def build_conversation_router() -> MessageRouter:
+    router = MessageRouter()
+    fallback = build_router()
+
+    @router.message("text", "voice", "image", "location")
+    @router.event("subscribe", "subscribe_scan", "scan", "click")
+    async def converse(message: BaseMessage, turn: Turn) -> str | None:
+        engine = turn.services.get(DIALOGS)
+        if engine is None:
+            return await fallback.dispatch(message, turn)
+        incoming = incoming_of(message, turn)
+        if incoming.kind == "location" and (incoming.lat is None or incoming.lon is None):
+            return await fallback.dispatch(message, turn)
+        return await engine.handle(incoming) or None
+
+    router.include(fallback)
+    return router
+
+
+def _text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _float(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def load_triage() -> Classifier | None:
+    """The shipped triage (rules + trained classifier), or None with an error in the log when
+    the knowledge pack cannot be loaded: the conversation still takes complaints, the slip
+    service sends them to the dispatcher's queue unclassified."""
+    try:
+        from knowledge.triage import load_default_triage
+
+        return load_default_triage()
+    except Exception:  # noqa: BLE001 - a missing artefact must not stop the web process
+        log.exception("triage unavailable: emergencies are not recognised in the chat")
+        return None
