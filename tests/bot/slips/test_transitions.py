@@ -64,29 +64,28 @@ def allowed_actor(roles: frozenset[str]) -> Actor:
 PENDING_EXTENSION = {"extension_requested_date": date(2026, 12, 9), "extension_reason": "施工"}
 
 
-@pytest.mark.parametrize("code,source", [
-    pytest.param(a.code, s, id=f"{a.code}-from-{s}") for a in MANUAL for s in sorted(a.sources)
-])
-async def test_every_allowed_transition(slips: Slips, code: str, source: str) -> None:
+@pytest.mark.parametrize("code", [a.code for a in MANUAL])
+async def test_every_allowed_transition(slips: Slips, code: str) -> None:
     action = WORKFLOW.actions[code]
     other = await slips.issue("同一路段另外一盏路灯也不亮")
-    view = await slips.issue(triage=triage(co=("D-ZJW",)))
-    extra = PENDING_EXTENSION if code in ("approve_extension", "reject_extension") else {}
-    await slips.force(view.number, source, **extra)
-    before = len(await slips.events(view.number))
-    note, data = inputs(code, other.number)
+    for source in sorted(action.sources):
+        view = await slips.issue(triage=triage(co=("D-ZJW",)))
+        extra = PENDING_EXTENSION if code in ("approve_extension", "reject_extension") else {}
+        await slips.force(view.number, source, **extra)
+        before = len(await slips.events(view.number))
+        note, data = inputs(code, other.number)
 
-    after = await slips.service.act(view.number, code, allowed_actor(action.roles), note=note,
-                                    data=data)
+        after = await slips.service.act(view.number, code, allowed_actor(action.roles),
+                                        note=note, data=data)
 
-    expected = action.to or source
-    if code == "close":
-        expected = "awaiting_survey"  # the survey is asked in the same transaction
-    assert after.status == expected
-    events = await slips.events(view.number)
-    assert events[before].action == code
-    assert events[before].from_status == source
-    assert (events[before].note or None) == note
+        expected = action.to or source
+        if code == "close":
+            expected = "awaiting_survey"  # the survey is asked in the same transaction
+        assert after.status == expected, source
+        events = await slips.events(view.number)
+        assert events[before].action == code
+        assert events[before].from_status == source
+        assert (events[before].note or None) == note
 
 
 @pytest.mark.parametrize("code", [a.code for a in WORKFLOW.actions.values()])
