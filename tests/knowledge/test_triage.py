@@ -337,3 +337,16 @@ def test_classifier_words_can_be_left_out(pack: KnowledgePack) -> None:
     result = triage.classify("路灯坏了", now=NOW)
     assert classifier.explained == []
     assert result.explanation["category"]["classifier_words"] == []
+
+
+def test_load_default_triage_uses_the_shipped_pack_and_model() -> None:
+    pytest.importorskip("knowledge.classifier")
+    from knowledge.triage import load_default_triage
+
+    try:
+        triage = load_default_triage()
+    except (FileNotFoundError, OSError, ValueError) as exc:
+        pytest.skip(f"trained classifier artefact not available: {exc}")
+    assert triage.pack.path == DEFAULT_PACK
+    assert set(triage.classifier.labels) == set(triage.pack.taxonomy.first_level)
+    assert triage.classify("好像有煤气味", now=NOW).urgency == "特急"
