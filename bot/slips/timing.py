@@ -8,6 +8,7 @@ of the running clocks so lists, filters and the workbench need no calendar arith
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
@@ -26,23 +27,19 @@ class SlipTiming:
 
     # -- limits -------------------------------------------------------------------------------
     def plan(self, triage: dict[str, Any]) -> DeadlinePlan:
-        """The policy's plan for this classification; the triage's own figures win."""
+        """The triage's limits (it applies the same policy); the policy's for what it lacks."""
         plan = self.deadlines.plan(
             triage.get("urgency") or "一般",
             triage.get("complexity") or "一般",
             triage.get("request_type") or "投诉",
         )
         hours = triage.get("response_due_hours")
-        days = triage.get("due_working_days")
-        return DeadlinePlan(
-            response_hours=int(hours) if hours is not None and plan.response_hours else
-            plan.response_hours,
-            response_working_days=plan.response_working_days,
-            completion_working_days=int(days) if days is not None else
-            plan.completion_working_days,
-            alert_duty_officer=plan.alert_duty_officer,
-            reason=plan.reason,
-        )
+        days = triage.get("response_due_working_days")
+        if hours is not None or days is not None:
+            plan = replace(plan, response_hours=_int(hours), response_working_days=_int(days))
+        if triage.get("due_working_days") is not None:
+            plan = replace(plan, completion_working_days=int(triage["due_working_days"]))
+        return plan
 
     def start(self, slip: Slip, plan: DeadlinePlan, now: datetime) -> None:
         """Both clocks from `now` (a new slip)."""
@@ -134,3 +131,7 @@ class SlipTiming:
     def return_deadline(self, slip: Slip) -> datetime | None:
         start = slip.response_start_at or slip.dispatched_at
         return None if start is None else self.deadlines.return_due(start)
+
+
+def _int(value: Any) -> int | None:
+    return None if value is None else int(value)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -143,3 +143,26 @@ async def test_an_empty_complaint_is_refused(slips: Slips) -> None:
     with pytest.raises(InvalidInput) as exc:
         await slips.issue("   ")
     assert exc.value.field == "description"
+
+
+@pytest.fixture(scope="session")
+def real_triage():  # type: ignore[no-untyped-def]
+    from knowledge.triage import load_default_triage
+
+    return load_default_triage()
+
+
+async def test_the_shipped_triage_classifies_routes_and_times_the_slip(
+    database, clock, pack, real_triage  # type: ignore[no-untyped-def]
+) -> None:
+    service = SlipService(database, settings=make_settings(), clock=clock, pack=pack,
+                          triage=real_triage)
+    d = draft("建新北路12号小区门口的燃气管道漏气了，味道很大")
+    view = await service.issue(type(d)(**{**d.__dict__, "triage": None}))
+    assert view.urgency == "特急" and view.status == "dispatched"
+    assert view.lead_department is not None and view.lead_department.code == "U-GAS"
+    assert view.response_due_at == clock.now + timedelta(hours=2)
+    assert view.category[0] == "城乡建设"
+    assert view.area is not None and view.area["street"] == "观音桥街道"
+    assert view.advice and "119" in view.advice
+    assert isinstance(view.explanation, dict) and view.explanation["summary"]
