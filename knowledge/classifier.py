@@ -13,10 +13,8 @@ training, so training and prediction see identical features.
 from __future__ import annotations
 
 import json
-import math
 import re
 import unicodedata
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +41,34 @@ def char_ngrams(text: str, n_max: int = 2) -> list[str]:
     for n in range(2, n_max + 1):
         grams.extend(text[i : i + n] for i in range(len(text) - n + 1))
     return grams
+
+
+_BASE = 0x110001  # one more than the number of code points: a gram's key is unique
+
+
+def gram_key(gram: str) -> int:
+    """Integer key of an n-gram (n <= 3 fits in int64); keys of different n never collide."""
+    key = 0
+    for ch in gram:
+        key = key * _BASE + ord(ch) + 1
+    return key
+
+
+def text_keys(codes: np.ndarray, n_max: int) -> np.ndarray:
+    """Keys of all 1..n_max grams of a text given as code points + 1 (as ``char_ngrams``)."""
+    keys = [codes]
+    for n in range(2, n_max + 1):
+        if len(codes) < n:
+            break
+        k = codes[: len(codes) - n + 1].copy()
+        for j in range(1, n):
+            k = k * _BASE + codes[j : len(codes) - n + 1 + j]
+        keys.append(k)
+    return np.concatenate(keys)
+
+
+def code_points(body: str) -> np.ndarray:
+    return np.frombuffer(body.encode("utf-32-le"), dtype="<u4").astype(np.int64) + 1
 
 
 @dataclass(frozen=True)
@@ -89,7 +115,16 @@ class CategoryClassifier:
         self._head_chars = head_chars
         self._n_max = n_max
         self._index = {label: i for i, label in enumerate(labels)}
-        self._feature_names: tuple[list[str], np.ndarray] | None = None
+        self._feature_names: tuple[np.ndarray, np.ndarray] | None = None
+        if n_max > 3:
+            raise ValueError("n-grams longer than 3 characters are not supported")
+        # Per block: sorted n-gram keys and their columns, for vectorised look-up.
+        self._lookups: list[tuple[np.ndarray, np.ndarray]] = []
+        for block in blocks:
+            keys = np.fromiter(map(gram_key, block.vocabulary), np.int64, len(block.vocabulary))
+            columns = np.fromiter(block.vocabulary.values(), np.int64, len(block.vocabulary))
+            order = np.argsort(keys)
+            self._lookups.append((keys[order], columns[order] + block.offset))
         self.meta = meta or {}
 
     # -- loading -------------------------------------------------------------------------
@@ -144,19 +179,25 @@ class CategoryClassifier:
 
     def features(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """Sparse feature vector of a message: (column indices, values), columns unique."""
-        parts = text_parts(text, self._head_chars)
+        return self._features(normalise(text))
+
+    def _features(self, body: str) -> tuple[np.ndarray, np.ndarray]:
+        codes = code_points(body)
         columns: list[np.ndarray] = []
         values: list[np.ndarray] = []
-        for block in self._blocks:
-            counts = Counter(char_ngrams(parts[block.part], self._n_max))
-            hits = [(block.vocabulary[g], c) for g, c in counts.items() if g in block.vocabulary]
-            if not hits:
+        for block, (keys, block_columns) in zip(self._blocks, self._lookups, strict=True):
+            part = codes if block.part == "text" else codes[: self._head_chars]
+            if part.size == 0 or keys.size == 0:
                 continue
-            idx = np.fromiter((h[0] for h in hits), dtype=np.int64, count=len(hits))
-            tf = np.fromiter((1.0 + math.log(h[1]) for h in hits), dtype=np.float64)
-            vals = tf * block.idf[idx]
+            grams, counts = np.unique(text_keys(part, self._n_max), return_counts=True)
+            pos = np.minimum(np.searchsorted(keys, grams), keys.size - 1)
+            found = keys[pos] == grams
+            if not found.any():
+                continue
+            idx = block_columns[pos[found]]
+            vals = (1.0 + np.log(counts[found])) * block.idf[idx - block.offset]
             vals *= block.weight / np.sqrt(vals @ vals)
-            columns.append(idx + block.offset)
+            columns.append(idx)
             values.append(vals)
         if not columns:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
@@ -194,7 +235,8 @@ class CategoryClassifier:
         """
         if label not in self._index:
             raise KeyError(f"unknown category {label!r}; known: {', '.join(self.labels)}")
-        idx, vals = self.features(text)
+        body = normalise(text)
+        idx, vals = self._features(body)
         if idx.size == 0:
             return []
         coef = self._coef[idx].astype(np.float64)
@@ -202,24 +244,25 @@ class CategoryClassifier:
         names, name_ids = self._names()
         ids, where = np.unique(name_ids[idx], return_inverse=True)
         sums = np.bincount(where, weights=push)  # head and body pushes of one n-gram added
-        merged = dict(zip((names[i] for i in ids.tolist()), sums.tolist(), strict=True))
-        strong = {g for g, w in merged.items() if w > 0 and _WORDLIKE.fullmatch(g)}
-        if not strong:
+        grams = names[ids].tolist()
+        merged = dict(zip(grams, sums.tolist(), strict=True))
+        by_push = np.argsort(-sums, kind="stable")
+        top = next((sums[i] for i in by_push if sums[i] > 0 and _WORDLIKE.fullmatch(grams[i])), 0)
+        if top <= 0:
             return []
-        floor = max(merged[g] for g in strong) * 0.15  # weak grams would only lengthen words
-        strong = {g for g in strong if merged[g] >= floor}
-        body = normalise(text)
-        words: set[str] = set()
-        i = 0
-        while i < len(body) - 1:  # maximal runs of text linked by strong bigrams
-            j = i
-            while j < len(body) - 1 and body[j : j + 2] in strong:
-                j += 1
-            if j > i:
-                words.add(body[i : j + 1])
-                i = j
-            else:
-                i += 1
+        floor = top * 0.15  # weak grams would only lengthen words
+        strong = {grams[i] for i in by_push[: np.count_nonzero(sums >= floor)]}
+        strong = {g for g in strong if _WORDLIKE.fullmatch(g)}
+        links = np.zeros(0, dtype=bool)
+        strong_pairs = [gram_key(g) for g in strong if len(g) == 2]
+        if len(body) > 1 and strong_pairs:
+            codes = code_points(body)
+            pairs = codes[:-1] * _BASE + codes[1:]
+            links = np.isin(pairs, np.array(strong_pairs, dtype=np.int64))
+        # maximal runs of text linked by strong bigrams: links[s:e] all true -> body[s : e + 1]
+        edges = np.diff(np.concatenate(([0], links.astype(np.int8), [0])))
+        starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+        words = {body[a : b + 1] for a, b in zip(starts.tolist(), ends.tolist(), strict=True)}
         words |= {g for g in strong if len(g) == 1}
 
         def weight(word: str) -> float:
@@ -237,13 +280,14 @@ class CategoryClassifier:
                 chosen.append((word, round(push, 6)))
         return chosen
 
-    def _names(self) -> tuple[list[str], np.ndarray]:
-        """Distinct n-grams, and for each column the index of its n-gram among them."""
+    def _names(self) -> tuple[np.ndarray, np.ndarray]:
+        """Distinct n-grams (object array), and for each column the index of its n-gram."""
         if self._feature_names is None:
             index: dict[str, int] = {}
             column_ids: list[int] = []
             for block in self._blocks:
                 for gram, _ in sorted(block.vocabulary.items(), key=lambda item: item[1]):
                     column_ids.append(index.setdefault(gram, len(index)))
-            self._feature_names = (list(index), np.array(column_ids, dtype=np.int64))
+            names = np.array(list(index), dtype=object)
+            self._feature_names = (names, np.array(column_ids, dtype=np.int64))
         return self._feature_names

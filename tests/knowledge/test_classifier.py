@@ -7,12 +7,14 @@ the cross-validation test, which skips loudly when ../shared/data is absent.
 from __future__ import annotations
 
 import csv
+import math
+from collections import Counter
 from pathlib import Path
 
 import pytest
 import yaml
 
-from knowledge.classifier import CategoryClassifier, ModelFileError
+from knowledge.classifier import CategoryClassifier, ModelFileError, char_ngrams, text_parts
 from knowledge.training import (
     EXAMPLES_FILE,
     FIRST_LEVEL_CATEGORIES,
@@ -150,6 +152,32 @@ def test_explain_names_the_words_behind_a_category(
     assert any(word in w for w, _ in words), words
     assert all(w in text and weight > 0 for w, weight in words)
     assert [weight for _, weight in words] == sorted((weight for _, weight in words), reverse=True)
+
+
+def reference_features(model: CategoryClassifier, text: str) -> dict[int, float]:
+    """The features as training computes them (char_ngrams, sublinear tf-idf, l2 per block)."""
+    parts = text_parts(text, model._head_chars)
+    out: dict[int, float] = {}
+    for block in model._blocks:
+        counts = Counter(char_ngrams(parts[block.part], model._n_max))
+        hits = [(block.vocabulary[g], n) for g, n in counts.items() if g in block.vocabulary]
+        values = [(1 + math.log(n)) * float(block.idf[i]) for i, n in hits]
+        norm = math.sqrt(sum(v * v for v in values)) or 1.0
+        for (i, _), v in zip(hits, values, strict=True):
+            out[block.offset + i] = block.weight * v / norm
+    return out
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "a", "路灯坏了", "ＡＢ  c\u3000d，小区停水！！", "楼上漏水" * 40, "😀x学校"],
+)
+def test_prediction_sees_the_features_training_saw(model: CategoryClassifier, text: str) -> None:
+    columns, values = model.features(text)
+    got = dict(zip(columns.tolist(), values.tolist(), strict=True))
+    want = reference_features(model, text)
+    assert got.keys() == want.keys()
+    assert all(got[c] == pytest.approx(want[c], rel=1e-9) for c in want)
 
 
 def test_explain_refuses_an_unknown_category(model: CategoryClassifier) -> None:
