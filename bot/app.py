@@ -23,15 +23,8 @@ def _dialog_engine(
     app: web.Application, settings: Settings, database: Database, stores: Any
 ) -> Any:
     """The conversation over the slip desk (tests may set conversation.SLIP_DESK / TRIAGE)."""
-    from bot.slips.desk import SlipDeskAdapter
-    from bot.slips.service import SlipService
-    from dialogs.ports import IssuedSlip, SlipStatus
-
     triage = app[conversation.TRIAGE] if conversation.TRIAGE in app else conversation.load_triage()
-    desk = app.get(conversation.SLIP_DESK) or SlipDeskAdapter(
-        SlipService(database, triage=triage, settings=settings), database,
-        issued=IssuedSlip, status=SlipStatus,
-    )
+    desk = app.get(conversation.SLIP_DESK) or conversation.slip_desk(database, settings, triage)
     app[conversation.ENGINE] = conversation.create_dialog_engine(
         settings, stores, desk, triage=triage, replies=app[keys.REPLIES]
     )

@@ -65,7 +65,29 @@ def _parser() -> argparse.ArgumentParser:
     _add_slip_commands(sub)
     _add_delivery_commands(sub)
     _add_knowledge_commands(sub)
+    _add_dialog_commands(sub)
     return parser
+
+
+def _add_dialog_commands(sub: argparse._SubParsersAction) -> None:
+    actions = sub.add_parser("actions", help="serve the dialog actions as a Rasa action server")
+    actions.add_argument("--port", type=int, default=5055)
+    actions.add_argument("--host", default="127.0.0.1", help="no authentication: keep it private")
+    actions.add_argument("--config")
+    actions.add_argument("--domain", action="store_true",
+                         help="print the Rasa domain (YAML) the actions expect, and exit")
+    actions.set_defaults(func=cmd_actions)
+
+
+def cmd_actions(args: argparse.Namespace, settings: Settings) -> int:
+    from handlers.conversation import domain_yaml, serve_actions
+
+    if args.domain:
+        print(domain_yaml(), end="")
+        return 0
+    configure_logging(settings.logging.level, settings.logging.format)
+    asyncio.run(serve_actions(settings, args.host, args.port))
+    return 0
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:

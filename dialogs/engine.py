@@ -25,9 +25,8 @@ from typing import Any, Protocol
 
 import rasa_sdk
 from rasa_sdk.events import ActiveLoop
-from rasa_sdk.executor import ActionExecutor
 
-from dialogs.actions import all_actions
+from dialogs.actions import action_executor
 from dialogs.actions.intake import SUBMIT, SUMMARY
 from dialogs.domain import FORM, VALIDATE_FORM, domain
 from dialogs.inputs import Incoming
@@ -73,11 +72,8 @@ class DialogEngine:
         self.lock_errors = lock_errors
         self.clock = clock
         self.policy = Policy(kit)
-        self.executor = ActionExecutor()
-        actions = all_actions(kit)
-        for action in actions:
-            self.executor.register_action(action)
-        self.domain = domain([a.name() for a in actions])
+        self.executor = action_executor(kit)
+        self.domain = domain(list(self.executor.actions))
 
     @staticmethod
     def state_key(openid: str) -> str:

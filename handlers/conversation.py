@@ -23,6 +23,7 @@ from handlers.router import MessageRouter
 
 if TYPE_CHECKING:
     from bot.config import Settings
+    from bot.storage import Database
     from bot.stores import Stores
     from dialogs.ports import Classifier, Places, SlipDesk
     from knowledge.replies import Replies
@@ -122,3 +123,44 @@ def load_triage() -> Classifier | None:
     except Exception:  # noqa: BLE001 - a missing artefact must not stop the web process
         log.exception("triage unavailable: emergencies are not recognised in the chat")
         return None
+
+
+def slip_desk(database: Database, settings: Settings, triage: Classifier | None) -> SlipDesk:
+    """The slip service behind the dialogs' port (bot/slips/desk.py)."""
+    from bot.slips.desk import SlipDeskAdapter
+    from bot.slips.service import SlipService
+    from dialogs.ports import IssuedSlip, SlipStatus
+
+    service = SlipService(database, triage=triage, settings=settings)
+    return SlipDeskAdapter(service, database, issued=IssuedSlip, status=SlipStatus)
+
+
+async def serve_actions(settings: Settings, host: str, port: int) -> None:
+    """`minyi actions`: the dialog actions as a Rasa action server, until interrupted. The
+    server has no authentication: keep it on a private address, next to the Rasa server."""
+    import asyncio
+
+    from bot.storage import Database
+    from dialogs.server import action_server
+
+    database = Database.open(settings.database.url, pool_size=settings.database.pool_size)
+    try:
+        triage = load_triage()
+        kit = DialogKit.load(slip_desk(database, settings, triage), classifier=triage,
+                             places=getattr(triage, "gazetteer", None))
+        async with action_server(kit, host, port) as bound:
+            print(f"Rasa action server: http://{host}:{bound}/webhook "
+                  f"(GET /actions lists them; Ctrl+C stops)", flush=True)
+            await asyncio.Event().wait()
+    finally:
+        await database.close()
+
+
+def domain_yaml() -> str:
+    """The Rasa domain (slots, form, intents, actions) these actions expect, as YAML."""
+    import yaml
+
+    from dialogs.server import domain_of
+
+    kit = DialogKit.load(None)  # type: ignore[arg-type] - names only, no desk needed
+    return yaml.safe_dump(domain_of(kit), allow_unicode=True, sort_keys=False)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+
 from rasa_sdk import Action
+from rasa_sdk.executor import ActionExecutor
 
 from dialogs.actions import chat, control, emergency, followup, intake, status, survey
 from dialogs.actions.ask import ask_actions
@@ -24,3 +27,17 @@ def all_actions(kit: DialogKit) -> list[Action]:
         survey.ActionSurvey, survey.ActionSurveyReason,
     ]
     return [ValidateComplaintForm(kit), *ask_actions(kit), *(cls(kit) for cls in simple)]
+
+
+def action_executor(kit: DialogKit) -> ActionExecutor:
+    """An executor with every action registered (quietly: rasa-sdk logs each one at INFO)."""
+    executor = ActionExecutor()
+    quiet = logging.getLogger("rasa_sdk.executor")
+    level = quiet.level
+    quiet.setLevel(logging.WARNING)
+    try:
+        for action in all_actions(kit):
+            executor.register_action(action)
+    finally:
+        quiet.setLevel(level)
+    return executor
