@@ -64,7 +64,14 @@ async def receive(request: web.Request) -> web.Response:
         inbound = await _read(request)
     except ProtocolError as exc:
         return _refuse(request, exc)
-    reply = await app[keys.INBOX].answer(inbound)
+    try:
+        reply = await app[keys.INBOX].answer(inbound)
+    except Exception:
+        # The database or the stores failed mid-message: nothing was recorded as answered,
+        # so the same message can be processed when it comes again.
+        log.exception("could not answer a WeChat message")
+        app[keys.METRICS].refused.labels("503").inc()
+        return web.Response(status=503, text="temporarily unavailable", content_type="text/plain")
     if not reply:
         return web.Response(text="success", content_type="text/plain")
     body = text_reply(inbound.message, reply)

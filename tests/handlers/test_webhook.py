@@ -315,3 +315,24 @@ async def test_signature_token_comes_from_settings(make_client) -> None:  # type
     posted = await FakeWeChat(client, mode="plain", token=TOKEN).post(text_xml("oA", "x", 5))
     assert posted.status == 403
     assert signature_of("othertoken", "1", "2") != signature_of(TOKEN, "1", "2")
+
+
+async def test_database_failure_is_a_503_and_the_message_can_be_processed_later(
+    make_client,  # type: ignore[no-untyped-def]
+) -> None:
+    client = await make_client(**{"wechat.encryption": "plain"})
+    log = client.server.app[keys.MESSAGE_LOG]
+    original = log.record_exchange
+
+    async def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise ConnectionError("database went away")
+
+    log.record_exchange = broken  # type: ignore[method-assign]
+    wechat = FakeWeChat(client, mode="plain")
+    xml = text_xml("oOutage", "路灯坏了", 4242)
+    failed = await wechat.post(xml)
+    assert failed.status == 503
+    log.record_exchange = original  # type: ignore[method-assign]
+    again = await wechat.post(xml)
+    assert again.status == 200 and again.reply is not None
+    assert await _count_messages(client) == 1
