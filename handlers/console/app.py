@@ -10,8 +10,9 @@ from aiohttp import web
 from bot.slips.service import SlipService
 from bot.staff import LoginThrottle, SessionStore, StaffDirectory
 from handlers import keys as app_keys
-from handlers.console import keys, views_auth, views_slips, views_users
+from handlers.console import keys, media, views_auth, views_slips, views_users
 from handlers.console.catalogue import Catalogue
+from handlers.console.media import media_client
 from handlers.console.middlewares import auth_middleware, errors_middleware
 from handlers.console.render import setup_templates
 from handlers.console.security import setup_security_headers
@@ -55,6 +56,7 @@ def create_console_app() -> web.Application:
     console.router.add_routes(views_auth.routes)
     console.router.add_routes(views_users.routes)
     console.router.add_routes(views_slips.routes)
+    console.router.add_routes(media.routes)
     static = resources.files("handlers.console").joinpath("static")
     console.router.add_static("/static/", str(static), append_version=False)
     return console
@@ -63,6 +65,7 @@ def create_console_app() -> web.Application:
 def setup_console(app: web.Application) -> None:
     """Mount the console at /console (call from create_app after its resources)."""
     app.cleanup_ctx.append(_staff_services)
+    app.cleanup_ctx.append(media_client)
 
     async def to_console(request: web.Request) -> web.Response:
         raise web.HTTPFound("/console/")

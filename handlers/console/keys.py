@@ -18,6 +18,9 @@ CATALOGUE: web.AppKey[Catalogue] = web.AppKey("console_catalogue")
 # without it.
 SLIPS: web.AppKey[Any] = web.AppKey("console_slips")
 
+# WeChat API client for residents' photos and voice notes (None: not configured).
+MEDIA: web.AppKey[Any] = web.AppKey("console_media")
+
 SESSION: web.RequestKey[StaffSession | None] = web.RequestKey("staff_session")
 MEMBER: web.RequestKey[StaffMember | None] = web.RequestKey("staff_member")
 # Set when the API authenticated the request with a token: its scope ("read" | "write").

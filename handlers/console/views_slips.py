@@ -150,6 +150,8 @@ async def _detail(
             "typed": typed or {},
             "message": message,
             "done": spec_label(actions, timeline, done),
+            "media_available": request.config_dict[keys.MEDIA] is not None,
+            "media_index": {m.get("media_id"): i for i, m in enumerate(view.media)},
         },
         status=status,
     )

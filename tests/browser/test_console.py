@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+import aiohttp
 import pytest
 
 from bot.slips.views import SlipDraft
@@ -36,7 +37,9 @@ async def _people(server: Server) -> None:
         )
 
 
-async def _issue(server: Server, description: str, key: str, openid: str = RESIDENT):
+async def _issue(
+    server: Server, description: str, key: str, openid: str = RESIDENT, media_id: str = "M1"
+):
     """Until the dialog layer issues slips from the chat, the test issues the slip the
     conversation would have produced."""
     return await server.app[keys.SLIPS].issue(
@@ -46,10 +49,24 @@ async def _issue(server: Server, description: str, key: str, openid: str = RESID
             idempotency_key=key,
             location_text="建新北路12号",
             phone="13800138000",
-            media=[{"type": "image", "media_id": "MEDIA_PHOTO_1"}],
+            media=[{"type": "image", "media_id": media_id}],
             triage=triage_for("D-CGJ", "区城市管理局"),
         )
     )
+
+
+async def _send_photo(server: Server, openid: str) -> str:
+    """The resident sends a photo through the simulator; its WeChat media id."""
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(
+            f"{server.base}/simulator/api/send", json={"openid": openid, "type": "image"}
+        ) as response,
+    ):
+        sent = await response.json()
+    found = re.search(r"<MediaId><!\[CDATA\[([^\]]+)\]\]></MediaId>", sent["xml"])
+    assert found, sent
+    return found.group(1)
 
 
 async def _login(page, server: Server, username: str) -> None:
@@ -76,7 +93,8 @@ async def test_complaint_to_handler_and_reply_back_to_the_chat(server: Server, b
     await chat.fill("#text", COMPLAINT)
     await chat.click("#send")
     await chat.locator(".row.account .bubble").first.wait_for()
-    slip = await _issue(server, COMPLAINT, "browser:complaint")
+    photo = await _send_photo(server, RESIDENT)
+    slip = await _issue(server, COMPLAINT, "browser:complaint", media_id=photo)
 
     # the handler finds it on the workbench, reads the chat, signs and replies
     laptop = await browser.new_context(viewport=LAPTOP)
@@ -90,7 +108,11 @@ async def test_complaint_to_handler_and_reply_back_to_the_chat(server: Server, b
     await page.wait_for_url(re.compile(slip.number))
     assert await page.locator("#complaint").text_content() == COMPLAINT
     await page.locator("#transcript .msg.in", has_text=COMPLAINT).wait_for()
-    assert await page.locator(".photo-placeholder").count() >= 1
+    # the photo comes from WeChat (here the simulator) through the console
+    await page.wait_for_function(
+        "() => { const i = document.querySelector('.photo img');"
+        " return i && i.complete && i.naturalWidth > 0; }"
+    )
     await page.screenshot(path=str(SHOTS / "slip-laptop.png"), full_page=True)
 
     await page.click("#action-sign summary")

@@ -239,3 +239,59 @@ async def test_list_filters_search_and_pages(
     assert 'data-field="date_from"' in page and 'data-field="status"' in page
     _, page = await root.get("/console/slips", params={"q": "噪音", "page": 1})
     assert 'value="噪音"' in page  # the form keeps what was asked
+
+
+class FakeWeChat:
+    """Stands in for the WeChat media API: returns whatever type it is told to."""
+
+    def __init__(self, content_type: str) -> None:
+        self.content_type = content_type
+        self.asked: list[str] = []
+
+    async def get_media(self, media_id: str):
+        from bot.delivery.client import Media
+
+        self.asked.append(media_id)
+        return Media(media_id, b"\xff\xd8\xff fake image bytes", self.content_type)
+
+
+async def test_photos_are_served_to_staff_in_scope_and_only_as_images(
+    aiohttp_client, console_settings, browsers: NewBrowser
+) -> None:
+    from bot.app import create_app
+    from tests.handlers.staff_app import FAST_PASSWORDS
+
+    fake = FakeWeChat("image/jpeg")
+    app = create_app(console_settings, migrate=True)
+    app[keys.MEDIA] = fake
+    client = await aiohttp_client(app)
+    client.server.app[keys.STAFF].passwords = FAST_PASSWORDS
+    await add_member(client, "cg", "handler", "D-CGJ")
+    await add_member(client, "hb", "handler", "D-STHJ")
+    slip = await issue_slip(client, media=[{"type": "image", "media_id": "MEDIA_1"}])
+    cg = await _as(browsers, client, "cg")
+    _, page = await cg.get(f"/console/slips/{slip.number}")
+    assert f'<img src="/console/slips/{slip.number}/media/0"' in page
+    response = await cg.session.get(cg.url(f"/console/slips/{slip.number}/media/0"))
+    assert response.status == 200 and response.content_type == "image/jpeg"
+    assert "sandbox" in response.headers["Content-Security-Policy"]
+    assert response.headers["Content-Disposition"].startswith("inline")
+    assert fake.asked == ["MEDIA_1"]
+    assert (await cg.session.get(cg.url(f"/console/slips/{slip.number}/media/5"))).status == 404
+    hb = await _as(browsers, client, "hb")
+    response = await hb.session.get(hb.url(f"/console/slips/{slip.number}/media/0"))
+    assert response.status == 403 and fake.asked == ["MEDIA_1"]
+    fake.content_type = "text/html"
+    response = await cg.session.get(cg.url(f"/console/slips/{slip.number}/media/0"))
+    assert response.status == 404
+
+
+async def test_without_wechat_credentials_photos_are_placeholders(
+    make_client, console_settings, browsers: NewBrowser
+) -> None:
+    client = await make_client(console_settings.with_overrides(**{"wechat.secret": ""}))
+    await add_member(client, "cg", "handler", "D-CGJ")
+    slip = await issue_slip(client, media=[{"type": "image", "media_id": "MEDIA_1"}])
+    cg = await _as(browsers, client, "cg")
+    _, page = await cg.get(f"/console/slips/{slip.number}")
+    assert "photo-placeholder" in page and "<img" not in page
