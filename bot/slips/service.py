@@ -31,6 +31,7 @@ from bot.slips.models import Slip, SlipEvent
 from bot.slips.notices import Notices, load_notices
 from bot.slips.present import event_view, slip_view, summary
 from bot.slips.query import ALL_SEEING, filter_conditions, light_condition, scope_condition
+from bot.slips.similar import OpenSlipCache, cluster_with_similar
 from bot.slips.timing import SlipTiming
 from bot.slips.views import (
     ActionSpec,
@@ -62,8 +63,10 @@ class SlipService:
         pack: KnowledgePack | None = None,
         workflow: Workflow | None = None,
         notices: Notices | None = None,
+        open_slips: OpenSlipCache | None = None,
     ) -> None:
         self._db = db
+        self._open_slips = open_slips
         self._triage = triage
         self._settings = settings.slips
         self._clock = clock
@@ -73,6 +76,7 @@ class SlipService:
         self.timing = SlipTiming(Deadlines(pack.policy))
         self.engine = SlipEngine(workflow, notices, self.timing, {d.code: d for d in pack.departments})
         self.workflow = workflow
+        self._similar_min_score = pack.policy.similar_min_score
 
     # -- issuing ------------------------------------------------------------------------------
     async def issue(self, draft: Any) -> SlipView:
@@ -93,15 +97,22 @@ class SlipService:
             async with self._db.session() as session:
                 slip = await new_slip(session, draft, triage, now, self.timing,
                                       self._settings.number_prefix)
+                linked = await cluster_with_similar(
+                    session, slip, triage, min_score=self._similar_min_score,
+                    open_states=self.workflow.open_states,
+                )
                 accept = self.workflow.actions["accept"]
                 await self.engine.apply(session, slip, accept, resident, now, quiet_resident=True,
-                                        event_data=_accept_data(draft, triage))
-                return await self._view(session, slip, Actor.system("triage"), now)
+                                        event_data={**_accept_data(draft, triage), **linked})
+                view = await self._view(session, slip, Actor.system("triage"), now)
         except IntegrityError:
             existing = await self._by_key(draft.idempotency_key)  # a concurrent twin won
             if existing is None:
                 raise
             return existing
+        if self._open_slips is not None and view.is_open:
+            self._open_slips.add(view.number, view.description, view.area, view.created_at)
+        return view
 
     async def _by_key(self, key: str) -> SlipView | None:
         async with self._db.session() as session:
