@@ -16,6 +16,8 @@ from handlers import conversation, health, keys, metrics, webhook
 from handlers.api import setup_api
 from handlers.console import setup_console
 from handlers.inbox import Inbox
+from handlers.open311 import setup_open311
+from handlers.public import setup_public
 from knowledge.replies import Replies
 
 
@@ -71,4 +73,6 @@ def create_app(settings: Settings, *, migrate: bool = False) -> web.Application:
     metrics.setup(app)
     setup_console(app)
     setup_api(app)
+    setup_public(app)
+    setup_open311(app)
     return app

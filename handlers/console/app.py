@@ -10,7 +10,7 @@ from aiohttp import web
 from bot.slips.service import SlipService
 from bot.staff import LoginThrottle, SessionStore, StaffDirectory
 from handlers import keys as app_keys
-from handlers.console import keys, media, views_auth, views_slips, views_users
+from handlers.console import dashboard, keys, media, views_auth, views_slips, views_users
 from handlers.console.catalogue import Catalogue
 from handlers.console.media import media_client
 from handlers.console.middlewares import auth_middleware, errors_middleware
@@ -55,6 +55,7 @@ def create_console_app() -> web.Application:
     console.router.add_get("/", home)
     console.router.add_routes(views_auth.routes)
     console.router.add_routes(views_users.routes)
+    dashboard.setup(console)  # 统计分析 and 热点诉求 (H8)
     console.router.add_routes(views_slips.routes)
     console.router.add_routes(media.routes)
     static = resources.files("handlers.console").joinpath("static")
