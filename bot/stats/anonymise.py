@@ -1,0 +1,103 @@
+"""Scrubbing free text before the public sees it (the /public pages and Open311).
+
+Public records never carry a name, phone number, openid or house number. Structured fields are
+simply left out; free text that must be shown (a department's result summary) goes through
+`scrub()`, which replaces:
+
+- e-mail addresses, openid-like and other long letter-digit tokens, identity card numbers;
+- phone-like numbers: seven or more digits, with or without spaces or dashes, +86 or not;
+- house numbers: digits (or Chinese numerals, or a letter) followed by 号/栋/幢/座/单元/室/
+  楼/层/户/弄 — the unit stays ("*栋*单元*室") so the sentence still reads; dates ("3月5号")
+  and metro lines ("1号线") are kept; dashed room numbers ("3-2-502") go too, dates do not;
+- people: a surname with up to two more characters before a title (王建国先生 → 某先生),
+  "联系人：张三"-style labels, a surname and name before 反映/投诉/来电 (某某反映);
+- any `known` strings (the resident's own nickname, staff names) wherever they appear.
+
+It is a filter on top of leaving fields out, not a licence to publish descriptions: the
+resident's own words are never shown publicly.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+MASK = "***"
+
+# The commonest Chinese surnames (about 90 % of the population), single characters.
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏"
+    "吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万"
+    "钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝"
+    "包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾"
+    "尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬"
+    "师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝"
+)
+_TITLES = (
+    "先生|女士|小姐|师傅|阿姨|大爷|大妈|大姐|大哥|老师|同志|经理|主任|老板|书记|警官|医生|律师"
+    "|爷爷|奶奶|叔叔|婆婆|姐|哥|某"
+)
+_CN_NUM = "一二三四五六七八九十百千零〇两"
+
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+_ID_CARD = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
+_TOKEN = re.compile(r"(?<![A-Za-z0-9_-])(?=[A-Za-z0-9_-]*\d)(?=[A-Za-z0-9_-]*[A-Za-z])"
+                    r"[A-Za-z0-9_-]{12,}(?![A-Za-z0-9_-])")
+_PHONE = re.compile(r"(?<![\d])(?:\+?86[\s-]?)?\d(?:[\s-]?\d){6,}(?![\d])")
+_DASHED = re.compile(r"(?<![\d-])\d{1,4}(?:-\d{1,5}){1,3}(?![\d-])")
+_DATE = re.compile(r"^\d{4}-\d{1,2}(?:-\d{1,2})?$")
+_DATE_RUN = re.compile(r"^(?:19|20)\d{2}-\d{1,2}-\d{1,2}$")
+_HOUSE = re.compile(
+    r"(?<!月)(?:\d+|[A-Za-z])\s*(号楼|号院|号|栋|幢|座|单元|室|楼|层|户|弄)(?!线)"
+)
+_HOUSE_CN = re.compile(rf"[{_CN_NUM}]+(号楼|号院|栋|幢|单元|室)")
+_TITLED = re.compile(rf"[{SURNAMES}][\u4e00-\u9fff]{{0,2}}?({_TITLES})")
+_LABELLED = re.compile(
+    r"(联系人|姓名|反映人|投诉人|来电人|当事人|承办人|经办人|负责人|居民|业主|住户)[:：]\s*"
+    r"[\u4e00-\u9fff]{2,4}"
+)
+_BEFORE_VERB = re.compile(rf"[{SURNAMES}][\u4e00-\u9fff]{{1,2}}(?=(反映|投诉|来电))")
+
+
+def _house(match: re.Match[str]) -> str:
+    return "*" + match.group(1)
+
+
+def _phone(match: re.Match[str]) -> str:
+    return match.group(0) if _DATE_RUN.match(match.group(0)) else MASK
+
+
+def _dashed(match: re.Match[str]) -> str:
+    return match.group(0) if _DATE.match(match.group(0)) else MASK
+
+
+def scrub(text: str | None, known: Iterable[str | None] = ()) -> str:
+    """`text` with every personal detail replaced (see the module docstring)."""
+    if not text:
+        return ""
+    out = text
+    for value in sorted({k.strip() for k in known if k and len(k.strip()) >= 2}, key=len,
+                        reverse=True):
+        out = out.replace(value, MASK)
+    out = _EMAIL.sub(MASK, out)
+    out = _ID_CARD.sub(MASK, out)
+    out = _TOKEN.sub(MASK, out)
+    out = _PHONE.sub(_phone, out)
+    out = _DASHED.sub(_dashed, out)
+    out = _HOUSE.sub(_house, out)
+    out = _HOUSE_CN.sub(_house, out)
+    out = _LABELLED.sub(lambda m: m.group(1) + "：某某", out)
+    out = _TITLED.sub(lambda m: "某" + m.group(1) if m.group(1) != "某" else "某", out)
+    out = _BEFORE_VERB.sub("某某", out)
+    return out
+
+
+def summary(text: str | None, known: Iterable[str | None] = (), limit: int = 140) -> str:
+    """A scrubbed, shortened result for lists (scrubbed first, so no secret is cut in half)."""
+    clean = " ".join(scrub(text, known).split())
+    return clean if len(clean) <= limit else clean[: limit - 1] + "…"
+
+
+def round_coordinate(value: float | None, places: int = 2) -> float | None:
+    """Coordinates to about a kilometre (0.01°): the area, never the door."""
+    return None if value is None else round(value, places)

@@ -1,0 +1,64 @@
+"""The statistics services a web process shares: figures, hot issues, public records, and the
+cache in front of the public ones. Built once per process by handlers (setup_public)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.slips.workflow import Workflow, load_workflow
+from bot.stats.cache import TTLCache
+from bot.stats.clusters import HotIssues
+from bot.stats.labels import Labels
+from bot.stats.public import PublicSlips
+from bot.stats.queries import Statistics
+from bot.storage import Database
+from bot.storage.types import utcnow
+
+# How old public figures and lists may be (seconds); the public pages say so.
+PUBLIC_TTL = 300.0
+# Dashboard figures: a short cache so that a page, its charts and an export agree and a
+# reload storm does not rerun every query.
+DASHBOARD_TTL = 30.0
+
+
+@dataclass
+class StatsServices:
+    stats: Statistics
+    hot: HotIssues
+    public: PublicSlips
+    labels: Labels
+    workflow: Workflow
+    tz: ZoneInfo
+    public_cache: TTLCache
+    dashboard_cache: TTLCache
+
+    @classmethod
+    def build(
+        cls,
+        db: Database,
+        *,
+        labels: Labels,
+        tz: ZoneInfo,
+        workflow: Workflow | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        public_ttl: float = PUBLIC_TTL,
+        dashboard_ttl: float = DASHBOARD_TTL,
+    ) -> StatsServices:
+        workflow = workflow or load_workflow()
+        kw = {"workflow": workflow, "labels": labels, "tz": tz, "clock": clock}
+        return cls(
+            stats=Statistics(db, **kw),
+            hot=HotIssues(db, **kw),
+            public=PublicSlips(db, **kw),
+            labels=labels,
+            workflow=workflow,
+            tz=tz,
+            public_cache=TTLCache(public_ttl),
+            dashboard_cache=TTLCache(dashboard_ttl, max_entries=256),
+        )
+
+    def now(self) -> datetime:
+        return self.stats.clock()

@@ -1,0 +1,386 @@
+"""统计分析: the console dashboard (trends, department ranking, category mix, hot spots),
+exports (CSV, XLSX), the definitions, and hot issues (clusters) with their bulk close.
+
+Handlers see their own department's figures and clusters only; everyone else sees all.
+Mounted by handlers/console/app.py with `dashboard.setup(console)`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from bot.charts import Series, bar_chart, column_chart, donut_chart, line_chart
+from bot.slips.errors import (
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    TransitionNotAllowed,
+    VersionConflict,
+)
+from bot.staff import StaffMember
+from bot.stats.export import Sheet, to_csv, to_xlsx
+from bot.stats.filters import FilterError, StatsFilter, parse_filter, parse_period
+from bot.stats.measures import MEASURES, PERIOD_RULE, StatsRow, percent
+from bot.stats.services import StatsServices
+from bot.stats.sql import Period
+from handlers.console import keys
+from handlers.console.render import error_page, render
+from handlers.public.format import setup_filters
+from handlers.public.keys import STATS
+
+log = logging.getLogger(__name__)
+
+routes = web.RouteTableDef()
+
+PERIOD_LABELS = {"day": "按日", "week": "按周", "month": "按月"}
+# What the department ranking can be ordered by (attribute, label).
+RANKS = {
+    "on_time_rate": "按时办结率",
+    "satisfaction_rate": "满意率",
+    "response_rate": "响应率",
+    "solve_rate": "解决率",
+    "received": "受理量",
+    "overdue_now": "当前超期",
+}
+SHEETS = {"department": ("单位", "单位"), "street": ("街镇", "街镇"),
+          "category": ("类别", "类别"), "period": ("趋势", "统计期")}
+BULK_LIMIT = 200  # slips closed in one bulk action, at most
+
+
+@dataclass(frozen=True)
+class Asked:
+    filter: StatsFilter
+    period: Period
+    rank: str
+    locked_department: str | None  # a handler's own department
+
+
+def _member(request: web.Request) -> StaffMember:
+    member = request[keys.MEMBER]
+    if member is None:
+        raise web.HTTPForbidden()
+    return member
+
+
+def _services(request: web.Request) -> StatsServices:
+    services = request.config_dict.get(STATS)
+    if services is None:  # the statistics services are wired by setup_public / setup_open311
+        raise web.HTTPServiceUnavailable(text="statistics are not set up in this process")
+    return services
+
+
+def _locked(member: StaffMember) -> str | None:
+    """A handler's department (they see nothing else); None for everyone else."""
+    if member.role == "handler":
+        if not member.department:
+            raise web.HTTPForbidden()
+        return member.department
+    return None
+
+
+def _asked(request: web.Request, services: StatsServices, member: StaffMember) -> Asked:
+    f = parse_filter(request.query, services.tz, now=services.now())
+    locked = _locked(member)
+    rank = request.query.get("rank", "on_time_rate")
+    return Asked(
+        filter=f.scoped(locked),
+        period=parse_period(request.query.get("period")),
+        rank=rank if rank in RANKS else "on_time_rate",
+        locked_department=locked,
+    )
+
+
+def _ranked(rows: list[StatsRow], rank: str) -> list[StatsRow]:
+    def key(row: StatsRow) -> tuple[int, float, str]:
+        value = row.value(rank)
+        return (value is None, -(value or 0), row.label)
+
+    return sorted(rows, key=key)
+
+
+async def _figures(services: StatsServices, asked: Asked) -> dict[str, Any]:
+    f, stats = asked.filter, services.stats
+    return {
+        "total": await stats.total(f),
+        "trend": await stats.table("period", f, period=asked.period),
+        "departments": await stats.table("department", f),
+        "streets": await stats.table("street", f),
+        "categories": await stats.table("category", f),
+        "hot_spots": await stats.hot_spots(f),
+    }
+
+
+async def _cached_figures(services: StatsServices, asked: Asked) -> dict[str, Any]:
+    key = ("dashboard", asked.filter, asked.period)
+    return await services.dashboard_cache.get(key, lambda: _figures(services, asked))
+
+
+def _period_label(key: str | None, period: Period) -> str:
+    if not key:
+        return ""
+    if period == "month":
+        return f"{key[:4]}-{key[5:7]}"
+    return key[5:]  # MM-DD (day, or the Monday of the week)
+
+
+def _charts(figures: dict[str, Any], asked: Asked) -> dict[str, Any]:
+    trend: list[StatsRow] = figures["trend"]
+    labels = [_period_label(r.key, asked.period) for r in trend]
+    rank = asked.rank
+    ranked = _ranked(figures["departments"], rank)
+    is_rate = rank.endswith("_rate")
+    return {
+        "received_chart": column_chart(labels, [r.received for r in trend],
+                                       title="受理量趋势"),
+        "rates_chart": line_chart(
+            labels,
+            [Series("响应率", [r.response_rate for r in trend]),
+             Series("按时办结率", [r.on_time_rate for r in trend]),
+             Series("满意率", [r.satisfaction_rate for r in trend]),
+             Series("解决率", [r.solve_rate for r in trend])],
+            title="三率趋势", fmt=lambda v: percent(v, 0), max_value=1.0,
+        ),
+        "ranking_chart": bar_chart(
+            [(r.label, r.value(rank)) for r in ranked[:20]],
+            title=f"单位排名：{RANKS[rank]}",
+            fmt=percent if is_rate else (lambda v: f"{v:,.0f}"),
+            max_value=1.0 if is_rate else None,
+        ),
+        "category_chart": donut_chart(
+            [(r.label, r.received) for r in figures["categories"]], title="诉求类别构成",
+            fmt=lambda v: f"{v:,.0f}",
+        ),
+        "ranked": ranked,
+    }
+
+
+def _query(asked: Asked, **extra: str) -> str:
+    values = {**asked.filter.to_query(), "period": asked.period, "rank": asked.rank, **extra}
+    if asked.locked_department:
+        values.pop("department", None)
+    return urlencode(values)
+
+
+@routes.get("/dashboard")
+async def dashboard(request: web.Request) -> web.Response:
+    member = _member(request)
+    services = _services(request)
+    try:
+        asked = _asked(request, services, member)
+    except FilterError as exc:
+        return error_page(request, 400, "筛选条件有误", exc.message)
+    figures = await _cached_figures(services, asked)
+    return render(request, "dashboard.html", {
+        "nav": "dashboard",
+        "title": "统计分析",
+        "asked": asked,
+        "f": asked.filter,
+        "tz": services.tz,
+        "labels": services.labels,
+        "periods": PERIOD_LABELS,
+        "ranks": RANKS,
+        "measures": MEASURES,
+        "period_rule": PERIOD_RULE,
+        "export_query": _query(asked),
+        "clusters_query": urlencode(asked.filter.to_query()),
+        **figures,
+        **_charts(figures, asked),
+    })
+
+
+_FIGURE_OF = {"department": "departments", "street": "streets", "category": "categories",
+              "period": "trend"}
+
+
+def _sheet(figures: dict[str, Any], dim: str) -> Sheet:
+    name, heading = SHEETS[dim]
+    return Sheet(name=name, key_heading=heading, rows=figures[_FIGURE_OF[dim]],
+                 total=None if dim == "period" else figures["total"])
+
+
+def _filename(asked: Asked, ext: str) -> str:
+    f = asked.filter
+    stem = f"minyi-stats-{f.date_from}-{f.date_to}"
+    if f.department:
+        stem += f"-{f.department}"
+    return f"{stem}.{ext}"
+
+
+@routes.get("/dashboard/export.csv")
+async def export_csv(request: web.Request) -> web.Response:
+    member = _member(request)
+    services = _services(request)
+    try:
+        asked = _asked(request, services, member)
+    except FilterError as exc:
+        return error_page(request, 400, "筛选条件有误", exc.message)
+    table = request.query.get("table", "department")
+    if table not in SHEETS:
+        return error_page(request, 400, "导出内容有误", "table 应为 department、street、category 或 period")
+    figures = await _cached_figures(services, asked)
+    return web.Response(
+        body=to_csv(_sheet(figures, table)),
+        content_type="text/csv",
+        charset="utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{_filename(asked, "csv")}"'},
+    )
+
+
+@routes.get("/dashboard/export.xlsx")
+async def export_xlsx(request: web.Request) -> web.Response:
+    member = _member(request)
+    services = _services(request)
+    try:
+        asked = _asked(request, services, member)
+    except FilterError as exc:
+        return error_page(request, 400, "筛选条件有误", exc.message)
+    figures = await _cached_figures(services, asked)
+    return web.Response(
+        body=to_xlsx([_sheet(figures, dim) for dim in SHEETS]),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="{_filename(asked, "xlsx")}"'},
+    )
+
+
+@routes.get("/dashboard/definitions")
+async def definitions(request: web.Request) -> web.Response:
+    _member(request)
+    return render(request, "dashboard_definitions.html", {
+        "nav": "dashboard", "title": "指标定义", "measures": MEASURES,
+        "period_rule": PERIOD_RULE,
+    })
+
+
+# -- hot issues ---------------------------------------------------------------------------------
+@routes.get("/dashboard/clusters")
+async def clusters(request: web.Request) -> web.Response:
+    member = _member(request)
+    services = _services(request)
+    try:
+        f = parse_filter(request.query, services.tz, default_days=365, now=services.now())
+    except FilterError as exc:
+        return error_page(request, 400, "筛选条件有误", exc.message)
+    f = f.scoped(_locked(member))
+    open_only = request.query.get("all") != "1"
+    found = await services.hot.clusters(f, open_only=open_only)
+    return render(request, "dashboard_clusters.html", {
+        "nav": "dashboard", "title": "热点诉求", "clusters": found, "f": f,
+        "open_only": open_only, "tz": services.tz, "labels": services.labels,
+        "locked": _locked(member),
+    })
+
+
+def _cluster_id(request: web.Request) -> int:
+    try:
+        return int(request.match_info["cluster_id"])
+    except ValueError:
+        raise web.HTTPNotFound() from None
+
+
+async def _cluster_page(request: web.Request, *, status: int = 200, **extra: Any
+                        ) -> web.Response:
+    member = _member(request)
+    services = _services(request)
+    found = await services.hot.cluster(_cluster_id(request))
+    if found is None:
+        raise web.HTTPNotFound()
+    label, members = found
+    locked = _locked(member)
+    if locked is not None:
+        if not any(m.department_code == locked for m in members):
+            raise web.HTTPForbidden()
+        hidden = sum(1 for m in members if m.department_code != locked)
+        members = [m for m in members if m.department_code == locked]
+    else:
+        hidden = 0
+    closable = [m for m in members if m.status in ("signed", "in_progress")]
+    unsigned = [m for m in members if m.status == "dispatched"]
+    return render(request, "dashboard_cluster.html", {
+        "nav": "dashboard", "title": f"热点诉求：{label}", "label": label,
+        "cluster_id": _cluster_id(request), "members": members, "hidden": hidden,
+        "closable": closable, "unsigned": unsigned, "tz": services.tz,
+        "has_service": request.config_dict.get(keys.SLIPS) is not None,
+        "errors": {}, **extra,
+    }, status=status)
+
+
+@routes.get(r"/dashboard/clusters/{cluster_id:\d+}")
+async def cluster(request: web.Request) -> web.Response:
+    return await _cluster_page(request)
+
+
+@routes.post(r"/dashboard/clusters/{cluster_id:\d+}/close")
+async def close_cluster(request: web.Request) -> web.Response:
+    """Close every open slip of the cluster this person may close, each through the slip
+    service in its own transaction, with the same result text. With `sign` checked, slips
+    still waiting to be signed are signed first (their own transaction too)."""
+    member = _member(request)
+    services = _services(request)
+    slips = request.config_dict.get(keys.SLIPS)
+    if slips is None:
+        return error_page(request, 503, "暂时不能办结", "交办单服务没有启动，请稍后再试。")
+    form = await request.post()
+    result = str(form.get("result", "")).strip()
+    also_sign = form.get("sign") == "1"
+    if not result:
+        return await _cluster_page(request, status=400, errors={"result": "请填写办理结果"},
+                                   result=result)
+    found = await services.hot.cluster(_cluster_id(request))
+    if found is None:
+        raise web.HTTPNotFound()
+    _, members = found
+    locked = _locked(member)
+    if locked is not None and not any(m.department_code == locked for m in members):
+        raise web.HTTPForbidden()
+    actor = member.actor()
+    outcomes: list[tuple[str, str]] = []
+    todo = [m for m in members if m.is_open and (locked is None or m.department_code == locked)]
+    for m in todo[:BULK_LIMIT]:
+        try:
+            if m.status == "dispatched":
+                if not also_sign:
+                    outcomes.append((m.number, "未签收，未办结（可勾选“先签收”）"))
+                    continue
+                await slips.act(m.id, "sign", actor, note="集中办理：签收")
+            await slips.act(m.id, "close", actor, data={"result": result})
+            outcomes.append((m.number, "已办结"))
+        except (TransitionNotAllowed, Forbidden) as exc:
+            outcomes.append((m.number, f"不能办结：{_reason(exc)}"))
+        except InvalidInput as exc:
+            outcomes.append((m.number, f"不能办结：{exc.message}"))
+        except (VersionConflict, NotFound):
+            outcomes.append((m.number, "刚被别人改过或已不存在，请刷新后再试"))
+    if len(todo) > BULK_LIMIT:
+        outcomes.append(("", f"一次最多办结 {BULK_LIMIT} 张，其余请再提交一次"))
+    closed = sum(1 for _, text in outcomes if text == "已办结")
+    log.info("dashboard: %s closed %d slips of cluster %s", member.username, closed,
+             _cluster_id(request))
+    services.dashboard_cache.clear()
+    return await _cluster_page(request, outcomes=outcomes, closed=closed)
+
+
+def _reason(exc: Exception) -> str:
+    reason = getattr(exc, "reason", None) or getattr(exc, "message", None)
+    if reason:
+        return str(reason)
+    if isinstance(exc, Forbidden):
+        return "不是本单位主办的交办单"
+    return "当前状态不能办结"
+
+
+def setup(console: web.Application) -> None:
+    """Add the dashboard to the console sub-app (routes, template filters, stylesheet)."""
+    console.router.add_routes(routes)
+    env = aiohttp_jinja2.get_env(console)
+    setup_filters(env)
+    css = resources.files("handlers.console").joinpath("static/dashboard.css").read_bytes()
+    version = hashlib.sha256(css).hexdigest()[:10]
+    env.globals["dashboard_css"] = f"/console/static/dashboard.css?v={version}"

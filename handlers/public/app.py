@@ -1,0 +1,54 @@
+"""The /public sub-app: templates, static files, headers."""
+
+from __future__ import annotations
+
+import hashlib
+from importlib import resources
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+
+from handlers.public import views
+from handlers.public.format import setup_filters
+
+# No script at all; styles only from our own file.
+CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
+
+
+async def _headers(request: web.Request, response: web.StreamResponse) -> None:
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CSP)
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["Referrer-Policy"] = "no-referrer"
+    headers["X-Frame-Options"] = "DENY"
+    if response.status == 200 and request.method == "GET":
+        # the figures behind the page are cached for a few minutes anyway
+        headers.setdefault("Cache-Control", "public, max-age=60")
+
+
+def _static_version() -> str:
+    css = resources.files("handlers.public").joinpath("static/public.css").read_bytes()
+    return hashlib.sha256(css).hexdigest()[:10]
+
+
+def create_public_app() -> web.Application:
+    public = web.Application()
+    env = aiohttp_jinja2.setup(
+        public,
+        loader=jinja2.PackageLoader("handlers.public", "templates"),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    setup_filters(env)
+    version = _static_version()
+    env.globals["static"] = lambda name: f"/public/static/{name}?v={version}"
+    public.on_response_prepare.append(_headers)
+    public.router.add_routes(views.routes)
+    static = resources.files("handlers.public").joinpath("static")
+    public.router.add_static("/static/", str(static), append_version=False)
+    return public
