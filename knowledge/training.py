@@ -349,12 +349,12 @@ class EvaluationReport:
             f"accuracy  {self.accuracy:.4f}",
             f"macro-F1  {self.macro_f1:.4f}",
             "",
-            f"{'category':<10}{'precision':>10}{'recall':>10}{'F1':>10}{'support':>10}",
+            f"{'category':<16}{'precision':>10}{'recall':>10}{'F1':>10}{'support':>10}",
         ]
         for label, s in self.per_class.items():
-            pad = 10 + len(label) - 2 * len(label)  # CJK characters are two columns wide
+            pad = 16 - 2 * len(label)  # CJK characters are two columns wide
             lines.append(
-                f"{label}{'':<{max(pad, 1)}}{s.precision:>10.4f}{s.recall:>10.4f}"
+                f"{label}{' ' * max(pad, 1)}{s.precision:>10.4f}{s.recall:>10.4f}"
                 f"{s.f1:>10.4f}{s.support:>10d}"
             )
         lines.append("")
