@@ -6,8 +6,9 @@ Loading and predicting need numpy only; training lives in ``knowledge/training.p
 
 Features are character 1-2 grams of the whole text plus, weighted lower, of its head (the first
 characters, where residents put the gist). Each block is sublinear-tf x idf, l2-normalised, like
-scikit-learn's ``TfidfVectorizer(sublinear_tf=True)``; the same ``char_ngrams`` function feeds
-training, so training and prediction see identical features.
+scikit-learn's ``TfidfVectorizer(sublinear_tf=True)``. Training feeds ``char_ngrams`` to that
+vectoriser; prediction looks the same n-grams up as integer keys with numpy (fast, one message
+at a time), and a test checks both give identical features.
 """
 
 from __future__ import annotations
