@@ -89,6 +89,10 @@ class DialogEngine:
         except self.lock_errors:
             log.warning("conversation lock busy; asking the resident to wait")
             return self.kit.texts.say("control.busy")
+        except Exception:
+            # the conversation is left as it was before this message; the resident is told
+            log.exception("dialog turn failed")
+            return self.kit.texts.say("control.error")
 
     async def _turn(self, key: str, msg: Incoming) -> str:
         conv, how = Conversation.restore(msg.openid, await self.store.load_state(key))

@@ -158,6 +158,8 @@ class EntityExtractor:
         if not spans:
             return []
         merged = self._merge(sorted(spans, key=lambda s: s[0]), work)
+        if not merged:  # only a bare "3栋": too weak to be a place
+            return []
         start, end, score, place = max(merged, key=lambda s: (s[2], s[1] - s[0], -s[0]))
         end = self._extend(work, end)
         extra: dict[str, Any] = {"confidence_entity": min(1.0, score / 3)}

@@ -24,14 +24,14 @@ REQUIRED = (
     "issued.how_to_query", "emergency.advice", "emergency.issued",
     "control.cancelled", "control.cancel_nothing", "control.restarted", "control.resumed",
     "control.resume_dropped", "control.nothing_to_confirm", "control.busy",
-    "control.already_issued", "control.issue_failed",
+    "control.issue_failed", "control.error",
     "status.line", "status.state", "status.due", "status.reply", "status.updated",
     "status.not_found", "status.list_head", "status.list_line", "status.list_tail",
     "status.none", "followup.added", "followup.media", "followup.photo", "followup.voice",
     "followup.location", "survey.thanks", "survey.reopened", "survey.reopened_due",
     "survey.nothing", "chat.greet", "chat.greet_short", "chat.thanks", "chat.chitchat",
-    "chat.fallback", "chat.back_to_form", "chat.voice_heard", "chat.photo_added",
-    "chat.voice_added", "chat.voice_unclear", "chat.location_added", "chat.new_report",
+    "chat.fallback", "chat.voice_heard", "chat.photo_added",
+    "chat.voice_unclear", "chat.location_added", "chat.new_report",
 )
 
 

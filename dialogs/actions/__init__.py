@@ -16,8 +16,7 @@ from dialogs.kit import DialogKit
 def all_actions(kit: DialogKit) -> list[Action]:
     simple = [
         chat.ActionGreet, chat.ActionGreetShort, chat.ActionThanks, chat.ActionChitchat,
-        chat.ActionFallback, chat.ActionNothingToConfirm, chat.ActionBackToForm,
-        chat.ActionNewReport, chat.ActionWelcome, chat.ActionHelp, chat.ActionMenuClick,
+        chat.ActionFallback, chat.ActionNothingToConfirm, chat.ActionNewReport, chat.ActionWelcome, chat.ActionHelp, chat.ActionMenuClick,
         chat.ActionFaq, chat.ActionVoiceHeard, chat.ActionAskCorrection,
         control.ActionCancel, control.ActionRestart, control.ActionAskResume,
         control.ActionResume, control.ActionDropDraft,

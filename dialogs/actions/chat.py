@@ -43,12 +43,6 @@ class ActionNothingToConfirm(Say):
     NAME, KEY = "action_nothing_to_confirm", "control.nothing_to_confirm"
 
 
-class ActionBackToForm(Say):
-    """Said before the pending question when something else came in between."""
-
-    NAME, KEY = "action_back_to_form", "chat.back_to_form"
-
-
 class ActionNewReport(Say):
     NAME, KEY = "action_new_report", "chat.new_report"
 

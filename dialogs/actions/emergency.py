@@ -2,7 +2,8 @@
 
 The slip is issued at once from what the message holds (and the phone we know), without the
 usual questions and confirmation: the resident may well put the phone down to call for help,
-and the duty officer must hear of it anyway. Anything they add later attaches to the slip.
+and the duty officer must hear of it anyway. Anything they add later attaches to the slip; a report
+they were filling in is dropped (they are told to give the emergency's place next).
 """
 
 from __future__ import annotations
@@ -61,7 +62,6 @@ class ActionEmergency(KitAction):
         self.say(dispatcher, "emergency.issued", number=issued.number)
         if not places:
             self.say(dispatcher, "ask.emergency_location")
-        events: list[dict[str, Any]] = [SlotSet("last_slip", issued.number)]
-        if not tracker.get_slot("description"):
-            events = [*clear_draft(), *events]
-        return events
+        # The emergency takes over: what the resident says next (where it is) belongs to it,
+        # not to a report they may have been filling in.
+        return [*clear_draft(), SlotSet("last_slip", issued.number)]
