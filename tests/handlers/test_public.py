@@ -1,0 +1,151 @@
+"""/public: figures by department and period, anonymised slips, definitions, the cache, and
+that no personal detail ever reaches a public page (both backends)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.config import Settings
+from bot.slips.models import Slip
+from handlers import keys as app_keys
+from handlers.public.keys import STATS
+from tests.bot.stats.dataset import SECRETS, A
+from tests.handlers.stats_app import stats_app
+
+
+@pytest.fixture
+async def client(backend_settings: Settings) -> AsyncIterator[TestClient]:
+    async with TestClient(TestServer(stats_app(backend_settings))) as c:
+        yield c
+
+
+async def page(client: TestClient, path: str, status: int = 200) -> str:
+    response = await client.get(path)
+    text = await response.text()
+    assert response.status == status, text[:500]
+    return text
+
+
+_DATES = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?(?:[+-]\d{2}:\d{2})?)?")
+_MOBILE = re.compile(r"(?<!\d)1[3-9]\d(?:[\s-]?\d){8}(?!\d)")
+
+
+def assert_no_secrets(text: str) -> None:
+    for secret in SECRETS:
+        assert secret not in text, f"{secret!r} leaked"
+    # no mobile number in any spelling, and no long digit run but slip numbers
+    rest = _DATES.sub(" ", re.sub(r"JB\d{13}", " ", text))
+    assert not _MOBILE.search(rest), _MOBILE.search(rest)
+    assert not re.search(r"\d{9,}", rest), re.search(r"\d{9,}", rest)
+
+
+async def test_overview_shows_the_month_figures_and_charts(client: TestClient) -> None:
+    html = await page(client, "/public/?period=2026-03")
+    assert '<html lang="zh-CN">' in html
+    assert "2026年3月总体情况" in html
+    # March: 6 of 10 signed on time, 5 of 8 closed on time, 3 of 5 answers satisfied
+    assert "60.0%" in html and "62.5%" in html
+    assert ">6/10<" in html and ">5/8<" in html and ">3/5<" in html
+    assert html.count("<svg") >= 2 and "<polyline" in html and 'class="bar"' in html
+    assert "区城市管理局" in html and "区住房城乡建委" in html
+    assert "<script" not in html
+
+
+async def test_the_default_period_is_the_current_month(client: TestClient) -> None:
+    html = await page(client, "/public/")
+    assert '<option value="2026-03" selected>2026年3月</option>' in html
+
+
+async def test_a_bad_period_is_refused(client: TestClient) -> None:
+    await page(client, "/public/?period=march", status=400)
+    await page(client, "/public/?period=2099-01", status=400)
+
+
+async def test_slips_are_listed_anonymised(client: TestClient) -> None:
+    html = await page(client, "/public/slips?status=closed")
+    assert "JB2026030200001" in html
+    assert "已联系某先生，电话***，*栋*单元*室的路灯已修复。" in html
+    assert "建新北路*号门前井盖已更换，联系电话***。" in html
+    # withdrawn slips are not published
+    assert "JB2026031000001" not in html
+    assert_no_secrets(html)
+
+
+async def test_one_slip_page(client: TestClient) -> None:
+    html = await page(client, "/public/slips/JB2026030700001")
+    assert "观音桥街道" in html and "区城市管理局" in html and "不满意" in html
+    assert "2026-03-07 09:00" in html
+    assert_no_secrets(html)
+    await page(client, "/public/slips/JB2026031000001", status=404)  # withdrawn
+    await page(client, "/public/slips/JB2099010100001", status=404)
+
+
+async def test_filters_keep_to_the_listed_values(client: TestClient) -> None:
+    html = await page(client, "/public/slips?category=环境保护&street=HXJ")
+    numbers = set(re.findall(r'class="no" href="/public/slips/(JB\d+)"', html))
+    assert numbers == {"JB2026030400001", "JB2026030500001", "JB2026030600001",
+                       "JB2026030800001"}
+    # unknown values are ignored rather than passed on
+    html = await page(client, "/public/slips?category=<script>&street=x&page=abc")
+    assert "<script>" not in html
+
+
+async def test_reports_and_protected_classes_are_not_published(client: TestClient) -> None:
+    db = client.server.app[app_keys.DATABASE]
+    async with db.session() as session:
+        for number, category, rtype in (("JB2026031100001", "纪检监察", "举报"),
+                                        ("JB2026031100002", "城乡建设", "举报"),
+                                        ("JB2026031100003", "政法", "求助")):
+            slip = (await session.execute(
+                Slip.__table__.select().where(Slip.number == "JB2026030200001"))).first()
+            values = {k: v for k, v in slip._mapping.items() if k not in ("id", "number",
+                                                                          "idempotency_key")}
+            values.update(number=number, category_top=category, request_type=rtype)
+            await session.execute(Slip.__table__.insert().values(**values))
+    client.server.app[STATS].public_cache.clear()
+    html = await page(client, "/public/slips")
+    assert "JB2026031100001" not in html and "JB2026031100002" not in html
+    assert "JB2026031100003" not in html
+    await page(client, "/public/slips/JB2026031100002", status=404)
+    # they still count in the figures
+    total = await client.server.app[STATS].stats.total(
+        __import__("bot.stats.filters", fromlist=["StatsFilter"]).StatsFilter())
+    assert total.received == 15
+
+
+async def test_figures_are_cached_for_a_few_minutes(client: TestClient) -> None:
+    before = await page(client, "/public/?period=2026-03")
+    db = client.server.app[app_keys.DATABASE]
+    async with db.session() as session:
+        await session.execute(Slip.__table__.update().where(Slip.lead_department == A)
+                              .values(lead_department="D-STHJ"))
+    assert await page(client, "/public/?period=2026-03") == before
+    client.server.app[STATS].public_cache.clear()
+    after = await page(client, "/public/?period=2026-03")
+    assert "区生态环境局" in after and after != before
+
+
+async def test_no_public_page_shows_a_personal_detail(client: TestClient) -> None:
+    paths = ["/public/", "/public/?period=2026-03", "/public/?period=2026-02",
+             "/public/?period=2026", "/public/slips", "/public/slips?status=closed",
+             "/public/slips?status=open", "/public/definitions"]
+    html = await page(client, "/public/slips")
+    paths += [f"/public/slips/{n}" for n in set(re.findall(r"/public/slips/(JB\d+)", html))]
+    for path in paths:
+        assert_no_secrets(await page(client, path))
+
+
+async def test_typography_for_phones(client: TestClient) -> None:
+    html = await page(client, "/public/?period=2026-03")
+    assert 'name="viewport" content="width=device-width, initial-scale=1"' in html
+    css_path = re.search(r'href="(/public/static/public\.css\?v=\w+)"', html).group(1)
+    css = await page(client, css_path)
+    assert "Noto Sans CJK SC" in css and "PingFang SC" in css
+    assert "line-height: 1.75" in css and "line-break: strict" in css
+    assert ".num, time, .no { white-space: nowrap" in css
+    # every figure on the page is wrapped so that it never breaks mid-number
+    assert '<div class="value num">60.0%</div>' in html
