@@ -1,0 +1,207 @@
+"""The console dashboard over HTTP: login, scope (handlers see their own department only),
+figures, charts, CSV and XLSX exports, definitions, hot issues and their bulk close."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from collections.abc import AsyncIterator
+from xml.etree import ElementTree as ET
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import select, update
+
+from bot.config import Settings
+from bot.outbox.models import OutboxRow
+from bot.slips.models import Slip, SlipEvent
+from handlers import keys as app_keys
+from tests.bot.stats.dataset import A, B
+from tests.conftest import make_settings
+from tests.handlers.staff_app import FAST_PASSWORDS, Browser, add_member, staff_of
+from tests.handlers.stats_app import stats_app
+
+MARCH = "from=2026-03-01&to=2026-03-31"
+
+
+@pytest.fixture
+def settings(sqlite_url: str) -> Settings:
+    return make_settings(**{"database.url": sqlite_url, "redis.url": "memory://",
+                            "console.cookie_secure": False})
+
+
+@pytest.fixture
+async def client(settings: Settings) -> AsyncIterator[TestClient]:
+    async with TestClient(TestServer(stats_app(settings))) as c:
+        staff_of(c).passwords = FAST_PASSWORDS
+        yield c
+
+
+async def signed_in(client: TestClient, role: str, department: str | None = None) -> Browser:
+    name = f"{role}{department or ''}".lower().replace("-", "")
+    await add_member(client, name, role, department)
+    browser = Browser.of(client)
+    response, _ = await browser.login(name)
+    assert response.status == 303
+    return browser
+
+
+def cells(html: str, label: str) -> list[str]:
+    """The cells of the table row whose first cell is `label`."""
+    row = re.search(rf"<tr[^>]*>\s*<td>{re.escape(label)}</td>(.*?)</tr>", html, re.S)
+    assert row, f"no row {label}"
+    return [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>",
+                                                                  row.group(1), re.S)]
+
+
+async def test_the_dashboard_needs_a_login(client: TestClient) -> None:
+    response = await client.get("/console/dashboard", allow_redirects=False)
+    assert response.status == 303 and "/console/login" in response.headers["Location"]
+    response = await client.get("/console/dashboard/export.csv", allow_redirects=False)
+    assert response.status == 303
+
+
+async def test_a_supervisor_sees_every_department_with_charts(client: TestClient) -> None:
+    browser = await signed_in(client, "supervisor")
+    response, html = await browser.get(f"/console/dashboard?{MARCH}&period=week")
+    assert response.status == 200
+    # 受理 响应率 按时办结率 满意率 解决率 办结 超期 重办率 未评价 中位数
+    assert cells(html, "区城市管理局") == ["5", "60.0%", "60.0%", "50.0%", "50.0%", "4", "1",
+                                        "25.0%", "1", "2.5 天"]
+    assert cells(html, "区住房城乡建委") == ["5", "75.0%", "100.0%", "100.0%", "0.0%", "2", "1",
+                                         "0.0%", "1", "3.0 天"]
+    assert cells(html, "（未派单）")[:4] == ["1", "0.0%", "0.0%", "—"]
+    assert cells(html, "合计")[:5] == ["11", "60.0%", "62.5%", "60.0%", "40.0%"]
+    for chart in ("chart-received", "chart-rates", "chart-ranking", "chart-categories"):
+        section = re.search(rf'id="{chart}".*?</section>', html, re.S).group(0)
+        assert "<svg" in section and ("<rect" in section or "<path" in section)
+    assert "统计分析" in html and 'class="on">统计分析' in html.replace('href="/console/dashboard" ', "")
+    # the hot-spot table: 观音桥街道 · 嘉陵一村社区 with 5 slips, 3 open, 2 overdue
+    assert cells(html, "观音桥街道 · 嘉陵一村社区")[:3] == ["5", "3", "2"]
+    assert "响应率" in html and "未评价（居民没有回复、超期未评）不计入分母" in html
+
+
+async def test_a_handler_sees_only_their_department(client: TestClient) -> None:
+    browser = await signed_in(client, "handler", B)
+    _, html = await browser.get(f"/console/dashboard?{MARCH}&department={A}")
+    assert "区城市管理局" not in re.sub(r"<select.*?</select>", "", html, flags=re.S)
+    assert cells(html, "合计")[:2] == ["5", "75.0%"]
+    assert 'name="department"' not in html  # no department picker for a handler
+    response, text = await browser.get(f"/console/dashboard/export.csv?{MARCH}"
+                                       f"&department={A}")
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    assert [r[0] for r in rows[1:]] == ["区住房城乡建委", "合计"]
+
+
+async def test_csv_export(client: TestClient) -> None:
+    browser = await signed_in(client, "dispatcher")
+    response = await browser.session.get(browser.url(
+        f"/console/dashboard/export.csv?{MARCH}&table=street"))
+    assert response.status == 200 and response.content_type == "text/csv"
+    assert "attachment" in response.headers["Content-Disposition"]
+    body = await response.read()
+    assert body.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    assert rows[0][:5] == ["街镇", "受理量", "应签收", "按时签收", "响应率"]
+    by_name = {r[0]: r for r in rows[1:]}
+    assert by_name["观音桥街道"][1] == "6" and by_name["华新街街道"][1] == "4"
+    assert by_name["合计"][1] == "11"
+    header = rows[0]
+    assert by_name["合计"][header.index("满意率")] == "60.0%"
+    assert by_name["合计"][header.index("办理时长中位数（小时）")] == "60.0"
+
+
+async def test_xlsx_export_is_a_workbook_with_a_sheet_per_table(client: TestClient) -> None:
+    browser = await signed_in(client, "admin")
+    response = await browser.session.get(browser.url(f"/console/dashboard/export.xlsx?{MARCH}"))
+    assert response.status == 200
+    book = zipfile.ZipFile(io.BytesIO(await response.read()))
+    assert book.testzip() is None
+    names = set(book.namelist())
+    assert {"[Content_Types].xml", "_rels/.rels", "xl/workbook.xml", "xl/styles.xml",
+            "xl/_rels/workbook.xml.rels", "xl/worksheets/sheet1.xml"} <= names
+    ns = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
+    sheets = ET.fromstring(book.read("xl/workbook.xml")).findall("m:sheets/m:sheet", ns)
+    assert [s.get("name") for s in sheets] == ["单位", "街镇", "类别", "趋势"]
+    for part in names:
+        if part.endswith(".xml") or part.endswith(".rels"):
+            ET.fromstring(book.read(part))  # every part is well-formed XML
+    sheet = ET.fromstring(book.read("xl/worksheets/sheet1.xml"))
+    rows = sheet.findall("m:sheetData/m:row", ns)
+
+    def row_values(row):
+        out = []
+        for c in row.findall("m:c", ns):
+            text = c.find("m:is/m:t", ns)
+            out.append(text.text if text is not None else float(c.find("m:v", ns).text))
+        return out
+
+    total = next(row_values(r) for r in rows if row_values(r)[0] == "合计")
+    assert total[1] == 11.0 and total[4] == pytest.approx(0.6)  # 受理量, 响应率 as a number
+    percent_cell = rows[-1].findall("m:c", ns)[4]
+    assert percent_cell.get("s") == "2"  # the 0.0% style
+
+
+async def test_definitions_page_and_bad_filters(client: TestClient) -> None:
+    browser = await signed_in(client, "handler", A)
+    response, html = await browser.get("/console/dashboard/definitions")
+    assert response.status == 200
+    for label in ("响应率", "解决率", "满意率", "按时办结率", "当前超期", "重办率",
+                  "办理时长中位数", "未评价"):
+        assert f"<dt>{label}</dt>" in html
+    response, html = await browser.get("/console/dashboard?from=2026-04-01&to=2026-03-01")
+    assert response.status == 400 and "开始日期不能晚于结束日期" in html
+    response, _ = await browser.get("/console/dashboard?from=yesterday")
+    assert response.status == 400
+
+
+async def test_hot_issues_list(client: TestClient) -> None:
+    browser = await signed_in(client, "supervisor")
+    _, html = await browser.get(f"/console/dashboard/clusters?{MARCH}")
+    # cluster 1 (three street-light slips) is all closed: only with "all"
+    assert "华新街夜间施工噪声" in html and "建新北路路灯不亮" not in html
+    assert cells(html, '<a href="/console/dashboard/clusters/2">华新街夜间施工噪声</a> '
+                       '<span class="tag">环境保护</span>')[:3] == ["2", "1", "1"]
+    _, html = await browser.get(f"/console/dashboard/clusters?{MARCH}&all=1")
+    assert "建新北路路灯不亮" in html
+    handler = await signed_in(client, "handler", B)
+    _, html = await handler.get(f"/console/dashboard/clusters?{MARCH}&all=1")
+    assert "华新街夜间施工噪声" not in html and "建新北路路灯不亮" not in html
+    response, _ = await handler.get("/console/dashboard/clusters/2")
+    assert response.status == 403
+
+
+async def test_bulk_close_of_a_cluster(client: TestClient) -> None:
+    db = client.server.app[app_keys.DATABASE]
+    async with db.session() as session:
+        # cluster 2 (A's two noise slips) gets B's slip in progress and B's unsigned one
+        await session.execute(update(Slip).where(Slip.number.in_(
+            ["JB2026031800001", "JB2026031900001"])).values(cluster_id=2))
+    handler = await signed_in(client, "handler", B)
+    _, html = await handler.get("/console/dashboard/clusters/2")
+    assert "另有 2 张由其他单位主办" in html and "JB2026031800001" in html
+    assert "JB2026030400001" not in html  # A's slips are not shown to B
+    response, html = await handler.post("/console/dashboard/clusters/2/close", {"result": ""})
+    assert response.status == 400 and "请填写办理结果" in html
+    result = "工地已调整夜间施工时间，22点后停止作业。"
+    response, html = await handler.post("/console/dashboard/clusters/2/close",
+                                        {"result": result})
+    assert response.status == 200
+    assert "集中办结了 1 张交办单" in html and "未签收，未办结" in html
+    response, html = await handler.post("/console/dashboard/clusters/2/close",
+                                        {"result": result, "sign": "1"})
+    assert "集中办结了 1 张交办单" in html
+    async with db.session() as session:
+        rows = {r.number: r for r in (await session.execute(select(Slip).where(
+            Slip.cluster_id == 2))).scalars()}
+        closes = (await session.execute(select(SlipEvent.slip_id).where(
+            SlipEvent.action == "close"))).scalars().all()
+        notices = (await session.execute(select(OutboxRow))).scalars().all()
+    for number in ("JB2026031800001", "JB2026031900001"):
+        assert rows[number].status == "awaiting_survey" and rows[number].result == result
+    assert rows["JB2026030500001"].status == "dispatched"  # A's: untouched
+    assert rows["JB2026030400001"].status == "awaiting_survey"  # as it was
+    assert sorted(closes) == sorted([rows["JB2026031800001"].id, rows["JB2026031900001"].id])
+    assert notices, "the residents were told, through the outbox"
