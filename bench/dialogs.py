@@ -184,6 +184,7 @@ class Chat:
         self.openid = openid
         self.last_xml: str | None = None
         self.sent_texts: list[str] = []
+        self.reply_seconds: list[float] = []
 
     async def send(self, step: dict[str, Any]) -> tuple[str, str]:
         """Post one step; returns (what was sent, the reply text or '')."""
@@ -221,6 +222,7 @@ class Chat:
     async def _post(self, xml: str) -> str:
         self.last_xml = xml
         result = await self.site.peer.post(xml, retry=False)
+        self.reply_seconds.append(result.elapsed)
         if not result.ok:
             raise RuntimeError(f"WeChat would show an error: {result.error}")
         return str((result.reply or {}).get("Content") or "")
@@ -241,6 +243,7 @@ class Outcome:
     turns_to_slip: int | None = None
     slips: int = 0
     seconds: float = 0.0
+    reply_seconds: list[float] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -279,6 +282,7 @@ async def run_scenario(site: Site, scenario: Scenario) -> Outcome:
                 outcome.turns_to_slip = turns
     except Exception as exc:  # noqa: BLE001 - a broken scenario is reported, not fatal
         outcome.problems.append(f"error: {type(exc).__name__}: {exc}")
+    outcome.reply_seconds = chat.reply_seconds
     slips = await site.slips_of(openid)
     outcome.slips = len(slips)
     _check_slips(outcome, scenario, slips)
@@ -346,7 +350,12 @@ async def run_all(settings: Settings, scenarios: list[Scenario], *,
 
 def figures(outcomes: list[Outcome]) -> dict[str, Any]:
     turns = [o.turns_to_slip for o in outcomes if o.turns_to_slip is not None]
+    waits = sorted(s for o in outcomes for s in o.reply_seconds)
     return {
+        "replies": len(waits),
+        "reply_ms_median": round(statistics.median(waits) * 1000, 1) if waits else None,
+        "reply_ms_p95": round(waits[int(0.95 * (len(waits) - 1))] * 1000, 1) if waits else None,
+        "reply_ms_max": round(waits[-1] * 1000, 1) if waits else None,
         "scenarios": len(outcomes),
         "passed": sum(o.ok for o in outcomes),
         "slips_issued": sum(o.slips for o in outcomes),
@@ -362,6 +371,8 @@ def report(outcomes: list[Outcome], *, verbose: bool = False) -> str:
         f"scenarios: {f['scenarios']}  passed: {f['passed']}  failed: {len(f['failed'])}",
         f"slips issued: {f['slips_issued']}",
         f"turns to a slip: median {f['turns_median']}, max {f['turns_max']}",
+        f"reply time over real HTTP ({f['replies']} replies): median {f['reply_ms_median']} ms, "
+        f"p95 {f['reply_ms_p95']} ms, max {f['reply_ms_max']} ms",
     ]
     for outcome in outcomes:
         if outcome.ok and not verbose:
