@@ -98,6 +98,10 @@ class Nlu:
         if not isinstance(menu, dict):
             raise DialogDataError(source, "menu_intents", "must map menu keys to intents")
         self.menu_intents = {str(k): str(v) for k, v in menu.items()}
+        numbers = data.get("number_menu") or {}
+        if not isinstance(numbers, dict):
+            raise DialogDataError(source, "number_menu", "must map numbers to intents")
+        self.number_menu = {str(k): str(v) for k, v in numbers.items()}
         self.report_min_chars = int(data.get("report_min_chars") or 6)
         self.report_keywords = tuple(
             normalize(w) for w in str_list(source, "report_keywords", data.get("report_keywords"))

@@ -193,6 +193,11 @@ class Policy:
         ):
             return Plan([*echo, FOLLOWUP])
         if not starts:
+            numbered = self.kit.nlu.number_menu.get(text.strip())
+            if numbered == "new_report":
+                return Plan([*echo, FORM], activate_form=True)
+            if numbered in INFO:
+                return Plan([*echo, INFO[numbered]])
             if intent in ("confirm", "deny"):
                 return Plan([*echo, "action_thanks" if conv.slot("last_slip")
                              else "action_nothing_to_confirm"])

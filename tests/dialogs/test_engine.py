@@ -342,3 +342,11 @@ async def test_a_question_in_the_middle_is_answered_then_the_form_goes_on(
 async def test_the_fallback_says_what_the_resident_can_do(resident: Resident) -> None:
     reply = await resident.say("asdf")
     assert "直接说遇到的问题" in reply and "12345" in reply
+
+
+async def test_a_bare_number_follows_the_numbered_help_when_no_survey_waits(
+    resident: Resident,
+) -> None:
+    assert "回复“查询”" in await resident.say("帮助")
+    assert "还没有在这里反映过" in await resident.say("2")
+    assert "遇到了什么问题" in await resident.say("1")
