@@ -21,7 +21,7 @@ PALETTE = ("#2f6fb3", "#d9822b", "#3a9e6f", "#c4473a", "#7d5ba6", "#8c6d31", "#d
 MUTED = "#8a94a0"
 GRID = "#e3e7ec"
 INK = "#1d2733"
-FONT = 13
+FONT = 14
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ def bar_chart(
     fmt: Callable[[float], str] = _num,
     max_value: float | None = None,
     color: str = PALETTE[0],
-    width: int = 640,
+    width: int = 480,
     empty: str = "暂无数据",
 ) -> Markup:
     """Horizontal bars, one per item, labelled on the left and valued on the right. An item
@@ -119,7 +119,7 @@ def _x_labels(labels: Sequence[str], xs: Sequence[float], y: float, plot_w: floa
     out = []
     for i, (label, x) in enumerate(zip(labels, xs, strict=True)):
         if i % each == 0 or i == len(labels) - 1 and (len(labels) - 1) % each >= each / 2:
-            out.append(_text(x, y, label, anchor="middle", fill=MUTED, size=11))
+            out.append(_text(x, y, label, anchor="middle", fill=MUTED, size=12))
     return out
 
 
@@ -130,7 +130,7 @@ def column_chart(
     title: str,
     fmt: Callable[[float], str] = _num,
     color: str = PALETTE[0],
-    width: int = 640,
+    width: int = 480,
     height: int = 220,
     empty: str = "暂无数据",
 ) -> Markup:
@@ -166,7 +166,7 @@ def _y_grid(left: float, top: float, plot_w: float, plot_h: float, top_value: fl
         y = top + plot_h - plot_h * i / ticks
         body.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w:.1f}" y2="{y:.1f}" '
                     f'stroke="{GRID}"/>')
-        body.append(_text(left - 6, y + 4, fmt(value), anchor="end", fill=MUTED, size=11))
+        body.append(_text(left - 6, y + 4, fmt(value), anchor="end", fill=MUTED, size=12))
     return body
 
 
@@ -177,7 +177,7 @@ def line_chart(
     title: str,
     fmt: Callable[[float], str] = _num,
     max_value: float | None = None,
-    width: int = 640,
+    width: int = 480,
     height: int = 240,
     empty: str = "暂无数据",
 ) -> Markup:
@@ -196,8 +196,8 @@ def line_chart(
     for k, s in enumerate(series):
         color = s.color or PALETTE[k % len(PALETTE)]
         body.append(f'<rect x="{legend_x}" y="8" width="12" height="12" fill="{color}"/>')
-        body.append(_text(legend_x + 16, 18, s.name, size=12))
-        legend_x += 28 + _label_width([s.name]) * 12 / FONT
+        body.append(_text(legend_x + 16, 18, s.name, size=13))
+        legend_x += 30 + _label_width([s.name]) * 13 / FONT
         runs: list[list[tuple[float, float, str, float]]] = [[]]
         for x, label, value in zip(xs, labels, s.values, strict=True):
             if value is None:
@@ -225,7 +225,7 @@ def donut_chart(
     *,
     title: str,
     fmt: Callable[[float], str] = _num,
-    width: int = 640,
+    width: int = 480,
     max_items: int = 8,
     other: str = "其他",
     empty: str = "暂无数据",

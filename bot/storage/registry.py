@@ -6,8 +6,8 @@ Alembic's env.py and the tests import this. Each area adds one line for its mode
 from bot.delivery import models as _delivery  # noqa: F401  delivery attempts, windows
 from bot.outbox import models as _outbox  # noqa: F401  outbox
 from bot.slips import models as _slips  # noqa: F401  slips, events, numbering, clusters
-from bot.stats import models as _stats  # noqa: F401  statistics indexes on the slip tables
 from bot.staff import models as _staff  # noqa: F401  staff users, API tokens
+from bot.stats import models as _stats  # noqa: F401  statistics indexes on the slip tables
 from bot.storage import models  # noqa: F401  residents, messages
 from bot.storage.models import Base
 

@@ -27,6 +27,8 @@ routes = web.RouteTableDef()
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _YEAR = re.compile(r"^(\d{4})$")
 PER_PAGE = 20
+# Charts drawn about as wide as a phone shows them, so their text stays readable there.
+PHONE_CHART_WIDTH = 400
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,7 @@ async def _overview(services: StatsServices, period: PeriodChoice) -> dict[str, 
         title="近十二个月的满意率、按时办结率和响应率",
         fmt=lambda v: percent(v, 0),
         max_value=1.0,
+        width=PHONE_CHART_WIDTH,
     )
     rated = sorted((r for r in departments if r.answered), key=lambda r: -(r.satisfaction_rate or 0))
     satisfaction_chart = bar_chart(
@@ -117,6 +120,7 @@ async def _overview(services: StatsServices, period: PeriodChoice) -> dict[str, 
         fmt=percent,
         max_value=1.0,
         empty="本期还没有居民评价",
+        width=PHONE_CHART_WIDTH,
     )
     return {
         "total": total,
