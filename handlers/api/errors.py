@@ -75,3 +75,6 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
             raise
         code, message = HTTP_CODES.get(exc.status, ("error", exc.reason))
         return error_response(exc.status, code, message)
+    except Exception:
+        log.exception("api: unexpected error on %s %s", request.method, request.path)
+        return error_response(500, "internal_error", "服务器出错了，请稍后再试")

@@ -27,6 +27,13 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         return error_page(request, 403, "没有权限", "您没有查看这个页面的权限。")
     except web.HTTPMethodNotAllowed:
         return error_page(request, 405, "不支持的操作", "请从页面上的按钮进行操作。")
+    except web.HTTPException:
+        raise
+    except Exception:
+        log.exception("console: unexpected error on %s %s", request.method, request.path)
+        return error_page(
+            request, 500, "系统出错了", "这次操作没有完成。请稍后再试，或把出错的时间告诉管理员。"
+        )
 
 
 @web.middleware

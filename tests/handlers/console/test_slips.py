@@ -295,3 +295,27 @@ async def test_without_wechat_credentials_photos_are_placeholders(
     cg = await _as(browsers, client, "cg")
     _, page = await cg.get(f"/console/slips/{slip.number}")
     assert "photo-placeholder" in page and "<img" not in page
+
+
+async def test_an_unexpected_fault_is_a_polite_page_not_a_trace(
+    client: TestClient, people: None, browsers: NewBrowser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(*args, **kwargs):
+        raise RuntimeError("database exploded: secret detail")
+
+    monkeypatch.setattr(client.server.app[keys.SLIPS], "list", broken)
+    root = await _as(browsers, client, "root")
+    response, page = await root.get("/console/slips")
+    assert response.status == 500 and "系统出错了" in page and "secret detail" not in page
+    token = await _token_for(client, "root")
+    response = await client.get("/api/v1/slips", headers=token)
+    assert response.status == 500
+    body = await response.json()
+    assert body["error"]["code"] == "internal_error" and "secret" not in str(body)
+
+
+async def _token_for(client: TestClient, username: str) -> dict[str, str]:
+    staff = client.server.app[keys.STAFF]
+    member = await staff.by_username(username)
+    _, token = await staff.create_token(member.id, name="t", scope="read")
+    return {"Authorization": f"Bearer {token}"}
