@@ -229,7 +229,9 @@ class SlipSettings(_Section):
     number_prefix: str = Field("JB", pattern=r"^[A-Z]{1,8}$")
     # Lists count matching slips up to this many, then show "more than" (a million-row count
     # costs more than the page itself).
-    count_limit: int = Field(10000, ge=100)
+    count_limit: int = Field(1000, ge=100)
+    # A text search matches the newest this-many slips first (bot/slips/listing.py).
+    search_window: int = Field(5000, ge=100)
     workbench_limit: int = Field(50, ge=1, le=500)
 
 

@@ -143,9 +143,10 @@ class Slip(Base):
     __table_args__ = (
         Index("ix_slip_created", "created_at", "id"),
         Index("ix_slip_status_created", "status", "created_at"),
-        Index("ix_slip_lead_status_created", "lead_department", "status", "created_at"),
+        Index("ix_slip_lead_created", "lead_department", "created_at"),
         Index("ix_slip_urgency_created", "urgency", "created_at"),
         Index("ix_slip_street_created", "street", "created_at"),
+        Index("ix_slip_community_created", "community", "created_at"),
         Index("ix_slip_category_created", "category_top", "created_at"),
         Index("ix_slip_openid_created", "openid", "created_at"),
         Index("ix_slip_phone", "phone"),
@@ -167,7 +168,7 @@ class SlipDepartment(Base):
     """Every department on a slip (lead and co-handlers): the handler's scope, indexed."""
 
     __tablename__ = "slip_department"
-    __table_args__ = (Index("ix_slip_department_dept", "department", "slip_id"),)
+    __table_args__ = (Index("ix_slip_department_dept", "department", "role", "slip_id"),)
 
     slip_id: Mapped[int] = mapped_column(
         ForeignKey("slip.id", ondelete="CASCADE"), primary_key=True

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, cast, false, func, literal, or_, select, true
+from sqlalchemy import ColumnElement, and_, cast, false, func, literal, or_, select, text, true
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import Text
 
@@ -27,8 +28,11 @@ def bigrams(text: str) -> list[str]:
     return sorted(g for g in grams if not any(c.isspace() for c in g))
 
 
-def scope_condition(actor: Actor) -> ColumnElement[bool]:
-    """Which slips the actor may see."""
+def scope_condition(actor: Actor, dialect: str = "sqlite") -> ColumnElement[bool]:
+    """Which slips the actor may see. A handler: the lead department's slips (its own index)
+    or those it co-handles (slip_department). On PostgreSQL the co-handled ids come as
+    ANY(ARRAY(subquery)) so the planner can OR and AND them with other bitmap index scans
+    (the search index), which `IN (subquery)` inside an OR would prevent."""
     if actor.kind == "system":
         return true()
     if actor.kind == "resident":
@@ -36,9 +40,17 @@ def scope_condition(actor: Actor) -> ColumnElement[bool]:
     if actor.role in ALL_SEEING:
         return true()
     if actor.role == "handler" and actor.department:
-        return Slip.id.in_(
-            select(SlipDepartment.slip_id).where(SlipDepartment.department == actor.department)
-        )
+        if dialect == "postgresql":
+            co = text(
+                "slip.id = ANY(ARRAY(SELECT slip_department.slip_id FROM slip_department "
+                "WHERE slip_department.department = :scope_department "
+                "AND slip_department.role = '协办'))"
+            ).bindparams(scope_department=actor.department)
+        else:
+            co = Slip.id.in_(select(SlipDepartment.slip_id).where(
+                SlipDepartment.department == actor.department, SlipDepartment.role == "协办"
+            ))
+        return or_(Slip.lead_department == actor.department, co)
     return false()
 
 
@@ -76,10 +88,21 @@ def filter_conditions(
         conds.append(and_(Slip.status == "accepted", Slip.lead_department.is_(None)))
     if f.light:
         conds.append(light_condition(f.light, now))
-    if f.q and f.q.strip():
-        for term in f.q.split()[:5]:
-            conds.append(_term_condition(term, dialect))
     return conds
+
+
+def search_terms(q: str | None) -> list[str]:
+    """The words of a free-text query (at most five; every one must match)."""
+    return (q or "").split()[:5]
+
+
+def text_conditions(
+    terms: list[str], dialect: str, entity: Any = Slip, *, indexed: bool = True
+) -> list[ColumnElement[bool]]:
+    """One condition per word. `indexed` adds the bigram index lookup on PostgreSQL (for
+    a scan over the whole table); without it the words are matched with LIKE only (for a
+    small set of rows already at hand)."""
+    return [_term_condition(t, dialect, entity, indexed) for t in terms]
 
 
 def light_condition(light: str, now: datetime) -> ColumnElement[bool]:
@@ -93,27 +116,27 @@ def light_condition(light: str, now: datetime) -> ColumnElement[bool]:
     return false()
 
 
-def _term_condition(term: str, dialect: str) -> ColumnElement[bool]:
+def _term_condition(term: str, dialect: str, entity: Any, indexed: bool) -> ColumnElement[bool]:
     pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     if dialect == "postgresql":
         text_match = or_(
-            Slip.description.ilike(pattern, escape="\\"),
-            Slip.location_text.ilike(pattern, escape="\\"),
+            entity.description.ilike(pattern, escape="\\"),
+            entity.location_text.ilike(pattern, escape="\\"),
         )
         grams = bigrams(term)
-        if grams:
-            indexed = func.minyi_bigrams(Slip.description, Slip.location_text).op("@>")(
+        if grams and indexed:
+            lookup = func.minyi_bigrams(entity.description, entity.location_text).op("@>")(
                 cast(literal(grams, ARRAY(Text)), ARRAY(Text))
             )
-            text_match = and_(indexed, text_match)
+            text_match = and_(lookup, text_match)
     else:
         text_match = or_(
-            Slip.description.like(pattern, escape="\\"),
-            Slip.location_text.like(pattern, escape="\\"),
+            entity.description.like(pattern, escape="\\"),
+            entity.location_text.like(pattern, escape="\\"),
         )
     alternatives = [text_match]
     if _NUMBER.match(term):
-        alternatives.append(Slip.number == term.upper())
+        alternatives.append(entity.number == term.upper())
     if _PHONE.match(term):
-        alternatives.append(Slip.phone == term)
+        alternatives.append(entity.phone == term)
     return or_(*alternatives)

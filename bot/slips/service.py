@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
@@ -27,10 +27,18 @@ from bot.slips.errors import (
 )
 from bot.slips.inputs import check_inputs
 from bot.slips.intake import classify, new_slip
+from bot.slips.listing import count_rows, page_rows
 from bot.slips.models import Slip, SlipEvent
 from bot.slips.notices import Notices, load_notices
 from bot.slips.present import event_view, slip_view, summary
-from bot.slips.query import ALL_SEEING, filter_conditions, light_condition, scope_condition
+from bot.slips.query import (
+    ALL_SEEING,
+    filter_conditions,
+    light_condition,
+    scope_condition,
+    search_terms,
+    text_conditions,
+)
 from bot.slips.similar import OpenSlipCache, cluster_with_similar
 from bot.slips.timing import SlipTiming
 from bot.slips.views import (
@@ -136,29 +144,28 @@ class SlipService:
         filters = filters or SlipFilter()
         page, per_page = max(1, page), min(max(1, per_page), 200)
         now = self._clock()
-        conds = [scope_condition(actor), *filter_conditions(
-            filters, self.workflow, now=now, tz=self.timing.calendar.tz, dialect=self._db.dialect
+        dialect = self._db.dialect
+        base = [scope_condition(actor, dialect), *filter_conditions(
+            filters, self.workflow, now=now, tz=self.timing.calendar.tz, dialect=dialect
         )]
+        terms = search_terms(filters.q)
         offset = (page - 1) * per_page
         async with self._db.session() as session:
-            rows = list((await session.execute(
-                select(Slip).where(*conds).order_by(Slip.created_at.desc(), Slip.id.desc())
-                .offset(offset).limit(per_page)
-            )).scalars())
+            rows = await page_rows(session, base, terms, dialect=dialect, offset=offset,
+                                   limit=per_page, window=self._settings.search_window)
             if 0 < len(rows) < per_page or (page == 1 and not rows):
                 total, exact = offset + len(rows), True
             else:
-                total, exact = await self._count(session, conds)
+                total, exact = await self._count(
+                    session, [*base, *text_conditions(terms, dialect)]
+                )
         items = [summary(s, self.workflow, now) for s in rows]
         return Page(items=items, page=page, per_page=per_page, total=total, total_exact=exact)
 
     async def _count(
         self, session: AsyncSession, conds: list[ColumnElement[bool]]
     ) -> tuple[int, bool]:
-        cap = self._settings.count_limit
-        inner = select(Slip.id).where(*conds).limit(cap + 1).subquery()
-        total = int((await session.execute(select(func.count()).select_from(inner))).scalar_one())
-        return min(total, cap), total <= cap
+        return await count_rows(session, conds, self._settings.count_limit)
 
     async def timeline(self, ref: Ref, actor: Actor) -> list[EventView]:
         async with self._db.session() as session:
@@ -206,7 +213,7 @@ class SlipService:
 
     async def workbench(self, actor: Actor) -> Workbench:
         now = self._clock()
-        scope = scope_condition(actor)
+        scope = scope_condition(actor, self._db.dialect)
         open_ = Slip.status.in_(self.workflow.open_states)
         lead_only = (Slip.lead_department == actor.department
                      if actor.role_key == "handler" else scope)

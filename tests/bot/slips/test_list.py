@@ -99,3 +99,25 @@ def test_python_bigrams_match_the_sql_function() -> None:
     # by the search tests above): distinct pairs, ASCII lowered, none across whitespace.
     assert bigrams("路灯坏了 AB") == sorted({"路灯", "灯坏", "坏了", "ab"})
     assert bigrams("灯") == []
+
+
+async def test_search_pages_run_on_past_the_newest_window(database, clock, pack) -> None:  # type: ignore[no-untyped-def]
+    service = SlipService(database, settings=make_settings(**{"slips.search_window": 100}),
+                          clock=clock, pack=pack)
+    noise = []
+    for i in range(150):
+        clock.advance(minutes=1)
+        text = f"第{i}号：夜里工地噪音" if i % 10 == 3 else f"第{i}号：路灯坏了"
+        view = await service.issue(draft(text))
+        if i % 10 == 3:
+            noise.append(view.number)
+    newest_first = list(reversed(noise))  # 15: ten in the newest 100 slips, five older
+    pages = [await service.list(ADMIN, SlipFilter(q="噪音"), page=p, per_page=4)
+             for p in (1, 2, 3, 4, 5)]
+    assert [s.number for p in pages for s in p.items] == newest_first
+    assert [len(p.items) for p in pages] == [4, 4, 4, 3, 0]
+    assert pages[0].total == 15 and pages[0].total_exact
+    street = await service.list(ADMIN, SlipFilter(q="路灯 第1"), per_page=3)
+    assert [s.summary for s in street.items] == ["第149号：路灯坏了", "第148号：路灯坏了",
+                                                  "第147号：路灯坏了"]
+    assert (await service.list(ADMIN, SlipFilter(q="第5号"))).items[0].summary == "第5号：路灯坏了"
