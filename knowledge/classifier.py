@@ -116,7 +116,8 @@ class CategoryClassifier:
         self._head_chars = head_chars
         self._n_max = n_max
         self._index = {label: i for i, label in enumerate(labels)}
-        self._feature_names: tuple[np.ndarray, np.ndarray] | None = None
+        self._feature_names: tuple[np.ndarray, np.ndarray, dict[str, int]] | None = None
+        self._coef_mean = self._coef.mean(axis=1, dtype=np.float64)  # per feature, over labels
         if n_max > 3:
             raise ValueError("n-grams longer than 3 characters are not supported")
         # Per block: sorted n-gram keys and their columns, for vectorised look-up.
@@ -240,20 +241,22 @@ class CategoryClassifier:
         idx, vals = self._features(body)
         if idx.size == 0:
             return []
-        coef = self._coef[idx].astype(np.float64)
-        push = vals * (coef[:, self._index[label]] - coef.mean(axis=1))
-        names, name_ids = self._names()
+        column = self._coef[idx, self._index[label]].astype(np.float64)
+        push = vals * (column - self._coef_mean[idx])
+        names, name_ids, name_index = self._names()
         ids, where = np.unique(name_ids[idx], return_inverse=True)
         sums = np.bincount(where, weights=push)  # head and body pushes of one n-gram added
-        grams = names[ids].tolist()
-        merged = dict(zip(grams, sums.tolist(), strict=True))
-        by_push = np.argsort(-sums, kind="stable")
-        top = next((sums[i] for i in by_push if sums[i] > 0 and _WORDLIKE.fullmatch(grams[i])), 0)
+        positive = np.flatnonzero(sums > 0)
+        positive = positive[np.argsort(-sums[positive], kind="stable")]
+        grams = names[ids[positive]].tolist()
+        top = next(
+            (sums[i] for i, g in zip(positive, grams, strict=True) if _WORDLIKE.fullmatch(g)), 0.0
+        )
         if top <= 0:
             return []
         floor = top * 0.15  # weak grams would only lengthen words
-        strong = {grams[i] for i in by_push[: np.count_nonzero(sums >= floor)]}
-        strong = {g for g in strong if _WORDLIKE.fullmatch(g)}
+        strong_count = int(np.count_nonzero(sums[positive] >= floor))
+        strong = {g for g in grams[:strong_count] if _WORDLIKE.fullmatch(g)}
         links = np.zeros(0, dtype=bool)
         strong_pairs = [gram_key(g) for g in strong if len(g) == 2]
         if len(body) > 1 and strong_pairs:
@@ -267,8 +270,10 @@ class CategoryClassifier:
         words |= {g for g in strong if len(g) == 1}
 
         def weight(word: str) -> float:
-            grams = set(char_ngrams(word, self._n_max))
-            return sum(merged.get(g, 0.0) for g in grams)
+            found = [name_index[g] for g in set(char_ngrams(word, self._n_max)) if g in name_index]
+            at = np.searchsorted(ids, found)
+            at = at[(at < ids.size) & (ids[np.minimum(at, ids.size - 1)] == found)]
+            return float(sums[at].sum())
 
         ranked = sorted(((w, weight(w)) for w in words), key=lambda item: (-item[1], item[0]))
         longest_first = sorted(words, key=len, reverse=True)
@@ -281,8 +286,8 @@ class CategoryClassifier:
                 chosen.append((word, round(push, 6)))
         return chosen
 
-    def _names(self) -> tuple[np.ndarray, np.ndarray]:
-        """Distinct n-grams (object array), and for each column the index of its n-gram."""
+    def _names(self) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
+        """Distinct n-grams (object array), each column's n-gram index, n-gram -> index."""
         if self._feature_names is None:
             index: dict[str, int] = {}
             column_ids: list[int] = []
@@ -290,5 +295,5 @@ class CategoryClassifier:
                 for gram, _ in sorted(block.vocabulary.items(), key=lambda item: item[1]):
                     column_ids.append(index.setdefault(gram, len(index)))
             names = np.array(list(index), dtype=object)
-            self._feature_names = (names, np.array(column_ids, dtype=np.int64))
+            self._feature_names = (names, np.array(column_ids, dtype=np.int64), index)
         return self._feature_names
