@@ -180,6 +180,15 @@ def cases(stats: Statistics, tz: ZoneInfo) -> list[tuple[str, Callable[[], Await
          lambda: stats.table("period", StatsFilter(date_from=year.date_from, date_to=end,
                                                     department="D-CGJ"))),
         ("hot spots, 180 days", lambda: stats.hot_spots(last180)),
+        ("dashboard: 5 groupings at once, 180 days",
+         lambda: stats.tables(("total", "period", "department", "street", "category"),
+                              last180, period="week")),
+        ("dashboard: 5 groupings at once, 30 days",
+         lambda: stats.tables(("total", "period", "department", "street", "category"),
+                              last30, period="day")),
+        ("dashboard: 5 groupings, one department, 180 days",
+         lambda: stats.tables(("total", "period", "department", "street", "category"),
+                              dept, period="week")),
     ]
 
 

@@ -3,8 +3,9 @@
 - ix_stats_slip_accepted: every statistics query reads the slips accepted in a date range and
   only these columns, so on PostgreSQL the range is an index-only scan (no heap) at a million
   slips. SQLite gets the plain index on accepted_at.
-- ix_stats_survey: the resident's verdicts are `survey` events; a partial index holding their
-  data lets the survey query join them to the slips without touching the event heap.
+- ix_stats_survey: the resident's verdicts are `survey` events; a partial index on their time,
+  holding their slip and data, lets the survey query read only the answers given since the
+  range began (a slip is surveyed after it is accepted) without touching the event heap.
 """
 
 from __future__ import annotations
@@ -37,8 +38,8 @@ slip_accepted = Index(
 
 survey_events = Index(
     "ix_stats_survey",
-    SlipEvent.__table__.c.slip_id,
-    postgresql_include=["data"],
+    SlipEvent.__table__.c.at,
+    postgresql_include=["slip_id", "data"],
     postgresql_where=SlipEvent.__table__.c.action == "survey",
     sqlite_where=SlipEvent.__table__.c.action == "survey",
 )

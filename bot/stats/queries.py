@@ -7,6 +7,7 @@ slip and the row forgets the verdict, the event keeps it (definitions: bot/stats
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -23,6 +24,7 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    tuple_,
 )
 
 from bot.slips.models import Slip, SlipEvent
@@ -76,23 +78,49 @@ class Statistics:
         self, by: Dimension, f: StatsFilter, *, period: Period = "month"
     ) -> list[StatsRow]:
         """One row per group, in a stable order (periods by date, others by received, desc)."""
+        return (await self.tables((by,), f, period=period))[by]
+
+    async def tables(
+        self, dims: Sequence[Dimension], f: StatsFilter, *, period: Period = "month"
+    ) -> dict[Dimension, list[StatsRow]]:
+        """Several groupings of the same slips at once. On PostgreSQL one pass over the slips
+        with GROUPING SETS (a dashboard's five tables cost about one); SQLite has no grouping
+        sets and runs one grouping after the other."""
+        if self.db.dialect != "postgresql" and len(dims) > 1:
+            return {d: await self.table(d, f, period=period) for d in dims}
+        grouping = _Grouping(tuple(dims), tuple(self._key(d, period) for d in dims),
+                             sets=len(dims) > 1)
         now = self.clock()
-        key = self._key(by, period)
         conds = self._conditions(f)
-        async with self.db.connect() as conn:
-            slip_rows = (await conn.execute(self._slip_query(key, conds, now))).all()
-            survey_rows = (await conn.execute(self._survey_query(key, conds))).all()
-            medians: dict[Any, float | None] = {}
-            if self.db.dialect != "postgresql":
-                medians = await self._sqlite_medians(conn, key, conds)
-        surveys = {r.key: r for r in survey_rows}
-        postgres = self.db.dialect == "postgresql"
+        lo, _ = local_bounds(f.date_from, f.date_to, self.tz)
+        queries = (
+            self._slip_query(grouping, conds, now),
+            self._survey_query(grouping, conds, lo),
+            self._median_query(grouping, conds),
+        )
+        if self.db.dialect == "postgresql":
+            # three connections at once: the server works on them in parallel (and the
+            # counts, free of the ordered-set median, can use parallel workers too)
+            slip_rows, survey_rows, median_rows = await asyncio.gather(
+                *(self._all(q) for q in queries))
+        else:
+            async with self.db.connect() as conn:
+                slip_rows, survey_rows, median_rows = [
+                    (await conn.execute(q)).all() for q in queries]
+        slips = grouping.split(slip_rows)
+        surveys = grouping.split(survey_rows)
+        medians = grouping.split(median_rows)
+        return {d: self._rows(d, slips[d], surveys[d], medians[d]) for d in dims}
+
+    def _rows(self, by: Dimension, slips: dict[Any, Any], surveys: dict[Any, Any],
+              medians: dict[Any, Any]) -> list[StatsRow]:
         rows: list[StatsRow] = []
-        for r in slip_rows:
-            s = surveys.get(r.key)
+        for key, r in slips.items():
+            s = surveys.get(key)
+            m = medians.get(key)
             rows.append(StatsRow(
-                key=None if r.key is None else str(r.key),
-                label=self._label(by, r.key),
+                key=None if key is None else str(key),
+                label=self._label(by, key),
                 received=r.received,
                 response_due=r.response_due,
                 responded_on_time=r.responded_on_time,
@@ -107,7 +135,7 @@ class Statistics:
                 satisfied=s.satisfied if s else 0,
                 very_satisfied=s.very_satisfied if s else 0,
                 solved=s.solved if s else 0,
-                median_hours=_float(r.median if postgres else medians.get(r.key)),
+                median_hours=_float(m.median) if m is not None else None,
             ))
         if by == "period":
             rows.sort(key=lambda row: row.key or "")
@@ -206,13 +234,13 @@ class Statistics:
         return and_(Slip.status.in_(self.workflow.open_states), Slip.alert_red_at <= now)
 
     def _slip_query(
-        self, key: ColumnElement[Any], conds: Sequence[ColumnElement[bool]], now: datetime
+        self, grouping: _Grouping, conds: Sequence[ColumnElement[bool]], now: datetime
     ) -> Select[Any]:
         open_states = self.workflow.open_states
         signed = Slip.signed_at.is_not(None)
         resolved = Slip.resolved_at.is_not(None)
         columns: list[Any] = [
-            key.label("key"),
+            *grouping.head(),
             func.count().label("received"),
             func.count().filter(or_(
                 signed,
@@ -234,14 +262,14 @@ class Statistics:
                 Slip.status == "awaiting_survey", Slip.satisfaction == NOT_RATED
             )).label("unanswered"),
         ]
-        if self.db.dialect == "postgresql":
-            duration = hours_between(Slip.accepted_at, Slip.resolved_at, dialect="postgresql")
-            columns.append(median(duration).label("median"))
-        return _grouped(select(*columns).where(*conds), key)
+        return grouping.apply(select(*columns).where(*conds))
 
     def _survey_query(
-        self, key: ColumnElement[Any], conds: Sequence[ColumnElement[bool]]
+        self, grouping: _Grouping, conds: Sequence[ColumnElement[bool]],
+        since: datetime | None,
     ) -> Select[Any]:
+        """The answers to the surveys of the slips. A slip is surveyed after it is accepted,
+        so with a range only the answers given since its start are read (an index range)."""
         verdict = SlipEvent.data["verdict"].as_string()
         said = SlipEvent.data["solved"].as_boolean()
         solved = or_(
@@ -250,7 +278,7 @@ class Statistics:
         )
         q = (
             select(
-                key.label("key"),
+                *grouping.head(),
                 func.count().filter(verdict.in_(VERDICTS)).label("answered"),
                 func.count().filter(verdict.in_(SATISFIED)).label("satisfied"),
                 func.count().filter(verdict == "满意").label("very_satisfied"),
@@ -262,14 +290,22 @@ class Statistics:
             # and picks a nested loop over every answer)
             .where(SlipEvent.action == "survey", *conds)
         )
-        return _grouped(q, key)
+        if since is not None:
+            q = q.where(SlipEvent.at >= since)
+        return grouping.apply(q)
 
-    async def _sqlite_medians(
-        self, conn: Any, key: ColumnElement[Any], conds: Sequence[ColumnElement[bool]]
-    ) -> dict[Any, float | None]:
-        """The exact median per group without percentile_cont: rank the durations in each
-        group and average the middle one or two."""
+    def _median_query(
+        self, grouping: _Grouping, conds: Sequence[ColumnElement[bool]]
+    ) -> Select[Any]:
+        """The exact median handling time per group: percentile_cont on PostgreSQL; on SQLite
+        (no ordered-set aggregates) the durations ranked in each group, averaging the middle
+        one or two."""
         duration = hours_between(Slip.accepted_at, Slip.resolved_at, dialect=self.db.dialect)
+        done = Slip.resolved_at.is_not(None)
+        if self.db.dialect == "postgresql":
+            return grouping.apply(
+                select(*grouping.head(), median(duration).label("median")).where(done, *conds))
+        key = grouping.keys[0]
         part = None if _is_total(key) else key
         ranked = (
             select(
@@ -278,15 +314,18 @@ class Statistics:
                 func.row_number().over(partition_by=part, order_by=duration).label("rn"),
                 func.count().over(partition_by=part).label("n"),
             )
-            .where(Slip.resolved_at.is_not(None), *conds)
+            .where(done, *conds)
             .subquery()
         )
-        q = (
-            select(ranked.c.key, func.avg(ranked.c.d))
+        return (
+            select(ranked.c.key, func.avg(ranked.c.d).label("median"))
             .where(or_(ranked.c.rn == (ranked.c.n + 1) // 2, ranked.c.rn == (ranked.c.n + 2) // 2))
             .group_by(ranked.c.key)
         )
-        return dict((await conn.execute(q)).all())
+
+    async def _all(self, q: Select[Any]) -> list[Any]:
+        async with self.db.connect() as conn:
+            return list((await conn.execute(q)).all())
 
     def _label(self, by: Dimension, key: Any) -> str:
         if by == "department":
@@ -298,6 +337,52 @@ class Statistics:
         if by == "total":
             return "合计"
         return str(key)
+
+
+@dataclass(frozen=True)
+class _Grouping:
+    """How a query groups: by one key (selected as "key"), or by several at once with
+    GROUPING SETS (keys selected as k0, k1, … with the grouping() mask as "g"; the grand
+    total is the empty set)."""
+
+    dims: tuple[Dimension, ...]
+    keys: tuple[ColumnElement[Any], ...]
+    sets: bool
+
+    @property
+    def _real(self) -> list[ColumnElement[Any]]:
+        return [k for k in self.keys if not _is_total(k)]
+
+    def head(self) -> list[Any]:
+        if not self.sets:
+            return [self.keys[0].label("key")]
+        real = self._real
+        return [*(k.label(f"k{i}") for i, k in enumerate(real)),
+                func.grouping(*real).label("g")]
+
+    def apply(self, q: Select[Any]) -> Select[Any]:
+        if not self.sets:
+            return _grouped(q, self.keys[0])
+        sets = [tuple_(k) for k in self._real]
+        if any(_is_total(k) for k in self.keys):
+            sets.append(tuple_())
+        return q.group_by(func.grouping_sets(*sets))
+
+    def split(self, rows: Sequence[Any]) -> dict[Dimension, dict[Any, Any]]:
+        """The rows of each dimension, by their key."""
+        if not self.sets:
+            return {self.dims[0]: {r.key: r for r in rows}}
+        real_dims = [d for d, k in zip(self.dims, self.keys, strict=True) if not _is_total(k)]
+        n = len(real_dims)
+        full = (1 << n) - 1
+        out: dict[Dimension, dict[Any, Any]] = {d: {} for d in self.dims}
+        for r in rows:
+            if r.g == full:  # grouped by nothing: the grand total
+                out["total"]["total"] = r
+                continue
+            i = n - (full ^ r.g).bit_length()  # grouping(): the first key is the high bit
+            out[real_dims[i]][r._mapping[f"k{i}"]] = r
+        return out
 
 
 def _is_total(key: ColumnElement[Any]) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from typing import Any
 from urllib.parse import urlencode
@@ -108,12 +108,15 @@ def _ranked(rows: list[StatsRow], rank: str) -> list[StatsRow]:
 
 async def _figures(services: StatsServices, asked: Asked) -> dict[str, Any]:
     f, stats = asked.filter, services.stats
+    tables = await stats.tables(("total", "period", "department", "street", "category"), f,
+                                period=asked.period)
+    total = tables["total"][0] if tables["total"] else StatsRow(key=None, label="合计")
     return {
-        "total": await stats.total(f),
-        "trend": await stats.table("period", f, period=asked.period),
-        "departments": await stats.table("department", f),
-        "streets": await stats.table("street", f),
-        "categories": await stats.table("category", f),
+        "total": replace(total, key=None, label="合计"),
+        "trend": tables["period"],
+        "departments": tables["department"],
+        "streets": tables["street"],
+        "categories": tables["category"],
         "hot_spots": await stats.hot_spots(f),
     }
 

@@ -13,7 +13,7 @@ from aiohttp import web
 
 from bot.charts import Series, bar_chart, line_chart
 from bot.stats.filters import StatsFilter
-from bot.stats.measures import MEASURES, PERIOD_RULE, percent
+from bot.stats.measures import MEASURES, PERIOD_RULE, StatsRow, percent
 from bot.stats.public import (
     PRIVATE_CATEGORIES,
     PRIVATE_REQUEST_TYPES,
@@ -93,8 +93,9 @@ async def _overview(services: StatsServices, period: PeriodChoice) -> dict[str, 
     start = date(end.year - 1, end.month, 1) + timedelta(days=31)
     start = date(start.year, start.month, 1)
     trend_filter = StatsFilter(date_from=start, date_to=end)
-    total = await services.stats.total(f)
-    departments = await services.stats.table("department", f)
+    tables = await services.stats.tables(("total", "department"), f)
+    total = tables["total"][0] if tables["total"] else StatsRow(key=None, label="合计")
+    departments = tables["department"]
     trend = await services.stats.table("period", trend_filter, period="month")
     latest = await services.public.page(
         PublicQuery(status="closed", date_from=period.date_from, date_to=period.date_to),

@@ -126,3 +126,13 @@ def test_every_measure_has_a_written_definition() -> None:
         "overdue_now", "reopen_rate", "median_hours", "unanswered",
     }
     assert all(len(m.definition) > 10 for m in MEASURES)
+
+
+async def test_several_groupings_at_once_match_one_at_a_time(stats: Statistics) -> None:
+    dims = ("department", "street", "category", "period", "total")
+    together = await stats.tables(dims, MARCH, period="week")
+    for dim in dims:
+        alone = await stats.table(dim, MARCH, period="week")
+        assert [row_tuple(r) for r in together[dim]] == [row_tuple(r) for r in alone], dim
+        assert [r.key for r in together[dim]] == [r.key for r in alone], dim
+    assert row_tuple(together["total"][0]) == EXPECTED_MARCH_TOTAL

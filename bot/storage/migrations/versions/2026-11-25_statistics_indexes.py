@@ -43,9 +43,9 @@ def upgrade() -> None:
     op.create_index(
         "ix_stats_survey",
         "slip_event",
-        ["slip_id"],
+        ["at"],
         unique=False,
-        postgresql_include=["data"],
+        postgresql_include=["slip_id", "data"],
         postgresql_where=sa.text("action = 'survey'"),
         sqlite_where=sa.text("action = 'survey'"),
     )
