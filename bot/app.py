@@ -8,16 +8,18 @@ from typing import Any
 from aiohttp import web
 
 from bot.config import Settings
+from bot.delivery.runtime import DELIVERY, delivery_services, late_reply_sink
 from bot.metrics import Metrics
 from bot.storage import Database
 from bot.storage.messages import MessageLog
 from bot.stores import open_stores
-from handlers import conversation, health, keys, metrics, webhook
+from handlers import conversation, delivery_events, health, keys, metrics, webhook
 from handlers.api import setup_api
 from handlers.console import setup_console
 from handlers.inbox import Inbox
 from handlers.open311 import setup_open311
 from handlers.public import setup_public
+from handlers.router import MessageRouter
 from knowledge.replies import Replies
 
 
@@ -53,11 +55,15 @@ def create_app(settings: Settings, *, migrate: bool = False) -> web.Application:
         app[keys.DATABASE] = database
         app[keys.STORES] = stores
         app[keys.MESSAGE_LOG] = MessageLog(database)
+        router = MessageRouter()
+        delivery_events.register(router, database, stores)  # before the generic events
+        router.include(conversation.build_conversation_router())
         app[keys.INBOX] = Inbox(
             settings=settings,
             stores=stores,
             log_=app[keys.MESSAGE_LOG],
-            router=conversation.build_conversation_router(),
+            router=router,
+            late_reply=late_reply_sink(database),
             services={conversation.DIALOGS: _dialog_engine(app, settings, database, stores)},
             replies=app[keys.REPLIES],
             metrics=app[keys.METRICS],
@@ -67,7 +73,17 @@ def create_app(settings: Settings, *, migrate: bool = False) -> web.Application:
         await stores.close()
         await database.close()
 
+    async def delivery(app: web.Application) -> AsyncIterator[None]:
+        # the WeChat API client; the demo also runs the worker and scheduler here
+        async with delivery_services(
+            settings, app[keys.DATABASE], app[keys.STORES],
+            run=settings.delivery.embedded_worker,
+        ) as services:
+            app[DELIVERY] = services
+            yield
+
     app.cleanup_ctx.append(resources)
+    app.cleanup_ctx.append(delivery)
     webhook.setup(app)
     health.setup(app)
     metrics.setup(app)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
+from aiohttp import web
 from sqlalchemy import select
 
 from bot.config import Settings
@@ -34,6 +35,10 @@ class DeliveryServices:
     worker: DeliveryWorker
     scheduler: Scheduler | None
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+
+
+# Where create_app keeps the process's delivery services (the WeChat client for media/get).
+DELIVERY: web.AppKey[DeliveryServices] = web.AppKey("delivery", DeliveryServices)
 
 
 @asynccontextmanager
@@ -58,7 +63,7 @@ async def delivery_services(
         client = WeChatClient(http, settings, stores)
         worker = DeliveryWorker(db, client, settings, stores=stores, worker_id=worker_id)
         jobs = None
-        if scheduler and settings.delivery.scheduler.enabled:
+        if run and scheduler and settings.delivery.scheduler.enabled:
             if slips is None:
                 from bot.slips.service import SlipService
 
