@@ -319,3 +319,54 @@ async def _token_for(client: TestClient, username: str) -> dict[str, str]:
     member = await staff.by_username(username)
     _, token = await staff.create_token(member.id, name="t", scope="read")
     return {"Authorization": f"Bearer {token}"}
+
+
+async def test_a_returned_slip_goes_back_to_the_dispatchers_queue(
+    client: TestClient, people: None, browsers: NewBrowser
+) -> None:
+    slip = await issue_slip(client, "这个事情不归城管管")
+    cg = await _as(browsers, client, "cg")
+    await cg.get(f"/console/slips/{slip.number}")
+    response, _ = await cg.post(
+        f"/console/slips/{slip.number}/actions/return",
+        {"note": "属于住建委职责，请改派"},
+        allow_redirects=False,
+    )
+    assert response.status == 303
+    pd = await _as(browsers, client, "pd")
+    _, page = await pd.get("/console/queue")
+    assert f'href="/console/slips/{slip.number}"' in page
+    _, page = await cg.get("/console/workbench")
+    assert slip.number not in page
+
+
+async def test_extension_requested_by_the_handler_and_approved_by_a_supervisor(
+    client: TestClient, people: None, browsers: NewBrowser
+) -> None:
+    from datetime import timedelta
+
+    slip = await issue_slip(client)
+    cg = await _as(browsers, client, "cg")
+    await cg.get(f"/console/slips/{slip.number}")
+    await cg.post(f"/console/slips/{slip.number}/actions/sign", {"note": "签收"})
+    response, page = await cg.post(
+        f"/console/slips/{slip.number}/actions/request_extension",
+        {"note": "需要协调供电公司", "due_date": "not a date"},
+    )
+    assert response.status == 400 and 'data-field="due_date"' in page
+    wanted = (slip.due_at + timedelta(days=5)).date().isoformat()
+    response, page = await cg.post(
+        f"/console/slips/{slip.number}/actions/request_extension",
+        {"note": "需要协调供电公司", "due_date": wanted},
+    )
+    assert response.status == 200 and "已申请延期" in page and wanted in page
+    db = await _as(browsers, client, "db")
+    _, page = await db.get("/console/workbench")
+    assert slip.number in page  # waiting for approval
+    await db.get(f"/console/slips/{slip.number}")
+    response, page = await db.post(
+        f"/console/slips/{slip.number}/actions/approve_extension", {"note": "同意"}
+    )
+    assert response.status == 200 and "已批准延期" in page
+    after = await client.server.app[keys.SLIPS].get(slip.number, _system())
+    assert after.due_at > slip.due_at and after.pending_extension is None
