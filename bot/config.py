@@ -148,6 +148,9 @@ class ConsoleSettings(_Section):
     login_attempts_per_ip: int = Field(30, ge=1)
     login_window_minutes: int = Field(15, ge=1)
     page_size: int = Field(20, ge=5, le=200)
+    # Behind a reverse proxy: the header it puts the client's address in (e.g. X-Real-IP), for
+    # the per-address login limit. Empty: the TCP peer (never trust a header nobody sets).
+    client_ip_header: str = ""
 
 
 class TemplateSpec(_Section):

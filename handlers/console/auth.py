@@ -69,4 +69,11 @@ def same_origin(request: web.Request) -> bool:
 
 
 def client_ip(request: web.Request) -> str:
+    """The client's address: the configured proxy header when set (its last entry, the one
+    our proxy added), else the TCP peer."""
+    header = request.config_dict[app_keys.SETTINGS].console.client_ip_header
+    if header:
+        forwarded = request.headers.get(header, "").split(",")[-1].strip()
+        if forwarded:
+            return forwarded[:64]
     return request.remote or "unknown"

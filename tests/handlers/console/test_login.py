@@ -237,3 +237,29 @@ async def test_security_headers(client: TestClient) -> None:
     assert missing.headers["X-Frame-Options"] == "DENY"
     css = await client.get("/console/static/console.css")
     assert css.status == 200 and css.headers["X-Content-Type-Options"] == "nosniff"
+
+
+async def test_behind_a_proxy_the_address_comes_from_its_header(
+    make_client, console_settings
+) -> None:
+    client = await make_client(
+        console_settings.with_overrides(
+            **{"console.login_attempts_per_ip": 2, "console.client_ip_header": "X-Real-IP"}
+        )
+    )
+    await add_member(client, "wang", "admin")
+    me = Browser.of(client)
+
+    async def attempt(name: str, ip: str):
+        await me.get("/console/login")
+        response, _ = await me.post(
+            "/console/login",
+            {"username": name, "password": "guess-guess"},
+            headers={"X-Real-IP": ip},
+            allow_redirects=False,
+        )
+        return response.status
+
+    assert await attempt("a1", "203.0.113.5") == 401
+    assert await attempt("a2", "203.0.113.5") == 429  # that address is now locked
+    assert await attempt("a3", "198.51.100.7") == 401  # another client behind the proxy is not
