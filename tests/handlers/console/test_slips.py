@@ -370,3 +370,40 @@ async def test_extension_requested_by_the_handler_and_approved_by_a_supervisor(
     assert response.status == 200 and "已批准延期" in page
     after = await client.server.app[keys.SLIPS].get(slip.number, _system())
     assert after.due_at > slip.due_at and after.pending_extension is None
+
+
+async def test_close_survey_reopen_and_merge_through_the_forms(
+    client: TestClient, people: None, browsers: NewBrowser
+) -> None:
+    slip = await issue_slip(client, "路灯不亮", key="a")
+    twin = await issue_slip(client, "路灯还是不亮", key="b", openid="oResident0000000000000002")
+    cg = await _as(browsers, client, "cg")
+    await cg.get(f"/console/slips/{slip.number}")
+    await cg.post(f"/console/slips/{slip.number}/actions/sign", {"note": "签收"})
+    response, page = await cg.post(f"/console/slips/{slip.number}/actions/close", {"note": "x"})
+    assert response.status == 400 and 'data-field="result"' in page
+    response, page = await cg.post(
+        f"/console/slips/{slip.number}/actions/close", {"result": "灯泡已更换，恢复照明"}
+    )
+    assert response.status == 200 and "已办结" in page and "灯泡已更换" in page
+    pd = await _as(browsers, client, "pd")
+    await pd.get(f"/console/slips/{slip.number}")
+    response, page = await pd.post(
+        f"/console/slips/{slip.number}/actions/survey",
+        {"verdict": "不满意", "note": "电话回访：晚上又不亮了"},
+    )
+    assert response.status == 200
+    after = await client.server.app[keys.SLIPS].get(slip.number, _system())
+    assert after.reopen_count == 1 and after.status == "dispatched"  # back to the department
+    events = await client.server.app[keys.SLIPS].timeline(slip.number, _system())
+    assert [e.action for e in events][-2:] == ["survey", "reopen"]
+    await pd.get(f"/console/slips/{twin.number}")
+    response, page = await pd.post(
+        f"/console/slips/{twin.number}/actions/merge", {"into": "JB2099010100001"}
+    )
+    assert response.status == 400 and 'data-field="into"' in page, response.status
+    response, page = await pd.post(
+        f"/console/slips/{twin.number}/actions/merge", {"into": slip.number, "note": "同一路灯"}
+    )
+    assert response.status == 200 and "已合并" in page
+    assert f'href="/console/slips/{slip.number}"' in page  # links to the kept slip
