@@ -407,3 +407,30 @@ async def test_close_survey_reopen_and_merge_through_the_forms(
     )
     assert response.status == 200 and "已合并" in page
     assert f'href="/console/slips/{slip.number}"' in page  # links to the kept slip
+
+
+async def test_transfer_with_co_handlers_from_the_multi_select(
+    client: TestClient, people: None, browsers: NewBrowser
+) -> None:
+    slip = await issue_slip(client, "工地噪音和扬尘")
+    pd = await _as(browsers, client, "pd")
+    _, page = await pd.get(f"/console/slips/{slip.number}")
+    assert 'name="co_departments" multiple' in page
+    response = await pd.session.post(
+        pd.url(f"/console/slips/{slip.number}/actions/transfer"),
+        data=[
+            ("csrf_token", pd.csrf),
+            ("department", "D-STHJ"),
+            ("co_departments", "D-CGJ"),
+            ("co_departments", "D-ZJW"),
+            ("note", "以环保为主，城管、住建配合"),
+        ],
+    )
+    assert response.status == 200
+    after = await client.server.app[keys.SLIPS].get(slip.number, _system())
+    assert after.lead_department.code == "D-STHJ"
+    assert {d.code for d in after.co_departments} == {"D-CGJ", "D-ZJW"}
+    hb = await _as(browsers, client, "hb")
+    assert (await hb.get(f"/console/slips/{slip.number}"))[0].status == 200
+    cg = await _as(browsers, client, "cg")  # a co-handler may open it too
+    assert (await cg.get(f"/console/slips/{slip.number}"))[0].status == 200
