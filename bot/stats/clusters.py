@@ -17,7 +17,7 @@ from bot.slips.models import Slip, SlipCluster
 from bot.slips.workflow import Workflow
 from bot.stats.filters import StatsFilter
 from bot.stats.labels import Labels
-from bot.stats.sql import local_bounds
+from bot.stats.sql import local_bounds, reading
 from bot.storage import Database
 from bot.storage.types import utcnow
 
@@ -111,7 +111,7 @@ class HotIssues:
                 select(other.cluster_id).where(other.lead_department == f.department,
                                                other.cluster_id.is_not(None))
             ))
-        async with self.db.connect() as conn:
+        async with reading(self.db) as conn:
             rows = (await conn.execute(q)).all()
             ids = [r.cluster_id for r in rows]
             if not ids:
@@ -155,7 +155,7 @@ class HotIssues:
     async def cluster(self, cluster_id: int) -> tuple[str, list[ClusterMember]] | None:
         """The cluster's label and every slip in it (oldest first), or None."""
         now = self.clock()
-        async with self.db.connect() as conn:
+        async with reading(self.db) as conn:
             label = (await conn.execute(
                 select(SlipCluster.label).where(SlipCluster.id == cluster_id)
             )).first()

@@ -32,7 +32,15 @@ from bot.slips.workflow import Workflow
 from bot.stats.filters import Dimension, StatsFilter
 from bot.stats.labels import Labels
 from bot.stats.measures import StatsRow
-from bot.stats.sql import Period, bucket, hours_between, local_bounds, median
+from bot.stats.sql import (
+    Period,
+    bucket,
+    bucket_key,
+    hours_between,
+    local_bounds,
+    median,
+    reading,
+)
 from bot.storage import Database
 from bot.storage.types import utcnow
 
@@ -104,7 +112,7 @@ class Statistics:
             slip_rows, survey_rows, median_rows = await asyncio.gather(
                 *(self._all(q) for q in queries))
         else:
-            async with self.db.connect() as conn:
+            async with reading(self.db) as conn:
                 slip_rows, survey_rows, median_rows = [
                     (await conn.execute(q)).all() for q in queries]
         slips = grouping.split(slip_rows)
@@ -119,7 +127,7 @@ class Statistics:
             s = surveys.get(key)
             m = medians.get(key)
             rows.append(StatsRow(
-                key=None if key is None else str(key),
+                key=bucket_key(key) if by == "period" else None if key is None else str(key),
                 label=self._label(by, key),
                 received=r.received,
                 response_due=r.response_due,
@@ -165,7 +173,7 @@ class Statistics:
             .where(*self._conditions(f))
             .group_by(street, Slip.community, Slip.category_top)
         )
-        async with self.db.connect() as conn:
+        async with reading(self.db) as conn:
             rows = (await conn.execute(q)).all()
         spots: dict[tuple[str | None, str | None], dict[str, Any]] = {}
         for r in rows:
@@ -324,7 +332,7 @@ class Statistics:
         )
 
     async def _all(self, q: Select[Any]) -> list[Any]:
-        async with self.db.connect() as conn:
+        async with reading(self.db) as conn:
             return list((await conn.execute(q)).all())
 
     def _label(self, by: Dimension, key: Any) -> str:
@@ -336,7 +344,7 @@ class Statistics:
             return self.labels.category(key)
         if by == "total":
             return "合计"
-        return str(key)
+        return bucket_key(key) or ""
 
 
 @dataclass(frozen=True)
