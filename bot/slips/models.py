@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -152,6 +153,13 @@ class Slip(Base):
         Index("ix_slip_phone", "phone"),
         Index("ix_slip_alert_red", "alert_red_at"),
         Index("ix_slip_alert_yellow", "alert_yellow_at"),
+        # Workbench queues: small partial indexes in the order each queue is shown.
+        Index("ix_slip_to_sign", "lead_department", "response_due_at",
+              postgresql_where=text("status = 'dispatched'"),
+              sqlite_where=text("status = 'dispatched'")),
+        Index("ix_slip_extension_requests", "lead_department", "due_at",
+              postgresql_where=text("extension_requested_date IS NOT NULL"),
+              sqlite_where=text("extension_requested_date IS NOT NULL")),
     )
 
 

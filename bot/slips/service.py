@@ -6,11 +6,12 @@ event(s) and the outbox notices they cause are written together or not at all.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy import ColumnElement, and_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
@@ -150,7 +151,7 @@ class SlipService:
         )]
         terms = search_terms(filters.q)
         offset = (page - 1) * per_page
-        async with self._db.session() as session:
+        async with self._read() as session:
             rows = await page_rows(session, base, terms, dialect=dialect, offset=offset,
                                    limit=per_page, window=self._settings.search_window)
             if 0 < len(rows) < per_page or (page == 1 and not rows):
@@ -230,7 +231,7 @@ class SlipService:
         limit = self._settings.workbench_limit
         lists: dict[str, list[SlipSummary]] = {}
         counts: dict[str, int] = {}
-        async with self._db.session() as session:
+        async with self._read() as session:
             for name, bucket in buckets.items():
                 if bucket is None:
                     lists[name], counts[name] = [], 0
@@ -275,6 +276,17 @@ class SlipService:
             raise VersionConflict(ref, expected_version) from None
 
     # -- helpers ------------------------------------------------------------------------------
+    @asynccontextmanager
+    async def _read(self) -> AsyncIterator[AsyncSession]:
+        """A session for list queries. On PostgreSQL every execution is planned for its own
+        values: the driver prepares statements, and after five runs PostgreSQL may switch to a
+        generic plan that ignores how skewed the values are (measured: a department + status +
+        urgency list went from 40-110 ms to 480-720 ms on the sixth run at a million slips)."""
+        async with self._db.session() as session:
+            if self._db.dialect == "postgresql":
+                await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+            yield session
+
     async def _load(self, session: AsyncSession, ref: Ref) -> Slip:
         if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
             query = select(Slip).where(Slip.id == int(ref))
