@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import time
 from collections.abc import Awaitable, Callable
@@ -24,10 +25,10 @@ from zoneinfo import ZoneInfo
 import asyncpg
 
 from bench import console_data
-from bot.slips.workflow import load_workflow
 from bot.stats.filters import StatsFilter, default_range
 from bot.stats.labels import Labels
-from bot.stats.queries import Statistics
+from bot.stats.public import PublicQuery
+from bot.stats.services import StatsServices
 from bot.storage import Database
 from knowledge.pack import load_pack
 
@@ -157,13 +158,16 @@ async def timed(fn: Callable[[], Awaitable[Any]], runs: int) -> tuple[float, flo
     return statistics.median(samples), p95, result
 
 
-def cases(stats: Statistics, tz: ZoneInfo) -> list[tuple[str, Callable[[], Awaitable[Any]]]]:
+def cases(services: StatsServices, tz: ZoneInfo
+          ) -> list[tuple[str, Callable[[], Awaitable[Any]]]]:
+    stats, public, hot = services.stats, services.public, services.hot
     start, end = default_range(tz, 180)
     last180 = StatsFilter(date_from=start, date_to=end)
     last30 = StatsFilter(date_from=end - timedelta(days=29), date_to=end)
     year = StatsFilter(date_from=end - timedelta(days=364), date_to=end)
     everything = StatsFilter(date_from=end - timedelta(days=3 * 365), date_to=end)
     dept = StatsFilter(date_from=start, date_to=end, department="D-CGJ")
+    open311_since = services.now() - timedelta(days=90)
     return [
         ("total, last 30 days", lambda: stats.total(last30)),
         ("total, last 180 days", lambda: stats.total(last180)),
@@ -189,6 +193,12 @@ def cases(stats: Statistics, tz: ZoneInfo) -> list[tuple[str, Callable[[], Await
         ("dashboard: 5 groupings, one department, 180 days",
          lambda: stats.tables(("total", "period", "department", "street", "category"),
                               dept, period="week")),
+        ("hot issues (clusters), 365 days", lambda: hot.clusters(year)),
+        ("public list, newest 20", lambda: public.page(PublicQuery(), per_page=20)),
+        ("public list, page 50, one street closed",
+         lambda: public.page(PublicQuery(street="GYQ", status="closed"), page=50)),
+        ("open311 requests, 90 days, 200 a page",
+         lambda: public.page(PublicQuery(since=open311_since), per_page=200)),
     ]
 
 
@@ -212,13 +222,20 @@ async def main() -> None:
         await fill(args.pg, args.slips)
     pack = load_pack()
     tz = ZoneInfo(pack.policy.timezone)
-    stats = Statistics(db, workflow=load_workflow(), labels=Labels.from_pack(pack), tz=tz)
-    print(f"\n{args.slips:,} slips, {args.runs} runs each (after one warm-up), milliseconds")
-    print(f"{'query':<40} {'p50':>8} {'p95':>8}  rows")
-    for name, fn in cases(stats, tz):
+    services = StatsServices.build(db, labels=Labels.from_pack(pack), tz=tz)
+    print(f"\n{args.slips:,} slips, {args.runs} runs each (after one warm-up), milliseconds; "
+          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the start")
+    print(f"{'query':<48} {'p50':>8} {'p95':>8}  rows")
+    for name, fn in cases(services, tz):
         p50, p95, result = await timed(fn, args.runs)
-        rows = len(result) if isinstance(result, list) else 1
-        print(f"{name:<40} {p50:8.1f} {p95:8.1f}  {rows}", flush=True)
+        if isinstance(result, dict):  # several groupings: their rows together
+            rows = sum(len(v) for v in result.values())
+        elif isinstance(result, list):
+            rows = len(result)
+        else:
+            rows = len(result.items) if hasattr(result, "items") else 1
+        print(f"{name:<48} {p50:8.1f} {p95:8.1f}  {rows}", flush=True)
+    print(f"load average {os.getloadavg()[0]:.1f} at the end")
     await db.close()
 
 
