@@ -9,6 +9,7 @@ placeholders of handlers/messages.py answer everything.
 from __future__ import annotations
 
 import logging
+import threading
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -112,15 +113,49 @@ def _float(value: Any) -> float | None:
         return None
 
 
-def load_triage() -> Classifier | None:
-    """The shipped triage (rules + trained classifier), or None with an error in the log when
-    the knowledge pack cannot be loaded: the conversation still takes complaints, the slip
-    service sends them to the dispatcher's queue unclassified."""
-    try:
-        from knowledge.triage import load_default_triage
+class ShippedTriage:
+    """The shipped triage (knowledge pack + trained classifier), with the classifier loaded by
+    the first message that needs it rather than by every app that is created: it weighs about
+    20 MB and takes half a second, and a test run creates hundreds of apps (aiohttp keeps
+    recently used ones alive in its middleware cache). The pack and the gazetteer, which are
+    small, load at once, so a broken pack still stops start-up."""
 
-        return load_default_triage()
-    except Exception:  # noqa: BLE001 - a missing artefact must not stop the web process
+    def __init__(self) -> None:
+        from knowledge.gazetteer import Gazetteer
+        from knowledge.pack import load_pack
+
+        self.pack = load_pack()
+        self.gazetteer = Gazetteer(self.pack.areas)
+        self._triage: Any = None
+        self._failed = False
+        self._loading = threading.Lock()
+
+    def classify(self, text: str, *, area: Any = None, now: Any = None) -> Any:
+        return self._loaded().classify(text, area=area, now=now)
+
+    def _loaded(self) -> Any:
+        with self._loading:
+            if self._triage is None:
+                if self._failed:
+                    raise RuntimeError("the category classifier could not be loaded")
+                from knowledge.classifier import CategoryClassifier
+                from knowledge.triage import Triage
+
+                try:
+                    self._triage = Triage(self.pack, CategoryClassifier.load())
+                except Exception:
+                    self._failed = True  # logged once by the caller; not retried per message
+                    raise
+            return self._triage
+
+
+def load_triage() -> Classifier | None:
+    """The shipped triage, or None with an error in the log when the knowledge pack cannot be
+    loaded: the conversation still takes complaints, the slip service sends them to the
+    dispatcher's queue unclassified."""
+    try:
+        return ShippedTriage()
+    except Exception:  # noqa: BLE001 - a broken pack must not stop the web process
         log.exception("triage unavailable: emergencies are not recognised in the chat")
         return None
 
