@@ -166,7 +166,9 @@ class DeliveryWorker:
             self.worker_id,
             self._clock(),
             lease_seconds=self._cfg.lease_seconds,
-            limit=self._cfg.batch_size,
+            # after a transient failure only one row probes whether WeChat is back, so an
+            # outage does not use up every row's attempts
+            limit=1 if self._failures else self._cfg.batch_size,
         )
         if not rows:
             return 0

@@ -62,11 +62,18 @@ class App:
             await asyncio.sleep(0.05)
 
     async def row(self, **where: Any) -> OutboxRow:
-        async with self.db.session() as session:
-            stmt = select(OutboxRow)
-            for name, value in where.items():
-                stmt = stmt.where(getattr(OutboxRow, name) == value)
-            return (await session.scalars(stmt)).one()
+        """The outbox row, once the worker has finished with it (the push can be seen in the
+        simulator a moment before the worker records it)."""
+        for _ in range(200):
+            async with self.db.session() as session:
+                stmt = select(OutboxRow)
+                for name, value in where.items():
+                    stmt = stmt.where(getattr(OutboxRow, name) == value)
+                row = (await session.scalars(stmt)).one()
+            if row.status not in (OutboxStatus.PENDING, OutboxStatus.SENDING):
+                return row
+            await asyncio.sleep(0.05)
+        return row
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -298,3 +299,61 @@ async def test_job_events_are_not_needed_for_sending(make_stack: StackFactory) -
     await stack.notice(A, "n1")
     await stack.worker().drain()
     assert (await stack.row("n1")).status == OutboxStatus.SENT
+
+
+async def test_api_down_for_a_long_stretch_then_back(make_stack: StackFactory) -> None:
+    """WeChat unreachable for a stretch (seconds here, at a fast schedule; minutes to hours at
+    production backoff): the worker backs off and probes with one row at a time instead of
+    spending every row's attempts; when WeChat is back every notice arrives once, in order,
+    and nothing was given up."""
+    stack = await make_stack(**{
+        "delivery.retry.max_attempts": 40,
+        "delivery.retry.base_seconds": 0.05,
+        "delivery.retry.max_seconds": 0.2,
+    })
+    residents = [f"oDown{n:02d}00000000000000000000" for n in range(4)]
+    for n, openid in enumerate(residents):
+        await stack.resident(openid, window=n % 2 == 0)
+    for n in range(5):
+        for openid in residents:
+            await stack.notice(openid, f"{openid}:{n}", f"{openid[:7]}-{n}")
+    stack.sim.add_fault("*", http_status=503, count=-1)
+    worker = stack.worker()
+    stop = asyncio.Event()
+    running = asyncio.create_task(worker.run(stop))
+    await asyncio.sleep(2.0)
+    failed_calls = len(stack.sim.calls)
+    stack.sim.clear_faults()
+    await stack.worker().drain(within=60)  # (a second worker helps; the first keeps going)
+    stop.set()
+    await running
+    # four residents' first notices tried together would be ~4 calls per pause; probing is 1
+    assert 0 < failed_calls <= 25
+    for openid in residents:
+        assert stack.texts(openid) == [f"{openid[:7]}-{n}" for n in range(5)]
+    rows = await stack.rows()
+    assert {r.status for r in rows} == {OutboxStatus.SENT}
+
+
+async def test_old_template_in_doubt_is_not_resent(make_stack: StackFactory) -> None:
+    """A template call in doubt for longer than WeChat's 10-minute client_msg_id memory (all
+    workers were down) falls under in_doubt: skip like a chat message."""
+    from sqlalchemy import update
+
+    from bot.delivery.models import DeliveryAttempt
+
+    stack = await make_stack()
+    await stack.resident(A, window=False)
+    await stack.notice(A, "old", "您的工单已办结")
+    row = await stack.row("old")
+    async with stack.db.session() as session:
+        session.add(DeliveryAttempt(outbox_id=row.id, channel="template", worker="dead",
+                                    client_msg_id=client_msg_id_for("old"),
+                                    started_at=utcnow() - timedelta(minutes=20)))
+        await session.execute(update(type(row)).where(type(row).id == row.id).values(
+            status=OutboxStatus.SENDING, locked_by="dead", attempts=1,
+            locked_until=utcnow() - timedelta(minutes=19)))
+    await stack.worker().drain()
+    row = await stack.row("old")
+    assert (row.status, row.last_error.startswith(UNCONFIRMED_NOTE)) == (OutboxStatus.SENT, True)
+    assert stack.delivered(A) == []  # (in this simulation the dead worker's call never left)
