@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import math
 import re
 import socket
 import statistics
@@ -354,7 +355,7 @@ def figures(outcomes: list[Outcome]) -> dict[str, Any]:
     return {
         "replies": len(waits),
         "reply_ms_median": round(statistics.median(waits) * 1000, 1) if waits else None,
-        "reply_ms_p95": round(waits[int(0.95 * (len(waits) - 1))] * 1000, 1) if waits else None,
+        "reply_ms_p95": round(waits[math.ceil(0.95 * len(waits)) - 1] * 1000, 1) if waits else None,
         "reply_ms_max": round(waits[-1] * 1000, 1) if waits else None,
         "scenarios": len(outcomes),
         "passed": sum(o.ok for o in outcomes),
@@ -420,10 +421,26 @@ def shipped_or_rules_triage() -> tuple[Any, str]:
         return rules_triage(), f"rules only (trained classifier not available: {exc})"
 
 
-def bench_settings(database_url: str, redis_url: str = "memory://") -> Settings:
+def bench_settings(database_url: str, redis_url: str = "memory://",
+                   prefix: str = "minyi-bench") -> Settings:
     return load_settings(environ={}).for_demo().with_overrides(**{
-        "database.url": database_url, "redis.url": redis_url, "logging.level": "WARNING",
+        "database.url": database_url, "redis.url": redis_url, "redis.prefix": prefix,
+        "logging.level": "WARNING",
     })
+
+
+async def forget_redis_keys(url: str, prefix: str) -> int:
+    """Delete what a run left in Redis (conversation state, dedupe entries)."""
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(url)
+    try:
+        keys = [key async for key in client.scan_iter(f"{prefix}:*")]
+        if keys:
+            await client.delete(*keys)
+        return len(keys)
+    finally:
+        await client.aclose()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -445,9 +462,12 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database or f"sqlite+aiosqlite:///{tmp}/bench.db"
         started = time.perf_counter()
-        outcomes = asyncio.run(run_all(bench_settings(url, args.redis), scenarios,
+        prefix = f"minyi-bench-{uuid.uuid4().hex[:8]}"
+        outcomes = asyncio.run(run_all(bench_settings(url, args.redis, prefix), scenarios,
                                        triage=triage))
         elapsed = time.perf_counter() - started
+        if args.redis.startswith(("redis://", "rediss://", "unix://")):
+            asyncio.run(forget_redis_keys(args.redis, prefix))
     print(report(outcomes, verbose=args.verbose))
     print(f"\nwall time: {elapsed:.1f} s for {len(outcomes)} scenarios")
     return 0 if all(o.ok for o in outcomes) else 1
