@@ -76,12 +76,14 @@ def cmd_slips_show(args: argparse.Namespace, settings: Settings) -> int:
             out["timeline"] = [e.to_dict() for e in events]
             print(json.dumps(out, ensure_ascii=False))
             return 0
+        local = service.timing.calendar.local
         print(f"{view.number}  {view.status_label}  {view.urgency or ''}  "
               f"{view.lead_department.name if view.lead_department else '（待派单）'}")
         print(f"  {view.description}")
-        print(f"  办结时限 {view.due_at:%Y-%m-%d %H:%M}  灯 {view.light}" if view.due_at else "")
+        if view.due_at:
+            print(f"  办结时限 {local(view.due_at):%Y-%m-%d %H:%M}  灯 {view.light}")
         for e in events:
-            print(f"  {e.seq:>3} {e.at:%Y-%m-%d %H:%M} {e.action_label} {e.actor_name} "
+            print(f"  {e.seq:>3} {local(e.at):%Y-%m-%d %H:%M} {e.action_label} {e.actor_name} "
                   f"→ {e.to_status_label} {e.note or ''}")
         return 0
 
