@@ -261,19 +261,25 @@ class SlipService:
             raise InvalidInput("action", f"没有“{action}”这个操作")
         if data is not None and not isinstance(data, dict):
             raise InvalidInput("data", "must be a mapping of field names to values")
-        now = self._clock()
-        try:
-            async with self._db.session() as session:
-                slip = await self._visible(session, ref, actor)
-                self.engine.check(slip, spec, actor, now)
-                if expected_version is not None and slip.version != expected_version:
-                    raise VersionConflict(ref, expected_version, slip.version)
-                clean_note, values = check_inputs(spec, self.workflow, note, data or {})
-                await self.engine.apply(session, slip, spec, actor, now, note=clean_note,
-                                        values=values)
-                return await self._view(session, slip, actor, now)
-        except StaleDataError:
-            raise VersionConflict(ref, expected_version) from None
+        # Without an expected version the caller means "the slip as it is now": a change
+        # that slipped in between our read and our write is read again and checked again.
+        attempts = 1 if expected_version is not None else 3
+        for attempt in range(1, attempts + 1):
+            now = self._clock()
+            try:
+                async with self._db.session() as session:
+                    slip = await self._visible(session, ref, actor)
+                    self.engine.check(slip, spec, actor, now)
+                    if expected_version is not None and slip.version != expected_version:
+                        raise VersionConflict(ref, expected_version, slip.version)
+                    clean_note, values = check_inputs(spec, self.workflow, note, data or {})
+                    await self.engine.apply(session, slip, spec, actor, now, note=clean_note,
+                                            values=values)
+                    return await self._view(session, slip, actor, now)
+            except StaleDataError:
+                if attempt == attempts:
+                    raise VersionConflict(ref, expected_version) from None
+        raise AssertionError("unreachable")
 
     # -- helpers ------------------------------------------------------------------------------
     @asynccontextmanager

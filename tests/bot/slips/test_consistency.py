@@ -9,7 +9,7 @@ import pytest
 
 import bot.outbox
 from bot.slips.errors import InvalidInput, VersionConflict
-from tests.bot.slips.conftest import DISPATCHER, HANDLER, Slips
+from tests.bot.slips.conftest import DISPATCHER, HANDLER, SUPERVISOR, Slips
 
 
 async def test_a_stale_version_is_refused(slips: Slips) -> None:
@@ -37,6 +37,21 @@ async def test_of_two_concurrent_changes_from_one_version_exactly_one_wins(slips
     assert len(conflicts) == 1, results
     events = await slips.events(view.number)
     assert [e.seq for e in events] == [1, 2, 3]  # one event added, chain unbroken
+
+
+async def test_without_an_expected_version_concurrent_changes_all_apply(slips: Slips) -> None:
+    views = [await slips.issue(f"第{i}盏路灯坏了") for i in range(5)]
+    results = await asyncio.gather(*(
+        call for v in views for call in (
+            slips.service.act(v.number, "sign", HANDLER),
+            slips.service.act(v.number, "supervise", SUPERVISOR, note="请抓紧"),
+        )
+    ), return_exceptions=True)
+    assert [r for r in results if isinstance(r, Exception)] == []
+    for v in views:
+        row = await slips.row(v.number)
+        assert row.status == "signed" and row.supervised
+        assert [e.seq for e in await slips.events(v.number)] == [1, 2, 3, 4]
 
 
 async def test_a_failure_while_writing_the_notice_leaves_nothing_behind(
