@@ -50,9 +50,9 @@ def candidates(
         slot = ENTITY_SLOTS.get(entity.get("entity"))
         if slot and slot not in slots:
             slots[slot] = entity["value"]
-    times = [e["value"] for e in entities if e.get("entity") == "time"]
-    if times:
-        slots["occurred"] = " ".join(dict.fromkeys(times))
+    occurred = _when(text, [e for e in entities if e.get("entity") == "time"])
+    if occurred:
+        slots["occurred"] = occurred
     found = {ENTITY_SLOTS.get(e.get("entity")) for e in entities} - {None}
 
     if not text or intent in NOT_ANSWERS:
@@ -61,7 +61,7 @@ def candidates(
 
     # the description
     if starting or requested == "description":
-        slots["description"] = nlu.without_phones(text, parse) or text
+        slots["description"] = nlu.without_lead_marker(nlu.without_phones(text, parse) or text)
     elif intent == CORRECT and parse.get("correction") == "description":
         slots["description"] = _after_marker(nlu, text) or conv.slot("description")
     elif drafting and report_like and not found and requested in (None, "contact_phone"):
@@ -95,6 +95,19 @@ def candidates(
         elif "description" not in slots:
             slots["contact_phone"] = text  # not a number: the form says so and asks again
     return out
+
+
+def _when(text: str, times: list[dict[str, Any]]) -> str | None:
+    """The first time expression, with the ones right after it ("11月20日" + "晚上8点")."""
+    if not times:
+        return None
+    norm = normalize(text)
+    start, end = times[0]["start"], times[0]["end"]
+    for entity in times[1:]:
+        if entity["start"] - end > 1:
+            break
+        end = entity["end"]
+    return norm[start:end]
 
 
 def _after_marker(nlu: Nlu, text: str) -> str:

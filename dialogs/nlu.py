@@ -231,6 +231,15 @@ class Nlu:
             text = re.sub(_PHONE_LEAD + number + r"[，,。.；;\s]*", "，", text)
         return re.sub(r"[，,]{2,}", "，", text).strip(" ，,；;。")
 
+    def without_lead_marker(self, text: str) -> str:
+        """ "另外，公厕没人打扫" → "公厕没人打扫" (the marker is about the chat, not the problem)."""
+        stripped = text.lstrip()
+        for marker in sorted(self.new_report_markers, key=len, reverse=True):
+            if normalize(stripped[: len(marker) + 2]).startswith(marker):
+                rest = stripped[len(marker):].lstrip("，,：:。.；;、 ")
+                return rest if len(rest) >= 2 else text
+        return text
+
     def has_new_report_marker(self, text: str) -> bool:
         norm = normalize(text)
         return any(w in norm for w in self.new_report_markers)

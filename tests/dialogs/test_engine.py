@@ -350,3 +350,10 @@ async def test_a_bare_number_follows_the_numbered_help_when_no_survey_waits(
     assert "回复“查询”" in await resident.say("帮助")
     assert "还没有在这里反映过" in await resident.say("2")
     assert "遇到了什么问题" in await resident.say("1")
+
+
+async def test_time_and_markers_are_tidied_for_the_slip(resident: Resident, desk: FakeDesk) -> None:
+    await issued(resident, desk)
+    await resident.say("另外，鲤鱼池小区停水两天了，一直没人管")
+    summary = await resident.say("是")
+    assert "问题：鲤鱼池小区停水两天了" in summary and "时间：两天了\n" in summary
