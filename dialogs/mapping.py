@@ -104,7 +104,7 @@ def _when(text: str, times: list[dict[str, Any]]) -> str | None:
     norm = normalize(text)
     start, end = times[0]["start"], times[0]["end"]
     for entity in times[1:]:
-        if entity["start"] - end > 1:
+        if entity["start"] != end:
             break
         end = entity["end"]
     return norm[start:end]
