@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -113,9 +114,36 @@ async def _admin_on(url: str, sql: str) -> None:
         await conn.close()
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file made once per run; each test gets a copy (migrating a fresh
+    file costs most of a second, copying it a millisecond)."""
+    path = tmp_path_factory.mktemp("template") / "minyi.db"
+
+    async def upgrade() -> None:
+        from bot.storage import Database
+
+        db = Database.open(f"sqlite+aiosqlite:///{path}")
+        await db.upgrade()
+        async with db.engine.connect() as conn:
+            await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        await db.close()
+
+    asyncio.run(upgrade())
+    return path
+
+
 @pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    return f"sqlite+aiosqlite:///{tmp_path / 'minyi.db'}"
+def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
+    """A migrated SQLite database of the test's own (migrating it again is a no-op)."""
+    target = tmp_path / "minyi.db"
+    shutil.copyfile(sqlite_template, target)
+    return f"sqlite+aiosqlite:///{target}"
+
+
+@pytest.fixture
+def empty_sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
 
 
 # -- Redis -------------------------------------------------------------------------------------

@@ -18,9 +18,7 @@ async def test_healthz_checks_database_and_stores(backend_settings: Settings) ->
 
 
 async def test_healthz_reports_an_unreachable_store(sqlite_url: str) -> None:
-    settings = make_settings(
-        **{"database.url": sqlite_url, "redis.url": "redis://127.0.0.1:1/0"}
-    )
+    settings = make_settings(**{"database.url": sqlite_url, "redis.url": "redis://127.0.0.1:1/0"})
     async with TestClient(TestServer(create_app(settings, migrate=True))) as client:
         response = await client.get("/healthz")
         assert response.status == 503

@@ -17,7 +17,7 @@ from bot.storage.registry import Base
 @pytest.fixture(params=["sqlite", "postgresql"])
 def empty_db_url(request: pytest.FixtureRequest) -> str:
     if request.param == "sqlite":
-        return request.getfixturevalue("sqlite_url")
+        return request.getfixturevalue("empty_sqlite_url")
     return request.getfixturevalue("pg_databases").create()
 
 
