@@ -32,6 +32,7 @@ SLOTS: dict[str, tuple[str, Any]] = {
     "last_rejected": ("text", None),  # a slot whose last answer was not usable
     "awaiting_confirmation": ("bool", False),
     "submission_key": ("text", None),  # set before issuing; a replay reuses it
+    "submission_failed": ("bool", False),  # issuing failed and the resident was told so
     "last_slip": ("text", None),  # slip issued in this conversation
     "followup_text": ("text", None),  # last text added to an open slip ("新问题" reuses it)
     "survey_slip": ("text", None),  # slip whose "不满意" reason we are waiting for
@@ -43,7 +44,7 @@ SLOTS: dict[str, tuple[str, Any]] = {
 # Slots that belong to one draft complaint: cleared by cancel, restart and after issuing.
 DRAFT_SLOTS = (
     *FORM_SLOTS, "problem_kind", "triage", "phone_offered", "last_rejected",
-    "awaiting_confirmation", "submission_key", "requested_slot", "stashed", "resume_pending",
+    "awaiting_confirmation", "submission_key", "submission_failed", "requested_slot", "stashed", "resume_pending",
 )
 
 INTENTS = (

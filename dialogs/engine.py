@@ -105,8 +105,9 @@ class DialogEngine:
         responses: list[str] = []
         turn = _Turn(conv, responses)
 
-        if conv.slot("submission_key") and conv.slot("awaiting_confirmation"):
-            # an earlier submission never finished (crash, timeout): finish it, same key
+        if (conv.slot("submission_key") and conv.slot("awaiting_confirmation")
+                and not conv.slot("submission_failed")):
+            # an earlier turn died while issuing (no reply was given): finish it, same key
             await self._run(turn, SUBMIT)
             if parse["intent"]["name"] == "confirm":
                 await self._save(key, conv)

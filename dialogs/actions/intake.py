@@ -114,7 +114,9 @@ class ActionSubmitComplaint(KitAction):
         except Exception:
             log.exception("issuing a slip failed; the draft is kept for another try")
             self.say(dispatcher, "control.issue_failed")
-            return [SlotSet("submission_key", key), SlotSet("awaiting_confirmation", True)]
+            # the key stays: if the slip was written after all, "确认" again finds it
+            return [SlotSet("submission_key", key), SlotSet("awaiting_confirmation", True),
+                    SlotSet("submission_failed", True)]
         if draft.phone:
             try:
                 await self.kit.desk.remember_phone(draft.openid, draft.phone)

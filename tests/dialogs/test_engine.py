@@ -357,3 +357,13 @@ async def test_time_and_markers_are_tidied_for_the_slip(resident: Resident, desk
     await resident.say("另外，鲤鱼池小区停水两天了，一直没人管")
     summary = await resident.say("是")
     assert "问题：鲤鱼池小区停水两天了" in summary and "时间：两天了\n" in summary
+
+
+async def test_after_a_failed_issue_the_resident_may_still_cancel(
+    resident: Resident, desk: FakeDesk
+) -> None:
+    await resident.say(COMPLETE)
+    desk.fail_next = True
+    assert "出了点问题" in await resident.say("确认")
+    assert "已取消" in await resident.say("取消")
+    assert desk.of(resident.openid) == [] and desk.issue_calls == 1
