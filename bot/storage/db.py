@@ -40,6 +40,12 @@ class Database:
             kwargs["connect_args"] = {"timeout": 30}
         else:
             kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
+            # Custom plans: with generic prepared-statement plans (PostgreSQL's choice from a
+            # statement's sixth run) skewed list filters got 10x slower in bench/console.py.
+            # No JIT: its compile time dwarfs these short queries.
+            kwargs["connect_args"] = {
+                "server_settings": {"plan_cache_mode": "force_custom_plan", "jit": "off"}
+            }
         engine = create_async_engine(url, **kwargs)
         if parsed.get_backend_name() == "sqlite":
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
