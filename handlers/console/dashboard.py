@@ -53,6 +53,7 @@ RANKS = {
 SHEETS = {"department": ("单位", "单位"), "street": ("街镇", "街镇"),
           "category": ("类别", "类别"), "period": ("趋势", "统计期")}
 BULK_LIMIT = 200  # slips closed in one bulk action, at most
+DEFAULT_DAYS = 90  # the dashboard opens on the last 90 days, week by week
 
 
 @dataclass(frozen=True)
@@ -87,12 +88,12 @@ def _locked(member: StaffMember) -> str | None:
 
 
 def _asked(request: web.Request, services: StatsServices, member: StaffMember) -> Asked:
-    f = parse_filter(request.query, services.tz, now=services.now())
+    f = parse_filter(request.query, services.tz, default_days=DEFAULT_DAYS, now=services.now())
     locked = _locked(member)
     rank = request.query.get("rank", "on_time_rate")
     return Asked(
         filter=f.scoped(locked),
-        period=parse_period(request.query.get("period")),
+        period=parse_period(request.query.get("period"), default="week"),
         rank=rank if rank in RANKS else "on_time_rate",
         locked_department=locked,
     )
