@@ -7,12 +7,17 @@ is configured). Channel per notice: the chat (customer-service message) while th
 window allows, else the configured template message, else a subscription message
 (channels.py); 45015 / 45047 fall back at once.
 
+A claimed batch (at most one row per resident) is sent in waves of `concurrency` rows: one
+transaction writes the wave's attempts, the wave's WeChat calls leave together, one
+transaction records their outcomes (and a row refused on its channel goes on to the next
+channel in a further wave).
+
 Nothing twice, nothing lost
 ---------------------------
-Before each WeChat call the worker commits a `delivery_attempt` row; after it, the outcome.
-A worker that dies in between leaves an attempt with no outcome: that notice is *in doubt*,
-WeChat may or may not have sent it. The same holds for a call that timed out after the
-request left. What happens next:
+The `delivery_attempt` row of a call is committed before the call; its outcome after. A worker
+that dies in between leaves an attempt with no outcome: that notice is *in doubt*, WeChat may
+or may not have sent it. The same holds for a call that timed out after the request left.
+What happens next:
 
 - template messages carry a `client_msg_id` derived from the row's idempotency key; WeChat
   sends one message per resident and client_msg_id within 10 minutes. An in-doubt template
@@ -20,11 +25,11 @@ request left. What happens next:
   kept short for that), so it arrives exactly once.
 - customer-service (and subscription) messages have no such key. `delivery.in_doubt: skip`
   (the default) never sends an in-doubt one again: at most once. The row becomes `sent`
-  with last_error saying it is unconfirmed, so staff can see it. The doubt window is the
-  WeChat call itself (the token is read before the attempt is written), and a call that
-  reached WeChat is processed even if the caller dies, so "in doubt" nearly always means
-  "sent": resending would nearly always duplicate. `in_doubt: resend` chooses at least once
-  instead.
+  with last_error saying it is unconfirmed, so staff can see it. The doubt window is short
+  (the token is read before the attempts are written and a wave's calls leave together right
+  after), and a call that reached WeChat is processed even if the caller dies, so "in doubt"
+  mostly means "sent": resending would mostly duplicate (bench/delivery_kill.py measures
+  both). `in_doubt: resend` chooses at least once instead.
 
 A process that stops normally finishes the calls it started and gives back rows it had not
 started (claims.release); only kill -9 or a crash leaves doubt.
@@ -47,6 +52,7 @@ from typing import Any
 from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.delivery import channels
@@ -91,14 +97,6 @@ def client_msg_id_for(idempotency_key: str) -> str:
     return "minyi-" + hashlib.sha1(idempotency_key.encode()).hexdigest()[:32]
 
 
-@dataclass
-class _Job:
-    row: OutboxRow
-    openid: str | None
-    window: Window
-    prior: DeliveryAttempt | None  # the row's latest attempt
-
-
 @dataclass(frozen=True, slots=True)
 class _Request:
     channel: str
@@ -107,6 +105,31 @@ class _Request:
     data: dict[str, Any] = field(default_factory=dict)
     url: str = ""
     client_msg_id: str | None = None
+
+
+@dataclass
+class _Job:
+    row: OutboxRow
+    openid: str | None
+    window: Window
+    prior: DeliveryAttempt | None  # the row's latest attempt
+    plan: list[str] = field(default_factory=list)
+    step: int = 0  # the channel of `plan` being tried
+    supersede: int | None = None  # the in-doubt attempt this delivery sends again
+    attempt_id: int | None = None
+    request: _Request | None = None
+    last_error: str = ""
+
+    @property
+    def attempt_no(self) -> int:
+        return self.row.attempts + 1
+
+    @property
+    def channel(self) -> str:
+        return self.plan[self.step]
+
+
+Outcome = tuple[bool, Any]  # (True, msgid) or (False, WeChatError | WeChatUnavailable)
 
 
 class DeliveryWorker:
@@ -130,7 +153,7 @@ class DeliveryWorker:
         self._clock = clock
         self._rng = rng or random.Random()
         self._pause_until = 0.0  # monotonic: WeChat looked down, wait before the next batch
-        self._failures = 0  # consecutive batches that met a transient failure
+        self._failures = 0  # consecutive waves that met a transient failure
         self.counts: dict[str, int] = {}
 
     # -- loop ---------------------------------------------------------------------------------
@@ -172,23 +195,30 @@ class DeliveryWorker:
         )
         if not rows:
             return 0
-        jobs = await self._prepare(rows)
-        gate = asyncio.Semaphore(self._cfg.concurrency)
-        untouched: list[int] = []
         failures_before = self._failures
-
-        async def one(job: _Job) -> None:
-            async with gate:
-                if self.paused:
-                    untouched.append(job.row.id)
-                    return
-                try:
-                    await self._deliver(job)
-                except Exception:
-                    # the row keeps its lease; when it lapses the row is taken up again
-                    log.exception("delivering outbox row %s failed", job.row.id)
-
-        await asyncio.gather(*(one(job) for job in jobs))
+        jobs = await self._prepare(rows)
+        ready = [job for job in jobs if not await self._settle_without_call(job)]
+        untouched: list[int] = []
+        if ready:
+            try:
+                await self._client.tokens.get()  # before the attempts: the calls leave at once
+            except (WeChatError, WeChatUnavailable) as exc:
+                async with self._db.session() as session:
+                    await self._retry(session, ready[0], None, f"no access token: {exc}")
+                self._note_transient(str(exc))
+                untouched = [job.row.id for job in ready[1:]]
+                ready = []
+        size = self._cfg.concurrency
+        for start in range(0, len(ready), size):
+            if self.paused:
+                untouched += [job.row.id for job in ready[start:]]
+                break
+            try:
+                await self._wave(ready[start:start + size])
+            except Exception:
+                # the rows keep their lease; when it lapses they are taken up again
+                log.exception("delivery wave failed (rows %s)",
+                              [job.row.id for job in ready[start:start + size]])
         await release(self._db, self.worker_id, untouched)
         if self._failures == failures_before:
             self._failures = 0
@@ -212,7 +242,7 @@ class DeliveryWorker:
     def _bump(self, name: str) -> None:
         self.counts[name] = self.counts.get(name, 0) + 1
 
-    # -- one batch ----------------------------------------------------------------------------
+    # -- a batch ------------------------------------------------------------------------------
 
     async def _prepare(self, rows: list[OutboxRow]) -> list[_Job]:
         ids = [row.id for row in rows]
@@ -261,99 +291,75 @@ class DeliveryWorker:
             jobs.append(_Job(row, openid, window, priors.get(row.id)))
         return jobs
 
-    # -- one row ------------------------------------------------------------------------------
-
-    async def _deliver(self, job: _Job) -> None:
-        row = job.row
-        now = self._clock()
+    async def _settle_without_call(self, job: _Job) -> bool:
+        """Decide the job's channels; finish it here when no call is to be made (nobody to
+        send to, an in-doubt notice not to be repeated, no channel). True if finished."""
+        row, now = job.row, self._clock()
         if not job.openid:
             if row.audience == "staff":
                 # no WeChat account to push to: the console's notice list is where it shows
                 await self._close(row, OutboxStatus.SENT, channel="console")
             else:
                 await self._close(row, OutboxStatus.UNDELIVERABLE, error="no openid")
-            return
+            return True
         prior = job.prior
-        in_doubt = prior is not None and prior.outcome in (None, UNKNOWN)
-        forced: list[str] | None = None
-        if in_doubt:
-            assert prior is not None
+        if prior is not None and prior.outcome in (None, UNKNOWN):
             if (
                 prior.channel == TEMPLATE
                 and prior.client_msg_id
                 and now - prior.started_at < TEMPLATE_DEDUPE_SAFE
             ):
-                forced = [TEMPLATE]  # the same client_msg_id: WeChat sends it at most once
-            elif self._cfg.in_doubt == "skip":
-                await self._unconfirmed(job, prior.id, prior.channel)
-                return
-        plan = forced or channels.plan(row.kind, job.window, self._cfg, now)
-        if not plan:
+                job.plan, job.supersede = [TEMPLATE], prior.id  # same client_msg_id: once
+                return False
+            if self._cfg.in_doubt == "skip":
+                async with self._db.session() as session:
+                    await self._unconfirmed(session, job, prior.id, prior.channel)
+                return True
+            job.supersede = prior.id
+        job.plan = channels.plan(row.kind, job.window, self._cfg, now)
+        if not job.plan:
             await self._close(
                 row,
                 OutboxStatus.UNDELIVERABLE,
                 error="the chat window is closed and no template message is configured "
                 f"for {row.kind!r}",
             )
-            return
-        attempt_no = row.attempts + 1
-        last_error = ""
+            return True
+        return False
+
+    # -- a wave -------------------------------------------------------------------------------
+
+    async def _wave(self, jobs: list[_Job]) -> None:
+        pending = jobs
+        while pending:
+            for job in pending:
+                job.request = self._request_for(job.channel, job.row)
+            began = await self._begin(pending)
+            outcomes = await asyncio.gather(*(self._call(job) for job in began))
+            pending, transient = await self._finish_wave(began, outcomes)
+            if transient:
+                self._note_transient(transient)
+
+    async def _call(self, job: _Job) -> Outcome:
+        assert job.openid is not None and job.request is not None
+        request = job.request
         try:
-            await self._client.tokens.get()  # read before the attempt: the call leaves at once
-        except (WeChatError, WeChatUnavailable) as exc:
-            await self._retry(row, None, attempt_no, getattr(exc, "errcode", None),
-                              f"no access token: {exc}", transient=True)
-            return
-        for index, channel in enumerate(plan):
-            request = self._request_for(channel, row)
-            attempt_id = await self._begin(
-                row, request, first=index == 0, supersede=prior.id if in_doubt and prior else None
-            )
-            if attempt_id is None:
-                log.warning("outbox row %s: claim lost (lease expired?); left alone", row.id)
-                return
-            try:
-                msgid = await self._send(job.openid, request)
-            except WeChatError as exc:
-                last_error = str(exc)
-                more = index + 1 < len(plan)
-                if channel == CUSTOM and exc.kind is ErrorKind.WINDOW:
-                    await self._note(attempt_id, FALLBACK, exc, exhaust=job)
-                    continue
-                if exc.kind is ErrorKind.UNDELIVERABLE:
-                    if exc.errcode == 43101 and more:
-                        await self._note(attempt_id, FALLBACK, exc)
-                        continue
-                    await self._finish(
-                        row, attempt_id, UNDELIVERABLE, OutboxStatus.UNDELIVERABLE,
-                        errcode=exc.errcode, error=str(exc),
-                    )
-                    return
-                transient = exc.kind in (ErrorKind.TRANSIENT, ErrorKind.TOKEN)
-                await self._retry(row, attempt_id, attempt_no, exc.errcode, str(exc),
-                                  transient=transient)
-                return
-            except WeChatUnavailable as exc:
-                await self._retry(
-                    row, attempt_id, attempt_no, None, str(exc), transient=True,
-                    in_doubt=exc.maybe_delivered, template=channel == TEMPLATE,
+            if request.channel == CUSTOM:
+                await self._client.send_text(job.openid, request.text)
+                return True, None
+            if request.channel == TEMPLATE:
+                return True, await self._client.send_template(
+                    job.openid, request.template_id, request.data, url=request.url or None,
+                    client_msg_id=request.client_msg_id,
                 )
-                return
-            await self._finish(
-                row, attempt_id, SENT, OutboxStatus.SENT, msgid=msgid, count=job
-                if channel == CUSTOM else None,
+            return True, await self._client.send_subscribe(
+                job.openid, request.template_id, request.data, page=request.url or None
             )
-            self._bump(f"sent_{channel}")
-            if msgid is not None and channel == TEMPLATE:
-                await apply_parked(self._db, self._stores, msgid)
-            return
-        # every channel refused for window reasons and nothing else is configured
-        await self._close(
-            row,
-            OutboxStatus.UNDELIVERABLE,
-            error=f"no channel left: {last_error}; no template message configured for "
-            f"{row.kind!r}",
-        )
+        except (WeChatError, WeChatUnavailable) as exc:
+            return False, exc
+        except Exception as exc:  # a bug below us: the request may have left
+            log.exception("outbox row %s: unexpected error while calling WeChat", job.row.id)
+            return False, WeChatUnavailable(request.channel, repr(exc), maybe_delivered=True)
 
     def _request_for(self, channel: str, row: OutboxRow) -> _Request:
         if channel == CUSTOM:
@@ -377,73 +383,120 @@ class DeliveryWorker:
             client_msg_id=client_msg_id_for(row.idempotency_key) if channel == TEMPLATE else None,
         )
 
-    async def _send(self, openid: str, request: _Request) -> int | None:
-        if request.channel == CUSTOM:
-            await self._client.send_text(openid, request.text)
-            return None
-        if request.channel == TEMPLATE:
-            return await self._client.send_template(
-                openid,
-                request.template_id,
-                request.data,
-                url=request.url or None,
-                client_msg_id=request.client_msg_id,
-            )
-        return await self._client.send_subscribe(
-            openid, request.template_id, request.data, page=request.url or None
-        )
-
-    # -- bookkeeping (each its own short transaction) -----------------------------------------
-
-    async def _begin(
-        self, row: OutboxRow, request: _Request, *, first: bool, supersede: int | None
-    ) -> int | None:
-        """Write the attempt before the call; None if the row is no longer ours."""
+    async def _begin(self, jobs: list[_Job]) -> list[_Job]:
+        """Write the wave's attempts before its calls (one transaction); the jobs whose rows
+        are still this worker's."""
         now = self._clock()
-        values: dict[str, Any] = {
-            "locked_until": now + timedelta(seconds=self._cfg.lease_seconds),
-            "channel": request.channel,
-        }
-        if request.client_msg_id:
-            values["client_msg_id"] = request.client_msg_id
-        if first:
-            values["attempts"] = OutboxRow.attempts + 1
+        kept: list[tuple[_Job, DeliveryAttempt]] = []
         async with self._db.session() as session:
-            result = await session.execute(
-                update(OutboxRow)
-                .where(
-                    OutboxRow.id == row.id,
-                    OutboxRow.locked_by == self.worker_id,
-                    OutboxRow.status == OutboxStatus.SENDING,
-                )
-                .values(**values)
-                .execution_options(synchronize_session=False)
-            )
-            if result.rowcount != 1:
-                return None
-            if supersede is not None and first:
-                await session.execute(
-                    update(DeliveryAttempt)
-                    .where(DeliveryAttempt.id == supersede, or_(
-                        DeliveryAttempt.outcome.is_(None), DeliveryAttempt.outcome == UNKNOWN))
-                    .values(outcome=SUPERSEDED, finished_at=func.coalesce(
-                        DeliveryAttempt.finished_at, now))
+            for job in jobs:
+                assert job.request is not None
+                values: dict[str, Any] = {
+                    "locked_until": now + timedelta(seconds=self._cfg.lease_seconds),
+                    "channel": job.request.channel,
+                }
+                if job.request.client_msg_id:
+                    values["client_msg_id"] = job.request.client_msg_id
+                if job.step == 0:
+                    values["attempts"] = OutboxRow.attempts + 1
+                result = await session.execute(
+                    update(OutboxRow)
+                    .where(
+                        OutboxRow.id == job.row.id,
+                        OutboxRow.locked_by == self.worker_id,
+                        OutboxRow.status == OutboxStatus.SENDING,
+                    )
+                    .values(**values)
                     .execution_options(synchronize_session=False)
                 )
-            attempt = DeliveryAttempt(
-                outbox_id=row.id,
-                channel=request.channel,
-                client_msg_id=request.client_msg_id,
-                worker=self.worker_id,
-                started_at=now,
-            )
-            session.add(attempt)
+                if result.rowcount != 1:
+                    log.warning("outbox row %s: claim lost (lease expired?); left alone",
+                                job.row.id)
+                    continue
+                if job.supersede is not None and job.step == 0:
+                    await session.execute(
+                        update(DeliveryAttempt)
+                        .where(DeliveryAttempt.id == job.supersede,
+                               or_(DeliveryAttempt.outcome.is_(None),
+                                   DeliveryAttempt.outcome == UNKNOWN))
+                        .values(outcome=SUPERSEDED,
+                                finished_at=func.coalesce(DeliveryAttempt.finished_at, now))
+                        .execution_options(synchronize_session=False)
+                    )
+                attempt = DeliveryAttempt(
+                    outbox_id=job.row.id,
+                    channel=job.request.channel,
+                    client_msg_id=job.request.client_msg_id,
+                    worker=self.worker_id,
+                    started_at=now,
+                )
+                session.add(attempt)
+                kept.append((job, attempt))
             await session.flush()
-            return int(attempt.id)
+        for job, attempt in kept:
+            job.attempt_id = int(attempt.id)
+        return [job for job, _ in kept]
+
+    async def _finish_wave(
+        self, jobs: list[_Job], outcomes: list[Outcome]
+    ) -> tuple[list[_Job], str]:
+        """Record the wave's outcomes (one transaction); the jobs to try on their next
+        channel, and a transient failure met (WeChat busy or away), if any."""
+        again: list[_Job] = []
+        parked: list[int] = []
+        transient = ""
+        async with self._db.session() as session:
+            for job, (ok, value) in zip(jobs, outcomes, strict=True):
+                channel, attempt = job.channel, job.attempt_id
+                if ok:
+                    await self._finish(session, job, attempt, SENT, OutboxStatus.SENT,
+                                       msgid=value, count=channel == CUSTOM)
+                    self._bump(f"sent_{channel}")
+                    if value is not None and channel == TEMPLATE:
+                        parked.append(value)
+                    continue
+                exc = value
+                job.last_error = str(exc)
+                if isinstance(exc, WeChatUnavailable):
+                    await self._retry(session, job, attempt, str(exc),
+                                      in_doubt=exc.maybe_delivered)
+                    transient = str(exc)
+                    continue
+                more = job.step + 1 < len(job.plan)
+                if channel == CUSTOM and exc.kind is ErrorKind.WINDOW:
+                    await self._fallback(session, job, exc, exhaust=True)
+                elif exc.kind is ErrorKind.UNDELIVERABLE and exc.errcode == 43101 and more:
+                    await self._fallback(session, job, exc)
+                elif exc.kind is ErrorKind.UNDELIVERABLE:
+                    await self._finish(session, job, attempt, UNDELIVERABLE,
+                                       OutboxStatus.UNDELIVERABLE, errcode=exc.errcode,
+                                       error=str(exc))
+                    continue
+                else:
+                    await self._retry(session, job, attempt, str(exc), errcode=exc.errcode)
+                    if exc.kind in (ErrorKind.TRANSIENT, ErrorKind.TOKEN):
+                        transient = str(exc)
+                    continue
+                # refused on this channel: the next one, if any
+                job.step += 1
+                if job.step < len(job.plan):
+                    again.append(job)
+                else:
+                    await self._finish(
+                        session, job, None, "", OutboxStatus.UNDELIVERABLE,
+                        error=f"no channel left: {exc}; no template message configured "
+                        f"for {job.row.kind!r}",
+                    )
+        for msgid in parked:
+            await apply_parked(self._db, self._stores, msgid)
+        return again, transient
+
+    # -- bookkeeping --------------------------------------------------------------------------
 
     async def _finish(
         self,
-        row: OutboxRow,
+        session: AsyncSession,
+        job: _Job,
         attempt_id: int | None,
         outcome: str,
         status: OutboxStatus,
@@ -452,61 +505,61 @@ class DeliveryWorker:
         error: str | None = None,
         msgid: int | None = None,
         next_attempt_at: datetime | None = None,
-        count: _Job | None = None,
+        count: bool = False,
         count_attempt: bool = False,
     ) -> None:
+        """Record an attempt's outcome and the row's new status (in the caller's
+        transaction)."""
         now = self._clock()
-        async with self._db.session() as session:
-            if attempt_id is not None:
-                await session.execute(
-                    update(DeliveryAttempt)
-                    .where(DeliveryAttempt.id == attempt_id)
-                    .values(finished_at=now, outcome=outcome, errcode=errcode,
-                            error=_cut(error), wechat_msg_id=msgid)
-                    .execution_options(synchronize_session=False)
-                )
-            values: dict[str, Any] = {
-                "status": status,
-                "last_error": _cut(error),
-                "locked_by": None,
-                "locked_until": None,
-            }
-            if status is OutboxStatus.SENT:
-                values.update(sent_at=now, wechat_msg_id=msgid)
-            if next_attempt_at is not None:
-                values["next_attempt_at"] = next_attempt_at
-            if count_attempt:  # an attempt that failed before any call was written
-                values["attempts"] = OutboxRow.attempts + 1
-            result = await session.execute(
-                update(OutboxRow)
-                .where(
-                    OutboxRow.id == row.id,
-                    OutboxRow.locked_by == self.worker_id,
-                    OutboxRow.status == OutboxStatus.SENDING,
-                )
-                .values(**values)
-                .execution_options(synchronize_session=False)
-            )
-            if result.rowcount != 1:
-                log.warning("outbox row %s: finished after losing the claim", row.id)
-            if count is not None:
-                await self._count_custom(session, count, exhaust=False)
-        self._bump(status.value)
-
-    async def _note(
-        self, attempt_id: int, outcome: str, exc: WeChatError, *, exhaust: _Job | None = None
-    ) -> None:
-        """An attempt refused on its channel; the next channel is tried."""
-        async with self._db.session() as session:
+        if attempt_id is not None:
             await session.execute(
                 update(DeliveryAttempt)
                 .where(DeliveryAttempt.id == attempt_id)
-                .values(finished_at=self._clock(), outcome=outcome, errcode=exc.errcode,
-                        error=_cut(str(exc)))
+                .values(finished_at=now, outcome=outcome, errcode=errcode,
+                        error=_cut(error), wechat_msg_id=msgid)
                 .execution_options(synchronize_session=False)
             )
-            if exhaust is not None:
-                await self._count_custom(session, exhaust, exhaust=True)
+        values: dict[str, Any] = {
+            "status": status,
+            "last_error": _cut(error),
+            "locked_by": None,
+            "locked_until": None,
+        }
+        if status is OutboxStatus.SENT:
+            values.update(sent_at=now, wechat_msg_id=msgid)
+        if next_attempt_at is not None:
+            values["next_attempt_at"] = next_attempt_at
+        if count_attempt:  # an attempt that failed before any call was written
+            values["attempts"] = OutboxRow.attempts + 1
+        result = await session.execute(
+            update(OutboxRow)
+            .where(
+                OutboxRow.id == job.row.id,
+                OutboxRow.locked_by == self.worker_id,
+                OutboxRow.status == OutboxStatus.SENDING,
+            )
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            log.warning("outbox row %s: finished after losing the claim", job.row.id)
+        if count:
+            await self._count_custom(session, job, exhaust=False)
+        self._bump(status.value)
+
+    async def _fallback(
+        self, session: AsyncSession, job: _Job, exc: WeChatError, *, exhaust: bool = False
+    ) -> None:
+        """An attempt refused on its channel; the next channel is tried."""
+        await session.execute(
+            update(DeliveryAttempt)
+            .where(DeliveryAttempt.id == job.attempt_id)
+            .values(finished_at=self._clock(), outcome=FALLBACK, errcode=exc.errcode,
+                    error=_cut(str(exc)))
+            .execution_options(synchronize_session=False)
+        )
+        if exhaust:
+            await self._count_custom(session, job, exhaust=True)
         self._bump(f"fallback_{exc.errcode}")
 
     async def _close(
@@ -514,13 +567,12 @@ class DeliveryWorker:
         error: str | None = None,
     ) -> None:
         """Finish a row without (another) WeChat call."""
-        now = self._clock()
         values: dict[str, Any] = {"status": status, "locked_by": None, "locked_until": None,
                                   "last_error": _cut(error)}
         if channel:
             values["channel"] = channel
         if status is OutboxStatus.SENT:
-            values["sent_at"] = now
+            values["sent_at"] = self._clock()
         async with self._db.session() as session:
             await session.execute(
                 update(OutboxRow)
@@ -532,65 +584,65 @@ class DeliveryWorker:
         self._bump(status.value)
 
     async def _unconfirmed(
-        self, job: _Job, attempt_id: int, channel: str, *, error: str | None = None
+        self, session: AsyncSession, job: _Job, attempt_id: int, channel: str
     ) -> None:
         """In doubt and not to be sent again (in_doubt: skip)."""
-        note = UNCONFIRMED_NOTE + (f" ({error})" if error else "")
-        log.warning("outbox row %s: %s", job.row.id, note)
-        await self._finish(
-            job.row, attempt_id, UNCONFIRMED, OutboxStatus.SENT, error=note,
-            count=job if channel == CUSTOM else None,
-        )
+        log.warning("outbox row %s: %s", job.row.id, UNCONFIRMED_NOTE)
+        await self._finish(session, job, attempt_id, UNCONFIRMED, OutboxStatus.SENT,
+                           error=UNCONFIRMED_NOTE, count=channel == CUSTOM)
         self._bump("unconfirmed")
 
     async def _retry(
         self,
-        row: OutboxRow,
+        session: AsyncSession,
+        job: _Job,
         attempt_id: int | None,
-        attempt_no: int,
-        errcode: int | None,
         error: str,
         *,
-        transient: bool,
+        errcode: int | None = None,
         in_doubt: bool = False,
-        template: bool = False,
     ) -> None:
         """Try again later, or give up. A call in doubt is settled on the next claim (see the
         module notes); that claim waits `hold` so that WeChat is done with the doubtful call
         before the resident's next notice can overtake it."""
-        retry = self._cfg.retry
+        template = bool(job.plan) and job.channel == TEMPLATE
         hold = 2 * (self._cfg.api_timeout_seconds + self._cfg.connect_timeout_seconds)
         if in_doubt and template:
-            delay = min(max(hold, self.backoff(attempt_no)), IN_DOUBT_TEMPLATE_RETRY)
+            delay = min(max(hold, self.backoff(job.attempt_no)), IN_DOUBT_TEMPLATE_RETRY)
         elif in_doubt:
-            delay = max(hold, self.backoff(attempt_no))
+            delay = max(hold, self.backoff(job.attempt_no))
         else:
-            delay = self.backoff(attempt_no)
+            delay = self.backoff(job.attempt_no)
         outcome = UNKNOWN if in_doubt else RETRY
         settles_later = in_doubt and not template and self._cfg.in_doubt == "skip"
-        if attempt_no >= retry.max_attempts and not settles_later:
-            await self._finish(row, attempt_id, outcome, OutboxStatus.FAILED, errcode=errcode,
-                               error=f"gave up after {attempt_no} attempts: {error}",
+        if job.attempt_no >= self._cfg.retry.max_attempts and not settles_later:
+            await self._finish(session, job, attempt_id, outcome, OutboxStatus.FAILED,
+                               errcode=errcode,
+                               error=f"gave up after {job.attempt_no} attempts: {error}",
                                count_attempt=attempt_id is None)
         else:
             await self._finish(
-                row, attempt_id, outcome, OutboxStatus.PENDING, errcode=errcode, error=error,
-                next_attempt_at=self._clock() + timedelta(seconds=delay),
+                session, job, attempt_id, outcome, OutboxStatus.PENDING, errcode=errcode,
+                error=error, next_attempt_at=self._clock() + timedelta(seconds=delay),
                 count_attempt=attempt_id is None,
             )
-        if transient:
-            self._failures += 1
-            pause = self.backoff(self._failures)
-            self._pause_until = max(self._pause_until, time.monotonic() + pause)
-            log.warning("WeChat unavailable (%s); pausing %.1f s", error, pause)
+
+    def _note_transient(self, error: str) -> None:
+        self._failures += 1
+        self._pause(error)
+
+    def _pause(self, error: str) -> None:
+        pause = self.backoff(self._failures)
+        self._pause_until = max(self._pause_until, time.monotonic() + pause)
+        log.warning("WeChat unavailable (%s); pausing %.1f s", error, pause)
 
     def backoff(self, attempt: int) -> float:
         """Seconds before attempt `attempt + 1`: base * 2^(attempt-1), capped, with jitter."""
         retry = self._cfg.retry
-        delay = min(retry.max_seconds, retry.base_seconds * (2 ** min(attempt - 1, 30)))
+        delay = min(retry.max_seconds, retry.base_seconds * (2 ** min(max(attempt, 1) - 1, 30)))
         return max(0.0, delay * (1 + self._rng.uniform(-retry.jitter, retry.jitter)))
 
-    async def _count_custom(self, session: Any, job: _Job, *, exhaust: bool) -> None:
+    async def _count_custom(self, session: AsyncSession, job: _Job, *, exhaust: bool) -> None:
         """One more customer-service message used in the resident's window (or all of them:
         WeChat said the window is closed or full)."""
         started = job.window.last_message_at
