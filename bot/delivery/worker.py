@@ -154,13 +154,16 @@ class DeliveryWorker:
         self._rng = rng or random.Random()
         self._pause_until = 0.0  # monotonic: WeChat looked down, wait before the next batch
         self._failures = 0  # consecutive waves that met a transient failure
+        self._stop: asyncio.Event | None = None
         self.counts: dict[str, int] = {}
 
     # -- loop ---------------------------------------------------------------------------------
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Deliver until `stop` is set; the batch in hand is finished first."""
+        """Deliver until `stop` is set; the calls under way are finished first and the rest
+        of the batch is given back."""
         log.info("delivery worker %s started", self.worker_id)
+        self._stop = stop
         while not stop.is_set():
             try:
                 handled = await self.run_once()
@@ -210,8 +213,8 @@ class DeliveryWorker:
                 ready = []
         size = self._cfg.concurrency
         for start in range(0, len(ready), size):
-            if self.paused:
-                untouched += [job.row.id for job in ready[start:]]
+            if self.paused or (self._stop is not None and self._stop.is_set()):
+                untouched += [job.row.id for job in ready[start:]]  # given back, not tried
                 break
             try:
                 await self._wave(ready[start:start + size])

@@ -268,3 +268,29 @@ async def test_two_workers_share_1000_notifications_without_double_sends(rig: Ri
     assert channels == {"custom": 125, "template": 875}
 
 
+
+
+async def test_sigterm_finishes_the_calls_under_way_and_gives_back_the_rest(rig: Rig) -> None:
+    openids = [f"oTerm{n:02d}000000000000000000000" for n in range(20)]
+    await rig.residents(openids, window=True)
+    plan = plan_for(openids, 3)
+    await rig.notices(plan)
+    fault = rig.sim.add_fault("custom/send", delay=1.0, count=-1)  # slow, but answering
+    worker = await rig.start_worker("w-term")
+
+    async def calls_under_way() -> bool:
+        assert worker.returncode is None, (rig.logs / "w-term.log").read_text()
+        return fault.hits >= 8
+
+    await until(calls_under_way, "the first wave of calls")
+    worker.send_signal(signal.SIGTERM)
+    assert await worker.wait() == 0
+    async with rig.db.session() as session:
+        outcomes = Counter((await session.execute(select(DeliveryAttempt.outcome))).scalars())
+        statuses = Counter((await session.execute(select(OutboxRow.status))).scalars())
+    assert outcomes == {"sent": fault.hits}  # every call it started was seen through
+    assert statuses == {"sent": fault.hits, "pending": len(plan) - fault.hits}  # rest given back
+    rig.sim.clear_faults()
+    await rig.start_worker("w-next")
+    await rig.settled(len(plan), within=60)
+    assert sorted(rig.delivered_texts()) == sorted(text for _, text in plan)
