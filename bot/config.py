@@ -190,7 +190,6 @@ class DeliveryRetrySettings(_Section):
 class DeliverySchedulerSettings(_Section):
     enabled: bool = True
     tick_seconds: float = Field(60.0, gt=0)
-    yellow_at: float = Field(0.8, gt=0, lt=1)
     survey_reminder_hours: float = Field(24.0, gt=0)
     survey_expire_hours: float = Field(72.0, gt=0)
 
