@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -10,6 +12,8 @@ from aiohttp import web
 from bot.config import Settings
 from bot.delivery.runtime import DELIVERY, delivery_services, late_reply_sink
 from bot.metrics import Metrics
+from bot.slips.service import SlipService
+from bot.slips.similar import OpenSlipCache
 from bot.storage import Database
 from bot.storage.messages import MessageLog
 from bot.stores import open_stores
@@ -22,13 +26,48 @@ from handlers.public import setup_public
 from handlers.router import MessageRouter
 from knowledge.replies import Replies
 
+log = logging.getLogger(__name__)
+
+
+def _slip_service(
+    app: web.Application, settings: Settings, database: Database
+) -> tuple[SlipService, Any, OpenSlipCache]:
+    """One slip service for the process, with the triage that classifies new slips and the
+    cache of recent open slips that both use to find similar complaints (普遍性)."""
+    open_slips = OpenSlipCache(database)
+    if conversation.TRIAGE in app:  # tests may supply their own
+        triage = app[conversation.TRIAGE]
+    else:
+        triage = conversation.load_triage(open_slips)
+    service = SlipService(
+        database,
+        triage=triage,
+        settings=settings,
+        pack=getattr(triage, "pack", None),
+        open_slips=open_slips,
+    )
+    app[keys.SLIP_SERVICE] = service
+    return service, triage, open_slips
+
+
+async def _refresh_open_slips(cache: OpenSlipCache, every_seconds: float = 120.0) -> None:
+    """Other processes issue and close slips too: reload the cache now and then."""
+    while True:
+        try:
+            await cache.refresh()
+        except Exception:  # noqa: BLE001 - a missed refresh only weakens similarity
+            log.warning("could not refresh the open-slip cache", exc_info=True)
+        await asyncio.sleep(every_seconds)
+
 
 def _dialog_engine(
-    app: web.Application, settings: Settings, database: Database, stores: Any
+    app: web.Application, settings: Settings, database: Database, stores: Any,
+    service: SlipService, triage: Any,
 ) -> Any:
     """The conversation over the slip desk (tests may set conversation.SLIP_DESK / TRIAGE)."""
-    triage = app[conversation.TRIAGE] if conversation.TRIAGE in app else conversation.load_triage()
-    desk = app.get(conversation.SLIP_DESK) or conversation.slip_desk(database, settings, triage)
+    desk = app.get(conversation.SLIP_DESK) or conversation.slip_desk(
+        database, settings, triage, service
+    )
     app[conversation.ENGINE] = conversation.create_dialog_engine(
         settings, stores, desk, triage=triage, replies=app[keys.REPLIES]
     )
@@ -58,17 +97,24 @@ def create_app(settings: Settings, *, migrate: bool = False) -> web.Application:
         router = MessageRouter()
         delivery_events.register(router, database, stores)  # before the generic events
         router.include(conversation.build_conversation_router())
+        service, triage, open_slips = _slip_service(app, settings, database)
+        refresher = asyncio.create_task(_refresh_open_slips(open_slips))
         app[keys.INBOX] = Inbox(
             settings=settings,
             stores=stores,
             log_=app[keys.MESSAGE_LOG],
             router=router,
             late_reply=late_reply_sink(database),
-            services={conversation.DIALOGS: _dialog_engine(app, settings, database, stores)},
+            services={
+                conversation.DIALOGS: _dialog_engine(
+                    app, settings, database, stores, service, triage
+                )
+            },
             replies=app[keys.REPLIES],
             metrics=app[keys.METRICS],
         )
         yield
+        refresher.cancel()
         await app[keys.INBOX].drain()
         await stores.close()
         await database.close()
@@ -78,6 +124,7 @@ def create_app(settings: Settings, *, migrate: bool = False) -> web.Application:
         async with delivery_services(
             settings, app[keys.DATABASE], app[keys.STORES],
             run=settings.delivery.embedded_worker,
+            slips=app[keys.SLIP_SERVICE],
         ) as services:
             app[DELIVERY] = services
             yield

@@ -120,12 +120,13 @@ class ShippedTriage:
     recently used ones alive in its middleware cache). The pack and the gazetteer, which are
     small, load at once, so a broken pack still stops start-up."""
 
-    def __init__(self) -> None:
+    def __init__(self, similar_source: Any = None) -> None:
         from knowledge.gazetteer import Gazetteer
         from knowledge.pack import load_pack
 
         self.pack = load_pack()
         self.gazetteer = Gazetteer(self.pack.areas)
+        self._similar_source = similar_source
         self._triage: Any = None
         self._failed = False
         self._loading = threading.Lock()
@@ -142,31 +143,35 @@ class ShippedTriage:
                 from knowledge.triage import Triage
 
                 try:
-                    self._triage = Triage(self.pack, CategoryClassifier.load())
+                    self._triage = Triage(
+                        self.pack, CategoryClassifier.load(), self._similar_source
+                    )
                 except Exception:
                     self._failed = True  # logged once by the caller; not retried per message
                     raise
             return self._triage
 
 
-def load_triage() -> Classifier | None:
+def load_triage(similar_source: Any = None) -> Classifier | None:
     """The shipped triage, or None with an error in the log when the knowledge pack cannot be
     loaded: the conversation still takes complaints, the slip service sends them to the
     dispatcher's queue unclassified."""
     try:
-        return ShippedTriage()
+        return ShippedTriage(similar_source)
     except Exception:  # noqa: BLE001 - a broken pack must not stop the web process
         log.exception("triage unavailable: emergencies are not recognised in the chat")
         return None
 
 
-def slip_desk(database: Database, settings: Settings, triage: Classifier | None) -> SlipDesk:
+def slip_desk(
+    database: Database, settings: Settings, triage: Classifier | None, service: Any = None
+) -> SlipDesk:
     """The slip service behind the dialogs' port (bot/slips/desk.py)."""
     from bot.slips.desk import SlipDeskAdapter
     from bot.slips.service import SlipService
     from dialogs.ports import IssuedSlip, SlipStatus
 
-    service = SlipService(database, triage=triage, settings=settings)
+    service = service or SlipService(database, triage=triage, settings=settings)
     return SlipDeskAdapter(service, database, issued=IssuedSlip, status=SlipStatus)
 
 

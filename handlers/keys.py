@@ -9,6 +9,7 @@ from aiohttp import web
 if TYPE_CHECKING:
     from bot.config import Settings
     from bot.metrics import Metrics
+    from bot.slips.service import SlipService
     from bot.storage import Database
     from bot.storage.messages import MessageLog
     from bot.stores import Stores
@@ -22,3 +23,5 @@ MESSAGE_LOG: web.AppKey[MessageLog] = web.AppKey("message_log")
 REPLIES: web.AppKey[Replies] = web.AppKey("replies")
 INBOX: web.AppKey[Inbox] = web.AppKey("inbox")
 METRICS: web.AppKey[Metrics] = web.AppKey("metrics")
+# The process's one slip service (dialogs, console, API and scheduler share it).
+SLIP_SERVICE: web.AppKey[SlipService] = web.AppKey("slip_service")

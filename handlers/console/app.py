@@ -25,7 +25,9 @@ async def _staff_services(app: web.Application) -> AsyncIterator[None]:
     console = settings.console
     pack = load_pack()
     # Staff never issue slips, so the console's service needs no classifier.
-    slips = SlipService(app[app_keys.DATABASE], settings=settings, pack=pack)
+    slips = app.get(app_keys.SLIP_SERVICE) or SlipService(
+        app[app_keys.DATABASE], settings=settings, pack=pack
+    )
     catalogue = Catalogue.build(pack, slips.workflow)
     app[keys.SLIPS] = slips
     app[keys.CATALOGUE] = catalogue
