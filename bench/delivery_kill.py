@@ -110,8 +110,10 @@ async def trial(policy: str, rows: int, residents: int, rng: random.Random) -> d
                 in_doubt = dict(Counter((await session.execute(
                     select(DeliveryAttempt.channel).where(DeliveryAttempt.outcome.is_(None))
                 )).scalars()))
-            await start("second")
+            second = await start("second")
             while True:
+                if second.returncode is not None:
+                    raise RuntimeError(f"the second worker exited ({second.returncode})")
                 async with db.session() as session:
                     left = (await session.execute(select(func.count()).where(
                         OutboxRow.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING))

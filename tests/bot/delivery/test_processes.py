@@ -88,6 +88,8 @@ class Rig:
     async def settled(self, total: int, within: float) -> None:
         deadline = asyncio.get_running_loop().time() + within
         while asyncio.get_running_loop().time() < deadline:
+            running = [p for p in self.procs if p.returncode is None]
+            assert running, f"no worker left running; see {self.logs}"
             done = await self.scalar(
                 select(func.count()).where(OutboxRow.status.in_(FINAL)))
             if done == total:
