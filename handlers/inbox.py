@@ -69,6 +69,7 @@ class Inbox:
         self._late_reply = late_reply
         self._metrics = metrics or Metrics()
         self._background: set[asyncio.Task[Any]] = set()
+        self._slots = asyncio.Semaphore(settings.wechat.max_concurrent_messages)
 
     async def answer(self, inbound: Inbound) -> str:
         """The reply text for WeChat ('' means `success`)."""
@@ -100,7 +101,7 @@ class Inbox:
                     break
             else:
                 return "waited", SUCCESS
-        task = asyncio.create_task(self._process(inbound))
+        task = asyncio.create_task(self._admitted(inbound))
         self._background.add(task)
         task.add_done_callback(self._background.discard)
         remaining = max(0.05, deadline - loop.time())
@@ -111,6 +112,15 @@ class Inbox:
             log.warning("reply budget exceeded for %s; answering later", _masked(inbound.openid))
             task.add_done_callback(self._deliver_late)
             return "late", SUCCESS
+
+    async def _admitted(self, inbound: Inbound) -> tuple[Recorded | None, str]:
+        """Process once a slot is free; our claim is renewed while the message waits."""
+        renewer = asyncio.create_task(self._renew(inbound.dedupe_key))
+        try:
+            async with self._slots:
+                return await self._process(inbound)
+        finally:
+            renewer.cancel()
 
     async def _process(self, inbound: Inbound) -> tuple[Recorded | None, str]:
         key = inbound.dedupe_key

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import LockError
 
 from bot.stores.base import Claim, ClaimState, LockTimeout
@@ -22,16 +22,20 @@ class RedisStores:
         self._prefix = prefix
 
     @classmethod
-    def from_url(cls, url: str, prefix: str) -> RedisStores:
-        client = Redis.from_url(
+    def from_url(cls, url: str, prefix: str, *, max_connections: int = 200) -> RedisStores:
+        # A blocking pool: in a burst, a request waits for a free connection instead of
+        # failing with "Too many connections".
+        pool = BlockingConnectionPool.from_url(
             url,
+            max_connections=max_connections,
+            timeout=10,
             decode_responses=True,
             socket_timeout=5,
             socket_connect_timeout=5,
             health_check_interval=30,
             retry_on_timeout=True,
         )
-        return cls(client, prefix)
+        return cls(Redis(connection_pool=pool), prefix)
 
     def _k(self, kind: str, key: str) -> str:
         return f"{self._prefix}:{kind}:{key}"
@@ -147,7 +151,7 @@ class RedisStores:
             return False
 
     async def close(self) -> None:
-        await self._redis.aclose()
+        await self._redis.aclose(close_connection_pool=True)
 
 
 def _claim_of(value: str) -> Claim:
