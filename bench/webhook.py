@@ -43,8 +43,8 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def wait_ready(url: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
+async def wait_ready(url: str, within: float = 30.0) -> None:
+    deadline = time.monotonic() + within
     async with aiohttp.ClientSession() as session:
         while time.monotonic() < deadline:
             try:
@@ -172,7 +172,10 @@ async def main() -> None:
         "MINYI_SECRET_KEY": "bench-secret",
     }
     minyi = [sys.executable, "-m", "bot.cli"]
-    subprocess.run([*minyi, "db", "upgrade"], env=env, cwd=REPO, check=True, capture_output=True)
+    await asyncio.to_thread(
+        subprocess.run, [*minyi, "db", "upgrade"], env=env, cwd=REPO, check=True,
+        capture_output=True,
+    )
     procs: list[subprocess.Popen[bytes]] = []
     try:
         serve_port, echo_port = free_port(), free_port()
