@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -115,6 +116,8 @@ def create_app(settings: Settings, *, migrate: bool = False) -> web.Application:
         )
         yield
         refresher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await refresher  # let a query in flight end before the database closes
         await app[keys.INBOX].drain()
         await stores.close()
         await database.close()
