@@ -5,21 +5,16 @@ link or merge slips (slip.cluster_id → slip_cluster)."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import aliased
 
 from bot.slips.models import Slip, SlipCluster
-from bot.slips.workflow import Workflow
 from bot.stats.filters import StatsFilter
-from bot.stats.labels import Labels
+from bot.stats.reader import SlipReader
 from bot.stats.sql import local_bounds, reading
-from bot.storage import Database
-from bot.storage.types import utcnow
 
 
 @dataclass(frozen=True)
@@ -56,22 +51,7 @@ class ClusterMember:
     result: str | None
 
 
-class HotIssues:
-    def __init__(
-        self,
-        db: Database,
-        *,
-        workflow: Workflow,
-        labels: Labels,
-        tz: ZoneInfo,
-        clock: Callable[[], datetime] = utcnow,
-    ) -> None:
-        self.db = db
-        self.workflow = workflow
-        self.labels = labels
-        self.tz = tz
-        self.clock = clock
-
+class HotIssues(SlipReader):
     async def clusters(
         self,
         f: StatsFilter,

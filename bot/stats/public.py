@@ -11,21 +11,17 @@ them back) and duplicates merged into another slip. They still count in the stat
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, or_, select
 
 from bot.slips.models import Slip
-from bot.slips.workflow import Workflow
 from bot.stats.anonymise import round_coordinate, summary
-from bot.stats.labels import Labels
+from bot.stats.reader import SlipReader
 from bot.stats.sql import local_bounds
-from bot.storage import Database
-from bot.storage.types import utcnow
 
 PRIVATE_CATEGORIES = ("纪检监察", "政法")
 PRIVATE_REQUEST_TYPES = ("举报",)
@@ -95,22 +91,7 @@ _COLUMNS = (
 )
 
 
-class PublicSlips:
-    def __init__(
-        self,
-        db: Database,
-        *,
-        workflow: Workflow,
-        labels: Labels,
-        tz: ZoneInfo,
-        clock: Callable[[], datetime] = utcnow,
-    ) -> None:
-        self.db = db
-        self.workflow = workflow
-        self.labels = labels
-        self.tz = tz
-        self.clock = clock
-
+class PublicSlips(SlipReader):
     def visible(self) -> list[ColumnElement[bool]]:
         """What may be published at all."""
         return [

@@ -8,11 +8,10 @@ slip and the row forgets the verdict, the event keeps it (definitions: bot/stats
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     ColumnElement,
@@ -28,10 +27,9 @@ from sqlalchemy import (
 )
 
 from bot.slips.models import Slip, SlipEvent
-from bot.slips.workflow import Workflow
 from bot.stats.filters import Dimension, StatsFilter
-from bot.stats.labels import Labels
 from bot.stats.measures import StatsRow
+from bot.stats.reader import SlipReader
 from bot.stats.sql import (
     Period,
     bucket,
@@ -41,8 +39,6 @@ from bot.stats.sql import (
     median,
     reading,
 )
-from bot.storage import Database
-from bot.storage.types import utcnow
 
 GONE = ("withdrawn", "merged")  # closed without being handled: no deadline is owed
 SATISFIED = ("满意", "基本满意")
@@ -63,23 +59,8 @@ class HotSpot:
     top_category_count: int
 
 
-class Statistics:
+class Statistics(SlipReader):
     """The statistics of the slip tables. Stateless apart from its handles: cheap to build."""
-
-    def __init__(
-        self,
-        db: Database,
-        *,
-        workflow: Workflow,
-        labels: Labels,
-        tz: ZoneInfo,
-        clock: Callable[[], datetime] = utcnow,
-    ) -> None:
-        self.db = db
-        self.workflow = workflow
-        self.labels = labels
-        self.tz = tz
-        self.clock = clock
 
     # -- public API ---------------------------------------------------------------------------
     async def table(
