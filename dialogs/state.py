@@ -10,6 +10,7 @@ message.
 from __future__ import annotations
 
 import copy
+import json
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -71,8 +72,10 @@ class Conversation:
 
     # -- the tracker actions see -----------------------------------------------------------
     def tracker(self) -> dict[str, Any]:
-        """Rasa's TrackerState; a deep copy, because actions change the tracker they get."""
-        return copy.deepcopy(
+        """Rasa's TrackerState; a deep copy, because actions change the tracker they get (a
+        JSON round trip: the state is JSON already, and this is several times faster than
+        copy.deepcopy on the webhook's hot path)."""
+        return _json_copy(
             {
                 "sender_id": self.sender_id,
                 "slots": self.slots,
@@ -141,3 +144,7 @@ class Conversation:
                 followups.append(str(event["name"]))
             self.events.append(event)
         return followups
+
+
+def _json_copy(value: Any) -> Any:
+    return json.loads(json.dumps(value, ensure_ascii=False))
