@@ -2,6 +2,7 @@
 twice, under each `delivery.in_doubt` policy?
 
     .venv/bin/python bench/delivery_kill.py [--trials 10] [--rows 120] [--residents 12]
+                                            [--policy skip|resend]
 
 Each trial: a fresh PostgreSQL database, the WeChat simulator in this process, `rows`
 notifications to `residents` residents (half inside the 48-hour chat window, half outside:
@@ -159,9 +160,11 @@ async def main() -> None:
     parser.add_argument("--rows", type=int, default=120)
     parser.add_argument("--residents", type=int, default=12)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--policy", action="append", choices=["skip", "resend"],
+                        help="in_doubt policy to measure (repeat; default both)")
     args = parser.parse_args()
     rng = random.Random(args.seed)
-    for policy in ("skip", "resend"):
+    for policy in args.policy or ["skip", "resend"]:
         total: Counter[str] = Counter()
         for _ in range(args.trials):
             total.update(await trial(policy, args.rows, args.residents, rng))
