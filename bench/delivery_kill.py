@@ -8,7 +8,9 @@ Each trial: a fresh PostgreSQL database, the WeChat simulator in this process, `
 notifications to `residents` residents (half inside the 48-hour chat window, half outside:
 template messages), a worker process killed with SIGKILL at a random moment while it sends,
 a second worker that finishes the job. The simulator's record says what the residents got.
-Prints, per policy, the in-doubt calls, the lost and the duplicated notifications by channel.
+Prints, per policy, the in-doubt calls, the lost and the duplicated notifications by the
+channel of their first delivery (a chat message sent again may go out as a template when the
+resident's chat quota is used up).
 Needs PostgreSQL and Redis (the test command starts them).
 """
 
@@ -139,7 +141,7 @@ async def trial(policy: str, rows: int, residents: int, rng: random.Random) -> d
         text = data["text"]["content"] if entry["channel"] == "custom" else \
             data["data"]["remark"]["value"]
         got[text] += 1
-        channel_of[text] = entry["channel"]
+        channel_of.setdefault(text, entry["channel"])  # the first delivery's channel
     wanted = {f"{openids[n % residents]}#{n}" for n in range(rows)}
     lost = [t for t in wanted if t not in got]
     lost_custom = [t for t in lost if openids.index(t.split("#")[0]) % 2 == 0]
