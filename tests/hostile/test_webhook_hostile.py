@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import base64
 import os
+import shutil
 import struct
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 
 import pytest
+import pytest_asyncio
 from aiohttp.test_utils import TestClient, TestServer
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
@@ -44,6 +47,33 @@ async def make_client(sqlite_url: str) -> AsyncIterator[MakeClient]:
     yield factory
     for client in clients:
         await client.close()
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def shared(
+    sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[dict[str, TestClient]]:
+    """One plain-mode and one safe-mode app for the cases that must be refused: a refused
+    request writes nothing, so they can share a database (before/after counts still hold)."""
+    clients: dict[str, TestClient] = {}
+    for mode in ("plain", "safe"):
+        target = tmp_path_factory.mktemp(f"hostile-{mode}") / "minyi.db"
+        shutil.copyfile(sqlite_template, target)
+        settings = make_settings(
+            **{
+                "database.url": f"sqlite+aiosqlite:///{target}",
+                "redis.url": "memory://",
+                "wechat.encryption": mode,
+            }
+        )
+        clients[mode] = TestClient(TestServer(create_app(settings, migrate=True)))
+        await clients[mode].start_server()
+    yield clients
+    for client in clients.values():
+        await client.close()
+
+
+SHARED_LOOP = pytest.mark.asyncio(loop_scope="module")
 
 
 async def refused_without_trace(client: TestClient, status: int, body: str, before: dict) -> None:
@@ -99,9 +129,10 @@ SIGNATURE_CASES = [
 ]
 
 
+@SHARED_LOOP
 @pytest.mark.parametrize("make_query", SIGNATURE_CASES)
-async def test_forged_or_stale_signatures_are_refused(make_client, make_query) -> None:  # type: ignore[no-untyped-def]
-    client = await make_client("plain")
+async def test_forged_or_stale_signatures_are_refused(shared, make_query) -> None:  # type: ignore[no-untyped-def]
+    client = shared["plain"]
     before = await row_counts(client)
     response = await client.post("/wechat", params=make_query(), data=_xml())
     await refused_without_trace(client, response.status, await response.text(), before)
@@ -227,9 +258,10 @@ CIPHER_CASES = [
 ]
 
 
+@SHARED_LOOP
 @pytest.mark.parametrize("make_request", CIPHER_CASES)
-async def test_broken_ciphertexts_are_refused(make_client, make_request) -> None:  # type: ignore[no-untyped-def]
-    client = await make_client("safe")
+async def test_broken_ciphertexts_are_refused(shared, make_request) -> None:  # type: ignore[no-untyped-def]
+    client = shared["safe"]
     before = await row_counts(client)
     body, query = make_request()
     response = await client.post("/wechat", params=query, data=body)
@@ -302,9 +334,10 @@ BODY_CASES = [
 ]
 
 
+@SHARED_LOOP
 @pytest.mark.parametrize("body", BODY_CASES)
-async def test_malformed_bodies_are_refused(make_client, body: str) -> None:  # type: ignore[no-untyped-def]
-    client = await make_client("plain")
+async def test_malformed_bodies_are_refused(shared, body: str) -> None:  # type: ignore[no-untyped-def]
+    client = shared["plain"]
     before = await row_counts(client)
     response = await client.post("/wechat", params=_signed(_now()), data=body.encode())
     await refused_without_trace(client, response.status, await response.text(), before)
@@ -318,9 +351,10 @@ RAW_CASES = [
 ]
 
 
+@SHARED_LOOP
 @pytest.mark.parametrize("body", RAW_CASES)
-async def test_raw_byte_bodies_are_refused(make_client, body: bytes) -> None:  # type: ignore[no-untyped-def]
-    client = await make_client("plain")
+async def test_raw_byte_bodies_are_refused(shared, body: bytes) -> None:  # type: ignore[no-untyped-def]
+    client = shared["plain"]
     before = await row_counts(client)
     response = await client.post("/wechat", params=_signed(_now()), data=body)
     await refused_without_trace(client, response.status, await response.text(), before)
@@ -417,10 +451,11 @@ async def test_missing_content_is_handled(make_client) -> None:  # type: ignore[
     await assert_still_up(client)
 
 
+@SHARED_LOOP
 # -- HTTP methods and content types --------------------------------------------------------------
 @pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH"])
-async def test_wrong_methods_get_405(make_client, method: str) -> None:  # type: ignore[no-untyped-def]
-    client = await make_client("plain")
+async def test_wrong_methods_get_405(shared, method: str) -> None:  # type: ignore[no-untyped-def]
+    client = shared["plain"]
     before = await row_counts(client)
     response = await client.request(method, "/wechat", params=_signed(_now()), data=MSG)
     assert response.status == 405
@@ -428,6 +463,7 @@ async def test_wrong_methods_get_405(make_client, method: str) -> None:  # type:
     await assert_still_up(client)
 
 
+@SHARED_LOOP
 @pytest.mark.parametrize(
     ("content_type", "body"),
     [
@@ -438,8 +474,8 @@ async def test_wrong_methods_get_405(make_client, method: str) -> None:  # type:
         ),
     ],
 )
-async def test_wrong_content_types_are_refused(make_client, content_type: str, body: str) -> None:  # type: ignore[no-untyped-def]
-    client = await make_client("plain")
+async def test_wrong_content_types_are_refused(shared, content_type: str, body: str) -> None:  # type: ignore[no-untyped-def]
+    client = shared["plain"]
     before = await row_counts(client)
     response = await client.post(
         "/wechat", params=_signed(_now()), data=body, headers={"Content-Type": content_type}
@@ -447,6 +483,7 @@ async def test_wrong_content_types_are_refused(make_client, content_type: str, b
     await refused_without_trace(client, response.status, await response.text(), before)
 
 
+@SHARED_LOOP
 @pytest.mark.parametrize(
     "echostr",
     [
@@ -455,8 +492,8 @@ async def test_wrong_content_types_are_refused(make_client, content_type: str, b
         pytest.param("x" * 10_000, id="huge-echostr"),
     ],
 )
-async def test_url_verification_refuses_odd_echostr(make_client, echostr: str) -> None:  # type: ignore[no-untyped-def]
-    client = await make_client("plain")
+async def test_url_verification_refuses_odd_echostr(shared, echostr: str) -> None:  # type: ignore[no-untyped-def]
+    client = shared["plain"]
     ts, nonce = "1714036504", "1514711492"
     query = {
         "timestamp": ts,
