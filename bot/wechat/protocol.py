@@ -206,6 +206,9 @@ class Inbound:
             key = self.fields.get("EventKey") or ""
             if not isinstance(key, str):
                 key = ""
+            job = self.fields.get("MsgID")
+            if isinstance(job, str) and job:  # job-finish events: one per job, not per second
+                key = f"{key}:{job}"
             return f"{msg.source}:e:{self.fields.get('CreateTime')}:{event}:{key}"[:200]
         msg_id = self.fields.get("MsgId") or self.fields.get("MsgID")
         if msg_id:

@@ -202,3 +202,16 @@ def test_reply_matches_wechatpy_rendering_of_the_fixture() -> None:
     assert {k: v for k, v in ours.items() if k != "CreateTime"} == {
         k: v for k, v in expected.items() if k != "CreateTime"
     }
+
+
+def test_two_job_finish_events_in_one_second_are_not_duplicates() -> None:
+    from bot.wechat.protocol import Inbound
+
+    xml = fixture_path("event_TEMPLATESENDJOBFINISH_success.xml").read_text()
+    first, fields = read_message(xml)
+    other_xml = xml.replace(str(fields["MsgID"]), str(int(fields["MsgID"]) + 1))
+    second, other_fields = read_message(other_xml)
+    key_one = Inbound(first, fields, False, 0, "n").dedupe_key
+    key_two = Inbound(second, other_fields, False, 0, "n").dedupe_key
+    assert key_one != key_two
+    assert key_one == Inbound(first, fields, False, 0, "n2").dedupe_key  # a retry still matches
