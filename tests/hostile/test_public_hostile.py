@@ -4,9 +4,12 @@ or write a row (these endpoints are read only)."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
+import pytest_asyncio
 from aiohttp.test_utils import TestClient, TestServer
 from yarl import URL
 
@@ -17,9 +20,20 @@ from tests.hostile.common import assert_clear_4xx, assert_still_up, row_counts
 XSS = "<script>alert(1)</script>"
 
 
-@pytest.fixture
-async def client(sqlite_url: str) -> AsyncIterator[TestClient]:
-    settings = make_settings(**{"database.url": sqlite_url, "redis.url": "memory://"})
+# Every endpoint here is read only (and each case checks that no row changed), so one app on
+# one database serves the whole module.
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def client(
+    sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[TestClient]:
+    target = tmp_path_factory.mktemp("hostile-public") / "minyi.db"
+    shutil.copyfile(sqlite_template, target)
+    settings = make_settings(
+        **{"database.url": f"sqlite+aiosqlite:///{target}", "redis.url": "memory://"}
+    )
     async with TestClient(TestServer(stats_app(settings))) as c:
         yield c
 
