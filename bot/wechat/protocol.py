@@ -62,6 +62,10 @@ def _check_timestamp(timestamp: str, max_skew: int, now: float | None) -> None:
 
 def parse_xml(text: str) -> dict[str, Any]:
     """The `<xml>` root as a dict; entity declarations, other roots and junk are refused."""
+    start = text.find("<xml")
+    prolog = text if start < 0 else text[:start]  # user text inside <xml> may say anything
+    if "<!DOCTYPE" in prolog.upper() or "<!ENTITY" in prolog.upper():
+        raise ProtocolError("document type declarations are refused")
     try:
         doc = xmltodict.parse(text, disable_entities=True)
     except (ExpatError, ValueError) as exc:
@@ -153,8 +157,11 @@ def read_message(text: str) -> tuple[BaseMessage, dict[str, Any]]:
     fields = parse_xml(text)
     if not isinstance(fields.get("MsgType"), str) or not fields["MsgType"]:
         raise ProtocolError("missing MsgType")
-    if not isinstance(fields.get("FromUserName"), str) or not fields["FromUserName"]:
+    sender = fields.get("FromUserName")
+    if not isinstance(sender, str) or not sender:
         raise ProtocolError("missing FromUserName")
+    if not _OPENID.fullmatch(sender):  # openids are 28 URL-safe characters
+        raise ProtocolError("malformed FromUserName")
     for name, value in fields.items():
         if isinstance(value, list) and name not in ("List", "SendPicsInfo"):
             raise ProtocolError(f"repeated field {name}")
@@ -163,6 +170,8 @@ def read_message(text: str) -> tuple[BaseMessage, dict[str, Any]]:
     except (KeyError, ValueError, TypeError, AttributeError, ExpatError) as exc:
         raise ProtocolError(f"cannot read message: {exc}") from None
 
+
+_OPENID = re.compile(r"[A-Za-z0-9_\-]{1,64}")
 
 # Characters XML 1.0 cannot carry at all; WeChat clients never send them.
 _INVALID_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
