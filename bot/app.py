@@ -142,3 +142,24 @@ def create_app(settings: Settings, *, migrate: bool = False) -> web.Application:
     setup_public(app)
     setup_open311(app)
     return app
+
+
+def create_demo_app(settings: Settings, base_url: str) -> web.Application:
+    """`minyi demo`'s process: the web app plus the simulated WeChat at /simulator, playing
+    the account configured in `settings` and posting to `base_url`/wechat."""
+    from bot.simulator import SimulatorConfig, mount_simulator
+
+    app = create_app(settings, migrate=True)
+    wechat = settings.wechat
+    mount_simulator(
+        app,
+        SimulatorConfig(
+            token=wechat.token,
+            appid=wechat.appid,
+            secret=wechat.secret,
+            aes_key=wechat.aes_key or None,
+            webhook_url=f"{base_url}/wechat",
+            encryption=wechat.encryption,
+        ),
+    )
+    return app

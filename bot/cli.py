@@ -91,8 +91,7 @@ def cmd_actions(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.app import create_app
-    from bot.simulator import SimulatorConfig, mount_simulator
+    from bot.app import create_demo_app
     from bot.staff.demo import demo_staff_hook
     from handlers import keys
 
@@ -102,19 +101,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     settings = settings.with_overrides(
         **{"wechat.api_base": f"{base}/simulator", "server.public_url": base}
     )
-    app = create_app(settings, migrate=True)
-    wechat = settings.wechat
-    mount_simulator(
-        app,
-        SimulatorConfig(
-            token=wechat.token,
-            appid=wechat.appid,
-            secret=wechat.secret,
-            aes_key=wechat.aes_key or None,
-            webhook_url=f"{base}/wechat",
-            encryption=wechat.encryption,
-        ),
-    )
+    app = create_demo_app(settings, base)
 
     async def announce(_app: web.Application) -> None:
         print(

@@ -173,14 +173,21 @@ def _query(asked: Asked, **extra: str) -> str:
     return urlencode(values)
 
 
-@routes.get("/dashboard")
-async def dashboard(request: web.Request) -> web.Response:
-    member = _member(request)
+def _read_filter(request: web.Request) -> tuple[StatsServices, Asked] | web.Response:
+    """The dashboard services and what the query asks for, or the page saying what's wrong."""
     services = _services(request)
     try:
-        asked = _asked(request, services, member)
+        return services, _asked(request, services, _member(request))
     except FilterError as exc:
         return error_page(request, 400, "筛选条件有误", exc.message)
+
+
+@routes.get("/dashboard")
+async def dashboard(request: web.Request) -> web.Response:
+    read = _read_filter(request)
+    if isinstance(read, web.Response):
+        return read
+    services, asked = read
     figures = await _cached_figures(services, asked)
     return render(request, "dashboard.html", {
         "nav": "dashboard",
@@ -220,12 +227,10 @@ def _filename(asked: Asked, ext: str) -> str:
 
 @routes.get("/dashboard/export.csv")
 async def export_csv(request: web.Request) -> web.Response:
-    member = _member(request)
-    services = _services(request)
-    try:
-        asked = _asked(request, services, member)
-    except FilterError as exc:
-        return error_page(request, 400, "筛选条件有误", exc.message)
+    read = _read_filter(request)
+    if isinstance(read, web.Response):
+        return read
+    services, asked = read
     table = request.query.get("table", "department")
     if table not in SHEETS:
         return error_page(request, 400, "导出内容有误", "table 应为 department、street、category 或 period")
@@ -240,12 +245,10 @@ async def export_csv(request: web.Request) -> web.Response:
 
 @routes.get("/dashboard/export.xlsx")
 async def export_xlsx(request: web.Request) -> web.Response:
-    member = _member(request)
-    services = _services(request)
-    try:
-        asked = _asked(request, services, member)
-    except FilterError as exc:
-        return error_page(request, 400, "筛选条件有误", exc.message)
+    read = _read_filter(request)
+    if isinstance(read, web.Response):
+        return read
+    services, asked = read
     figures = await _cached_figures(services, asked)
     return web.Response(
         body=to_xlsx([_sheet(figures, dim) for dim in SHEETS]),

@@ -12,9 +12,8 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from bot.app import create_app
+from bot.app import create_demo_app
 from bot.config import Settings
-from bot.simulator import SimulatorConfig, mount_simulator
 from handlers import keys as app_keys
 from handlers.console import keys
 from tests.conftest import make_settings
@@ -55,19 +54,7 @@ async def server(sqlite_url: str) -> AsyncIterator[Server]:
             "delivery.poll_seconds": 0.2,
         }
     )
-    app = create_app(settings, migrate=True)
-    wechat = settings.wechat
-    mount_simulator(
-        app,
-        SimulatorConfig(
-            token=wechat.token,
-            appid=wechat.appid,
-            secret=wechat.secret,
-            aes_key=wechat.aes_key or None,
-            webhook_url=f"{base}/wechat",
-            encryption=wechat.encryption,
-        ),
-    )
+    app = create_demo_app(settings, base)
 
     async def worker(app: web.Application) -> AsyncIterator[None]:
         # the outbox worker in this process, as `minyi demo` runs it

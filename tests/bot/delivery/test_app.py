@@ -13,11 +13,11 @@ import pytest
 from aiohttp.test_utils import TestServer
 from sqlalchemy import select
 
-from bot.app import create_app
+from bot.app import create_demo_app
 from bot.config import Settings
 from bot.delivery.models import DeliveryAttempt
 from bot.outbox import Notice, OutboxRow, OutboxStatus, enqueue
-from bot.simulator import SIMULATOR_STATE, SimulatorConfig, SimulatorState, mount_simulator
+from bot.simulator import SIMULATOR_STATE, SimulatorState
 from bot.slips.actor import Actor
 from bot.slips.service import SlipService
 from bot.slips.views import SlipDraft
@@ -91,12 +91,7 @@ async def make_app(backend_settings: Settings) -> AsyncIterator[Callable[..., An
             "delivery.scheduler.enabled": False,
             **overrides,
         })
-        app = create_app(settings, migrate=True)
-        wechat = settings.wechat
-        mount_simulator(app, SimulatorConfig(
-            token=wechat.token, appid=wechat.appid, secret=wechat.secret,
-            aes_key=wechat.aes_key, webhook_url=f"{base}/wechat", encryption=wechat.encryption,
-        ))
+        app = create_demo_app(settings, base)
         server = TestServer(app, host="127.0.0.1", port=port)
         await server.start_server()
         servers.append(server)
