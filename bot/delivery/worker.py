@@ -402,17 +402,7 @@ class DeliveryWorker:
                     values["client_msg_id"] = job.request.client_msg_id
                 if job.step == 0:
                     values["attempts"] = OutboxRow.attempts + 1
-                result = await session.execute(
-                    update(OutboxRow)
-                    .where(
-                        OutboxRow.id == job.row.id,
-                        OutboxRow.locked_by == self.worker_id,
-                        OutboxRow.status == OutboxStatus.SENDING,
-                    )
-                    .values(**values)
-                    .execution_options(synchronize_session=False)
-                )
-                if result.rowcount != 1:
+                if not await self._update_claimed(session, job.row.id, values):
                     log.warning("outbox row %s: claim lost (lease expired?); left alone",
                                 job.row.id)
                     continue
@@ -534,17 +524,7 @@ class DeliveryWorker:
             values["next_attempt_at"] = next_attempt_at
         if count_attempt:  # an attempt that failed before any call was written
             values["attempts"] = OutboxRow.attempts + 1
-        result = await session.execute(
-            update(OutboxRow)
-            .where(
-                OutboxRow.id == job.row.id,
-                OutboxRow.locked_by == self.worker_id,
-                OutboxRow.status == OutboxStatus.SENDING,
-            )
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount != 1:
+        if not await self._update_claimed(session, job.row.id, values):
             log.warning("outbox row %s: finished after losing the claim", job.row.id)
         if count:
             await self._count_custom(session, job, exhaust=False)
@@ -644,6 +624,22 @@ class DeliveryWorker:
         retry = self._cfg.retry
         delay = min(retry.max_seconds, retry.base_seconds * (2 ** min(max(attempt, 1) - 1, 30)))
         return max(0.0, delay * (1 + self._rng.uniform(-retry.jitter, retry.jitter)))
+
+    async def _update_claimed(
+        self, session: Any, row_id: int, values: dict[str, Any]
+    ) -> bool:
+        """Update a row only while this worker still holds its claim."""
+        result = await session.execute(
+            update(OutboxRow)
+            .where(
+                OutboxRow.id == row_id,
+                OutboxRow.locked_by == self.worker_id,
+                OutboxRow.status == OutboxStatus.SENDING,
+            )
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount == 1)
 
     async def _count_custom(self, session: AsyncSession, job: _Job, *, exhaust: bool) -> None:
         """One more customer-service message used in the resident's window (or all of them:
