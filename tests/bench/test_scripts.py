@@ -1,0 +1,69 @@
+"""Every benchmark script still runs and prints its figures (at toy sizes, so CI stays short).
+
+The full-size runs are `bash scripts/bench.sh`; speed is never asserted here, only that each
+script finishes, measures what it says and reports it — a benchmark that silently rotted would
+otherwise be found the day someone needs its figures.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import uuid
+
+import pytest
+
+from tests.conftest import PG_ADMIN, REPO, PgDatabases
+
+pytestmark = pytest.mark.slow
+
+TIMEOUT = 300
+
+
+def run(*args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, *args], cwd=REPO, capture_output=True, text=True, timeout=TIMEOUT,
+        check=False,
+    )
+    assert done.returncode == 0, f"{args} exited {done.returncode}:\n{done.stdout}\n{done.stderr}"
+    return done.stdout
+
+
+def figures(text: str, label: str) -> list[float]:
+    """The numbers on the first output line that starts with `label` (after spaces)."""
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith(label):
+            return [float(x) for x in re.findall(r"\d+(?:\.\d+)?", line[len(label):])]
+    raise AssertionError(f"no line starting with {label!r} in:\n{text}")
+
+
+def server_url(dbname: str) -> str:
+    return f"{PG_ADMIN.rsplit('/', 1)[0]}/{dbname}"
+
+
+def test_classify_bench_reports_latency_against_its_baseline() -> None:
+    out = run("bench/classify.py", "--messages", "40", "--repeat", "1")
+    p50, p95, worst = figures(out, "classifier.predict(top_k=3)")
+    assert 0 < p50 <= p95 <= worst
+    assert len(figures(out, "baseline tf-idf+LinearSVC")) == 3
+    assert "ratio predict/baseline" in out
+
+
+def test_console_bench_measures_every_query_on_loaded_slips(pg_databases: PgDatabases) -> None:
+    name = f"minyi_test_{uuid.uuid4().hex[:12]}"
+    pg_databases.names.append(name)  # dropped at the end of the run
+    out = run("bench/console.py", "--slips", "2000", "--samples", "3", "--db", name,
+              "--pg", server_url("test"))
+    assert "get one slip" in out and "workbench (handler)" in out
+    assert re.search(r"\d+ of the measured queries missed the 150 ms p95 target", out)
+
+
+def test_stats_bench_measures_dashboard_and_public_queries(pg_databases: PgDatabases) -> None:
+    name = f"minyi_test_{uuid.uuid4().hex[:12]}"
+    pg_databases.names.append(name)
+    out = run("-m", "bench.stats", "--pg", server_url(name), "--slips", "2000", "--runs", "2")
+    p50, p95, rows = figures(out, "public list, newest 20")
+    assert 0 < p50 <= p95 and rows == 20
+    assert "2,000 slips" in out
