@@ -1,4 +1,10 @@
-"""The notifications a slip caused and how their delivery went (outbox rows)."""
+"""The notifications a slip caused and how their delivery went (outbox rows).
+
+A row is only called delivered when WeChat said so. A customer-service message whose call
+was interrupted (the worker's `in_doubt: skip` policy marks it sent, with last_error starting
+"unconfirmed") may or may not have reached the resident: it is shown as 已发出，未确认送达 and
+`confirmed` is false.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from bot.outbox.models import OutboxRow
+from bot.outbox.models import OutboxRow, OutboxStatus
 from bot.storage import Database
 
 KIND_LABELS = {
@@ -38,6 +44,11 @@ STATUS_LABELS = {
     "failed": "发送失败",
     "undeliverable": "无法送达",
 }
+UNCONFIRMED_LABEL = "已发出，未确认送达"
+UNCONFIRMED_EXPLANATION = (
+    "发送时与微信的连接中断，微信可能已经送达，也可能没有；为了不让群众重复收到，系统没有再发。"
+    "如需确认，请电话联系群众。"
+)
 
 
 @dataclass(frozen=True)
@@ -49,6 +60,10 @@ class Delivery:
     text: str
     status: str
     status_label: str
+    # False: WeChat may not have delivered it (see the module notes); None: not sent (yet)
+    confirmed: bool | None
+    # what staff read about the row's last problem, in plain words where one is known
+    note: str | None
     attempts: int
     last_error: str | None
     channel: str | None
@@ -67,20 +82,29 @@ async def deliveries_of(db: Database, slip_id: int) -> list[Delivery]:
         rows = await session.execute(
             select(OutboxRow).where(OutboxRow.slip_id == slip_id).order_by(OutboxRow.id)
         )
-        return [
-            Delivery(
-                id=r.id,
-                kind=r.kind,
-                kind_label=KIND_LABELS.get(r.kind, r.kind),
-                audience=r.audience,
-                text=r.text,
-                status=r.status,
-                status_label=STATUS_LABELS.get(r.status, r.status),
-                attempts=r.attempts,
-                last_error=r.last_error,
-                channel=r.channel,
-                created_at=r.created_at,
-                sent_at=r.sent_at,
-            )
-            for r in rows.scalars()
-        ]
+        return [delivery_of(r) for r in rows.scalars()]
+
+
+def is_unconfirmed(row: OutboxRow) -> bool:
+    return row.status == OutboxStatus.SENT and (row.last_error or "").startswith("unconfirmed")
+
+
+def delivery_of(r: OutboxRow) -> Delivery:
+    unconfirmed = is_unconfirmed(r)
+    sent = r.status == OutboxStatus.SENT
+    return Delivery(
+        id=r.id,
+        kind=r.kind,
+        kind_label=KIND_LABELS.get(r.kind, r.kind),
+        audience=r.audience,
+        text=r.text,
+        status=r.status,
+        status_label=UNCONFIRMED_LABEL if unconfirmed else STATUS_LABELS.get(r.status, r.status),
+        confirmed=(not unconfirmed) if sent else None,
+        note=UNCONFIRMED_EXPLANATION if unconfirmed else r.last_error,
+        attempts=r.attempts,
+        last_error=r.last_error,
+        channel=r.channel,
+        created_at=r.created_at,
+        sent_at=r.sent_at,
+    )

@@ -1,0 +1,144 @@
+"""Notices on the slip page, against the WeChat simulator over real HTTP: a notice in doubt is
+shown as not confirmed (page and API)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import select
+
+from bot.app import create_app
+from bot.config import Settings
+from bot.delivery.runtime import DELIVERY
+from bot.delivery.worker import DeliveryWorker
+from bot.outbox.models import OutboxRow, OutboxStatus
+from bot.simulator import SIMULATOR_STATE, SimulatorState, create_simulator_app
+from bot.slips.actor import Actor
+from bot.storage.messages import upsert_resident
+from handlers import keys as app_keys
+from handlers.console import keys as console_keys
+from tests.bot.delivery.conftest import FAST, sim_config
+from tests.handlers.staff_app import (
+    FAST_PASSWORDS,
+    Browser,
+    NewBrowser,
+    add_member,
+    issue_slip,
+    staff_of,
+)
+
+RESIDENT = "oDeliveryResident00000000001"
+ADMIN = Actor(kind="staff", id="0", name="管理员", role="admin")
+
+
+@dataclass
+class Desk:
+    client: TestClient
+    sim: SimulatorState
+
+    async def slip_with_reply(self, text: str = "建新北路的路灯坏了三天了，晚上很黑"):
+        """A slip whose handler answered the resident: one notice to the resident."""
+        slip = await issue_slip(self.client, text, openid=RESIDENT)
+        service = self.client.server.app[console_keys.SLIPS]
+        return await service.act(slip.number, "reply", ADMIN, note=f"师傅明天来处理（{text[:4]}）")
+
+    @property
+    def worker(self) -> DeliveryWorker:
+        return self.client.server.app[DELIVERY].worker
+
+    async def rows(self, slip_id: int) -> list[OutboxRow]:
+        async with self.client.server.app[app_keys.DATABASE].session() as session:
+            return list((await session.scalars(
+                select(OutboxRow).where(OutboxRow.slip_id == slip_id,
+                                        OutboxRow.audience == "resident")
+                .order_by(OutboxRow.id))).all())
+
+    async def texts(self) -> list[str]:
+        return [e["data"]["text"]["content"] for e in self.sim.sent_messages(RESIDENT)
+                if e["channel"] == "custom"]
+
+
+@pytest.fixture
+async def desk(aiohttp_client, console_settings: Settings) -> AsyncIterator[Desk]:
+    server = TestServer(create_simulator_app(sim_config()), host="127.0.0.1")
+    await server.start_server()
+    try:
+        settings = console_settings.with_overrides(**{
+            **FAST, "wechat.api_base": str(server.make_url("")).rstrip("/"),
+            "delivery.api_timeout_seconds": 0.3,
+        })
+        client = await aiohttp_client(create_app(settings, migrate=True))
+        staff_of(client).passwords = FAST_PASSWORDS
+        sim = server.app[SIMULATOR_STATE]
+        sim.add_resident(RESIDENT)
+        sim.note_incoming(RESIDENT, {"MsgType": "text"})  # the chat window is open
+        async with client.server.app[app_keys.DATABASE].session() as session:
+            await upsert_resident(session, RESIDENT)
+        await add_member(client, "cg", "handler", "D-CGJ", "城管李科长")
+        await add_member(client, "hb", "handler", "D-STHJ", "环保王科长")
+        yield Desk(client, sim)
+    finally:
+        await server.close()
+
+
+async def _as(browsers: NewBrowser, client: TestClient, username: str) -> Browser:
+    me = browsers(client)
+    response, _ = await me.login(username)
+    assert response.status == 303
+    return me
+
+
+def _version(page: str) -> int:
+    return int(re.search(r'name="expected_version" value="(\d+)"', page).group(1))
+
+
+def _delivery_row(page: str, row_id: int) -> str:
+    """The deliveries table row holding the resend form or text of notice `row_id`."""
+    table = page.split('id="deliveries"', 1)[1].split("</table>", 1)[0]
+    rows = table.split("<tr>")[2:]
+    return next(r for r in rows if f"/notices/{row_id}/" in r or f"resend-{row_id}" in r)
+
+
+async def test_a_chat_message_in_doubt_is_shown_as_not_confirmed(
+    desk: Desk, browsers: NewBrowser
+) -> None:
+    slip = await desk.slip_with_reply()
+    # WeChat answers the first chat message too late: the call may have gone through
+    desk.sim.add_fault("custom/send", delay=1.0, count=1)
+    await desk.worker.drain()
+    await desk.sim.drain()
+    rows = await desk.rows(slip.id)
+    assert rows and rows[0].status == OutboxStatus.SENT
+    assert rows[0].last_error.startswith("unconfirmed")
+
+    cg = await _as(browsers, desk.client, "cg")
+    _, page = await cg.get(f"/console/slips/{slip.number}")
+    table = page.split('id="deliveries"', 1)[1].split("</table>", 1)[0]
+    assert "已发出，未确认送达" in table and "delivery-unconfirmed" in table
+    assert "微信可能已经送达" in table
+    assert "已送达" not in table.replace("未确认送达", "")  # nothing claims it arrived
+
+    staff = staff_of(desk.client)
+    member = await staff.by_username("cg")
+    _, token = await staff.create_token(member.id, name="t", scope="read")
+    response = await desk.client.get(f"/api/v1/slips/{slip.number}/notifications",
+                                     headers={"Authorization": f"Bearer {token}"})
+    assert response.status == 200
+    first = (await response.json())["notifications"][0]
+    assert first["status"] == "sent" and first["confirmed"] is False
+    assert first["status_label"] == "已发出，未确认送达"
+
+
+async def test_a_confirmed_message_is_shown_as_delivered(desk: Desk, browsers: NewBrowser) -> None:
+    slip = await desk.slip_with_reply()
+    await desk.worker.drain()
+    rows = await desk.rows(slip.id)
+    assert rows and all(r.status == OutboxStatus.SENT and r.last_error is None for r in rows)
+    cg = await _as(browsers, desk.client, "cg")
+    _, page = await cg.get(f"/console/slips/{slip.number}")
+    table = page.split('id="deliveries"', 1)[1].split("</table>", 1)[0]
+    assert "已送达" in table and "未确认" not in table and "重新发送" not in table
