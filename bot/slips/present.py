@@ -110,10 +110,14 @@ def slip_view(
     )
 
 
+# Events that are not workflow steps (staff only; residents never see them).
+EVENT_LABELS = {"resend_notice": "重新发送通知"}
+
+
 def event_view(e: SlipEvent, workflow: Workflow, actor: Actor, slip: Slip) -> EventView | None:
     """An event as `actor` sees it; residents see only public steps, without staff names."""
     action = workflow.action(e.action)
-    label = action.label if action else e.action
+    label = action.label if action else EVENT_LABELS.get(e.action, e.action)
     to_state = workflow.states.get(e.to_status)
     if actor.kind != "resident":
         return EventView(

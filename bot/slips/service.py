@@ -17,7 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from bot.config import Settings
+from bot.delivery.resend import NoSuchNotice, NotResendable, requeue
 from bot.slips.actor import Actor
+from bot.slips.audit import record_event
 from bot.slips.engine import SlipEngine
 from bot.slips.errors import (
     Forbidden,
@@ -59,6 +61,9 @@ from knowledge.deadlines import Deadlines
 from knowledge.pack import KnowledgePack, load_pack
 
 Ref = int | str
+
+RESEND_ACTION = "resend_notice"  # the audit event of a notice sent again (not a workflow step)
+RESEND_ROLES = ("handler", "dispatcher", "supervisor", "admin")
 
 
 class SlipService:
@@ -280,6 +285,53 @@ class SlipService:
                 if attempt == attempts:
                     raise VersionConflict(ref, expected_version) from None
         raise AssertionError("unreachable")
+
+    # -- notices that did not arrive ----------------------------------------------------------
+    def may_resend(self, actor: Actor) -> bool:
+        """Whether `actor`'s role may send a failed notice again (workflow rule
+        `resend_roles`); which slips they may do it on is their usual scope."""
+        roles = self.workflow.rule("resend_roles", RESEND_ROLES)
+        return actor.kind == "staff" and actor.role_key in roles
+
+    async def resend_notice(
+        self,
+        ref: Ref,
+        notice_id: int,
+        actor: Actor,
+        *,
+        expected_version: int | None = None,
+    ) -> SlipView:
+        """Queue a failed or undeliverable notice of the slip again (bot/delivery/resend.py
+        says what that means), recorded as a `resend_notice` event in the slip's audit
+        chain in the same transaction."""
+        if not self.may_resend(actor):
+            raise Forbidden(f"{actor.role_key or actor.kind} may not resend notices")
+        now = self._clock()
+        try:
+            async with self._db.session() as session:
+                slip = await self._visible(session, ref, actor)
+                if expected_version is not None and slip.version != expected_version:
+                    raise VersionConflict(ref, expected_version, slip.version)
+                try:
+                    done = await requeue(session, notice_id, slip_id=slip.id, now=now)
+                except NoSuchNotice:
+                    raise NotFound(f"{ref}/notices/{notice_id}") from None
+                except NotResendable:
+                    raise TransitionNotAllowed(
+                        RESEND_ACTION, slip.status,
+                        "这条通知已经发出，或者已经在重新发送了，不需要再发。",
+                    ) from None
+                data = {"notice": done.id, "kind": done.kind,
+                        "previous_status": done.previous_status}
+                if done.previous_error:
+                    data["previous_error"] = done.previous_error[:300]
+                slip.updated_at = now
+                session.add(record_event(slip, action=RESEND_ACTION, actor=actor, at=now,
+                                         from_status=slip.status, data=data))
+                await session.flush()
+                return await self._view(session, slip, actor, now)
+        except StaleDataError:
+            raise VersionConflict(ref, expected_version) from None
 
     # -- helpers ------------------------------------------------------------------------------
     @asynccontextmanager

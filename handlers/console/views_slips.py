@@ -150,6 +150,7 @@ async def _detail(
             "typed": typed or {},
             "message": message,
             "done": spec_label(actions, timeline, done),
+            "may_resend": slips.may_resend(actor),
             "media_available": request.config_dict[keys.MEDIA] is not None,
             "media_index": {m.get("media_id"): i for i, m in enumerate(view.media)},
         },
@@ -170,6 +171,35 @@ def spec_label(actions: list, timeline: list, done: str | None) -> str | None:
 @routes.get("/slips/{number}")
 async def slip_detail(request: web.Request) -> web.Response:
     return await _detail(request, request.match_info["number"])
+
+
+@routes.post("/slips/{number}/notices/{notice:\\d{1,18}}/resend")
+async def notice_resend(request: web.Request) -> web.Response:
+    """重新发送: a failed or undeliverable notice goes back into the outbox."""
+    member = member_of(request)
+    number = request.match_info["number"]
+    form = await request.post()
+    version = form_input(None, form)[2]
+    try:
+        view = await request.config_dict[keys.SLIPS].resend_notice(
+            number, int(request.match_info["notice"]), member.actor(), expected_version=version
+        )
+    except NotFound:
+        raise web.HTTPNotFound() from None
+    except Forbidden:
+        log.warning("console: %s may not resend notices of slip %s", member.username, number)
+        return await _detail(
+            request, number, status=403, message="您没有权限重新发送这张交办单的通知。"
+        )
+    except VersionConflict:
+        return await _detail(request, number, status=409, message=CONFLICT)
+    except TransitionNotAllowed as exc:
+        return await _detail(request, number, status=409, message=exc.reason)
+    log.info("console: %s resent notice %s of slip %s", member.username,
+             request.match_info["notice"], view.number)
+    raise web.HTTPSeeOther(
+        f"/console/slips/{view.number}?{urlencode({'done': 'resend_notice'})}#deliveries"
+    )
 
 
 @routes.post("/slips/{number}/actions/{action}")

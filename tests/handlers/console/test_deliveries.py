@@ -1,5 +1,5 @@
 """Notices on the slip page, against the WeChat simulator over real HTTP: a notice in doubt is
-shown as not confirmed (page and API)."""
+shown as not confirmed (page and API), and a failed one can be sent again by staff in scope."""
 
 from __future__ import annotations
 
@@ -13,11 +13,13 @@ from sqlalchemy import select
 
 from bot.app import create_app
 from bot.config import Settings
+from bot.delivery.models import DeliveryAttempt
 from bot.delivery.runtime import DELIVERY
 from bot.delivery.worker import DeliveryWorker
 from bot.outbox.models import OutboxRow, OutboxStatus
 from bot.simulator import SIMULATOR_STATE, SimulatorState, create_simulator_app
 from bot.slips.actor import Actor
+from bot.slips.audit import verify_slips
 from bot.storage.messages import upsert_resident
 from handlers import keys as app_keys
 from handlers.console import keys as console_keys
@@ -142,3 +144,106 @@ async def test_a_confirmed_message_is_shown_as_delivered(desk: Desk, browsers: N
     _, page = await cg.get(f"/console/slips/{slip.number}")
     table = page.split('id="deliveries"', 1)[1].split("</table>", 1)[0]
     assert "已送达" in table and "未确认" not in table and "重新发送" not in table
+
+
+async def test_staff_resend_a_failed_notice_and_it_arrives_once(
+    desk: Desk, browsers: NewBrowser
+) -> None:
+    slip = await desk.slip_with_reply()
+    # WeChat is busy for every attempt of the first notice: the worker gives up on it
+    desk.sim.add_fault("custom/send", errcode=-1, count=FAST["delivery.retry.max_attempts"])
+    await desk.worker.drain()
+    failed = (await desk.rows(slip.id))[0]
+    assert failed.status == OutboxStatus.FAILED
+    assert failed.text not in await desk.texts()
+
+    cg = await _as(browsers, desk.client, "cg")
+    _, page = await cg.get(f"/console/slips/{slip.number}")
+    row_html = _delivery_row(page, failed.id)
+    assert "发送失败" in row_html and f'id="resend-{failed.id}"' in row_html
+    version = _version(page)
+    path = f"/console/slips/{slip.number}/notices/{failed.id}/resend"
+
+    # another department's handler may not; a form without the CSRF token is refused
+    hb = await _as(browsers, desk.client, "hb")
+    await hb.get("/console/workbench")
+    response, _ = await hb.post(path, {"expected_version": version}, allow_redirects=False)
+    assert response.status == 403
+    response = await cg.session.post(cg.url(path), data={"expected_version": version},
+                                     allow_redirects=False)
+    assert response.status == 403
+    assert (await desk.rows(slip.id))[0].status == OutboxStatus.FAILED
+
+    response, _ = await cg.post(path, {"expected_version": version}, allow_redirects=False)
+    assert response.status == 303
+    _, page = await cg.get(response.headers["Location"])
+    assert "已重新发送通知。" in page
+    timeline = page.split('id="timeline"', 1)[1].split("</ol>", 1)[0]
+    assert "重新发送通知" in timeline and "城管李科长" in timeline
+    again = (await desk.rows(slip.id))[0]
+    assert (again.status, again.attempts, again.idempotency_key) == (
+        OutboxStatus.PENDING, 0, failed.idempotency_key)
+
+    # pressed twice: the second is refused plainly, nothing is queued twice
+    response, page = await cg.post(path, {"expected_version": _version(page)})
+    assert response.status == 409 and "已经在重新发送" in page
+    # a page from before the resend is a version conflict
+    response, page = await cg.post(path, {"expected_version": version})
+    assert response.status == 409
+
+    await desk.worker.drain()
+    assert (await desk.texts()).count(failed.text) == 1
+    sent = (await desk.rows(slip.id))[0]
+    assert sent.status == OutboxStatus.SENT and sent.attempts == 1
+    async with desk.client.server.app[app_keys.DATABASE].session() as session:
+        outcomes = (await session.scalars(
+            select(DeliveryAttempt.outcome).where(DeliveryAttempt.outbox_id == failed.id)
+            .order_by(DeliveryAttempt.id))).all()
+        assert outcomes == ["retry"] * FAST["delivery.retry.max_attempts"] + ["sent"]
+        breaks = [b async for _, b in verify_slips(session, number=slip.number) if b]
+    assert breaks == []
+    _, page = await cg.get(f"/console/slips/{slip.number}")
+    assert f'id="resend-{failed.id}"' not in page
+
+
+async def test_a_failed_notice_left_in_doubt_is_sent_again_not_skipped(
+    desk: Desk, browsers: NewBrowser
+) -> None:
+    """A resend is the staff's decision: an earlier attempt left in doubt does not turn it
+    into "sent, unconfirmed" without a call."""
+    slip = await desk.slip_with_reply()
+    await desk.worker.drain()
+    row = (await desk.rows(slip.id))[0]
+    async with desk.client.server.app[app_keys.DATABASE].session() as session:
+        session.add(DeliveryAttempt(outbox_id=row.id, channel="custom", worker="dead"))
+        await session.execute(
+            OutboxRow.__table__.update().where(OutboxRow.id == row.id)
+            .values(status=OutboxStatus.FAILED, last_error="gave up after 4 attempts")
+        )
+    before = (await desk.texts()).count(row.text)
+    cg = await _as(browsers, desk.client, "cg")
+    _, page = await cg.get(f"/console/slips/{slip.number}")
+    response, _ = await cg.post(f"/console/slips/{slip.number}/notices/{row.id}/resend",
+                                {"expected_version": _version(page)}, allow_redirects=False)
+    assert response.status == 303
+    await desk.worker.drain()
+    assert (await desk.texts()).count(row.text) == before + 1
+    after = (await desk.rows(slip.id))[0]
+    assert after.status == OutboxStatus.SENT and after.last_error is None
+
+
+async def test_resend_of_another_slips_notice_is_not_found(
+    desk: Desk, browsers: NewBrowser
+) -> None:
+    first = await desk.slip_with_reply()
+    second = await desk.slip_with_reply("另一条路上的井盖丢了")
+    desk.sim.add_fault("custom/send", errcode=-1, count=100)
+    await desk.worker.drain()
+    other = (await desk.rows(second.id))[0]
+    assert other.status == OutboxStatus.FAILED
+    cg = await _as(browsers, desk.client, "cg")
+    _, page = await cg.get(f"/console/slips/{first.number}")
+    response, _ = await cg.post(f"/console/slips/{first.number}/notices/{other.id}/resend",
+                                {"expected_version": _version(page)})
+    assert response.status == 404
+    assert (await desk.rows(second.id))[0].status == OutboxStatus.FAILED
