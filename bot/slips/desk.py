@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from bot.slips.actor import Actor
 from bot.slips.errors import Forbidden, InvalidInput, NotFound, TransitionNotAllowed
+from bot.slips.models import Slip
 from bot.slips.service import SlipService
 from bot.slips.views import SlipView
 from bot.storage import Database
@@ -25,6 +26,19 @@ from bot.storage.models import Resident
 
 SUMMARY_CHARS = 20
 SURVEY_STATES = ("resolved", "awaiting_survey")
+
+# The conversation asks these on most turns; most residents have no slip and a known phone is
+# one column: one statement each, built once (SQLAlchemy caches its compiled form), outside a
+# transaction (no BEGIN/COMMIT round trips).
+_HAS_SLIP_IN = (
+    select(Slip.id)
+    .where(
+        Slip.openid == bindparam("openid"),
+        Slip.status.in_(bindparam("statuses", expanding=True)),
+    )
+    .limit(1)
+)
+_PHONE_OF = select(Resident.phone).where(Resident.openid == bindparam("openid"))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -91,12 +105,22 @@ class SlipDeskAdapter:
         await self._act(number, "followup", openid, note=text, data=data)
 
     async def open_slip_of(self, openid: str) -> Any | None:
-        view = await self._service.newest_of(openid, self._service.workflow.open_states)
-        return None if view is None else self._to_status(view)
+        return await self._newest_of(openid, self._service.workflow.open_states)
 
     async def awaiting_survey(self, openid: str) -> Any | None:
-        view = await self._service.newest_of(openid, SURVEY_STATES)
+        return await self._newest_of(openid, SURVEY_STATES)
+
+    async def _newest_of(self, openid: str, statuses: tuple[str, ...]) -> Any | None:
+        if await self._read_one(_HAS_SLIP_IN, openid=openid, statuses=list(statuses)) is None:
+            return None
+        view = await self._service.newest_of(openid, statuses)
         return None if view is None else self._to_status(view)
+
+    async def _read_one(self, statement: Any, **params: Any) -> Any:
+        """The first column of the first row, read outside a transaction."""
+        async with self._db.engine.connect() as conn:
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            return (await conn.execute(statement, params)).scalar()
 
     async def record_survey(
         self, openid: str, number: str, verdict: str, solved: bool | None, reason: str | None
@@ -108,10 +132,7 @@ class SlipDeskAdapter:
         return self._to_status(view)
 
     async def known_phone(self, openid: str) -> str | None:
-        async with self._db.session() as session:
-            return (await session.execute(
-                select(Resident.phone).where(Resident.openid == openid)
-            )).scalar_one_or_none()
+        return await self._read_one(_PHONE_OF, openid=openid)
 
     async def remember_phone(self, openid: str, phone: str) -> None:
         async with self._db.session() as session:
