@@ -22,6 +22,10 @@ def add_knowledge_commands(sub: Any) -> None:
     train.add_argument("--data", required=True, help="labeled.csv or the folder holding it")
     train.add_argument("--out", help="where to write the artefact (default: knowledge/model/)")
     train.add_argument("--seed", type=int, default=0)
+    train.add_argument(
+        "--models", choices=("category", "urgency", "all"), default="category",
+        help="which artefact to rebuild: the category classifier (default), the urgency "
+        "model (knowledge/model/urgency.*, a few minutes), or both")
     train.add_argument("--config")
     train.set_defaults(func=cmd_train)
 
@@ -82,6 +86,19 @@ def cmd_classify(args: argparse.Namespace, settings: Any) -> int:
 def cmd_train(args: argparse.Namespace, settings: Any) -> int:
     from knowledge.training import TrainingDataError, train
 
+    if getattr(args, "models", "category") in ("urgency", "all"):
+        from knowledge.errors import KnowledgeError
+        from knowledge.urgency_training import train as train_urgency
+
+        try:
+            urgency = train_urgency(Path(args.data), Path(args.out) if args.out else None,
+                                    seed=args.seed, log=lambda m: print(m, file=sys.stderr))
+        except (KnowledgeError, FileNotFoundError) as exc:
+            print(f"minyi train: {exc}", file=sys.stderr)
+            return 2
+        print(json.dumps({"urgency": urgency}, ensure_ascii=False, indent=2, default=str))
+        if args.models == "urgency":
+            return 0
     try:
         summary = train(Path(args.data), Path(args.out) if args.out else None, seed=args.seed)
     except (TrainingDataError, FileNotFoundError) as exc:

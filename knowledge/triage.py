@@ -29,7 +29,8 @@ from knowledge.request_types import RequestTypeAssessor
 from knowledge.routing import Assignment, Router, handling_level
 from knowledge.similarity import RecentSlipsMatcher, area_parents
 from knowledge.universality import CollectiveDetector, decide_universality
-from knowledge.urgency import UrgencyAssessor
+from knowledge.urgency_layers import CONTEXT_FILE, LayeredUrgency, UrgencyContext
+from knowledge.urgency_model import UrgencyModel
 
 MAX_RULE_TEXT = 10_000  # rules look at most this many characters of one message
 AreaInput = AreaMatch | Mapping[str, Any] | str | tuple[float, float] | None
@@ -103,6 +104,7 @@ class Triage:
         *,
         calendar: WorkingCalendar | None = None,
         explain_words: bool = True,
+        urgency_model: UrgencyModel | None = None,
     ) -> None:
         """``explain_words=False`` skips the classifier's explain() call (it costs about as
         much as predict()); the explanation then lists no classifier words."""
@@ -125,7 +127,13 @@ class Triage:
         self.deadlines = Deadlines(pack.policy, self.calendar)
         self.gazetteer = Gazetteer(pack.areas)
         self.router = Router(pack)
-        self._urgency = UrgencyAssessor(pack.urgency)
+        # Urgency: rules first, then context and the urgency model (None: the shipped artefact).
+        context_file = pack.path / CONTEXT_FILE
+        self._urgency = LayeredUrgency(
+            pack.urgency, urgency_model or UrgencyModel.load(),
+            UrgencyContext.load(context_file if context_file.exists() else None,
+                                rule_ids=frozenset(r.id for r in pack.urgency.rules
+                                                   if r.level == "特急")))
         self._category = CategoryResolver(pack.taxonomy, pack.policy.category_keyword_weight)
         self._request = RequestTypeAssessor(pack.request_types)
         self._complexity = ComplexityAssessor(pack.complexity)
@@ -195,6 +203,8 @@ class Triage:
             },
             "urgency": [f.to_dict() for f in urgency.findings],
             "negated": list(urgency.negated),
+            "urgency_decision": {"layer": urgency.layer, "why": urgency.why,
+                                 "model": urgency.model},
             "request_type": {"scores": request.scores,
                              "words": {k: list(v) for k, v in request.words.items()}},
             "complexity": [dict(r) for r in complexity.reasons],
@@ -312,6 +322,9 @@ class Triage:
         )
 
 
+_LAYER_NAMES = {"rules": "规则", "model": "模型", "context": "语境"}
+
+
 def summary_lines(result: TriageResult) -> list[str]:
     """Why, in plain Chinese for staff: one line per dimension."""
     ex = result.explanation
@@ -322,9 +335,12 @@ def summary_lines(result: TriageResult) -> list[str]:
     lines.append(f"类别：{' › '.join(result.category)}"
                  + (f"（关键词：{'、'.join(kw)}）" if kw else "") + (f"；模型：{top}" if top else ""))
     urgent = [f for f in ex["urgency"] if f["level"] == result.urgency]
+    decision = ex.get("urgency_decision") or {}
     lines.append(f"紧急程度：{result.urgency}" + (
         "（" + "；".join(f"{f['label']}：{'、'.join(f['words'])}" for f in urgent) + "）"
-        if urgent else ""))
+        if urgent else "") + (
+        f"；{_LAYER_NAMES.get(decision['layer'], decision['layer'])}判定：{decision['why']}"
+        if decision.get("why") else ""))
     words = ex["request_type"]["words"].get(result.request_type, [])
     lines.append(f"诉求类型：{result.request_type}" + (f"（{'、'.join(words)}）" if words else ""))
     reasons = [r for r in ex["complexity"] if r.get("level") == result.complexity]

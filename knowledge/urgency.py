@@ -52,6 +52,10 @@ class UrgencyResult:
     calls: tuple[str, ...] = ()  # emergency lines to ring, for 特急
     guidance: tuple[str, ...] = ()  # what to do meanwhile, for 特急
     negated: tuple[str, ...] = ()  # danger words that were negated ("没有煤气味")
+    # Which layer decided (rules / model / context, see knowledge/urgency_layers.py) and why.
+    layer: str = "rules"
+    why: str = ""
+    model: dict[str, object] | None = None  # the urgency model's scores, when it ran
 
 
 class UrgencyAssessor:
