@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,8 +39,7 @@ class Recorded:
 
 
 def _insert(conn: AsyncSession | AsyncConnection, model: Any) -> Any:
-    dialect = conn.bind.dialect.name if isinstance(conn, AsyncSession) else conn.dialect.name
-    return (pg_insert if dialect == "postgresql" else sqlite_insert)(model)
+    return (pg_insert if _dialect_of(conn) == "postgresql" else sqlite_insert)(model)
 
 
 async def upsert_resident(
@@ -53,20 +53,61 @@ async def upsert_resident(
     """The resident's id, creating the row on first contact. `touch` records a message now
     (it opens WeChat's 48-hour customer-service window)."""
     now = at or utcnow()
-    values: dict[str, Any] = {"openid": openid, "created_at": now, "updated_at": now}
+    params: dict[str, Any] = {"openid": openid, "now": now}
+    if subscribed is not None:
+        params["subscribed"] = subscribed
+    statement = _upsert_resident(_dialect_of(session), touch, subscribed is not None)
+    return int((await session.execute(statement, params)).scalar_one())
+
+
+def _dialect_of(conn: AsyncSession | AsyncConnection) -> str:
+    return conn.bind.dialect.name if isinstance(conn, AsyncSession) else conn.dialect.name
+
+
+@functools.cache
+def _upsert_resident(dialect: str, touch: bool, subscribes: bool) -> Any:
+    """One statement per shape, built once (see _record_inbound)."""
+    now = bindparam("now", type_=Resident.__table__.c.updated_at.type)
+    values: dict[str, Any] = {"openid": bindparam("openid"), "created_at": now, "updated_at": now}
     update: dict[str, Any] = {"updated_at": now}
     if touch:
         values["last_message_at"] = update["last_message_at"] = now
-    if subscribed is not None:
-        values["subscribed"] = update["subscribed"] = subscribed
-    stmt = _insert(session, Resident).values(**values)
-    stmt = stmt.on_conflict_do_update(index_elements=["openid"], set_=update).returning(
-        Resident.id
+    if subscribes:
+        values["subscribed"] = update["subscribed"] = bindparam(
+            "subscribed", type_=Resident.__table__.c.subscribed.type
+        )
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return (
+        insert(Resident)
+        .values(**values)
+        .on_conflict_do_update(index_elements=["openid"], set_=update)
+        .returning(Resident.id)
     )
-    return int((await session.execute(stmt)).scalar_one())
 
 
 _PRIOR_REPLY = select(Message.reply).where(Message.dedupe_key == bindparam("key"))
+_RECORDED = select(Message.id, Message.reply).where(Message.dedupe_key == bindparam("key"))
+_INBOUND_COLUMNS = (
+    "resident_id", "msg_type", "event", "wechat_msg_id", "dedupe_key", "content", "reply",
+    "payload", "created_at",
+)
+
+
+def _record_inbound(dialect: str) -> Any:
+    """The webhook's one write per message, built once: SQLAlchemy then finds its compiled
+    form in its cache without walking a new statement each time."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return (
+        insert(Message)
+        .values(
+            direction="in",
+            channel="inbound",
+            **{name: bindparam(name, type_=Message.__table__.c[name].type)
+               for name in _INBOUND_COLUMNS},
+        )
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(Message.id)
+    )
 
 
 class MessageLog:
@@ -81,6 +122,7 @@ class MessageLog:
         self._db = db
         self._clock = clock
         self._known: dict[str, tuple[int, float]] = {}
+        self._record_inbound = _record_inbound(db.dialect)
 
     async def _resident_id(
         self,
@@ -128,35 +170,21 @@ class MessageLog:
                 opens_window=record.msg_type != "event",
                 subscribed=subscribed,
             )
-            new_id = (
-                await conn.execute(
-                    _insert(conn, Message)
-                    .values(
-                        resident_id=resident_id,
-                        direction="in",
-                        channel="inbound",
-                        msg_type=record.msg_type,
-                        event=record.event,
-                        wechat_msg_id=record.wechat_msg_id,
-                        dedupe_key=record.dedupe_key,
-                        content=record.content,
-                        reply=reply,
-                        payload=record.payload or {},
-                        created_at=now,
-                    )
-                    .on_conflict_do_nothing(index_elements=["dedupe_key"])
-                    .returning(Message.id)
-                )
-            ).scalar_one_or_none()
+            params = {
+                "resident_id": resident_id,
+                "msg_type": record.msg_type,
+                "event": record.event,
+                "wechat_msg_id": record.wechat_msg_id,
+                "dedupe_key": record.dedupe_key,
+                "content": record.content,
+                "reply": reply,
+                "payload": record.payload or {},
+                "created_at": now,
+            }
+            new_id = (await conn.execute(self._record_inbound, params)).scalar_one_or_none()
             if new_id is not None:
                 return Recorded(int(new_id), resident_id, True, reply)
-            row = (
-                await conn.execute(
-                    select(Message.id, Message.reply).where(
-                        Message.dedupe_key == record.dedupe_key
-                    )
-                )
-            ).one()
+            row = (await conn.execute(_RECORDED, {"key": record.dedupe_key})).one()
             return Recorded(int(row.id), resident_id, False, row.reply)
 
     async def record_push(
