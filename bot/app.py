@@ -16,6 +16,7 @@ from bot.metrics import Metrics
 from bot.slips.service import SlipService
 from bot.slips.similar import OpenSlipCache
 from bot.storage import Database
+from bot.storage.drafts import DraftBackup
 from bot.storage.messages import MessageLog
 from bot.stores import open_stores
 from handlers import conversation, delivery_events, health, keys, metrics, webhook
@@ -70,7 +71,8 @@ def _dialog_engine(
         database, settings, triage, service
     )
     app[conversation.ENGINE] = conversation.create_dialog_engine(
-        settings, stores, desk, triage=triage, replies=app[keys.REPLIES]
+        settings, stores, desk, triage=triage, replies=app[keys.REPLIES],
+        backup=DraftBackup(database),
     )
     return app[conversation.ENGINE]
 

@@ -52,6 +52,15 @@ class ConversationStore(Protocol):
     def lock(self, key: str, *, ttl_seconds: float = 30.0, wait_seconds: float = 10.0) -> Any: ...
 
 
+class ConversationBackup(Protocol):
+    """A durable copy of unfinished conversations (bot.storage.drafts.DraftBackup): what the
+    store loses in a restart, the resident does not."""
+
+    async def load(self, key: str, max_age_seconds: float) -> dict[str, Any] | None: ...
+    async def save(self, key: str, state: dict[str, Any]) -> None: ...
+    async def drop(self, key: str) -> None: ...
+
+
 class DialogEngine:
     def __init__(
         self,
@@ -63,9 +72,11 @@ class DialogEngine:
         lock_wait_seconds: float = 3.0,
         lock_errors: tuple[type[BaseException], ...] = (LockTimeoutError,),
         clock: Callable[[], float] = time.time,
+        backup: ConversationBackup | None = None,
     ) -> None:
         self.kit = kit
         self.store = store
+        self.backup = backup
         self.idle_seconds = idle_timeout_minutes * 60
         self.state_ttl = state_ttl_hours * 3600
         self.lock_wait = lock_wait_seconds
@@ -95,9 +106,11 @@ class DialogEngine:
             return self.kit.texts.say("control.error")
 
     async def _turn(self, key: str, msg: Incoming) -> str:
-        conv, how = Conversation.restore(msg.openid, await self.store.load_state(key))
+        conv, how = Conversation.restore(msg.openid, await self._load(key))
         if how not in ("new", "restored"):
             log.info("conversation started afresh: %s", how)
+        backed = self.backup is not None and conv.unfinished
+        answered = conv.reply_to(msg.dedupe_key)
         now = self.clock()
         idle = conv.updated_at is not None and now - conv.updated_at > self.idle_seconds
         parse = self._parse(msg)
@@ -110,13 +123,26 @@ class DialogEngine:
             # an earlier turn died while issuing (no reply was given): finish it, same key
             await self._run(turn, SUBMIT)
             if parse["intent"]["name"] == "confirm":
-                await self._save(key, conv)
+                await self._save(key, conv, backed=backed)
                 return _join(responses)
+        if answered is not None:
+            # WeChat's retry of a message this conversation has taken already (the store
+            # lost the dedupe key but not the conversation): the same answer, nothing again
+            log.info("message already in the conversation; answered as before")
+            return answered
 
         plan = await self.policy.plan(conv, parse, msg, idle=idle)
         await self._execute(key, turn, plan, msg)
-        await self._save(key, conv)
+        await self._save(key, conv, backed=backed)
         return _join(responses)
+
+    async def _load(self, key: str) -> dict[str, Any] | None:
+        stored = await self.store.load_state(key)
+        if stored is None and self.backup is not None:
+            stored = await self.backup.load(key, self.state_ttl)
+            if stored is not None:
+                log.info("conversation restored from its durable copy (the store lost it)")
+        return stored
 
     def _parse(self, msg: Incoming) -> dict[str, Any]:
         if msg.kind == "event":
@@ -217,8 +243,16 @@ class DialogEngine:
                 conv.events.append({"event": "bot", "text": text, "timestamp": self.clock()})
         return followups
 
-    async def _save(self, key: str, conv: Conversation) -> None:
-        await self.store.save_state(key, conv.dump(), self.state_ttl)
+    async def _save(self, key: str, conv: Conversation, *, backed: bool = True) -> None:
+        """The store, and the durable copy while something is unfinished (written first: a
+        turn whose copy failed fails whole). `backed`: a copy may exist to be dropped."""
+        state = conv.dump()
+        if self.backup is not None:
+            if conv.unfinished:
+                await self.backup.save(key, state)
+            elif backed:
+                await self.backup.drop(key)
+        await self.store.save_state(key, state, self.state_ttl)
 
 
 class _Turn:

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from bot.config import Settings
     from bot.storage import Database
     from bot.stores import Stores
+    from dialogs.engine import ConversationBackup
     from dialogs.ports import Classifier, Places, SlipDesk
     from knowledge.replies import Replies
 
@@ -47,7 +48,9 @@ def create_dialog_engine(
     triage: Classifier | None = None,
     places: Places | None = None,
     replies: Replies | None = None,
+    backup: ConversationBackup | None = None,
 ) -> DialogEngine:
+    """The engine over the stores; `backup` keeps unfinished conversations durable too."""
     from bot.stores import LockTimeout
 
     kit = DialogKit.load(
@@ -59,6 +62,7 @@ def create_dialog_engine(
         stores,
         idle_timeout_minutes=settings.session.idle_timeout_minutes,
         lock_errors=(LockTimeout,),
+        backup=backup,
     )
 
 

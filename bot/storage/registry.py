@@ -8,6 +8,7 @@ from bot.outbox import models as _outbox  # noqa: F401  outbox
 from bot.slips import models as _slips  # noqa: F401  slips, events, numbering, clusters
 from bot.staff import models as _staff  # noqa: F401  staff users, API tokens
 from bot.stats import models as _stats  # noqa: F401  statistics indexes on the slip tables
+from bot.storage import drafts as _drafts  # noqa: F401  conversation drafts
 from bot.storage import models  # noqa: F401  residents, messages
 from bot.storage.models import Base
 
