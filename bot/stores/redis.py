@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import orjson
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import LockError
 
@@ -43,12 +44,12 @@ class RedisStores:
     # -- conversation state ---------------------------------------------------------------
     async def load_state(self, key: str) -> dict[str, Any] | None:
         raw = await self._redis.get(self._k("state", key))
-        return None if raw is None else json.loads(raw)
+        return None if raw is None else _loads(raw)
 
     async def save_state(self, key: str, value: dict[str, Any], ttl_seconds: float) -> None:
         await self._redis.set(
             self._k("state", key),
-            json.dumps(value, ensure_ascii=False),
+            _dumps(value),
             px=int(ttl_seconds * 1000),
         )
 
@@ -152,6 +153,25 @@ class RedisStores:
 
     async def close(self) -> None:
         await self._redis.aclose(close_connection_pool=True)
+
+
+# Conversation state is the largest value written per message: orjson, where it writes what
+# json would (anything else, such as a datetime it would accept, takes the json path).
+_ORJSON_STRICT = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+
+
+def _dumps(value: Any) -> str:
+    try:
+        return orjson.dumps(value, option=_ORJSON_STRICT).decode()
+    except TypeError:
+        return json.dumps(value, ensure_ascii=False)
+
+
+def _loads(raw: str) -> Any:
+    try:
+        return orjson.loads(raw)
+    except ValueError:  # NaN and the like, which json reads
+        return json.loads(raw)
 
 
 def _claim_of(value: str) -> Claim:
