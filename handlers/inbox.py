@@ -8,6 +8,11 @@ with a short lease that the owner renews while it works:
 - a retry of one still in progress waits for it; if the owner died, its lease lapses and the
   retry takes over;
 - nothing is processed twice: the database's unique dedupe key backs the store up.
+
+When the store cannot be reached (Redis restarting), the claim is tried again for up to
+STORE_PATIENCE seconds; after that the message is recorded in the database with a polite
+reply asking the resident to send it again in a minute (their words are kept for staff), and
+only if the database fails too does WeChat get a 503.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from typing import Any
 from bot.config import Settings
 from bot.metrics import Metrics
 from bot.storage.messages import InboundRecord, MessageLog, Recorded
-from bot.stores import ClaimState, Stores
+from bot.stores import Claim, ClaimState, Stores
 from bot.wechat.protocol import Inbound
 from handlers.router import MessageRouter
 from knowledge.replies import Replies
@@ -33,8 +38,13 @@ log = logging.getLogger(__name__)
 SUCCESS = ""  # cached form of WeChat's `success` (no reply)
 LEASE_SECONDS = 6.0
 POLL_SECONDS = 0.05
+STORE_PATIENCE = 2.0  # seconds of a reply budget spent waiting for an unreachable store
 
 LateReplySink = Callable[[Recorded, str], Awaitable[None]]
+
+
+class StoresUnavailable(Exception):
+    """The stores could not be reached within STORE_PATIENCE."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +85,10 @@ class Inbox:
         """The reply text for WeChat ('' means `success`)."""
         started = time.perf_counter()
         self._metrics.messages.labels(_type_label(inbound)).inc()
-        outcome, reply = await self._answer(inbound)
+        try:
+            outcome, reply = await self._answer(inbound)
+        except StoresUnavailable:
+            outcome, reply = await self._answer_without_stores(inbound)
         self._metrics.replies.labels(outcome).inc()
         self._metrics.reply_seconds.observe(time.perf_counter() - started)
         return reply
@@ -86,7 +99,7 @@ class Inbox:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + budget
         while True:
-            claim = await self._stores.claim(key, LEASE_SECONDS)
+            claim = await self._claim(key)
             if claim.state is ClaimState.DONE:
                 return "duplicate", claim.reply or SUCCESS
             if claim.state is ClaimState.NEW:
@@ -113,36 +126,67 @@ class Inbox:
             task.add_done_callback(self._deliver_late)
             return "late", SUCCESS
 
+    async def _claim(self, key: str) -> Claim:
+        """The store's claim, tried again while the store cannot be reached, for at most
+        STORE_PATIENCE seconds (a Redis restart); then StoresUnavailable."""
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + min(STORE_PATIENCE, self._settings.wechat.reply_budget_seconds / 2)
+        pause = 0.05
+        while True:
+            try:
+                return await asyncio.wait_for(
+                    self._stores.claim(key, LEASE_SECONDS), max(0.05, give_up - loop.time()))
+            except Exception as exc:  # noqa: BLE001 - any failure of the store counts
+                if loop.time() + pause >= give_up:
+                    raise StoresUnavailable(str(exc) or type(exc).__name__) from exc
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 0.5)
+
+    async def _answer_without_stores(self, inbound: Inbound) -> tuple[str, str]:
+        """The message is kept (the database's dedupe key makes a repeat harmless) and the
+        resident is asked, plainly, to send it again shortly; the conversation is not run
+        without its store. If the database fails as well, the caller answers 503."""
+        log.error("stores unreachable: %s's message kept, resident asked to send it again",
+                  _masked(inbound.openid))
+        recorded = await self._log.record_exchange(
+            _record_of(inbound), self._replies.say("unavailable"),
+            subscribed=_subscription(inbound),
+        )
+        return "unavailable", recorded.reply or SUCCESS
+
     async def _admitted(self, inbound: Inbound) -> tuple[Recorded | None, str]:
         """Process once a slot is free; our claim is renewed while the message waits."""
-        renewer = asyncio.create_task(self._renew(inbound.dedupe_key))
+        done = asyncio.Event()
+        renewer = asyncio.create_task(self._renew(inbound.dedupe_key, done))
         try:
             async with self._slots:
                 return await self._process(inbound)
         finally:
+            done.set()  # redis-py may swallow the cancel if it lands inside a command
             renewer.cancel()
 
     async def _process(self, inbound: Inbound) -> tuple[Recorded | None, str]:
         key = inbound.dedupe_key
-        renewer = asyncio.create_task(self._renew(key))
         try:
             # If the store lost this key (a restart), the message may have been answered
             # before: the database's unique key catches that below and the first reply
-            # stands. Running the dialog again then is harmless: its state was in the
-            # same lost store, and a slip is issued once per message key.
+            # stands. The dialog does not take it twice either: a conversation restored
+            # from its durable copy answers a message it already holds as before, and a
+            # slip is issued once per message key.
             reply = await self._reply_for(inbound)
             recorded = await self._log.record_exchange(
                 _record_of(inbound), reply, subscribed=_subscription(inbound)
             )
-            reply = recorded.reply or SUCCESS
-            await self._stores.finish(key, reply, self._settings.wechat.dedupe_ttl_seconds)
-            return recorded, reply
         except BaseException:
             with contextlib.suppress(Exception):
                 await self._stores.abandon(key)
             raise
-        finally:
-            renewer.cancel()
+        reply = recorded.reply or SUCCESS
+        try:
+            await self._stores.finish(key, reply, self._settings.wechat.dedupe_ttl_seconds)
+        except Exception:  # noqa: BLE001 - recorded is answered: the database has the reply
+            log.warning("reply recorded but not cached in the stores", exc_info=True)
+        return recorded, reply
 
     async def _reply_for(self, inbound: Inbound) -> str:
         allowed = await self._stores.hit(
@@ -155,11 +199,16 @@ class Inbox:
         turn = Turn(inbound, self._replies, self._settings, self._services)
         return await self._router.dispatch(inbound.message, turn) or SUCCESS
 
-    async def _renew(self, key: str) -> None:
+    async def _renew(self, key: str, done: asyncio.Event) -> None:
         with contextlib.suppress(asyncio.CancelledError):
-            while True:
+            while not done.is_set():
                 await asyncio.sleep(LEASE_SECONDS / 3)
-                await self._stores.renew(key, LEASE_SECONDS)
+                if done.is_set():
+                    return
+                try:
+                    await self._stores.renew(key, LEASE_SECONDS)
+                except Exception:  # noqa: BLE001 - the store may be back for the next one
+                    log.warning("could not renew the claim on a message", exc_info=True)
 
     def _deliver_late(self, task: asyncio.Task[tuple[Recorded | None, str]]) -> None:
         if task.cancelled() or task.exception() is not None:

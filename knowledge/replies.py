@@ -22,6 +22,7 @@ REQUIRED = (
     "link",
     "unknown",
     "too_fast",
+    "unavailable",
     "menu_unknown",
 )
 
