@@ -21,6 +21,8 @@ from dialogs.domain import initial_slots
 
 STATE_VERSION = 1
 MAX_EVENTS = 60  # older events are dropped when saving: the form only looks at recent ones
+# slots that mean the conversation holds something unfinished (see Conversation.unfinished)
+_UNFINISHED_SLOTS = ("awaiting_confirmation", "submission_key", "resume_pending", "survey_slip")
 
 
 @dataclass
@@ -98,6 +100,28 @@ class Conversation:
 
     def slot(self, name: str) -> Any:
         return self.slots.get(name)
+
+    @property
+    def unfinished(self) -> bool:
+        """Something the resident would lose with this conversation: a draft, a summary
+        awaiting 确认, a resume question, an issuing under way, a "不满意" reason owed."""
+        return bool(self.form or any(self.slots.get(name) for name in _UNFINISHED_SLOTS))
+
+    def reply_to(self, message_id: str | None) -> str | None:
+        """The texts already said in answer to this message, when it is in the conversation
+        (a WeChat retry after the stores lost its dedupe key); None when it is not."""
+        if not message_id:
+            return None
+        for index, event in enumerate(self.events):
+            if event.get("event") == "user" and event.get("message_id") == message_id:
+                said = []
+                for later in self.events[index + 1:]:
+                    if later.get("event") == "user":
+                        break
+                    if later.get("event") == "bot" and later.get("text"):
+                        said.append(str(later["text"]).strip())
+                return "\n\n".join(said)
+        return None
 
     # -- recording -------------------------------------------------------------------------
     def record_user(self, parse: dict[str, Any], metadata: dict[str, Any], at: float) -> None:
