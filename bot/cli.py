@@ -121,8 +121,6 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.app import create_app
-
     overrides = {}
     if args.port:
         overrides["server.port"] = args.port
@@ -131,7 +129,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     settings = settings.with_overrides(**overrides)
     _require_production_secrets(settings)
     configure_logging(settings.logging.level, settings.logging.format)
-    app = create_app(settings)
+    app = serve_app(settings)
     web.run_app(
         app,
         host=settings.server.host,
@@ -141,6 +139,31 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         loop=new_event_loop(),
     )
     return 0
+
+
+def serve_app(settings: Settings) -> web.Application:
+    """`minyi serve`'s application: create_app, warmed up before its port opens."""
+    from bot.app import create_app
+
+    app = create_app(settings)
+    app.on_startup.append(_warm_up)  # runs after create_app's resources are set up
+    return app
+
+
+async def _warm_up(app: web.Application) -> None:
+    """Load what the first complaint would load otherwise, with the event loop held and every
+    message in flight waiting (the classifier and the word segmenter: a second, several on a
+    busy machine; found by tests/deploy). The port opens, and /healthz answers, after this."""
+    from handlers import conversation
+
+    engine = app.get(conversation.ENGINE)
+    classifier = getattr(getattr(engine, "kit", None), "classifier", None)
+    if classifier is None:
+        return
+    try:
+        await asyncio.to_thread(classifier.classify, "小区门口的路灯坏了三天了")
+    except Exception:  # noqa: BLE001 - the first message will say what is wrong
+        log.warning("could not warm up the classifier", exc_info=True)
 
 
 def new_event_loop() -> asyncio.AbstractEventLoop:
