@@ -238,6 +238,20 @@ class SlipSettings(_Section):
     workbench_limit: int = Field(50, ge=1, le=500)
 
 
+class MediaSettings(_Section):
+    """Copies of residents' photos and voice notes (bot/media): WeChat deletes temporary media
+    after 3 days, so the worker downloads each one a slip refers to."""
+
+    dir: str = "var/media"
+    max_bytes: int = Field(10 * 1024 * 1024, ge=1, le=100 * 1024 * 1024)
+    max_attempts: int = Field(8, ge=1, le=100)
+    retry_base_seconds: float = Field(30.0, gt=0)
+    retry_max_seconds: float = Field(3600.0, gt=0)
+    batch_size: int = Field(10, ge=1, le=500)
+    poll_seconds: float = Field(5.0, gt=0)
+    lease_seconds: float = Field(120.0, ge=1)
+
+
 class DemoSettings(_Section):
     database_url: str = "sqlite+aiosqlite:///var/minyi.db"
     redis_url: str = "memory://"
@@ -267,6 +281,7 @@ class Settings(_Section):
     console: ConsoleSettings = ConsoleSettings()
     delivery: DeliverySettings = DeliverySettings()
     slips: SlipSettings = SlipSettings()
+    media: MediaSettings = MediaSettings()
     demo: DemoSettings = DemoSettings()
 
     def with_overrides(self, **dotted: Any) -> Settings:

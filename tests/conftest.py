@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -171,6 +172,9 @@ def make_settings(**overrides: object) -> Settings:
         "wechat.encryption": "compatible",
         "security.secret_key": "test-secret-key",
         "logging.format": "text",
+        # copies of residents' media: never into the checkout's var/ (tests that look at the
+        # files give their own directory)
+        "media.dir": str(Path(tempfile.gettempdir()) / "minyi-test-media"),
     }
     base.update(overrides)
     return load_settings(environ={}).with_overrides(**base)

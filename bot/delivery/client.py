@@ -39,6 +39,10 @@ class Media:
     video_url: str | None = None
 
 
+class MediaTooLarge(Exception):
+    """A media file larger than the caller's limit (the download was stopped)."""
+
+
 class WeChatClient:
     def __init__(
         self,
@@ -118,12 +122,15 @@ class WeChatClient:
                                   payload)
         return _msgid(answer)
 
-    async def get_media(self, media_id: str) -> Media:
-        """Download a temporary media file (a resident's photo or voice note)."""
+    async def get_media(self, media_id: str, *, max_bytes: int | None = None) -> Media:
+        """Download a temporary media file (a resident's photo or voice note); MediaTooLarge
+        when it has more than `max_bytes`."""
         api = "media/get"
         for attempt in range(self._retries + 1):
             try:
-                return await self._with_token(api, lambda token: self._download(media_id, token))
+                return await self._with_token(
+                    api, lambda token: self._download(media_id, token, max_bytes)
+                )
             except WeChatUnavailable:
                 if attempt == self._retries:
                     raise
@@ -223,7 +230,7 @@ class WeChatClient:
             raise WeChatUnavailable(api, "answer is not a JSON object", maybe_delivered=True)
         return data
 
-    async def _download(self, media_id: str, token: str) -> Media:
+    async def _download(self, media_id: str, token: str, max_bytes: int | None = None) -> Media:
         api = "media/get"
         try:
             async with self._session.get(
@@ -233,7 +240,10 @@ class WeChatClient:
             ) as response:
                 if response.status != 200:
                     raise WeChatUnavailable(api, f"HTTP {response.status}", maybe_delivered=False)
-                content = await response.read()
+                if max_bytes is None:
+                    content = await response.read()
+                else:
+                    content = await _read_at_most(response, max_bytes)
                 content_type = response.content_type
                 disposition = response.headers.get("Content-Disposition", "")
         except (TimeoutError, aiohttp.ClientError) as exc:
@@ -256,6 +266,19 @@ class WeChatClient:
     async def _pause(self, attempt: int) -> None:
         delay = self._retry_delay * (2**attempt)
         await asyncio.sleep(delay * (0.5 + random.random()))
+
+
+async def _read_at_most(response: aiohttp.ClientResponse, limit: int) -> bytes:
+    if response.content_length is not None and response.content_length > limit:
+        raise MediaTooLarge(f"{response.content_length} bytes, more than {limit}")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.content.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size > limit:
+            raise MediaTooLarge(f"more than {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _errcode(data: dict[str, Any]) -> int:

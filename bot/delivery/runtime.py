@@ -20,6 +20,7 @@ from bot.config import Settings
 from bot.delivery.client import WeChatClient
 from bot.delivery.scheduler import Scheduler
 from bot.delivery.worker import DeliveryWorker, default_worker_id
+from bot.media.fetcher import MediaFetcher
 from bot.outbox import Notice, enqueue
 from bot.storage import Database
 from bot.storage.messages import Recorded
@@ -34,6 +35,7 @@ class DeliveryServices:
     client: WeChatClient
     worker: DeliveryWorker
     scheduler: Scheduler | None
+    media: MediaFetcher  # copies residents' photos and voice notes out of WeChat
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
 
@@ -52,9 +54,9 @@ async def delivery_services(
     scheduler: bool = True,
     slips: Any | None = None,
 ) -> AsyncIterator[DeliveryServices]:
-    """The process's one WeChat HTTP session and client, its worker and scheduler; with
-    `run`, the worker (and the scheduler, if enabled) run in the background until the block
-    ends, and finish the calls they started before it does."""
+    """The process's one WeChat HTTP session and client, its worker, scheduler and media
+    copier; with `run`, the worker and the copier (and the scheduler, if enabled) run in the
+    background until the block ends, and finish the calls they started before it does."""
     worker_id = worker_id or default_worker_id()
     async with aiohttp.ClientSession(
         headers={"User-Agent": "minyi-delivery"},
@@ -69,10 +71,12 @@ async def delivery_services(
 
                 slips = SlipService(db, settings=settings)
             jobs = Scheduler(db, stores, slips, settings, worker_id=worker_id)
-        services = DeliveryServices(client, worker, jobs)
+        media = MediaFetcher(db, client, settings.media, worker_id=worker_id)
+        services = DeliveryServices(client, worker, jobs, media)
         stop = asyncio.Event()
         if run:
             services.tasks.append(asyncio.create_task(worker.run(stop), name="delivery-worker"))
+            services.tasks.append(asyncio.create_task(media.run(stop), name="media-copies"))
             if jobs is not None:
                 services.tasks.append(asyncio.create_task(jobs.run(stop), name="scheduler"))
         try:
@@ -133,6 +137,8 @@ async def _worker_main(
                      settings.database.url.split("@")[-1])
             if drain:
                 await services.worker.drain(within=3600)
+                while await services.media.run_once():  # what is due now, no waiting
+                    pass
             else:
                 await stop.wait()
     finally:

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.media.enqueue import queue_media
 from bot.slips.actor import Actor
 from bot.slips.errors import InvalidInput
 from bot.slips.models import Slip, SlipCluster, SlipDepartment
@@ -301,6 +302,7 @@ async def followup(step: Step) -> None:
     if clean:
         step.slip.media = [*(step.slip.media or []), *clean]
         step.event_data["media"] = clean
+        await queue_media(step.session, clean)  # copied before WeChat deletes them
 
 
 EFFECTS: dict[str, Effect] = {

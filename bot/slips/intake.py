@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.media.enqueue import queue_media
 from bot.slips.errors import InvalidInput
 from bot.slips.models import Slip
 from bot.slips.numbering import next_number
@@ -102,6 +103,7 @@ async def new_slip(
     timing.start(slip, timing.plan(triage), now)
     session.add(slip)
     await session.flush()
+    await queue_media(session, slip.media)  # copied before WeChat deletes them (bot/media)
     return slip
 
 

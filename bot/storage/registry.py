@@ -4,6 +4,7 @@ Alembic's env.py and the tests import this. Each area adds one line for its mode
 """
 
 from bot.delivery import models as _delivery  # noqa: F401  delivery attempts, windows
+from bot.media import models as _media  # noqa: F401  copies of residents' media
 from bot.outbox import models as _outbox  # noqa: F401  outbox
 from bot.slips import models as _slips  # noqa: F401  slips, events, numbering, clusters
 from bot.staff import models as _staff  # noqa: F401  staff users, API tokens

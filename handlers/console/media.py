@@ -1,9 +1,13 @@
-"""Residents' photos and voice notes on a slip, fetched from WeChat (temporary media) for staff
-who may see the slip. Only image and audio types are passed on, never anything a browser
-would run."""
+"""Residents' photos and voice notes on a slip, for staff who may see the slip.
+
+The copy the worker saved (bot/media) is served when there is one; WeChat's temporary media
+are gone after 3 days. Until the copy is made (or for slips from before copies existed) the
+file is fetched from WeChat on the spot. Only image and audio types are passed on, never
+anything a browser would run; names on disk come from the file's hash, never the request."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 
@@ -12,6 +16,9 @@ from aiohttp import web
 
 from bot.delivery.client import WeChatClient
 from bot.delivery.errors import WeChatError, WeChatUnavailable
+from bot.media.fetcher import copies_of
+from bot.media.files import TYPES, MediaFiles
+from bot.media.models import FINAL, MediaCopy, MediaStatus
 from bot.slips.errors import Forbidden, NotFound
 from handlers import keys as app_keys
 from handlers.console import keys
@@ -59,10 +66,15 @@ async def slip_media(request: web.Request) -> web.StreamResponse:
     except Forbidden:
         raise web.HTTPForbidden() from None
     index = int(request.match_info["index"])
-    client = request.config_dict[keys.MEDIA]
-    if client is None or index >= len(view.media):
+    if index >= len(view.media):
         raise web.HTTPNotFound()
     media_id = str(view.media[index].get("media_id") or "")
+    copy = (await copies_of(request.config_dict[app_keys.DATABASE], [media_id])).get(media_id)
+    if copy is not None and copy.status == MediaStatus.STORED:
+        return await _stored(request, copy, f"{view.number}-{index + 1}")
+    client = request.config_dict[keys.MEDIA]
+    if client is None or (copy is not None and copy.status in FINAL):
+        raise web.HTTPNotFound()  # the page says why (expired, not saved)
     try:
         media = await client.get_media(media_id)
     except (WeChatError, WeChatUnavailable) as exc:
@@ -79,5 +91,29 @@ async def slip_media(request: web.Request) -> web.StreamResponse:
         headers={
             "Content-Disposition": f'{disposition}; filename="{view.number}-{index + 1}.{kind}"',
             "Content-Security-Policy": "default-src 'none'; sandbox",
+        },
+    )
+
+
+async def _stored(request: web.Request, copy: MediaCopy, name: str) -> web.Response:
+    settings = request.config_dict[app_keys.SETTINGS]
+    content_type = copy.content_type or ""
+    if content_type not in TYPES or not copy.sha256:
+        raise web.HTTPNotFound()
+    content = await asyncio.to_thread(
+        MediaFiles(settings.media.dir).read, copy.sha256, content_type
+    )
+    if content is None:
+        log.error("console: stored media %s is missing from %s", copy.sha256,
+                  settings.media.dir)
+        raise web.HTTPNotFound()
+    disposition = "inline" if content_type.startswith("image/") else "attachment"
+    return web.Response(
+        body=content,
+        content_type=content_type,
+        headers={
+            "Content-Disposition": f'{disposition}; filename="{name}.{TYPES[content_type]}"',
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+            "X-Content-Type-Options": "nosniff",
         },
     )

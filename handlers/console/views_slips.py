@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
+from bot.media.fetcher import copies_of
 from bot.slips.errors import (
     Forbidden,
     InvalidInput,
@@ -133,6 +134,8 @@ async def _detail(
         else []
     )
     deliveries = await deliveries_of(request.config_dict[app_keys.DATABASE], view.id)
+    copies = await copies_of(request.config_dict[app_keys.DATABASE],
+                             [str(m.get("media_id") or "") for m in view.media])
     done = request.query.get("done")
     return render(
         request,
@@ -153,6 +156,8 @@ async def _detail(
             "may_resend": slips.may_resend(actor),
             "media_available": request.config_dict[keys.MEDIA] is not None,
             "media_index": {m.get("media_id"): i for i, m in enumerate(view.media)},
+            # media id → stored | pending | fetching | expired | failed (no entry: no copy)
+            "media_state": {media_id: c.status for media_id, c in copies.items()},
         },
         status=status,
     )

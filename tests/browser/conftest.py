@@ -39,7 +39,7 @@ class Server:
 
 
 @pytest.fixture
-async def server(sqlite_url: str) -> AsyncIterator[Server]:
+async def server(sqlite_url: str, tmp_path: Path) -> AsyncIterator[Server]:
     from bot.delivery.runtime import delivery_services
 
     port = _free_port()
@@ -52,6 +52,8 @@ async def server(sqlite_url: str) -> AsyncIterator[Server]:
             "wechat.api_base": f"{base}/simulator",
             "server.public_url": base,
             "delivery.poll_seconds": 0.2,
+            "media.dir": str(tmp_path / "media"),
+            "media.poll_seconds": 0.2,
         }
     )
     app = create_demo_app(settings, base)

@@ -4,12 +4,15 @@ department's handler is kept out. Screenshots go to /tmp/minyi-console-shots/.""
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import aiohttp
 import pytest
 
+from bot.media.fetcher import copies_of
 from bot.slips.views import SlipDraft
+from handlers import keys as app_keys
 from handlers.console import keys
 from tests.browser.conftest import SHOTS, Server
 from tests.handlers.staff_app import PASSWORD, triage_for
@@ -139,6 +142,34 @@ async def test_complaint_to_handler_and_reply_back_to_the_chat(server: Server, b
     await page.get_by_role("link", name=slip.number).wait_for()
     await page.screenshot(path=str(SHOTS / "list-laptop.png"), full_page=True)
     assert errors == []
+
+
+async def test_a_saved_photo_still_shows_after_wechat_deleted_it(
+    server: Server, browser
+) -> None:
+    await _people(server)
+    photo = await _send_photo(server, RESIDENT)
+    slip = await _issue(server, COMPLAINT, "browser:saved-photo", media_id=photo)
+    for _ in range(400):  # the worker in this process copies it within a poll or two
+        copy = (await copies_of(server.app[app_keys.DATABASE], [photo])).get(photo)
+        if copy is not None and copy.status == "stored":
+            break
+        await asyncio.sleep(0.05)
+    assert copy is not None and copy.status == "stored", copy
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(f"{server.base}/simulator/api/clock", json={"advance": 4 * 24 * 3600}) as r,
+    ):
+        assert r.status == 200  # four days on: WeChat has deleted the temporary media
+
+    page = await (await browser.new_context(viewport=LAPTOP)).new_page()
+    await _login(page, server, "chengguan")
+    await page.goto(f"{server.base}/console/slips/{slip.number}")
+    await page.wait_for_function(
+        "() => { const i = document.querySelector('.photos .photo img');"
+        " return i && i.complete && i.naturalWidth > 0; }"
+    )
+    assert await page.locator(".photos .photo img").get_attribute("alt") == "群众发来的图片"
 
 
 async def test_script_in_a_complaint_is_shown_as_text(server: Server, browser) -> None:
