@@ -8,8 +8,12 @@ from __future__ import annotations
 import asyncio
 import random
 
+import pytest
+
 from bot.stores.redis import RedisStores
 from tests.conftest import REDIS_URL
+
+pytestmark = pytest.mark.slow  # about 4 s: 100 holders
 
 
 async def test_locks_are_released_whenever_the_holder_stops(redis_prefix: str) -> None:
