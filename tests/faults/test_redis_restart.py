@@ -54,8 +54,7 @@ async def test_redis_killed_mid_conversation(
     during = await rig.say(drafting, "建新北路12号门口")
     assert during["status"] == 200 and during["reply_text"] == UNAVAILABLE
     status, health = await rig.healthz()
-    assert status == 503 and health == {"status": "unavailable", "database": True,
-                                        "stores": False}
+    assert status == 503 and health["stores"] is False and health["database"] is True
     await rig.act(token, number, "reply", note="已安排人员今天下午去现场查看")
 
     private_redis.start()
