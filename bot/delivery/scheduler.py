@@ -15,6 +15,8 @@ check the slip's state), so a lost slot or a restart does no harm.
 - surveys: 24 h after the survey was sent (`request_survey`) a reminder (`remind_survey`),
   once per survey; 72 h after, `expire_survey` (the slip is archived as 未评价, never counted
   as satisfied).
+- drafts: copies of unfinished conversations (bot/storage/drafts.py) older than the
+  conversation store keeps a conversation (72 h) are deleted.
 
 Notice texts come from knowledge/notices.yaml; a kind missing there is skipped (logged).
 """
@@ -38,6 +40,7 @@ from bot.slips.notices import Notices
 from bot.slips.notify import cn_date
 from bot.slips.service import SlipService
 from bot.storage import Database
+from bot.storage.drafts import DraftBackup
 from bot.storage.types import utcnow
 from bot.stores import LockTimeout, Stores
 
@@ -47,6 +50,7 @@ LOOKBACK = timedelta(days=7)
 SUMMARY_CHARS = 30
 SYSTEM = "scheduler"
 SUPERVISE_NOTE = "已超过办理时限，系统自动督办"
+DRAFT_MAX_AGE = timedelta(hours=72)  # the dialog engine's state_ttl_hours
 
 
 class Scheduler:
@@ -72,6 +76,7 @@ class Scheduler:
         self._jobs: dict[str, Callable[[datetime], Awaitable[int]]] = {
             "lights": self.lights,
             "surveys": self.surveys,
+            "drafts": self.drafts,
         }
         self._warned: set[str] = set()
 
@@ -183,6 +188,12 @@ class Scheduler:
             )
         async with self._db.session() as session:
             return int(await outbox.enqueue(session, notice))
+
+    # -- conversation copies -------------------------------------------------------------------
+
+    async def drafts(self, now: datetime) -> int:
+        """Copies of unfinished conversations that no conversation would read any more."""
+        return await DraftBackup(self._db).purge(now - DRAFT_MAX_AGE)
 
     # -- surveys ------------------------------------------------------------------------------
 

@@ -72,6 +72,13 @@ class DraftBackup:
             await self._no_flush(conn)
             await conn.execute(delete(ConversationDraft).where(ConversationDraft.key == key))
 
+    async def purge(self, before: datetime) -> int:
+        """Deletes copies last written before `before` (the scheduler); how many."""
+        async with self._db.engine.begin() as conn:
+            result = await conn.execute(
+                delete(ConversationDraft).where(ConversationDraft.updated_at < before))
+        return int(result.rowcount or 0)
+
     async def _no_flush(self, conn: AsyncConnection) -> None:
         if self._postgres:
             await conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.config import Settings
 from bot.delivery.scheduler import Scheduler
@@ -21,6 +21,7 @@ from bot.slips.notices import DEFAULT_NOTICES, load_notices
 from bot.slips.service import SlipService
 from bot.slips.views import SlipDraft
 from bot.storage import Database
+from bot.storage.drafts import ConversationDraft, DraftBackup
 from bot.stores import Stores, open_stores
 from knowledge.triage import load_default_triage
 
@@ -184,3 +185,18 @@ async def test_one_execution_per_tick_across_workers(desk: Desk) -> None:
     results = await asyncio.gather(*(s.tick() for s in schedulers))
     assert sum("lights" in r for r in results) == 1
     assert sum("surveys" in r for r in results) == 1
+
+
+async def test_copies_of_conversations_nobody_would_read_are_purged(desk: Desk) -> None:
+    copies = DraftBackup(desk.db)
+    await copies.save("dialog:oStale", {"slots": {}})
+    await copies.save("dialog:oRecent", {"slots": {}})
+    async with desk.db.session() as session:
+        for key, age in (("dialog:oStale", timedelta(hours=73)),
+                         ("dialog:oRecent", timedelta(hours=71))):
+            await session.execute(update(ConversationDraft).where(ConversationDraft.key == key)
+                                  .values(updated_at=T0 - age))
+    assert await desk.scheduler().run_job("drafts") == 1
+    async with desk.db.session() as session:
+        keys = (await session.scalars(select(ConversationDraft.key))).all()
+    assert keys == ["dialog:oRecent"]
