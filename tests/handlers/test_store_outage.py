@@ -3,6 +3,7 @@ the message again shortly, and the message is kept; with the database gone too, 
 
 from __future__ import annotations
 
+import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
@@ -12,6 +13,8 @@ from handlers import keys
 from knowledge.replies import Replies
 from tests.conftest import make_settings
 from tests.handlers.wechat_client import FakeWeChat, text_xml
+
+pytestmark = pytest.mark.slow  # about 5 s each on a loaded machine (app start and stop)
 
 NOWHERE = "redis://127.0.0.1:1/0"  # nothing listens on port 1
 # a short budget: the inbox waits half of it (at most 2 s) for the stores to come back
