@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from bot import fastjson
 from bot.storage.migrate import upgrade_connection
 
 
@@ -35,7 +36,12 @@ class Database:
         # connection the server closed (a restart) is known closed to the driver without
         # one, and is replaced at checkout (_closed_by_server); one broken some other way
         # fails one unit of work and SQLAlchemy then drops the whole stale pool.
-        kwargs: dict[str, Any] = {"echo": echo}
+        # JSON columns (message payloads, conversation copies, slip data) through orjson
+        kwargs: dict[str, Any] = {
+            "echo": echo,
+            "json_serializer": fastjson.dumps,
+            "json_deserializer": fastjson.loads,
+        }
         if parsed.get_backend_name() == "sqlite":
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)

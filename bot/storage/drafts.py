@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, delete, select
+from sqlalchemy import String, bindparam, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -34,6 +34,26 @@ class ConversationDraft(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+# Built once with bound parameters (a save runs on most turns of a report): SQLAlchemy finds
+# their compiled form in its cache instead of walking a new statement each time.
+_LOAD = select(ConversationDraft.state).where(
+    ConversationDraft.key == bindparam("key"), ConversationDraft.updated_at >= bindparam("oldest")
+)
+_DROP = delete(ConversationDraft).where(ConversationDraft.key == bindparam("key"))
+
+
+def _upsert(insert: Any) -> Any:
+    now = bindparam("now", type_=ConversationDraft.__table__.c.updated_at.type)
+    stmt = insert(ConversationDraft).values(
+        key=bindparam("key"),
+        state=bindparam("state", type_=ConversationDraft.__table__.c.state.type),
+        updated_at=now,
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=["key"], set_={"state": stmt.excluded.state, "updated_at": now}
+    )
+
+
 class DraftBackup:
     """The dialog engine's durable copy (dialogs.engine.ConversationBackup). Each call is
     one short transaction on its own connection.
@@ -47,30 +67,26 @@ class DraftBackup:
     def __init__(self, db: Database) -> None:
         self._db = db
         self._postgres = db.dialect == "postgresql"
-        self._insert = pg_insert if self._postgres else sqlite_insert
+        self._upsert = _upsert(pg_insert if self._postgres else sqlite_insert)
 
     async def load(self, key: str, max_age_seconds: float) -> dict[str, Any] | None:
         oldest = utcnow() - timedelta(seconds=max_age_seconds)
         async with self._db.engine.connect() as conn:
-            state = (await conn.execute(
-                select(ConversationDraft.state).where(
-                    ConversationDraft.key == key, ConversationDraft.updated_at >= oldest)
-            )).scalar_one_or_none()
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")  # no BEGIN
+            state = (
+                await conn.execute(_LOAD, {"key": key, "oldest": oldest})
+            ).scalar_one_or_none()
         return state if isinstance(state, dict) else None
 
     async def save(self, key: str, state: dict[str, Any]) -> None:
-        now = utcnow()
-        stmt = self._insert(ConversationDraft).values(key=key, state=state, updated_at=now)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["key"], set_={"state": stmt.excluded.state, "updated_at": now})
         async with self._db.engine.begin() as conn:
             await self._no_flush(conn)
-            await conn.execute(stmt)
+            await conn.execute(self._upsert, {"key": key, "state": state, "now": utcnow()})
 
     async def drop(self, key: str) -> None:
         async with self._db.engine.begin() as conn:
             await self._no_flush(conn)
-            await conn.execute(delete(ConversationDraft).where(ConversationDraft.key == key))
+            await conn.execute(_DROP, {"key": key})
 
     async def purge(self, before: datetime) -> int:
         """Deletes copies last written before `before` (the scheduler); how many."""
