@@ -30,6 +30,7 @@ from aiohttp import web
 
 from bot.stats.public import PublicQuery, PublicSlip
 from bot.stats.services import StatsServices
+from bot.storage.types import storable
 from handlers.public import ensure_stats
 from handlers.public.keys import STATS
 
@@ -190,6 +191,8 @@ def requests_query(query: Mapping[str, str], services: StatsServices
     if ids:
         if len(ids) > MAX_PAGE_SIZE:
             raise Open311Error(400, f"at most {MAX_PAGE_SIZE} service_request_id values")
+        if not all(storable(i) and len(i) <= 64 for i in ids):  # NUL: PostgreSQL refuses it
+            raise Open311Error(400, "service_request_id values are request numbers")
         return PublicQuery(numbers=tuple(ids)), 1, len(ids)
     categories = []
     for code in _list(query, "service_code"):

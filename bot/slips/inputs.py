@@ -6,6 +6,7 @@ from typing import Any
 
 from bot.slips.errors import InvalidInput
 from bot.slips.workflow import Action, Workflow
+from bot.storage.types import storable
 
 _TRUE = {"true", "1", "yes", "是", "已解决", "solved"}
 _FALSE = {"false", "0", "no", "否", "未解决", "unsolved"}
@@ -27,6 +28,9 @@ def check_inputs(
     values: dict[str, Any] = {}
     for spec in action.fields:
         value = note if spec.name == "note" else data.get(spec.name)
+        texts = value if isinstance(value, list) else [value]
+        if any(isinstance(t, str) and not storable(t) for t in texts):
+            raise InvalidInput(spec.name, f"{spec.label}含有无法识别的字符，请删去后再提交")
         if isinstance(value, str):
             value = value.strip() or None
         if value is None or value == []:

@@ -56,7 +56,7 @@ from bot.slips.views import (
 )
 from bot.slips.workflow import Workflow, load_workflow
 from bot.storage import Database
-from bot.storage.types import utcnow
+from bot.storage.types import INT8_MAX, row_id, storable, utcnow
 from knowledge.deadlines import Deadlines
 from knowledge.pack import KnowledgePack, load_pack
 
@@ -347,8 +347,11 @@ class SlipService:
 
     async def _load(self, session: AsyncSession, ref: Ref) -> Slip:
         if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
-            query = select(Slip).where(Slip.id == int(ref))
-        elif isinstance(ref, str) and ref.strip():
+            slip_id = row_id(ref, INT8_MAX)
+            if slip_id is None:  # "²", or past BIGINT: no such slip
+                raise NotFound(ref)
+            query = select(Slip).where(Slip.id == slip_id)
+        elif isinstance(ref, str) and ref.strip() and len(ref) <= 64 and storable(ref):
             query = select(Slip).where(Slip.number == ref.strip().upper())
         else:
             raise NotFound(ref)

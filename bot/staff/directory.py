@@ -17,7 +17,7 @@ from bot.staff.passwords import Passwords
 from bot.staff.roles import Role, TokenScope
 from bot.staff.views import ApiTokenInfo, StaffMember
 from bot.storage.db import Database
-from bot.storage.types import utcnow
+from bot.storage.types import row_id, utcnow
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,31}$")
 TOKEN_PREFIX = "mny_"
@@ -164,16 +164,19 @@ class StaffDirectory:
         return member, True
 
     async def get(self, user_id: int) -> StaffMember | None:
+        if row_id(user_id) is None:  # past the id column: PostgreSQL would refuse to compare
+            return None
         async with self._db.session() as session:
             row = await session.get(StaffUser, user_id)
             return None if row is None else _member(row)
 
     async def by_username(self, username: str) -> StaffMember | None:
+        name = normalize_username(username)
+        if not USERNAME.match(name):  # no account has it (and NUL would fail on PostgreSQL)
+            return None
         async with self._db.session() as session:
             row = (
-                await session.execute(
-                    select(StaffUser).where(StaffUser.username == normalize_username(username))
-                )
+                await session.execute(select(StaffUser).where(StaffUser.username == name))
             ).scalar_one_or_none()
             return None if row is None else _member(row)
 
@@ -187,11 +190,13 @@ class StaffDirectory:
     async def authenticate(self, username: str, password: str) -> StaffMember | None:
         """The member when the password is right and the account active; records the login."""
         name = normalize_username(username)
-        async with self._db.session() as session:
-            row = (
-                await session.execute(select(StaffUser).where(StaffUser.username == name))
-            ).scalar_one_or_none()
-            stored = row.password_hash if row is not None else None
+        row = None
+        if USERNAME.match(name):  # else no account has it: verify against nothing, same time
+            async with self._db.session() as session:
+                row = (
+                    await session.execute(select(StaffUser).where(StaffUser.username == name))
+                ).scalar_one_or_none()
+        stored = row.password_hash if row is not None else None
         ok, rehash = await self.passwords.verify(stored, password[:256])
         if not ok or row is None or not row.active:
             return None
@@ -221,6 +226,8 @@ class StaffDirectory:
         active: bool,
     ) -> StaffMember:
         department = self._check(None, display_name.strip(), role, department)
+        if row_id(user_id) is None:
+            raise StaffInputError("user", "没有这个用户")
         async with self._db.session() as session:
             row = await session.get(StaffUser, user_id)
             if row is None:
@@ -236,6 +243,8 @@ class StaffDirectory:
 
     async def set_password(self, user_id: int, password: str) -> None:
         """A new password; every session of the account ends."""
+        if row_id(user_id) is None:
+            raise StaffInputError("user", "没有这个用户")
         password_hash = await self.passwords.hash(password)
         async with self._db.session() as session:
             row = await session.get(StaffUser, user_id)
@@ -303,6 +312,8 @@ class StaffDirectory:
             return [_token_info(row, username) for row, username in rows.all()]
 
     async def revoke_token(self, token_id: int, *, at: datetime | None = None) -> None:
+        if row_id(token_id) is None:
+            raise StaffInputError("token", "没有这个令牌")
         async with self._db.session() as session:
             row = await session.get(ApiToken, token_id)
             if row is None:

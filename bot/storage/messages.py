@@ -38,6 +38,15 @@ class Recorded:
     reply: str | None  # the reply already given to it, if any
 
 
+BIGINT_MAX = 2**63 - 1
+
+
+def _bigint_or_none(value: int | None) -> int | None:
+    """WeChat's MsgId is a 64-bit number that may not fit a signed BIGINT; such an id is
+    not kept as a number (the dedupe key still holds it as text)."""
+    return value if value is not None and -BIGINT_MAX <= value <= BIGINT_MAX else None
+
+
 def _insert(conn: AsyncSession | AsyncConnection, model: Any) -> Any:
     return (pg_insert if _dialect_of(conn) == "postgresql" else sqlite_insert)(model)
 
@@ -174,7 +183,7 @@ class MessageLog:
                 "resident_id": resident_id,
                 "msg_type": record.msg_type,
                 "event": record.event,
-                "wechat_msg_id": record.wechat_msg_id,
+                "wechat_msg_id": _bigint_or_none(record.wechat_msg_id),
                 "dedupe_key": record.dedupe_key,
                 "content": record.content,
                 "reply": reply,

@@ -2,11 +2,36 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, TypeDecorator
 from sqlalchemy.dialects.postgresql import JSONB
+
+INT4_MAX = 2**31 - 1  # Integer columns on PostgreSQL
+INT8_MAX = 2**63 - 1  # BigInteger columns, and SQLite's INTEGER
+
+# PostgreSQL text cannot hold NUL, and no driver can encode a lone surrogate (JSON's "\ud800").
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(text: str) -> bool:
+    """Can this text be saved on every backend? (SQLite takes NUL; PostgreSQL refuses it.)"""
+    return _UNSTORABLE.search(text) is None
+
+
+def row_id(raw: str | int, limit: int = INT4_MAX) -> int | None:
+    """A row id from a URL or form: ASCII digits within the column's range, else None
+    (str.isdigit() takes "²", which int() refuses; an id past the column's range is no row,
+    and PostgreSQL would refuse to compare it)."""
+    if isinstance(raw, int):
+        value = raw
+    elif isinstance(raw, str) and raw.isascii() and raw.isdigit() and len(raw) <= 19:
+        value = int(raw)
+    else:
+        return None
+    return value if 0 < value <= limit else None
 
 
 class UTCDateTime(TypeDecorator[datetime]):

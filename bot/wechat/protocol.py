@@ -165,6 +165,10 @@ def read_message(text: str) -> tuple[BaseMessage, dict[str, Any]]:
     for name, value in fields.items():
         if isinstance(value, list) and name not in ("List", "SendPicsInfo"):
             raise ProtocolError(f"repeated field {name}")
+    for name in ("MsgId", "MsgID"):  # WeChat's are ASCII digits ("²".isdigit() is True too)
+        value = fields.get(name)
+        if value not in (None, "") and not (isinstance(value, str) and _MSG_ID.fullmatch(value)):
+            raise ProtocolError(f"malformed {name}")
     try:
         return parse_message(text), fields
     except (KeyError, ValueError, TypeError, AttributeError, ExpatError) as exc:
@@ -172,6 +176,7 @@ def read_message(text: str) -> tuple[BaseMessage, dict[str, Any]]:
 
 
 _OPENID = re.compile(r"[A-Za-z0-9_\-]{1,64}")
+_MSG_ID = re.compile(r"[0-9]{1,64}")
 
 # Characters XML 1.0 cannot carry at all; WeChat clients never send them.
 _INVALID_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")

@@ -74,7 +74,8 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         if exc.status < 400:
             raise
         code, message = HTTP_CODES.get(exc.status, ("error", exc.reason))
-        return error_response(exc.status, code, message)
+        kept = {k: v for k, v in exc.headers.items() if k == "Allow"}  # 405 must list them
+        return error_response(exc.status, code, message, **kept)
     except Exception:
         log.exception("api: unexpected error on %s %s", request.method, request.path)
         return error_response(500, "internal_error", "服务器出错了，请稍后再试")

@@ -7,7 +7,7 @@ from typing import Any
 from bot.slips.views import ActionSpec, EventView, SlipSummary, SlipView, Workbench
 from handlers.api.schema import SchemaBuilder
 from handlers.console.deliveries import Delivery
-from handlers.console.filters import FILTER_FIELDS
+from handlers.console.filters import FILTER_FIELDS, LIGHTS, MAX_PAGE
 
 ERROR = {
     "type": "object",
@@ -149,10 +149,12 @@ def build_openapi(action_codes: list[str]) -> dict[str, Any]:
             "name": name,
             "in": "query",
             "required": False,
+            "allowEmptyValue": True,  # an empty value is no filter (what an HTML form sends)
             "description": FILTER_DOCS[name],
             "schema": {
                 "type": "string",
                 **({"format": "date"} if name.startswith("date") else {}),
+                **({"enum": list(LIGHTS)} if name == "light" else {}),
             },
         }
         for name in FILTER_FIELDS
@@ -161,12 +163,14 @@ def build_openapi(action_codes: list[str]) -> dict[str, Any]:
             "name": "page",
             "in": "query",
             "required": False,
-            "schema": {"type": "integer", "minimum": 1},
+            "allowEmptyValue": True,
+            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
         },
         {
             "name": "per_page",
             "in": "query",
             "required": False,
+            "allowEmptyValue": True,
             "schema": {"type": "integer", "minimum": 1, "maximum": 100},
         },
     ]

@@ -31,6 +31,7 @@ from bot.stats.filters import FilterError, StatsFilter, parse_filter, parse_peri
 from bot.stats.measures import MEASURES, PERIOD_RULE, StatsRow, percent
 from bot.stats.services import StatsServices
 from bot.stats.sql import Period
+from bot.storage.types import INT8_MAX, row_id
 from handlers.console import keys
 from handlers.console.render import error_page, render
 from handlers.public.format import setup_filters
@@ -286,10 +287,10 @@ async def clusters(request: web.Request) -> web.Response:
 
 
 def _cluster_id(request: web.Request) -> int:
-    try:
-        return int(request.match_info["cluster_id"])
-    except ValueError:
-        raise web.HTTPNotFound() from None
+    found = row_id(request.match_info["cluster_id"], INT8_MAX)  # past BIGINT: no cluster
+    if found is None:
+        raise web.HTTPNotFound()
+    return found
 
 
 async def _cluster_page(request: web.Request, *, status: int = 200, **extra: Any

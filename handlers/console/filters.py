@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from bot.slips.views import SlipFilter
+from bot.storage.types import storable
 
 FILTER_FIELDS = (
     "status",
@@ -20,6 +21,7 @@ FILTER_FIELDS = (
     "light",
 )
 LIGHTS = ("green", "yellow", "red")
+MAX_PAGE = 10_000  # deeper pages: narrow the filters instead
 
 
 @dataclass
@@ -57,12 +59,15 @@ def parse_list_query(
     *,
     statuses: Mapping[str, str],
     default_per_page: int,
-    max_page: int = 10_000,
+    max_page: int = MAX_PAGE,
 ) -> ListQuery:
     """Filters, page and page size; bad values are reported per field and left out."""
     values = {k: query.get(k, "").strip()[:100] for k in FILTER_FIELDS}
     values = {k: v for k, v in values.items() if v}
     errors: dict[str, str] = {}
+    for name in [k for k, v in values.items() if not storable(v)]:
+        errors[name] = "含有无法识别的字符，请重新输入"  # NUL: PostgreSQL cannot compare it
+        del values[name]
     status = values.get("status")
     if status and status not in statuses and status not in ("open", "closed"):
         errors["status"] = "没有这个状态"

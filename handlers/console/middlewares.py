@@ -27,6 +27,10 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         return error_page(request, 403, "没有权限", "您没有查看这个页面的权限。")
     except web.HTTPMethodNotAllowed:
         return error_page(request, 405, "不支持的操作", "请从页面上的按钮进行操作。")
+    except web.HTTPRequestEntityTooLarge:
+        return error_page(
+            request, 413, "内容太长了", "这次填写的内容太长，没有保存。请返回上一页，删减后再提交。"
+        )
     except web.HTTPException:
         raise
     except Exception:

@@ -105,6 +105,23 @@ async def test_inbound_messages_are_recorded_once_with_wechat_ids(database: Data
     assert row.reply == "已收到"
 
 
+async def test_a_msgid_past_bigint_is_kept_as_text_only(database: Database) -> None:
+    """WeChat's MsgId is 64-bit and may not fit a signed BIGINT (found by tests/hostile: the
+    webhook answered 503 on both backends)."""
+    log = MessageLog(database)
+    huge = 2**63
+    record = InboundRecord(
+        openid="oBigId", msg_type="text", dedupe_key=f"oBigId:m:{huge}", wechat_msg_id=huge
+    )
+    first = await log.record_exchange(record, "")
+    assert first.is_new
+    async with database.session() as session:
+        row = (
+            await session.execute(select(Message).where(Message.id == first.message_id))
+        ).scalar_one()
+    assert row.wechat_msg_id is None and row.dedupe_key == f"oBigId:m:{huge}"
+
+
 async def test_concurrent_duplicates_make_one_row(database: Database) -> None:
     log = MessageLog(database)
     record = InboundRecord(openid="oDup", msg_type="text", dedupe_key="oDup:m:1", content="x")

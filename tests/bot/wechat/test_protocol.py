@@ -186,6 +186,16 @@ def test_hostile_documents_are_refused(name: str) -> None:
         read_message(fixture_path(name).read_text(encoding="utf-8", errors="replace"))
 
 
+@pytest.mark.parametrize("msg_id", ["²", "١٢٣", "-1", "12a"])
+def test_a_msgid_that_is_not_ascii_digits_is_refused(msg_id: str) -> None:
+    """str.isdigit() accepts "²", which int() refuses: the webhook answered 503 (tests/hostile)."""
+    text = fixture_path("msg_text.xml").read_text()
+    fields = parse_xml(text)
+    assert read_message(text)[1]["MsgId"] == fields["MsgId"]
+    with pytest.raises(ProtocolError, match="MsgId"):
+        read_message(text.replace(f"<MsgId>{fields['MsgId']}</MsgId>", f"<MsgId>{msg_id}</MsgId>"))
+
+
 def test_reply_survives_cdata_terminator_and_control_characters() -> None:
     message, _ = read_message(fixture_path("msg_text.xml").read_text())
     nasty = "路灯]]><script>alert(1)</script>\x00\x07坏了"
