@@ -56,6 +56,7 @@ class UrgencyContext:
     short_chars: int
     letter_chars: int
     window: int
+    model_teji_min_chars: int
     present: tuple[re.Pattern[str], ...]
     not_present: tuple[re.Pattern[str], ...]
     told: dict[str, tuple[re.Pattern[str], ...]]  # past / hypothetical / reported
@@ -75,7 +76,7 @@ class UrgencyContext:
             if rule_ids is not None and r not in rule_ids:
                 raise KnowledgeError(file, "never_lower", f"{r!r} is not a 特急 rule of urgency.yaml")
         numbers = {}
-        for key in ("short_chars", "letter_chars", "window"):
+        for key in ("short_chars", "letter_chars", "window", "model_teji_min_chars"):
             value = data.get(key)
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise KnowledgeError(file, key, "must be a whole number >= 0")
@@ -85,6 +86,7 @@ class UrgencyContext:
             short_chars=numbers["short_chars"],
             letter_chars=numbers["letter_chars"],
             window=numbers["window"],
+            model_teji_min_chars=numbers["model_teji_min_chars"],
             present=_patterns(file, "present", data.get("present")),
             not_present=_patterns(file, "not_present", data.get("not_present")),
             told={k: _patterns(file, k, data.get(k)) for k in _KINDS},
@@ -204,7 +206,8 @@ class LayeredUrgency:
         if scores is None or self.model is None or scores.known == 0 or len(text) < 4:
             return kept  # nothing the model could judge ("", "?", "好的")
         th = self.model.thresholds
-        if scores.teji >= th["teji"] and scores.danger and not base.negated:
+        long_enough = len(text) >= self.context.model_teji_min_chars
+        if scores.teji >= th["teji"] and scores.danger and not base.negated and long_enough:
             told = self.context.told_words(text)
             if told and not self.context.present_words(text):
                 if base.level == "紧急":

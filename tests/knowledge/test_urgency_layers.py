@@ -147,6 +147,13 @@ def test_model_raises_an_unmatched_danger_with_lines_and_advice(urgency, text, l
     assert finding.rule_id.startswith("model:") and finding.words
 
 
+@pytest.mark.parametrize("text", ["路面有个大坑", "路上一个大坑"])
+def test_model_alone_never_calls_a_few_words_teji(urgency, text: str) -> None:
+    """A pothole in six characters once came out 特急 with 'call 120' from the model alone."""
+    result = assess(urgency, text)
+    assert result.level != "特急" and not result.calls
+
+
 def test_negated_danger_is_never_raised(urgency) -> None:
     result = assess(urgency, "没有闻到煤气味，只是想问一下燃气公司的电话")
     assert result.level != "特急"
@@ -206,7 +213,7 @@ def test_bad_context_file_names_file_and_entry(tmp_path) -> None:
         UrgencyContext.load(bad, rule_ids=frozenset({"fire"}))
     assert "urgency_context.yaml" in str(err.value) and "never_lower" in str(err.value)
     bad.write_text("never_lower: []\nshort_chars: 120\nletter_chars: 300\nwindow: 40\n"
-                   "present: ['(unclosed']\nnot_present: [x]\npast: [x]\nhypothetical: [x]\n"
+                   "model_teji_min_chars: 8\npresent: ['(unclosed']\nnot_present: [x]\npast: [x]\nhypothetical: [x]\n"
                    "reported: [x]\n", encoding="utf-8")
     with pytest.raises(KnowledgeError, match=r"present\[0\]"):
         UrgencyContext.load(bad)
