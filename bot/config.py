@@ -52,7 +52,7 @@ class ServerSettings(_Section):
 
 class DatabaseSettings(_Section):
     url: str = "sqlite+aiosqlite:///var/minyi.db"
-    pool_size: int = Field(10, ge=1, le=200)
+    pool_size: int = Field(20, ge=1, le=200)
     echo: bool = False
 
     @field_validator("url")
