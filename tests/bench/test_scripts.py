@@ -21,12 +21,18 @@ pytestmark = pytest.mark.slow
 TIMEOUT = 300
 
 
-def run(*args: str) -> str:
+def run(*args: str, slow_exit: bool = False) -> str:
+    """The script's output; it must exit 0, or (`slow_exit`) with the number of queries it
+    reports as missing their target — a speed this test does not judge."""
     done = subprocess.run(
         [sys.executable, *args], cwd=REPO, capture_output=True, text=True, timeout=TIMEOUT,
         check=False,
     )
-    assert done.returncode == 0, f"{args} exited {done.returncode}:\n{done.stdout}\n{done.stderr}"
+    expected = 0
+    if slow_exit and (missed := re.search(r"(\d+) of the measured queries missed", done.stdout)):
+        expected = int(missed.group(1))
+    assert done.returncode == expected, (
+        f"{args} exited {done.returncode}:\n{done.stdout}\n{done.stderr}")
     return done.stdout
 
 
@@ -55,7 +61,7 @@ def test_console_bench_measures_every_query_on_loaded_slips(pg_databases: PgData
     name = f"minyi_test_{uuid.uuid4().hex[:12]}"
     pg_databases.names.append(name)  # dropped at the end of the run
     out = run("bench/console.py", "--slips", "2000", "--samples", "3", "--db", name,
-              "--pg", server_url("test"))
+              "--pg", server_url("test"), slow_exit=True)
     assert "get one slip" in out and "workbench (handler)" in out
     assert re.search(r"\d+ of the measured queries missed the 150 ms p95 target", out)
 
