@@ -47,6 +47,9 @@ async def test_a_stale_token_is_replaced_once_for_everyone(make_stack: StackFact
     await stack.stores.set_value("wechat:access_token:token:" + stack.settings.wechat.appid,
                                  stale)
     clients = [stack.client(), stack.client()]
+    # both hold the stale token before either sends (on a loaded machine the first could
+    # otherwise refresh before the second has even read it)
+    assert [await c.tokens.get() for c in clients] == ["not-a-token-anymore"] * 2
     await asyncio.gather(*(c.send_text(A, f"{n}") for n, c in enumerate(clients)))
     assert token_calls(stack) == 1  # the second saw the first one's new token
     errors = [c["response"].get("errcode") for c in stack.sim.calls if c["api"] == "custom/send"]
