@@ -76,23 +76,23 @@ class Conversation:
 
     # -- the tracker actions see -----------------------------------------------------------
     def tracker(self) -> dict[str, Any]:
-        """Rasa's TrackerState; a deep copy, because actions change the tracker they get (a
-        JSON round trip: the state is JSON already, and this is several times faster than
-        copy.deepcopy on the webhook's hot path)."""
-        return _json_copy(
-            {
-                "sender_id": self.sender_id,
-                "slots": self.slots,
-                "latest_message": self.latest_message,
-                "events": self.events[-MAX_EVENTS:],
-                "paused": False,
-                "followup_action": None,
-                "active_loop": self.active_loop,
-                "latest_action_name": self.latest_action_name,
-                "latest_event_time": self.events[-1].get("timestamp") if self.events else None,
-                "latest_input_channel": "wechat",
-            }
-        )
+        """Rasa's TrackerState, for one action run. rasa-sdk's Tracker changes the slots dict
+        and appends to the events list it gets (add_slots), so those are copies: the slots a
+        deep one (values may be lists or dicts), the events a new list of the same event dicts,
+        which neither rasa-sdk nor our actions change. Deep-copying sixty events for every
+        action was 7 % of the webhook's CPU."""
+        return {
+            "sender_id": self.sender_id,
+            "slots": _json_copy(self.slots),
+            "latest_message": dict(self.latest_message),
+            "events": self.events[-MAX_EVENTS:],
+            "paused": False,
+            "followup_action": None,
+            "active_loop": dict(self.active_loop),
+            "latest_action_name": self.latest_action_name,
+            "latest_event_time": self.events[-1].get("timestamp") if self.events else None,
+            "latest_input_channel": "wechat",
+        }
 
     @property
     def form(self) -> str | None:

@@ -13,10 +13,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, bindparam, delete, select
+from sqlalchemy import String, bindparam, delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.storage.db import Database
@@ -42,13 +41,26 @@ _LOAD = select(ConversationDraft.state).where(
 _DROP = delete(ConversationDraft).where(ConversationDraft.key == bindparam("key"))
 
 
-def _upsert(insert: Any) -> Any:
+# PostgreSQL: `SET LOCAL synchronous_commit TO OFF` in the statement itself, so that a save is
+# one round trip in autocommit instead of four (BEGIN, SET LOCAL, the write, COMMIT). A local
+# setting made in an implicit transaction holds until its commit, which then does not wait for
+# the disk (measured: 0.23 ms a save instead of 0.39 on an idle machine).
+_NO_FLUSH = func.set_config("synchronous_commit", "off", True)
+_DROP_NO_FLUSH = _DROP.where(select(_NO_FLUSH).scalar_subquery().is_not(None))
+
+
+def _upsert(insert: Any, *, no_flush: bool) -> Any:
     now = bindparam("now", type_=ConversationDraft.__table__.c.updated_at.type)
-    stmt = insert(ConversationDraft).values(
-        key=bindparam("key"),
-        state=bindparam("state", type_=ConversationDraft.__table__.c.state.type),
-        updated_at=now,
-    )
+    values = {
+        "key": bindparam("key"),
+        "state": bindparam("state", type_=ConversationDraft.__table__.c.state.type),
+        "updated_at": now,
+    }
+    if no_flush:
+        source = select(*values.values()).select_from(select(_NO_FLUSH).subquery())
+        stmt = insert(ConversationDraft).from_select(list(values), source)
+    else:
+        stmt = insert(ConversationDraft).values(**values)
     return stmt.on_conflict_do_update(
         index_elements=["key"], set_={"state": stmt.excluded.state, "updated_at": now}
     )
@@ -56,7 +68,7 @@ def _upsert(insert: Any) -> Any:
 
 class DraftBackup:
     """The dialog engine's durable copy (dialogs.engine.ConversationBackup). Each call is
-    one short transaction on its own connection.
+    one statement in autocommit on its own connection.
 
     On PostgreSQL the writes commit asynchronously (synchronous_commit off for them alone):
     the copy is there for when Redis loses the conversation, and PostgreSQL crashing in the
@@ -67,7 +79,12 @@ class DraftBackup:
     def __init__(self, db: Database) -> None:
         self._db = db
         self._postgres = db.dialect == "postgresql"
-        self._upsert = _upsert(pg_insert if self._postgres else sqlite_insert)
+        self._upsert = (
+            _upsert(pg_insert, no_flush=True)
+            if self._postgres
+            else _upsert(sqlite_insert, no_flush=False)
+        )
+        self._drop = _DROP_NO_FLUSH if self._postgres else _DROP
 
     async def load(self, key: str, max_age_seconds: float) -> dict[str, Any] | None:
         oldest = utcnow() - timedelta(seconds=max_age_seconds)
@@ -79,14 +96,14 @@ class DraftBackup:
         return state if isinstance(state, dict) else None
 
     async def save(self, key: str, state: dict[str, Any]) -> None:
-        async with self._db.engine.begin() as conn:
-            await self._no_flush(conn)
+        async with self._db.engine.connect() as conn:
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
             await conn.execute(self._upsert, {"key": key, "state": state, "now": utcnow()})
 
     async def drop(self, key: str) -> None:
-        async with self._db.engine.begin() as conn:
-            await self._no_flush(conn)
-            await conn.execute(_DROP, {"key": key})
+        async with self._db.engine.connect() as conn:
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(self._drop, {"key": key})
 
     async def purge(self, before: datetime) -> int:
         """Deletes copies last written before `before` (the scheduler); how many."""
@@ -94,7 +111,3 @@ class DraftBackup:
             result = await conn.execute(
                 delete(ConversationDraft).where(ConversationDraft.updated_at < before))
         return int(result.rowcount or 0)
-
-    async def _no_flush(self, conn: AsyncConnection) -> None:
-        if self._postgres:
-            await conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
+import os
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,8 +13,7 @@ from typing import Any
 
 import orjson
 from redis.asyncio import BlockingConnectionPool, Redis
-from redis.asyncio.lock import Lock
-from redis.exceptions import LockError
+from redis.commands.core import AsyncScript
 
 from bot.stores.base import Claim, ClaimState, LockTimeout
 
@@ -27,6 +26,8 @@ class RedisStores:
     def __init__(self, client: Redis, prefix: str) -> None:
         self._redis = client
         self._prefix = prefix
+        self._release = client.register_script(_RELEASE)
+        self._extend = client.register_script(_EXTEND)
 
     @classmethod
     def from_url(cls, url: str, prefix: str, *, max_connections: int = 200) -> RedisStores:
@@ -77,27 +78,16 @@ class RedisStores:
         return _claim_of(current)
 
     async def renew(self, key: str, lease_seconds: float) -> None:
-        # xx + get-compare would race; a tiny script keeps it atomic.
-        await self._redis.eval(
-            "if redis.call('get', KEYS[1]) == ARGV[1] then "
-            "return redis.call('pexpire', KEYS[1], ARGV[2]) end return 0",
-            1,
-            self._k("dedupe", key),
-            _PENDING,
-            int(lease_seconds * 1000),
+        # xx + get-compare would race; the lock's script keeps it atomic.
+        await self._extend(
+            keys=[self._k("dedupe", key)], args=[_PENDING, int(lease_seconds * 1000)]
         )
 
     async def finish(self, key: str, reply: str, ttl_seconds: float) -> None:
         await self._redis.set(self._k("dedupe", key), reply, px=int(ttl_seconds * 1000))
 
     async def abandon(self, key: str) -> None:
-        await self._redis.eval(
-            "if redis.call('get', KEYS[1]) == ARGV[1] then "
-            "return redis.call('del', KEYS[1]) end return 0",
-            1,
-            self._k("dedupe", key),
-            _PENDING,
-        )
+        await self._release(keys=[self._k("dedupe", key)], args=[_PENDING])
 
     async def peek(self, key: str) -> Claim:
         current = await self._redis.get(self._k("dedupe", key))
@@ -110,24 +100,25 @@ class RedisStores:
     async def lock(
         self, key: str, *, ttl_seconds: float = 30.0, wait_seconds: float = 10.0
     ) -> AsyncIterator[None]:
-        lock = self._redis.lock(
-            self._k("lock", key), timeout=ttl_seconds, blocking_timeout=wait_seconds, sleep=0.02
-        )
-        if not await lock.acquire():
-            raise LockTimeout(key)
-        released = asyncio.Event()
-        keeper = asyncio.create_task(_keep(lock, ttl_seconds, released))
+        """SET NX PX with a random token, polled every 20 ms until `wait_seconds`; released by
+        a script that deletes the key only while it still holds our token. redis-py's Lock
+        did the same with a uuid1 per lock and a renewal task per holder, 3 % of the webhook's
+        CPU; the renewal here is a timer that starts a task only when a holder lasts past a
+        third of the ttl."""
+        name = self._k("lock", key)
+        token = os.urandom(16).hex()
+        ttl_ms = max(1, int(ttl_seconds * 1000))
+        give_up = time.monotonic() + wait_seconds
+        while not await self._redis.set(name, token, nx=True, px=ttl_ms):
+            if time.monotonic() >= give_up:
+                raise LockTimeout(key)
+            await asyncio.sleep(0.02)
+        keeper = _Keeper(self._extend, name, token, ttl_seconds)
         try:
             yield
         finally:
-            released.set()
-            keeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await keeper
-            try:
-                await lock.release()
-            except LockError:
-                pass  # lapsed while held (Redis unreachable); the next holder owns it
+            keeper.stop()
+            await self._release(keys=[name], args=[token])  # 0: lapsed, the next holder owns it
 
     # -- rate limits ----------------------------------------------------------------------
     async def hit(self, key: str, *, limit: int, window_seconds: int) -> bool:
@@ -167,25 +158,55 @@ class RedisStores:
         await self._redis.aclose(close_connection_pool=True)
 
 
-async def _keep(lock: Lock, ttl_seconds: float, released: asyncio.Event) -> None:
-    """Renews a held lock every third of its ttl: it lasts as long as its holder works, and
-    lapses within `ttl_seconds` of the holder's process dying (kill -9 of a web process must
-    not lock its residents' conversations out for long; found by tests/deploy).
+_RELEASE = (
+    "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end "
+    "return 0"
+)
+_EXTEND = (
+    "if redis.call('get', KEYS[1]) == ARGV[1] then "
+    "return redis.call('pexpire', KEYS[1], ARGV[2]) end return 0"
+)
 
-    It also stops on `released`: redis-py can swallow a cancellation that arrives inside a
-    command (276 of 300 cancels landing in reacquire() were lost in a probe), and a keeper that
-    missed its cancel would renew the lock forever while its holder waits for it to end
-    (residents answered "busy" for good; found by tests/faults during a PostgreSQL restart)."""
-    while not released.is_set():
-        await asyncio.sleep(ttl_seconds / 3)
-        if released.is_set():
-            return
+
+class _Keeper:
+    """Renews a held lock every third of its ttl: it lasts as long as its holder works, and
+    lapses within the ttl of the holder's process dying (kill -9 of a web process must not
+    lock its residents' conversations out for long; found by tests/deploy).
+
+    `stop` is a flag, not a cancellation: redis-py can swallow a cancellation that arrives
+    inside a command (276 of 300 cancels landing in a renewal were lost in a probe), and a
+    keeper that missed its cancel renewed the lock forever while its holder waited for it to
+    end (residents answered "busy" for good; found by tests/faults during a PostgreSQL
+    restart). A renewal already sent when the holder stops finds its token gone or is
+    followed by the release; it never schedules another."""
+
+    def __init__(self, extend: AsyncScript, name: str, token: str, ttl_seconds: float) -> None:
+        self._extend = extend
+        self._name = name
+        self._token = token
+        self._ttl_ms = max(1, int(ttl_seconds * 1000))
+        self._every = ttl_seconds / 3
+        self._loop = asyncio.get_running_loop()
+        self._stopped = False
+        self._task: asyncio.Task[None] | None = None
+        self._timer = self._loop.call_later(self._every, self._due)
+
+    def _due(self) -> None:
+        if not self._stopped:
+            self._task = self._loop.create_task(self._renew())
+
+    async def _renew(self) -> None:
         try:
-            await lock.reacquire()
-        except LockError:
-            return  # no longer ours
+            ours = await self._extend(keys=[self._name], args=[self._token, self._ttl_ms])
         except Exception:  # noqa: BLE001 - Redis unreachable for a moment: try again
             log.warning("could not renew a lock", exc_info=True)
+            ours = 1
+        if ours and not self._stopped:
+            self._timer = self._loop.call_later(self._every, self._due)
+
+    def stop(self) -> None:
+        self._stopped = True
+        self._timer.cancel()
 
 
 # Conversation state is the largest value written per message: orjson, where it writes what
