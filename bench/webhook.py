@@ -1,22 +1,32 @@
 """Webhook throughput and latency: `minyi serve` (safe mode, PostgreSQL + Redis, full pipeline)
-against a minimal aiohttp + wechatpy echo server, measured in the same run.
+against a minimal aiohttp + wechatpy echo server and a durable floor, measured in the same run.
 
     .venv/bin/python bench/webhook.py [--residents 32] [--messages 4000] [--burst 640]
+        [--rates 25,50,100,150] [--paced-seconds 10]
 
-Both servers run as separate processes on this machine and get the same load, in the same
-run, from this process through the simulator's WeChatPeer (signing and AES like WeChat, unique
-MsgIds, no retries): `--residents` conversations in flight, each sending its next message when
-the previous reply arrives, a new resident taking the slot every `--conversation` messages (a
-resident writing 100 times a minute would only measure the rate limit's answer). Requests are
-signed and encrypted before the clock starts and replies decrypted and checked after it stops,
-so the load generator, which shares the machine's cores, spends the timed run on HTTP alone
-(`--inline-crypto` for the old way).
+The three servers run as separate processes on this machine and get the same load, in the
+same run (echo, then floor, then minyi), from this process through the simulator's WeChatPeer
+(signing and AES like WeChat, unique MsgIds, no retries): `--residents` conversations in
+flight, each sending its next message when the previous reply arrives, a new resident taking
+the slot every `--conversation` messages (a resident writing 100 times a minute would only
+measure the rate limit's answer). Requests are signed and encrypted before the clock starts
+and replies decrypted and checked after it stops, so the load generator, which shares the
+machine's cores, spends the timed run on HTTP alone (`--inline-crypto` for the old way).
+
+The durable floor (bench/floor_server.py) is the echo plus the least any bot that keeps
+residents' messages must do per message: one Redis SET NX PX (dedupe) and one PostgreSQL
+INSERT (asyncpg, autocommit) into a table in the bench database. It shows what fraction of
+the echo a minimal durable server reaches, and so how much of minyi's gap is its own.
 
 Prints messages/s, p50/p99 latency and CPU milliseconds per message of each server process
 (from /proc: the figure to compare on a shared machine, where wall-clock figures follow
-everyone else's load), of the PostgreSQL backends serving minyi, of the Redis server and of
-the load generator; what the replies were; the ratio; and a burst check against WeChat's 5 s
-limit. Needs PostgreSQL and Redis (the test command starts them).
+everyone else's load), of the PostgreSQL backends serving the floor or minyi, of the Redis
+server and of the load generator; what the replies were; the ratios; then a paced (open-loop)
+run of minyi: messages sent at each of `--rates` per second on a fixed schedule whatever the
+replies (the same residents' pattern), with the achieved rate and p50/p99/max latency from
+the scheduled send: closed-loop latency at 32 in flight is only queueing at saturation
+(32 / throughput), the paced rows are the latency at a given real load. Last, a burst check
+against WeChat's 5 s limit. Needs PostgreSQL and Redis (the test command starts them).
 """
 
 from __future__ import annotations
@@ -47,6 +57,8 @@ TOKEN = "benchtoken"
 APPID = "wxbench0000000001"
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 TOO_FAST = Replies.load().say("too_fast")[:12]
+FLOOR_ROW = "durable floor (Redis + PostgreSQL)"
+FLOOR_APPLICATION_NAME = "minyi-bench-floor"  # tells the floor's PostgreSQL backends apart
 TEXTS = ["小区门口的路灯坏了三天了", "楼下烧烤店油烟太大", "请问社保怎么转移", "路面有个大坑"]
 
 
@@ -134,6 +146,101 @@ def kind_of(reply: dict[str, Any] | None) -> str:
     return "too_fast" if content.startswith(TOO_FAST) else "text"
 
 
+class Traffic:
+    """Residents' messages for one server, built the same way for the closed loop and the
+    paced run: slot `slot`'s `n`th message comes from resident `n // conversation` of that
+    slot (0: the same resident all along), the texts in turn.
+
+    `prebuilt`: requests are signed and encrypted before the clock starts (`prepared`), and
+    replies decrypted and checked after it stops (`check`), so that the load generator
+    (sharing the machine's cores) spends its time on HTTP only; the same for every server."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        url: str,
+        *,
+        conversation: int,
+        prebuilt: bool,
+    ) -> None:
+        self.config = SimulatorConfig(
+            TOKEN, APPID, "secret", AES_KEY, url, encryption="safe", retries=0
+        )
+        self.session = session
+        self.url = url
+        self.conversation = conversation
+        self.prebuilt = prebuilt
+        self.peer = WeChatPeer(self.config, session)
+        self.run_id = uuid.uuid4().hex[:6]
+        self.timeout = aiohttp.ClientTimeout(total=self.config.reply_timeout)
+
+    def openid(self, slot: int, n: int, phase: str) -> str:
+        who = n // self.conversation if self.conversation else 0
+        return f"oB{phase}{self.run_id}{slot:03d}x{who:05d}"
+
+    def xml(self, slot: int, n: int, phase: str) -> str:
+        return self.peer.text_xml(self.openid(slot, n, phase), TEXTS[n % len(TEXTS)])
+
+    def prepared(
+        self, slot: int, count: int, phase: str
+    ) -> list[tuple[str, SignedRequest | None]]:
+        """One slot's next `count` messages (and their requests when prebuilt)."""
+        return [self.item(self.xml(slot, n, phase)) for n in range(count)]
+
+    def item(self, xml: str) -> tuple[str, SignedRequest | None]:
+        return xml, self.peer.build_request(xml) if self.prebuilt else None
+
+    async def post_raw(self, request: SignedRequest) -> tuple[int, str]:
+        try:
+            async with self.session.post(
+                self.url,
+                params=request.query,
+                data=request.body.encode(),
+                headers={"Content-Type": "text/xml"},
+                timeout=self.timeout,
+            ) as response:
+                body = await response.text(encoding="utf-8", errors="replace")
+                return response.status, body
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            return 0, type(exc).__name__
+
+    async def send(self, xml: str, request: SignedRequest | None) -> str:
+        """Post one message; the raw answer when prebuilt (read it with `check` later), else
+        the checked outcome."""
+        if request is not None:
+            status, body = await self.post_raw(request)
+            return f"{status}\n{body}"
+        result = await self.peer.post(xml, retry=False)
+        return result.error or kind_of(result.reply)
+
+    def check(self, outcome: str, xml: str) -> tuple[str | None, str]:
+        """(error, reply kind) of one answer."""
+        if not self.prebuilt:
+            if outcome in ("success", "too_fast", "text"):
+                return None, outcome
+            return outcome, "error"
+        status, _, body = outcome.partition("\n")
+        if status == "0":
+            return f"no answer ({body})", "error"
+        _, reply, error = self.peer.read_reply(int(status), body, openid=_openid_of(xml))
+        return error, kind_of(reply) if error is None else "error"
+
+    def tally(self, answers: list[tuple[str, str]]) -> tuple[list[str], dict[str, int]]:
+        """Errors and reply kinds of (xml, outcome) pairs."""
+        errors: list[str] = []
+        kinds: dict[str, int] = {}
+        for xml, outcome in answers:
+            error, kind = self.check(outcome, xml)
+            kinds[kind] = kinds.get(kind, 0) + 1
+            if error:
+                errors.append(error)
+        return errors, kinds
+
+
+def _percentile(ordered: list[float], fraction: float) -> float:
+    return ordered[int(fraction * (len(ordered) - 1))]
+
+
 async def run_load(
     url: str,
     residents: int,
@@ -146,81 +253,26 @@ async def run_load(
 ) -> dict[str, Any]:
     """`residents` conversations in flight at once; each slot's resident sends its next
     message when the previous reply arrives, and after `conversation` messages a new
-    resident takes the slot (0: the same resident all along).
-
-    `prebuilt`: every request is signed and encrypted before the clock starts, and replies
-    are decrypted and checked after it stops, so that the load generator (sharing the
-    machine's cores) spends its time on HTTP only; the same for both servers."""
-    config = SimulatorConfig(TOKEN, APPID, "secret", AES_KEY, url, encryption="safe", retries=0)
+    resident takes the slot (0: the same resident all along). See `Traffic` for `prebuilt`."""
     connector = aiohttp.TCPConnector(limit=residents * 2)
-    timeout = aiohttp.ClientTimeout(total=config.reply_timeout)
     async with aiohttp.ClientSession(connector=connector) as session:
-        peer = WeChatPeer(config, session)
-        run_id = uuid.uuid4().hex[:6]
-
-        def openid(slot: int, n: int, phase: str) -> str:
-            who = n // conversation if conversation else 0
-            return f"oB{phase}{run_id}{slot:03d}x{who:05d}"
-
-        def script(slot: int, count: int, phase: str) -> list[str]:
-            return [
-                peer.text_xml(openid(slot, n, phase), TEXTS[n % len(TEXTS)]) for n in range(count)
-            ]
-
-        async def post_raw(xml: str, request: SignedRequest) -> tuple[float, int, str]:
-            started = time.perf_counter()
-            try:
-                async with session.post(
-                    url,
-                    params=request.query,
-                    data=request.body.encode(),
-                    headers={"Content-Type": "text/xml"},
-                    timeout=timeout,
-                ) as response:
-                    body = await response.text(encoding="utf-8", errors="replace")
-                    return time.perf_counter() - started, response.status, body
-            except (TimeoutError, aiohttp.ClientError) as exc:
-                return time.perf_counter() - started, 0, type(exc).__name__
+        traffic = Traffic(session, url, conversation=conversation, prebuilt=prebuilt)
 
         async def slot_run(
             script_: list[tuple[str, SignedRequest | None]],
             out: list[tuple[float, str, str]],
         ) -> None:
             for xml, request in script_:
-                if request is not None:
-                    elapsed, status, body = await post_raw(xml, request)
-                    out.append((elapsed, xml, f"{status}\n{body}"))
-                    continue
                 started = time.perf_counter()
-                result = await peer.post(xml, retry=False)
-                out.append(
-                    (time.perf_counter() - started, xml, result.error or kind_of(result.reply))
-                )
-
-        def prepared(slot: int, count: int, phase: str) -> list[tuple[str, SignedRequest | None]]:
-            return [
-                (xml, peer.build_request(xml) if prebuilt else None)
-                for xml in script(slot, count, phase)
-            ]
-
-        def check(outcome: str, xml: str) -> tuple[str | None, str]:
-            """(error, reply kind) of one answer."""
-            if not prebuilt:
-                if outcome in ("success", "too_fast", "text"):
-                    return None, outcome
-                return outcome, "error"
-            status, _, body = outcome.partition("\n")
-            if status == "0":
-                return f"no answer ({body})", "error"
-            _, reply, error = peer.read_reply(int(status), body, openid=_openid_of(xml))
-            return error, kind_of(reply) if error is None else "error"
+                outcome = await traffic.send(xml, request)
+                out.append((time.perf_counter() - started, xml, outcome))
 
         per_warm = max(1, warmup // residents)
-        warm = [prepared(i, per_warm, "w") for i in range(residents)]
+        warm = [traffic.prepared(i, per_warm, "w") for i in range(residents)]
         await asyncio.gather(*(slot_run(warm[i], []) for i in range(residents)))
 
         per_slot = messages // residents
-        scripts = [prepared(i, per_slot, "r") for i in range(residents)]
+        scripts = [traffic.prepared(i, per_slot, "r") for i in range(residents)]
         outs: list[list[tuple[float, str, str]]] = [[] for _ in range(residents)]
         meters = {name: CpuMeter(get) for name, get in pids.items()}
         for meter in meters.values():
@@ -233,21 +285,14 @@ async def run_load(
         cpu = {name: await meter.stop() for name, meter in meters.items()}
         spawned = {name: len(m._first) - m.started_with for name, m in meters.items()}
     latencies = sorted(e for out in outs for e, _, _ in out)
-    errors: list[str] = []
-    kinds: dict[str, int] = {}
-    for out in outs:
-        for _, xml, outcome in out:
-            error, kind = check(outcome, xml)
-            kinds[kind] = kinds.get(kind, 0) + 1
-            if error:
-                errors.append(error)
+    errors, kinds = traffic.tally([(xml, outcome) for out in outs for _, xml, outcome in out])
     count = len(latencies)
     return {
         "messages": count,
         "errors": len(errors),
         "per_second": count / elapsed,
         "p50_ms": 1000 * statistics.median(latencies),
-        "p99_ms": 1000 * latencies[int(0.99 * (count - 1))],
+        "p99_ms": 1000 * _percentile(latencies, 0.99),
         "max_ms": 1000 * latencies[-1],
         "first_error": errors[0] if errors else "",
         "client_cpu_ms": 1000 * client_cpu / count,
@@ -256,6 +301,92 @@ async def run_load(
         "spawned": spawned,
         "wall_s": elapsed,
     }
+
+
+async def run_paced(
+    url: str,
+    rates: list[float],
+    seconds: float,
+    residents: int,
+    *,
+    conversation: int,
+    prebuilt: bool,
+    pids: dict[str, Callable[[], Awaitable[list[int]]]],
+) -> list[dict[str, Any]]:
+    """Open loop: at each rate, message i is sent at start + i / rate whether or not earlier
+    replies have come back, for `seconds`; message i belongs to slot i % residents, so as in
+    the closed loop `residents` residents write in turn and a new one takes a slot every
+    `conversation` messages. Latency counts from the scheduled send time (a late load
+    generator or a full connection pool adds to it instead of hiding it); no connection
+    limit. Each rate waits for the previous one's last answer."""
+    results = []
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        traffic = Traffic(session, url, conversation=conversation, prebuilt=prebuilt)
+
+        async def one(
+            scheduled: float,
+            xml: str,
+            request: SignedRequest | None,
+            answers: list[tuple[float, float, str, str]],
+        ) -> None:
+            outcome = await traffic.send(xml, request)
+            done = time.perf_counter()
+            answers.append((done - scheduled, done, xml, outcome))
+
+        for rate in rates:
+            count = max(1, round(rate * seconds))
+            phase = f"p{rate:g}"
+            items = [
+                traffic.item(traffic.xml(i % residents, i // residents, phase))
+                for i in range(count)
+            ]
+            answers: list[tuple[float, float, str, str]] = []  # latency, done at, xml, outcome
+            late = 0.0
+
+            meters = {name: CpuMeter(get) for name, get in pids.items()}
+            for meter in meters.values():
+                await meter.start()
+            tasks = []
+            start_at = time.perf_counter()
+            for i, (xml, request) in enumerate(items):
+                scheduled = start_at + i / rate
+                delay = scheduled - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                else:
+                    late = max(late, -delay)
+                tasks.append(asyncio.create_task(one(scheduled, xml, request, answers)))
+            sent_for = time.perf_counter() - start_at
+            await asyncio.gather(*tasks)
+            cpu = {name: await meter.stop() for name, meter in meters.items()}
+            errors, kinds = traffic.tally([(xml, outcome) for _, _, xml, outcome in answers])
+            latencies = sorted(latency for latency, _, _, _ in answers)
+            answered = sorted(
+                done for _, done, xml, outcome in answers if traffic.check(outcome, xml)[0] is None
+            )
+            results.append(
+                {
+                    "offered": rate,
+                    "messages": count,
+                    # n messages span n - 1 intervals, both when sent and when answered
+                    "sent_per_second": (count - 1) / sent_for if count > 1 else rate,
+                    "per_second": (
+                        (len(answered) - 1) / (answered[-1] - answered[0])
+                        if len(answered) > 1 and answered[-1] > answered[0]
+                        else 0.0
+                    ),
+                    "p50_ms": 1000 * statistics.median(latencies),
+                    "p99_ms": 1000 * _percentile(latencies, 0.99),
+                    "max_ms": 1000 * latencies[-1],
+                    "errors": len(errors),
+                    "first_error": errors[0] if errors else "",
+                    "late_ms": 1000 * late,
+                    "cpu_ms": {name: 1000 * sec / count for name, sec in cpu.items()},
+                    "kinds": kinds,
+                }
+            )
+    return results
 
 
 async def run_burst(url: str, count: int) -> dict[str, float]:
@@ -304,7 +435,7 @@ async def main() -> None:
     parser.add_argument(
         "--server-log",
         default=os.path.join(tempfile.gettempdir(), f"minyi-bench-webhook-{os.getpid()}.log"),
-        help="where both servers' output goes",
+        help="where the servers' output goes",
     )
     parser.add_argument(
         "--inline-crypto",
@@ -313,6 +444,13 @@ async def main() -> None:
         "and after the timed run)",
     )
     parser.add_argument(
+        "--rates",
+        default="25,50,100,150",
+        help="paced (open-loop) run of minyi: messages per second, comma-separated, each for "
+        "--paced-seconds ('' or 0 to skip)",
+    )
+    parser.add_argument("--paced-seconds", type=float, default=10.0)
+    parser.add_argument(
         "--pg",
         default=os.environ.get("MINYI_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test"),
     )
@@ -320,6 +458,7 @@ async def main() -> None:
         "--redis", default=os.environ.get("MINYI_TEST_REDIS", "redis://127.0.0.1:6379/14")
     )
     args = parser.parse_args()
+    rates = [float(x) for x in args.rates.split(",") if x.strip() and float(x) > 0]
     load_before = os.getloadavg()
 
     dbname = f"minyi_bench_{uuid.uuid4().hex[:8]}"
@@ -361,8 +500,9 @@ async def main() -> None:
     server_log = await asyncio.to_thread(Path(args.server_log).open, "wb")
     procs: list[subprocess.Popen[bytes]] = []
     closers: list[Callable[[], Awaitable[Any]]] = []
+    crypto_args = ["--token", TOKEN, "--appid", APPID, "--aes-key", AES_KEY]
     try:
-        serve_port, echo_port = free_port(), free_port()
+        serve_port, echo_port, floor_port = free_port(), free_port(), free_port()
         procs.append(
             start(
                 [*minyi, "serve", "--port", str(serve_port), "--host", "127.0.0.1"],
@@ -378,12 +518,29 @@ async def main() -> None:
                     "bench.echo_server",
                     "--port",
                     str(echo_port),
-                    "--token",
-                    TOKEN,
-                    "--appid",
-                    APPID,
-                    "--aes-key",
-                    AES_KEY,
+                    *crypto_args,
+                ],
+                env,
+                server_log,
+            )
+        )
+        procs.append(
+            start(
+                [
+                    sys.executable,
+                    "-m",
+                    "bench.floor_server",
+                    "--port",
+                    str(floor_port),
+                    *crypto_args,
+                    "--dsn",
+                    args.pg.rsplit("/", 1)[0] + f"/{dbname}",
+                    "--redis",
+                    args.redis,
+                    "--key-prefix",
+                    f"{prefix}:floor",
+                    "--application-name",
+                    FLOOR_APPLICATION_NAME,
                 ],
                 env,
                 server_log,
@@ -391,6 +548,7 @@ async def main() -> None:
         )
         await wait_ready(f"http://127.0.0.1:{serve_port}/healthz")
         await wait_ready(f"http://127.0.0.1:{echo_port}/wechat")
+        await wait_ready(f"http://127.0.0.1:{floor_port}/wechat")
 
         async def server_pid(proc: subprocess.Popen[bytes]) -> list[int]:
             return [proc.pid]
@@ -399,9 +557,18 @@ async def main() -> None:
         meter_redis = aioredis.from_url(args.redis)
         closers.extend([meter_pg.close, meter_redis.aclose])
 
-        async def pg_backends() -> list[int]:
-            query = "SELECT pid FROM pg_stat_activity WHERE datname = $1"
-            return [row["pid"] for row in await meter_pg.fetch(query, dbname)]
+        async def pg_backends(*, floor: bool = False) -> list[int]:
+            """Backends in the bench database: the floor server's (by their application_name)
+            or everyone else's (minyi's)."""
+            query = (
+                "SELECT pid FROM pg_stat_activity WHERE datname = $1 "
+                "AND (coalesce(application_name, '') = $2) = $3"
+            )
+            rows = await meter_pg.fetch(query, dbname, FLOOR_APPLICATION_NAME, floor)
+            return [row["pid"] for row in rows]
+
+        async def floor_backends() -> list[int]:
+            return await pg_backends(floor=True)
 
         async def redis_server() -> list[int]:
             return [int((await meter_redis.info("server"))["process_id"])]
@@ -418,14 +585,29 @@ async def main() -> None:
             **load,
             pids={"server": lambda: server_pid(procs[1])},
         )
-        full = await run_load(
-            f"http://127.0.0.1:{serve_port}/wechat",
+        floor = await run_load(
+            f"http://127.0.0.1:{floor_port}/wechat",
             **load,
             pids={
-                "server": lambda: server_pid(procs[0]),
-                "postgres": pg_backends,
+                "server": lambda: server_pid(procs[2]),
+                "postgres": floor_backends,
                 "redis": redis_server,
             },
+        )
+        minyi_pids = {
+            "server": lambda: server_pid(procs[0]),
+            "postgres": pg_backends,
+            "redis": redis_server,
+        }
+        full = await run_load(f"http://127.0.0.1:{serve_port}/wechat", **load, pids=minyi_pids)
+        paced = await run_paced(
+            f"http://127.0.0.1:{serve_port}/wechat",
+            rates,
+            args.paced_seconds,
+            args.residents,
+            conversation=args.conversation,
+            prebuilt=not args.inline_crypto,
+            pids=minyi_pids,
         )
         burst = (
             await run_burst(f"http://127.0.0.1:{serve_port}/wechat", args.burst)
@@ -467,6 +649,7 @@ async def main() -> None:
     )
     for name, row in (
         ("echo (aiohttp + wechatpy)", echo),
+        (FLOOR_ROW, floor),
         ("minyi serve (PostgreSQL + Redis)", full),
     ):
         cpu = row["cpu_ms"]
@@ -482,6 +665,10 @@ async def main() -> None:
         if row["first_error"]:
             print(f"  first error: {row['first_error']}")
     print("  * redis: the whole Redis server's CPU, shared with anything else using it")
+    print(
+        "  durable floor: the echo plus one Redis SET NX PX (dedupe) and one PostgreSQL INSERT "
+        "(asyncpg, autocommit) per message"
+    )
     logged = await asyncio.to_thread(Path(args.server_log).read_bytes)
     lines = logged.decode("utf-8", errors="replace").splitlines()
     print(f"server log: {args.server_log} ({len(lines)} lines)")
@@ -491,11 +678,51 @@ async def main() -> None:
         f"echo/minyi: {echo['cpu_ms']['server'] / full['cpu_ms']['server']:.1%}; "
         f"minyi p99 {full['p99_ms']:.1f} ms (target < 50 ms)"
     )
+    print(
+        f"throughput ratio floor/echo: {floor['per_second'] / echo['per_second']:.1%}; "
+        f"minyi/floor: {full['per_second'] / floor['per_second']:.1%}"
+    )
+    total = {"echo": _total_cpu(echo), "floor": _total_cpu(floor), "minyi": _total_cpu(full)}
+    print(
+        f"CPU ms per message, server + pg + redis: echo {total['echo']:.2f}, floor "
+        f"{total['floor']:.2f}, minyi {total['minyi']:.2f} (floor/minyi "
+        f"{total['floor'] / total['minyi']:.1%})"
+    )
+    if paced:
+        print(
+            f"paced (open loop) minyi serve: messages sent on a fixed schedule whatever the "
+            f"replies, {args.residents} residents in turn, a new one every "
+            f"{args.conversation or 'never'} messages, {args.paced_seconds:g} s per rate; "
+            f"latency from the scheduled send"
+        )
+        print(
+            f"{'offered/s':>10}{'sent/s':>8}{'done/s':>8}{'p50 ms':>8}{'p99 ms':>8}{'max ms':>8}"
+            f"{'errors':>7}{'CPU ms/msg: server':>20}{'pg':>6}{'redis*':>7}{'late ms':>9}"
+        )
+        for row in paced:
+            cpu = row["cpu_ms"]
+            print(
+                f"{row['offered']:>10g}{row['sent_per_second']:>8.1f}{row['per_second']:>8.1f}"
+                f"{row['p50_ms']:>8.1f}{row['p99_ms']:>8.1f}{row['max_ms']:>8.1f}"
+                f"{row['errors']:>7.0f}{cpu['server']:>20.2f}{_opt(cpu.get('postgres')):>6}"
+                f"{_opt(cpu.get('redis')):>7}{row['late_ms']:>9.1f}"
+            )
+            print(f"  replies: {', '.join(f'{k} {v}' for k, v in sorted(row['kinds'].items()))}")
+            if row["first_error"]:
+                print(f"  first error: {row['first_error']}")
+        print(
+            "  done/s: answers without error per second, first to last; late ms: the load "
+            "generator's worst lag behind the schedule"
+        )
     if burst:
         print(
             f"burst: {burst['messages']:.0f} residents at once -> missed 5 s: {burst['missed_5s']:.0f}, "
             f"failed: {burst['failed']:.0f}, p99 {burst['p99_ms']:.0f} ms, max {burst['max_ms']:.0f} ms"
         )
+
+
+def _total_cpu(row: dict[str, Any]) -> float:
+    return sum(row["cpu_ms"].get(name, 0.0) for name in ("server", "postgres", "redis"))
 
 
 def _opt(value: float | None) -> str:
