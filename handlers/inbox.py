@@ -29,6 +29,7 @@ from bot.config import Settings
 from bot.metrics import Metrics
 from bot.storage.messages import InboundRecord, MessageLog, Recorded
 from bot.stores import Claim, ClaimState, Stores
+from bot.stores.renewal import Renewal
 from bot.wechat.protocol import Inbound
 from handlers.router import MessageRouter
 from knowledge.replies import Replies
@@ -121,14 +122,14 @@ class Inbox:
         task = asyncio.create_task(self._admitted(inbound))
         self._background.add(task)
         task.add_done_callback(self._background.discard)
-        remaining = max(0.05, deadline - loop.time())
-        try:
-            _, reply = await asyncio.wait_for(asyncio.shield(task), remaining)
-            return ("reply" if reply else "success"), reply
-        except TimeoutError:
+        # asyncio.wait, not wait_for: the work goes on past the budget (answered later)
+        await asyncio.wait((task,), timeout=max(0.05, deadline - loop.time()))
+        if not task.done():
             log.warning("reply budget exceeded for %s; answering later", _masked(inbound.openid))
             task.add_done_callback(self._deliver_late)
             return "late", SUCCESS
+        _, reply = task.result()
+        return ("reply" if reply else "success"), reply
 
     async def _claim(self, key: str) -> Claim:
         """The store's claim, tried again while the store cannot be reached, for at most
@@ -138,8 +139,8 @@ class Inbox:
         pause = 0.05
         while True:
             try:
-                return await asyncio.wait_for(
-                    self._stores.claim(key, LEASE_SECONDS), max(0.05, give_up - loop.time()))
+                async with asyncio.timeout(max(0.05, give_up - loop.time())):
+                    return await self._stores.claim(key, LEASE_SECONDS)
             except Exception as exc:  # noqa: BLE001 - any failure of the store counts
                 if loop.time() + pause >= give_up:
                     raise StoresUnavailable(str(exc) or type(exc).__name__) from exc
@@ -160,14 +161,18 @@ class Inbox:
 
     async def _admitted(self, inbound: Inbound) -> tuple[Recorded | None, str]:
         """Process once a slot is free; our claim is renewed while the message waits."""
-        done = asyncio.Event()
-        renewer = asyncio.create_task(self._renew(inbound.dedupe_key, done))
+        key = inbound.dedupe_key
+
+        async def renew() -> bool:
+            await self._stores.renew(key, LEASE_SECONDS)
+            return True
+
+        renewal = Renewal(LEASE_SECONDS / 3, renew, "the claim on a message")
         try:
             async with self._slots:
                 return await self._process(inbound)
         finally:
-            done.set()  # redis-py may swallow the cancel if it lands inside a command
-            renewer.cancel()
+            renewal.stop()
 
     async def _process(self, inbound: Inbound) -> tuple[Recorded | None, str]:
         key = inbound.dedupe_key
@@ -202,17 +207,6 @@ class Inbox:
             return self._replies.say("too_fast")
         turn = Turn(inbound, self._replies, self._settings, self._services)
         return await self._router.dispatch(inbound.message, turn) or SUCCESS
-
-    async def _renew(self, key: str, done: asyncio.Event) -> None:
-        with contextlib.suppress(asyncio.CancelledError):
-            while not done.is_set():
-                await asyncio.sleep(LEASE_SECONDS / 3)
-                if done.is_set():
-                    return
-                try:
-                    await self._stores.renew(key, LEASE_SECONDS)
-                except Exception:  # noqa: BLE001 - the store may be back for the next one
-                    log.warning("could not renew the claim on a message", exc_info=True)
 
     def _deliver_late(self, task: asyncio.Task[tuple[Recorded | None, str]]) -> None:
         if task.cancelled() or task.exception() is not None:

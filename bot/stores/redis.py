@@ -13,9 +13,9 @@ from typing import Any
 
 import orjson
 from redis.asyncio import BlockingConnectionPool, Redis
-from redis.commands.core import AsyncScript
 
 from bot.stores.base import Claim, ClaimState, LockTimeout
+from bot.stores.renewal import Renewal
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +28,7 @@ class RedisStores:
         self._prefix = prefix
         self._release = client.register_script(_RELEASE)
         self._extend = client.register_script(_EXTEND)
+        self._count = client.register_script(_COUNT)
 
     @classmethod
     def from_url(cls, url: str, prefix: str, *, max_connections: int = 200) -> RedisStores:
@@ -102,9 +103,7 @@ class RedisStores:
     ) -> AsyncIterator[None]:
         """SET NX PX with a random token, polled every 20 ms until `wait_seconds`; released by
         a script that deletes the key only while it still holds our token. redis-py's Lock
-        did the same with a uuid1 per lock and a renewal task per holder, 3 % of the webhook's
-        CPU; the renewal here is a timer that starts a task only when a holder lasts past a
-        third of the ttl."""
+        did the same with a uuid1 per lock and a renewal task per holder (bot.stores.renewal)."""
         name = self._k("lock", key)
         token = os.urandom(16).hex()
         ttl_ms = max(1, int(ttl_seconds * 1000))
@@ -113,7 +112,12 @@ class RedisStores:
             if time.monotonic() >= give_up:
                 raise LockTimeout(key)
             await asyncio.sleep(0.02)
-        keeper = _Keeper(self._extend, name, token, ttl_seconds)
+
+        async def extend() -> bool:
+            return bool(await self._extend(keys=[name], args=[token, ttl_ms]))
+
+        # renewed while held: a short ttl frees a killed process's residents within seconds
+        keeper = Renewal(ttl_seconds / 3, extend, "a lock")
         try:
             yield
         finally:
@@ -124,10 +128,7 @@ class RedisStores:
     async def hit(self, key: str, *, limit: int, window_seconds: int) -> bool:
         window = int(time.time() // window_seconds)
         name = self._k("rate", f"{key}:{window}")
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.incr(name)
-            pipe.expire(name, window_seconds)
-            count, _ = await pipe.execute()
+        count = await self._count(keys=[name], args=[window_seconds])  # one command
         return int(count) <= limit
 
     # -- values ---------------------------------------------------------------------------
@@ -168,45 +169,10 @@ _EXTEND = (
 )
 
 
-class _Keeper:
-    """Renews a held lock every third of its ttl: it lasts as long as its holder works, and
-    lapses within the ttl of the holder's process dying (kill -9 of a web process must not
-    lock its residents' conversations out for long; found by tests/deploy).
-
-    `stop` is a flag, not a cancellation: redis-py can swallow a cancellation that arrives
-    inside a command (276 of 300 cancels landing in a renewal were lost in a probe), and a
-    keeper that missed its cancel renewed the lock forever while its holder waited for it to
-    end (residents answered "busy" for good; found by tests/faults during a PostgreSQL
-    restart). A renewal already sent when the holder stops finds its token gone or is
-    followed by the release; it never schedules another."""
-
-    def __init__(self, extend: AsyncScript, name: str, token: str, ttl_seconds: float) -> None:
-        self._extend = extend
-        self._name = name
-        self._token = token
-        self._ttl_ms = max(1, int(ttl_seconds * 1000))
-        self._every = ttl_seconds / 3
-        self._loop = asyncio.get_running_loop()
-        self._stopped = False
-        self._task: asyncio.Task[None] | None = None
-        self._timer = self._loop.call_later(self._every, self._due)
-
-    def _due(self) -> None:
-        if not self._stopped:
-            self._task = self._loop.create_task(self._renew())
-
-    async def _renew(self) -> None:
-        try:
-            ours = await self._extend(keys=[self._name], args=[self._token, self._ttl_ms])
-        except Exception:  # noqa: BLE001 - Redis unreachable for a moment: try again
-            log.warning("could not renew a lock", exc_info=True)
-            ours = 1
-        if ours and not self._stopped:
-            self._timer = self._loop.call_later(self._every, self._due)
-
-    def stop(self) -> None:
-        self._stopped = True
-        self._timer.cancel()
+_COUNT = (
+    "local n = redis.call('incr', KEYS[1]) "
+    "if n == 1 then redis.call('expire', KEYS[1], ARGV[1]) end return n"
+)
 
 
 # Conversation state is the largest value written per message: orjson, where it writes what
