@@ -67,7 +67,7 @@ class Conversation:
             "version": STATE_VERSION,
             "sender_id": self.sender_id,
             "slots": self.slots,
-            "events": self.events[-MAX_EVENTS:],
+            "events": _kept(self.events),
             "active_loop": self.active_loop,
             "latest_message": self.latest_message,
             "latest_action_name": self.latest_action_name,
@@ -170,6 +170,21 @@ class Conversation:
                 followups.append(str(event["name"]))
             self.events.append(event)
         return followups
+
+
+def _kept(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The events worth storing: the last MAX_EVENTS, less the `slot` events of earlier
+    turns. Those only said how the slots came to hold what `slots` holds now (Rasa's forms
+    read the slot events since the latest action, never older ones), and each repeated the
+    whole value: a triage result of 2 KB each time it was set, 40 % of a stored
+    conversation that Redis, the durable copy and every turn's parsing carried."""
+    events = events[-MAX_EVENTS:]
+    last_user = next(
+        (i for i in range(len(events) - 1, -1, -1) if events[i].get("event") == "user"), None
+    )
+    if not last_user:
+        return events
+    return [e for e in events[:last_user] if e.get("event") != "slot"] + events[last_user:]
 
 
 # orjson where it gives what json gives; anything it would treat differently (datetimes and
