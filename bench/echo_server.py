@@ -18,6 +18,8 @@ from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 from wechatpy.replies import TextReply
 from wechatpy.utils import check_signature
 
+from bot.cli import new_event_loop
+
 
 def create_echo_app(token: str, appid: str, aes_key: str | None) -> web.Application:
     crypto = WeChatCrypto(token, aes_key, appid) if aes_key else None
@@ -80,6 +82,7 @@ def main() -> None:
         port=args.port,
         access_log=None,
         print=None,
+        loop=new_event_loop(),
     )
 
 

@@ -31,6 +31,8 @@ from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 from wechatpy.replies import TextReply
 from wechatpy.utils import check_signature
 
+from bot.cli import new_event_loop
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS floor_message (
     id bigserial PRIMARY KEY,
@@ -158,6 +160,7 @@ def main() -> None:
         port=args.port,
         access_log=None,
         print=None,
+        loop=new_event_loop(),
     )
 
 

@@ -669,6 +669,7 @@ async def main() -> None:
         "  durable floor: the echo plus one Redis SET NX PX (dedupe) and one PostgreSQL INSERT "
         "(asyncpg, autocommit) per message"
     )
+    print("  all three run on the event loop `minyi serve` uses (bot.cli.new_event_loop: uvloop)")
     logged = await asyncio.to_thread(Path(args.server_log).read_bytes)
     lines = logged.decode("utf-8", errors="replace").splitlines()
     print(f"server log: {args.server_log} ({len(lines)} lines)")
