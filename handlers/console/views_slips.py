@@ -154,6 +154,11 @@ async def _detail(
             "message": message,
             "done": spec_label(actions, timeline, done),
             "may_resend": slips.may_resend(actor),
+            # the browser stops typing where the server would refuse (bot.slips.inputs)
+            "max_lengths": {
+                "note": int(slips.workflow.rule("max_note_length", 2000)),
+                "result": int(slips.workflow.rule("max_result_length", 4000)),
+            },
             "media_available": request.config_dict[keys.MEDIA] is not None,
             "media_index": {m.get("media_id"): i for i, m in enumerate(view.media)},
             # media id → stored | pending | fetching | expired | failed (no entry: no copy)

@@ -103,6 +103,24 @@ def _system():
     return Actor.system("scheduler")
 
 
+async def test_an_overlong_note_is_stopped_by_the_form_and_refused_by_the_server(
+    client: TestClient, people: None, browsers: NewBrowser
+) -> None:
+    slip = await issue_slip(client)
+    cg = await _as(browsers, client, "cg")
+    _, page = await cg.get(f"/console/slips/{slip.number}")
+    assert re.search(r'<textarea id="f-reply-note" name="note" maxlength="2000">', page)
+    before = await _events(client, slip.id)
+    response, page = await cg.post(
+        f"/console/slips/{slip.number}/actions/reply",
+        {"note": "路灯" * 1001, "expected_version": slip.version},
+    )
+    assert response.status == 400
+    error = re.search(r'data-field="note">([^<]+)<', page)
+    assert error and "不能超过2000字" in error.group(1)
+    assert await _events(client, slip.id) == before
+
+
 async def test_stale_version_is_a_conflict_not_an_overwrite(
     client: TestClient, people: None, browsers: NewBrowser
 ) -> None:
