@@ -21,7 +21,8 @@ def create_api_app() -> web.Application:
     setup_security_headers(api)
     workflow = load_workflow()
     codes = sorted(code for code, a in workflow.actions.items() if not a.internal)
-    api[OPENAPI] = json.dumps(build_openapi(codes), ensure_ascii=False, indent=1)
+    states = list(workflow.states)
+    api[OPENAPI] = json.dumps(build_openapi(codes, states), ensure_ascii=False, indent=1)
 
     async def openapi(request: web.Request) -> web.Response:
         return web.Response(text=request.app[OPENAPI], content_type="application/json")

@@ -79,11 +79,18 @@ NUMBER = {
 }
 
 
-def build_openapi(action_codes: list[str]) -> dict[str, Any]:
+def build_openapi(action_codes: list[str], state_codes: list[str]) -> dict[str, Any]:
     schemas = SchemaBuilder()
     slip = schemas.ref(SlipView)
     summary = schemas.ref(SlipSummary)
     event = schemas.ref(EventView)
+    # state codes come from the workflow (knowledge/workflow.yaml): a client can switch on them
+    for name, fields in ((SlipView, ("status",)), (SlipSummary, ("status",)),
+                         (EventView, ("from_status", "to_status"))):
+        properties = schemas.components[name.__name__]["properties"]
+        for field in fields:
+            nullable = "null" in properties[field].get("type", [])
+            properties[field]["enum"] = [*state_codes, *([None] if nullable else [])]
     spec = schemas.ref(ActionSpec)
     workbench = schemas.ref(Workbench)
     delivery = schemas.ref(Delivery)
@@ -150,11 +157,13 @@ def build_openapi(action_codes: list[str]) -> dict[str, Any]:
             "in": "query",
             "required": False,
             "allowEmptyValue": True,  # an empty value is no filter (what an HTML form sends)
-            "description": FILTER_DOCS[name],
+            "description": FILTER_DOCS[name]
+            + ("；状态代码：" + "、".join(state_codes) if name == "status" else ""),
             "schema": {
                 "type": "string",
                 **({"format": "date"} if name.startswith("date") else {}),
                 **({"enum": list(LIGHTS)} if name == "light" else {}),
+                **({"enum": [*state_codes, "open", "closed"]} if name == "status" else {}),
             },
         }
         for name in FILTER_FIELDS

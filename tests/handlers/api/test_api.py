@@ -67,6 +67,17 @@ async def test_every_api_route_is_documented(client: TestClient) -> None:
     assert served == documented
 
 
+async def test_slip_states_are_listed_from_the_workflow(client: TestClient) -> None:
+    from bot.slips.workflow import load_workflow
+
+    doc = await _doc(client)
+    states = list(load_workflow().states)
+    assert "dispatched" in states and "archived" in states
+    assert doc["components"]["schemas"]["SlipView"]["properties"]["status"]["enum"] == states
+    status = next(p for p in doc["paths"]["/slips"]["get"]["parameters"] if p["name"] == "status")
+    assert status["schema"]["enum"] == [*states, "open", "closed"]
+
+
 async def test_requests_without_credentials_get_401_json(client: TestClient) -> None:
     for path in ("/me", "/slips", "/workbench", "/slips/JB2026010100001"):
         response = await client.get(API + path)
