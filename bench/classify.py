@@ -76,7 +76,7 @@ def main() -> None:
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
 
-    from knowledge.classifier import CategoryClassifier
+    from knowledge.classifier import MODEL_FILE, WEIGHTS_FILE, CategoryClassifier
     from knowledge.training import TrainingDataError, load_examples, load_labeled
 
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -95,7 +95,8 @@ def main() -> None:
     load_s = statistics.median(c[1] for c in cold)
     rss_kb = statistics.median(c[2] for c in cold)
     artefact = ROOT / "knowledge" / "model"
-    size = sum(f.stat().st_size for f in artefact.iterdir() if f.is_file())
+    # the category model's own files (the urgency model shares the folder)
+    size = sum((artefact / name).stat().st_size for name in (MODEL_FILE, WEIGHTS_FILE))
 
     try:
         train_set = load_labeled(args.data)
@@ -128,7 +129,7 @@ def main() -> None:
 
     lengths = sorted(len(t) for t in messages)
     print(f"messages: {len(messages)} from {source}; median length {lengths[len(lengths) // 2]}")
-    print(f"artefact: {size / 1e6:.2f} MB in {artefact}")
+    print(f"artefact: {size / 1e6:.2f} MB ({MODEL_FILE} + {WEIGHTS_FILE} in {artefact})")
     print(
         f"load (fresh process, median of 3): import {import_s * 1000:.0f} ms + "
         f"load {load_s * 1000:.0f} ms = {(import_s + load_s) * 1000:.0f} ms"
