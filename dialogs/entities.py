@@ -176,6 +176,8 @@ class EntityExtractor:
         ):
             taken: set[int] = set()
             for suffix in suffixes:
+                if suffix not in work:  # most are absent: skip the pattern machinery
+                    continue
                 for m in re.finditer(re.escape(suffix), work):
                     end = m.end()
                     if m.start() in taken or any(work.startswith(w, end) for w in not_after):
@@ -241,6 +243,8 @@ class EntityExtractor:
     # -- employers -----------------------------------------------------------------------
     def _employers(self, work: str, norm: str) -> list[dict[str, Any]]:
         for suffix in self._employer_suffixes:
+            if suffix not in work:
+                continue
             for m in re.finditer(re.escape(suffix), work):
                 start = m.start()
                 while (
