@@ -9,7 +9,6 @@ message.
 
 from __future__ import annotations
 
-import copy
 import json
 import time
 from dataclasses import dataclass, field
@@ -157,7 +156,7 @@ class Conversation:
         for event in events:
             kind = event.get("event")
             if kind == "slot":
-                self.slots[event["name"]] = copy.deepcopy(event.get("value"))
+                self.slots[event["name"]] = _copied(event.get("value"))
             elif kind == "active_loop":
                 name = event.get("name")
                 self.active_loop = {"name": name} if name else {}
@@ -190,6 +189,14 @@ def _kept(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
 # orjson where it gives what json gives; anything it would treat differently (datetimes and
 # dataclasses it would serialise, non-string keys, integers past 64 bits) takes the json path.
 _ORJSON_STRICT = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+
+
+def _copied(value: Any) -> Any:
+    """A slot value the conversation may keep: scalars as they are, the rest copied (the
+    state is JSON; copy.deepcopy here was 3 % of the webhook's CPU)."""
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return _json_copy(value)
 
 
 def _json_copy(value: Any) -> Any:
