@@ -49,12 +49,21 @@ class LockTimeoutError(Exception):
     """What the store raises when a lock cannot be taken in time (bot.stores.LockTimeout)."""
 
 
-class ConversationStore(Protocol):
-    """The part of bot.stores.Stores the engine uses."""
+class HeldState(Protocol):
+    """A conversation under its lock (bot.stores.Held)."""
 
-    async def load_state(self, key: str) -> dict[str, Any] | None: ...
+    state: dict[str, Any] | None
+
+    def keep(self, value: dict[str, Any], ttl_seconds: float) -> None: ...
+
+
+class ConversationStore(Protocol):
+    """The part of bot.stores.Stores the engine uses: a turn holds the conversation (its lock
+    and state, read together and written together with the release); a save in the middle of
+    a turn (before issuing a slip) writes at once."""
+
     async def save_state(self, key: str, value: dict[str, Any], ttl_seconds: float) -> None: ...
-    def lock(self, key: str, *, ttl_seconds: float = 30.0, wait_seconds: float = 10.0) -> Any: ...
+    def hold(self, key: str, *, ttl_seconds: float = 30.0, wait_seconds: float = 10.0) -> Any: ...
 
 
 class ConversationBackup(Protocol):
@@ -100,9 +109,9 @@ class DialogEngine:
         """The reply to one message ('' when there is nothing to say)."""
         key = self.state_key(msg.openid)
         try:
-            async with self.store.lock(key, ttl_seconds=LOCK_TTL_SECONDS,
-                                       wait_seconds=self.lock_wait):
-                return await self._turn(key, msg)
+            async with self.store.hold(key, ttl_seconds=LOCK_TTL_SECONDS,
+                                       wait_seconds=self.lock_wait) as held:
+                return await self._turn(key, msg, held)
         except self.lock_errors:
             log.warning("conversation lock busy; asking the resident to wait")
             return self.kit.texts.say("control.busy")
@@ -111,8 +120,8 @@ class DialogEngine:
             log.exception("dialog turn failed")
             return self.kit.texts.say("control.error")
 
-    async def _turn(self, key: str, msg: Incoming) -> str:
-        conv, how = Conversation.restore(msg.openid, await self._load(key))
+    async def _turn(self, key: str, msg: Incoming, held: HeldState) -> str:
+        conv, how = Conversation.restore(msg.openid, await self._load(key, held))
         if how not in ("new", "restored"):
             log.info("conversation started afresh: %s", how)
         backed = self.backup is not None and conv.unfinished
@@ -129,7 +138,7 @@ class DialogEngine:
             # an earlier turn died while issuing (no reply was given): finish it, same key
             await self._run(turn, SUBMIT)
             if parse["intent"]["name"] == "confirm":
-                await self._save(key, conv, backed=backed)
+                await self._save(key, conv, backed=backed, held=held)
                 return _join(responses)
         if answered is not None:
             # WeChat's retry of a message this conversation has taken already (the store
@@ -139,11 +148,11 @@ class DialogEngine:
 
         plan = await self.policy.plan(conv, parse, msg, idle=idle)
         await self._execute(key, turn, plan, msg)
-        await self._save(key, conv, backed=backed)
+        await self._save(key, conv, backed=backed, held=held)
         return _join(responses)
 
-    async def _load(self, key: str) -> dict[str, Any] | None:
-        stored = await self.store.load_state(key)
+    async def _load(self, key: str, held: HeldState) -> dict[str, Any] | None:
+        stored = held.state
         if stored is None and self.backup is not None:
             stored = await self.backup.load(key, self.state_ttl)
             if stored is not None:
@@ -249,16 +258,22 @@ class DialogEngine:
                 conv.events.append({"event": "bot", "text": text, "timestamp": self.clock()})
         return followups
 
-    async def _save(self, key: str, conv: Conversation, *, backed: bool = True) -> None:
+    async def _save(
+        self, key: str, conv: Conversation, *, backed: bool = True, held: HeldState | None = None
+    ) -> None:
         """The store, and the durable copy while something is unfinished (written first: a
-        turn whose copy failed fails whole). `backed`: a copy may exist to be dropped."""
+        turn whose copy failed fails whole). `backed`: a copy may exist to be dropped.
+        `held`: the turn's end: the store writes it as the lock is released."""
         state = conv.dump()
         if self.backup is not None:
             if conv.unfinished:
                 await self.backup.save(key, state)
             elif backed:
                 await self.backup.drop(key)
-        await self.store.save_state(key, state, self.state_ttl)
+        if held is not None:
+            held.keep(state, self.state_ttl)
+        else:
+            await self.store.save_state(key, state, self.state_ttl)
 
 
 class _Turn:

@@ -24,6 +24,20 @@ class LockTimeout(Exception):
     """A lock could not be taken in time."""
 
 
+class Held:
+    """A state held under its lock (Stores.hold): what was stored when the lock was taken,
+    and what the holder `keep`s, written as the lock is released (after a clean exit only)."""
+
+    __slots__ = ("state", "kept")
+
+    def __init__(self, state: dict[str, Any] | None) -> None:
+        self.state = state
+        self.kept: tuple[dict[str, Any], float] | None = None
+
+    def keep(self, value: dict[str, Any], ttl_seconds: float) -> None:
+        self.kept = (value, ttl_seconds)
+
+
 class Stores(Protocol):
     """Shared, expiring state. Keys are plain strings; the store adds its own prefix."""
 
@@ -44,6 +58,12 @@ class Stores(Protocol):
     def lock(
         self, key: str, *, ttl_seconds: float = 30.0, wait_seconds: float = 10.0
     ) -> AbstractAsyncContextManager[None]: ...
+
+    # lock(key) and the state at `key` in one: read with the lock, written with the release
+    # (a conversation turn: two round trips fewer than lock + load_state + save_state).
+    def hold(
+        self, key: str, *, ttl_seconds: float = 30.0, wait_seconds: float = 10.0
+    ) -> AbstractAsyncContextManager[Held]: ...
 
     # Fixed-window rate limit: True while the caller is within `limit` hits per window.
     async def hit(self, key: str, *, limit: int, window_seconds: int) -> bool: ...

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from bot.stores.base import Claim, ClaimState, LockTimeout
+from bot.stores.base import Claim, ClaimState, Held, LockTimeout
 
 _PENDING = "\x00pending"
 
@@ -97,6 +97,16 @@ class MemoryStores:
             lock.release()
             if not lock.locked() and not getattr(lock, "_waiters", None):
                 self._locks.pop(key, None)
+
+    @asynccontextmanager
+    async def hold(
+        self, key: str, *, ttl_seconds: float = 30.0, wait_seconds: float = 10.0
+    ) -> AsyncIterator[Held]:
+        async with self.lock(key, ttl_seconds=ttl_seconds, wait_seconds=wait_seconds):
+            held = Held(await self.load_state(key))
+            yield held  # an exception here skips the write below
+            if held.kept is not None:
+                await self.save_state(key, *held.kept)
 
     # -- rate limits ----------------------------------------------------------------------
     async def hit(self, key: str, *, limit: int, window_seconds: int) -> bool:

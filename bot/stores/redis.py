@@ -7,14 +7,14 @@ import json
 import logging
 import os
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 import orjson
 from redis.asyncio import BlockingConnectionPool, Redis
 
-from bot.stores.base import Claim, ClaimState, LockTimeout
+from bot.stores.base import Claim, ClaimState, Held, LockTimeout
 from bot.stores.renewal import Renewal
 
 log = logging.getLogger(__name__)
@@ -29,6 +29,8 @@ class RedisStores:
         self._release = client.register_script(_RELEASE)
         self._extend = client.register_script(_EXTEND)
         self._count = client.register_script(_COUNT)
+        self._lock_get = client.register_script(_LOCK_GET)
+        self._put_release = client.register_script(_PUT_RELEASE)
 
     @classmethod
     def from_url(cls, url: str, prefix: str, *, max_connections: int = 200) -> RedisStores:
@@ -105,24 +107,67 @@ class RedisStores:
         a script that deletes the key only while it still holds our token. redis-py's Lock
         did the same with a uuid1 per lock and a renewal task per holder (bot.stores.renewal)."""
         name = self._k("lock", key)
-        token = os.urandom(16).hex()
-        ttl_ms = max(1, int(ttl_seconds * 1000))
-        give_up = time.monotonic() + wait_seconds
-        while not await self._redis.set(name, token, nx=True, px=ttl_ms):
-            if time.monotonic() >= give_up:
-                raise LockTimeout(key)
-            await asyncio.sleep(0.02)
-
-        async def extend() -> bool:
-            return bool(await self._extend(keys=[name], args=[token, ttl_ms]))
-
-        # renewed while held: a short ttl frees a killed process's residents within seconds
-        keeper = Renewal(ttl_seconds / 3, extend, "a lock")
+        token, ttl_ms = os.urandom(16).hex(), max(1, int(ttl_seconds * 1000))
+        await self._acquire(key, wait_seconds, lambda: self._redis.set(
+            name, token, nx=True, px=ttl_ms))
+        keeper = self._renewal(name, token, ttl_seconds)
         try:
             yield
         finally:
             keeper.stop()
             await self._release(keys=[name], args=[token])  # 0: lapsed, the next holder owns it
+
+    @asynccontextmanager
+    async def hold(
+        self, key: str, *, ttl_seconds: float = 30.0, wait_seconds: float = 10.0
+    ) -> AsyncIterator[Held]:
+        """The lock and the state in one script each way: one round trip takes the lock and
+        reads the state, one writes what the holder kept and releases."""
+        name, state_name = self._k("lock", key), self._k("state", key)
+        token, ttl_ms = os.urandom(16).hex(), max(1, int(ttl_seconds * 1000))
+        found: list[Any] = []
+
+        async def take() -> bool:
+            reply = await self._lock_get(keys=[name, state_name], args=[token, ttl_ms])
+            found[:] = reply
+            return bool(reply and int(reply[0]) == 1)
+
+        await self._acquire(key, wait_seconds, take)
+        keeper = self._renewal(name, token, ttl_seconds)
+        try:
+            raw = found[1] if len(found) > 1 else None
+            held = Held(None if raw is None else _loads(raw))
+            yield held
+        except BaseException:
+            keeper.stop()
+            await self._release(keys=[name], args=[token])
+            raise
+        keeper.stop()
+        if held.kept is None:
+            await self._release(keys=[name], args=[token])
+        else:
+            value, ttl = held.kept
+            await self._put_release(
+                keys=[name, state_name], args=[token, _dumps(value), max(1, int(ttl * 1000))]
+            )
+
+    async def _acquire(
+        self, key: str, wait_seconds: float, attempt: Callable[[], Awaitable[Any]]
+    ) -> None:
+        give_up = time.monotonic() + wait_seconds
+        while not await attempt():
+            if time.monotonic() >= give_up:
+                raise LockTimeout(key)
+            await asyncio.sleep(0.02)
+
+    def _renewal(self, name: str, token: str, ttl_seconds: float) -> Renewal:
+        """Renewed while held: a short ttl frees a killed process's residents within seconds."""
+        ttl_ms = max(1, int(ttl_seconds * 1000))
+
+        async def extend() -> bool:
+            return bool(await self._extend(keys=[name], args=[token, ttl_ms]))
+
+        return Renewal(ttl_seconds / 3, extend, "a lock")
 
     # -- rate limits ----------------------------------------------------------------------
     async def hit(self, key: str, *, limit: int, window_seconds: int) -> bool:
@@ -169,6 +214,17 @@ _EXTEND = (
 )
 
 
+# lock (KEYS[1]) and read the state (KEYS[2]): {1, state or nil} when taken, {0} when not
+_LOCK_GET = (
+    "if redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then "
+    "return {1, redis.call('get', KEYS[2])} end return {0}"
+)
+# write the state (KEYS[2]) whoever holds the lock now, as save_state would; release ours
+_PUT_RELEASE = (
+    "redis.call('set', KEYS[2], ARGV[2], 'PX', ARGV[3]) "
+    "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end "
+    "return 0"
+)
 _COUNT = (
     "local n = redis.call('incr', KEYS[1]) "
     "if n == 1 then redis.call('expire', KEYS[1], ARGV[1]) end return n"

@@ -101,6 +101,45 @@ async def test_lock_excludes_and_times_out(stores: Stores) -> None:
                 pass
 
 
+async def test_hold_reads_the_state_with_the_lock_and_writes_it_with_the_release(
+    stores: Stores,
+) -> None:
+    async with stores.hold("o1", ttl_seconds=5, wait_seconds=1) as held:
+        assert held.state is None  # nothing stored yet
+        held.keep({"slots": {"description": "路灯坏了"}}, 60)
+        assert await stores.load_state("o1") is None  # written on release, not before
+        with pytest.raises(LockTimeout):  # it is the conversation's lock
+            async with stores.lock("o1", ttl_seconds=5, wait_seconds=0.1):
+                pass
+    assert await stores.load_state("o1") == {"slots": {"description": "路灯坏了"}}
+    async with stores.hold("o1", ttl_seconds=5, wait_seconds=1) as held:
+        assert held.state == {"slots": {"description": "路灯坏了"}}
+        # nothing kept: the state stays as it was
+    assert await stores.load_state("o1") == {"slots": {"description": "路灯坏了"}}
+
+
+async def test_a_hold_that_fails_writes_nothing_and_frees_the_lock(stores: Stores) -> None:
+    await stores.save_state("o1", {"turns": 1}, 60)
+    with pytest.raises(RuntimeError):
+        async with stores.hold("o1", ttl_seconds=5, wait_seconds=1) as held:
+            held.keep({"turns": 2}, 60)
+            raise RuntimeError("the turn failed")
+    assert await stores.load_state("o1") == {"turns": 1}
+    async with stores.hold("o1", ttl_seconds=5, wait_seconds=0.1) as held:
+        assert held.state == {"turns": 1}
+
+
+async def test_holds_of_one_key_take_turns(stores: Stores) -> None:
+    async def turn() -> None:
+        async with stores.hold("o1", ttl_seconds=5, wait_seconds=5) as held:
+            count = (held.state or {"turns": 0})["turns"]
+            await asyncio.sleep(0.02)
+            held.keep({"turns": count + 1}, 60)
+
+    await asyncio.gather(*(turn() for _ in range(5)))
+    assert await stores.load_state("o1") == {"turns": 5}  # no turn lost to another
+
+
 async def test_rate_limit_counts_per_key(stores: Stores) -> None:
     results = [await stores.hit("o1", limit=3, window_seconds=60) for _ in range(5)]
     assert results == [True, True, True, False, False]
