@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import replace
 from typing import Any
@@ -154,6 +155,8 @@ async def _detail(
             "message": message,
             "done": spec_label(actions, timeline, done),
             "may_resend": slips.may_resend(actor),
+            # the triage's own words lead; the structure behind them is there to check
+            "explanation_detail": _explanation_detail(view.explanation),
             # the browser stops typing where the server would refuse (bot.slips.inputs)
             "max_lengths": {
                 "note": int(slips.workflow.rule("max_note_length", 2000)),
@@ -257,3 +260,10 @@ async def slip_act(request: web.Request) -> web.Response:
         return await _detail(request, number, status=409, message=reason)
     log.info("console: %s did %s on slip %s", member.username, action, view.number)
     raise web.HTTPSeeOther(f"/console/slips/{view.number}?{urlencode({'done': action})}")
+
+
+def _explanation_detail(explanation: Any) -> str:
+    if not isinstance(explanation, dict):
+        return ""
+    rest = {k: v for k, v in explanation.items() if k != "summary"}
+    return json.dumps(rest, ensure_ascii=False, indent=2, default=str)

@@ -137,12 +137,15 @@ async def issue_slip(
     openid: str = "oResident0000000000000001",
     key: str | None = None,
     low_confidence: bool = False,
+    explanation: dict[str, Any] | None = None,
     **draft: Any,
 ):
     """A slip issued through the real SlipService, as the dialog layer will."""
     from bot.slips.views import SlipDraft
 
     triage = triage_for(department, name)
+    if explanation is not None:
+        triage["explanation"] = explanation
     if low_confidence:
         triage = {**triage, "departments": [], "confidence": 0.2, "low_confidence": True}
     service = client.server.app[keys.SLIPS]

@@ -121,6 +121,23 @@ async def test_an_overlong_note_is_stopped_by_the_form_and_refused_by_the_server
     assert await _events(client, slip.id) == before
 
 
+async def test_the_triage_explains_itself_in_plain_lines_with_the_detail_folded(
+    client: TestClient, people: None, browsers: NewBrowser
+) -> None:
+    slip = await issue_slip(client, explanation={
+        "summary": ["类别：城乡建设 › 城市建设和市政管理 › 路灯（关键词：路灯坏）",
+                    "紧急程度：一般；规则判定：规则未命中"],
+        "category": {"top": [{"label": "城乡建设", "score": 0.88}], "words": [HOSTILE]},
+    })
+    cg = await _as(browsers, client, "cg")
+    _, page = await cg.get(f"/console/slips/{slip.number}")
+    lines = re.search(r'<ul class="explain-summary" id="explanation">(.*?)</ul>', page, re.S)
+    assert lines and "<li>类别：城乡建设 › 城市建设和市政管理 › 路灯（关键词：路灯坏）</li>" in lines.group(1)
+    folded = re.search(r'<details class="explain-raw">.*?<pre>(.*?)</pre></details>', page, re.S)
+    assert folded and '"label": "城乡建设"' in folded.group(1).replace("&#34;", '"')
+    assert "<script>" not in folded.group(1) and "&lt;script&gt;" in folded.group(1)
+
+
 async def test_stale_version_is_a_conflict_not_an_overwrite(
     client: TestClient, people: None, browsers: NewBrowser
 ) -> None:
