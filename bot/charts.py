@@ -64,6 +64,21 @@ def _nice_max(value: float) -> float:
     return 10 * exp
 
 
+def _count_axis(value: float, ticks: int = 4) -> tuple[float, int]:
+    """(axis maximum, number of tick steps) for counts: every tick a whole number, the step
+    a 1, 2, 2.5 or 5 × 10^n of at least 1 (so at most `ticks` steps, fewer for small counts)."""
+    wanted = max(value, 1.0) / ticks
+    exp = 10 ** math.floor(math.log10(wanted)) if wanted > 1 else 1
+    step = next(s * exp for s in (1, 2, 2.5, 5, 10)
+                if wanted <= s * exp and float(s * exp).is_integer())
+    steps = max(1, math.ceil(max(value, 1.0) / step - 1e-9))
+    return float(step * steps), steps
+
+
+def _axis(value: float, counts: bool) -> tuple[float, int]:
+    return _count_axis(value) if counts else (_nice_max(value), 4)
+
+
 def _label_width(labels: Sequence[str]) -> float:
     """Rough width of the longest label: CJK characters are a full em, others about half."""
     widest = max((sum(1.0 if ord(c) > 0x2E80 else 0.55 for c in label) for label in labels),
@@ -133,15 +148,17 @@ def column_chart(
     width: int = 480,
     height: int = 220,
     empty: str = "暂无数据",
+    counts: bool = True,
 ) -> Markup:
-    """Vertical columns over periods (e.g. slips received per month)."""
+    """Vertical columns over periods (e.g. slips received per month). `counts`: the values
+    are whole numbers, so are the axis ticks."""
     if not labels:
         return _svg(width, 60, title, [_text(width / 2, 34, empty, anchor="middle",
                                                fill=MUTED)], "columns")
     left, right, top, bottom = 44, 8, 12, 28
     plot_w, plot_h = width - left - right, height - top - bottom
-    top_value = _nice_max(max(values) if values else 0)
-    body = _y_grid(left, top, plot_w, plot_h, top_value, fmt)
+    top_value, ticks = _axis(max(values, default=0), counts)
+    body = _y_grid(left, top, plot_w, plot_h, top_value, fmt, ticks)
     step = plot_w / len(labels)
     bar_w = max(2.0, step * 0.7)
     xs = []
@@ -180,16 +197,21 @@ def line_chart(
     width: int = 480,
     height: int = 240,
     empty: str = "暂无数据",
+    counts: bool = False,
 ) -> Markup:
-    """Lines over periods, one per series, with a legend; None values leave a gap."""
+    """Lines over periods, one per series, with a legend; None values leave a gap. `counts`:
+    whole-number axis ticks (rates, the default, keep the 1, 2, 2.5, 5 × 10^n maximum)."""
     if not labels or not series:
         return _svg(width, 60, title, [_text(width / 2, 34, empty, anchor="middle",
                                                fill=MUTED)], "lines")
     left, right, top, bottom = 52, 12, 30, 28
     plot_w, plot_h = width - left - right, height - top - bottom
     values = [v for s in series for v in s.values if v is not None]
-    top_value = max_value or _nice_max(max(values, default=0))
-    body = _y_grid(left, top, plot_w, plot_h, top_value, fmt)
+    if max_value:
+        top_value, ticks = max_value, 4
+    else:
+        top_value, ticks = _axis(max(values, default=0), counts)
+    body = _y_grid(left, top, plot_w, plot_h, top_value, fmt, ticks)
     n = len(labels)
     xs = [left + (plot_w * (i + 0.5) / n) for i in range(n)]
     legend_x = left
