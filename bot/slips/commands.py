@@ -58,6 +58,13 @@ def _service(database: Database, settings: Settings) -> Any:
     return SlipService(database, settings=settings)
 
 
+LIGHT_WORDS = {"green": "绿灯", "yellow": "黄灯", "red": "红灯"}
+
+
+def _light_word(light: str) -> str:
+    return LIGHT_WORDS.get(light, "—")
+
+
 def cmd_slips_show(args: argparse.Namespace, settings: Settings) -> int:
     from bot.slips.actor import Actor
     from bot.slips.errors import NotFound
@@ -81,7 +88,7 @@ def cmd_slips_show(args: argparse.Namespace, settings: Settings) -> int:
               f"{view.lead_department.name if view.lead_department else '（待派单）'}")
         print(f"  {view.description}")
         if view.due_at:
-            print(f"  办结时限 {local(view.due_at):%Y-%m-%d %H:%M}  灯 {view.light}")
+            print(f"  办结时限 {local(view.due_at):%Y-%m-%d %H:%M}  {_light_word(view.light)}")
         for e in events:
             print(f"  {e.seq:>3} {local(e.at):%Y-%m-%d %H:%M} {e.action_label} {e.actor_name} "
                   f"→ {e.to_status_label} {e.note or ''}")
@@ -109,7 +116,7 @@ def cmd_slips_list(args: argparse.Namespace, settings: Settings) -> int:
                 print(json.dumps(item.to_dict(), ensure_ascii=False))
             else:
                 dept = item.lead_department.name if item.lead_department else "（待派单）"
-                print(f"{item.number}  {item.status_label:<4} {item.light:<6} {dept}  "
+                print(f"{item.number}  {item.status_label:<4} {_light_word(item.light)}  {dept}  "
                       f"{item.summary}")
         if not args.json:
             more = "" if page.total_exact else "+"

@@ -36,7 +36,22 @@ KIND_LABELS = {
     "supervised": "督办（工作人员）",
     "overdue": "超期提醒（工作人员）",
     "withdrawn": "撤销通知",
+    "withdrawn_staff": "撤销通知（工作人员）",
+    "reopened_staff": "重办通知（工作人员）",
+    "due_soon": "临期提醒（工作人员）",
+    "followup": "群众补充（工作人员）",
+    "late_reply": "自动回复（补发）",
 }
+# a kind added to knowledge/notices.yaml without a label here: never show staff the code
+OTHER_KIND_LABEL = "其他通知"
+CHANNEL_LABELS = {
+    "custom": "客服消息",
+    "template": "模板消息",
+    "subscribe": "订阅消息",
+    "console": "工作台",
+    "passive": "自动回复",
+}
+OTHER_CHANNEL_LABEL = "其他方式"
 STATUS_LABELS = {
     "pending": "待发送",
     "sending": "发送中",
@@ -67,6 +82,7 @@ class Delivery:
     attempts: int
     last_error: str | None
     channel: str | None
+    channel_label: str | None  # how it went out, in words (客服消息 …); None: not sent
     created_at: datetime
     sent_at: datetime | None
 
@@ -95,7 +111,7 @@ def delivery_of(r: OutboxRow) -> Delivery:
     return Delivery(
         id=r.id,
         kind=r.kind,
-        kind_label=KIND_LABELS.get(r.kind, r.kind),
+        kind_label=KIND_LABELS.get(r.kind, OTHER_KIND_LABEL),
         audience=r.audience,
         text=r.text,
         status=r.status,
@@ -105,6 +121,7 @@ def delivery_of(r: OutboxRow) -> Delivery:
         attempts=r.attempts,
         last_error=r.last_error,
         channel=r.channel,
+        channel_label=CHANNEL_LABELS.get(r.channel, OTHER_CHANNEL_LABEL) if r.channel else None,
         created_at=r.created_at,
         sent_at=r.sent_at,
     )

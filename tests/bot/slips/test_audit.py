@@ -125,3 +125,12 @@ def test_slips_show_and_list_print_json(db_url: str, pack, cli) -> None:  # type
     assert [json.loads(line)["number"] for line in out.splitlines()] == [other]
     code, _, err = cli("slips", "show", "JB2099010100001", "--json")
     assert code == 1 and "no slip" in err
+
+
+def test_slips_show_and_list_name_the_light_in_words(db_url: str, pack, cli) -> None:  # type: ignore[no-untyped-def]
+    [number, other] = _run(db_url, pack, _history)
+    code, out, _ = cli("slips", "show", other)
+    assert code == 0
+    assert "绿灯" in out and "green" not in out
+    code, out, _ = cli("slips", "list")
+    assert code == 0 and "绿灯" in out and "green" not in out

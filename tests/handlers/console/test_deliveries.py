@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -13,6 +14,7 @@ from sqlalchemy import select
 
 from bot.app import create_app
 from bot.config import Settings
+from bot.delivery.channels import CUSTOM, SUBSCRIBE, TEMPLATE
 from bot.delivery.models import DeliveryAttempt
 from bot.delivery.runtime import DELIVERY
 from bot.delivery.worker import DeliveryWorker
@@ -20,9 +22,11 @@ from bot.outbox.models import OutboxRow, OutboxStatus
 from bot.simulator import SIMULATOR_STATE, SimulatorState, create_simulator_app
 from bot.slips.actor import Actor
 from bot.slips.audit import verify_slips
+from bot.slips.notices import load_notices
 from bot.storage.messages import upsert_resident
 from handlers import keys as app_keys
 from handlers.console import keys as console_keys
+from handlers.console.deliveries import CHANNEL_LABELS, KIND_LABELS, delivery_of
 from tests.bot.delivery.conftest import FAST, sim_config
 from tests.handlers.staff_app import (
     FAST_PASSWORDS,
@@ -144,6 +148,20 @@ async def test_a_confirmed_message_is_shown_as_delivered(desk: Desk, browsers: N
     _, page = await cg.get(f"/console/slips/{slip.number}")
     table = page.split('id="deliveries"', 1)[1].split("</table>", 1)[0]
     assert "已送达" in table and "未确认" not in table and "重新发送" not in table
+    # the channel and the kind in words, no code: "custom", "reply", "dispatched" …
+    assert "客服消息" in table and "答复" in table
+    shown = re.sub(r"<[^>]+>", " ", table)
+    assert not re.findall(r"[A-Za-z_]{3,}", shown), shown
+
+
+def test_every_notice_kind_and_channel_has_a_chinese_label() -> None:
+    kinds = load_notices().kinds | {"late_reply"}  # late_reply: the inbox's, not a notice
+    assert kinds <= KIND_LABELS.keys(), kinds - KIND_LABELS.keys()
+    assert {CUSTOM, TEMPLATE, SUBSCRIBE} <= CHANNEL_LABELS.keys()
+    row = OutboxRow(id=1, kind="brand_new", audience="staff", text="t", status="sent",
+                    attempts=1, channel="fax", created_at=datetime.now(UTC))
+    shown = delivery_of(row)
+    assert (shown.kind_label, shown.channel_label) == ("其他通知", "其他方式")
 
 
 async def test_staff_resend_a_failed_notice_and_it_arrives_once(
