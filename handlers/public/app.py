@@ -8,6 +8,7 @@ from importlib import resources
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from handlers.public import views
 from handlers.public.format import setup_filters
@@ -30,13 +31,24 @@ async def _headers(request: web.Request, response: web.StreamResponse) -> None:
         headers.setdefault("Cache-Control", "public, max-age=60")
 
 
+@web.middleware
+async def _not_found(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """An unknown address under /public is the site's own page, not aiohttp's bare text."""
+    try:
+        return await handler(request)
+    except web.HTTPNotFound:
+        context = views._base(views._services(request))
+        return aiohttp_jinja2.render_template("public_missing.html", request, context,
+                                              status=404)
+
+
 def _static_version() -> str:
     css = resources.files("handlers.public").joinpath("static/public.css").read_bytes()
     return hashlib.sha256(css).hexdigest()[:10]
 
 
 def create_public_app() -> web.Application:
-    public = web.Application()
+    public = web.Application(middlewares=[_not_found])
     env = aiohttp_jinja2.setup(
         public,
         loader=jinja2.PackageLoader("handlers.public", "templates"),

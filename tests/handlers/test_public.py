@@ -84,6 +84,19 @@ async def test_one_slip_page(client: TestClient) -> None:
     await page(client, "/public/slips/JB2099010100001", status=404)
 
 
+@pytest.mark.parametrize("path", ["/public/xyz", "/public/slips/not-a-number", "/public/a/b/"])
+async def test_an_unknown_address_is_the_sites_own_not_found_page(
+    client: TestClient, path: str
+) -> None:
+    response = await client.get(path)
+    html = await response.text()
+    assert response.status == 404
+    assert response.content_type == "text/html"
+    assert "没有找到这个页面" in html and 'href="/public/"' in html
+    assert "Not Found" not in html
+    assert "Content-Security-Policy" in response.headers
+
+
 async def test_filters_keep_to_the_listed_values(client: TestClient) -> None:
     html = await page(client, "/public/slips?category=环境保护&street=HXJ")
     numbers = set(re.findall(r'class="no" href="/public/slips/(JB\d+)"', html))
