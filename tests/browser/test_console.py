@@ -284,3 +284,33 @@ async def test_dispatcher_queue_and_user_management_pages(server: Server, browse
     await _login(phone, server, "root")
     await phone.goto(f"{server.base}/console/users")
     await phone.screenshot(path=str(SHOTS / "users-phone.png"), full_page=True)
+
+
+async def test_the_chat_box_opens_on_the_newest_message(server: Server, browser) -> None:
+    await _people(server)
+    openid = "oBrowserResident000000000003"
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{server.base}/simulator/api/send",
+                             json={"openid": openid, "type": "event", "event": "subscribe"}) as r:
+            assert r.status == 200, await r.text()
+        for i in range(1, 16):
+            async with http.post(f"{server.base}/simulator/api/send", json={
+                "openid": openid, "type": "text", "content": f"第{i}条：楼下的路灯又不亮了",
+            }) as r:
+                assert r.status == 200, await r.text()
+    slip = await _issue(server, "楼下的路灯又不亮了", "browser:long-chat", openid=openid)
+
+    page = await (await browser.new_context(viewport=LAPTOP)).new_page()
+    await _login(page, server, "chengguan")
+    await page.goto(f"{server.base}/console/slips/{slip.number}")
+    box = page.locator("#transcript")
+    first, last = box.get_by_text("第1条："), box.get_by_text("第15条：")
+    await last.wait_for()
+    scroller = await box.evaluate("e => [e.scrollHeight, e.clientHeight]")
+    assert scroller[0] > scroller[1] + 100, scroller  # long enough to scroll
+    # the newest is in view, the oldest above it (scrolled away), order oldest → newest
+    assert await last.is_visible()
+    box_top = (await box.bounding_box())["y"]
+    first_y, last_y = (await first.bounding_box())["y"], (await last.bounding_box())["y"]
+    assert first_y < box_top < last_y
+    await page.screenshot(path=str(SHOTS / "slip-long-chat-laptop.png"), full_page=True)
