@@ -55,6 +55,8 @@ class SlipStatus:
     due_at: datetime | None = None
     last_staff_reply: str | None = None
     summary: str | None = None  # a short form of the description, for lists
+    lead: str | None = None  # the lead department's name (the desk's while none is assigned)
+    is_open: bool | None = None  # still being worked on (a reopened slip is open again)
 
 
 class SlipDesk(Protocol):
@@ -69,8 +71,16 @@ class SlipDesk(Protocol):
         ...
 
     async def add_followup(
-        self, openid: str, number: str, text: str | None, media: list[dict[str, str]]
-    ) -> None: ...
+        self,
+        openid: str,
+        number: str,
+        text: str | None,
+        media: list[dict[str, str]],
+        details: dict[str, str] | None = None,
+    ) -> None:
+        """`details`: location_text, street, community, phone found in the message; the slip
+        takes each one it lacks (an emergency slip issued before the resident said where)."""
+        ...
 
     async def open_slip_of(self, openid: str) -> SlipStatus | None:
         """The newest slip of this resident that is still open (for follow-ups)."""

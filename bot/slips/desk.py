@@ -61,6 +61,8 @@ class SlipStatus:
     due_at: datetime | None = None
     last_staff_reply: str | None = None
     summary: str | None = None
+    lead: str | None = None
+    is_open: bool | None = None
 
 
 class SlipDeskAdapter:
@@ -99,9 +101,15 @@ class SlipDeskAdapter:
             return None
 
     async def add_followup(
-        self, openid: str, number: str, text: str | None, media: list[dict[str, str]]
+        self,
+        openid: str,
+        number: str,
+        text: str | None,
+        media: list[dict[str, str]],
+        details: dict[str, str] | None = None,
     ) -> None:
-        data = {"media": list(media)} if media else {}
+        data: dict[str, Any] = {"media": list(media)} if media else {}
+        data.update({k: v for k, v in (details or {}).items() if v})
         await self._act(number, "followup", openid, note=text, data=data)
 
     async def open_slip_of(self, openid: str) -> Any | None:
@@ -128,7 +136,10 @@ class SlipDeskAdapter:
         data: dict[str, Any] = {"verdict": verdict}
         if solved is not None:
             data["solved"] = solved
-        view = await self._act(number, "survey", openid, note=reason, data=data)
+        # The chat's reply tells the resident what became of the slip (reopened: by whom, until
+        # when), so the workflow's resident notice is not pushed on top of it.
+        view = await self._act(number, "survey", openid, note=reason, data=data,
+                               quiet_resident=True)
         return self._to_status(view)
 
     async def known_phone(self, openid: str) -> str | None:
@@ -160,4 +171,6 @@ class SlipDeskAdapter:
             due_at=view.due_at,
             last_staff_reply=view.last_staff_reply,
             summary=text if len(text) <= SUMMARY_CHARS else text[:SUMMARY_CHARS] + "…",
+            lead=view.lead_department.name if view.lead_department else self._desk_name,
+            is_open=view.is_open,
         )

@@ -257,11 +257,13 @@ async def survey(step: Step) -> None:
 async def reopen(step: Step) -> None:
     slip = step.slip
     slip.reopen_count += 1
-    step.event_data.update(previous_satisfaction=slip.satisfaction, reopen_count=slip.reopen_count)
+    step.event_data.update(previous_satisfaction=slip.satisfaction, reopen_count=slip.reopen_count,
+                           previous_due_at=slip.due_at.isoformat() if slip.due_at else None)
     slip.satisfaction = slip.solved = None
     slip.resolved_at = slip.signed_at = None
     slip.dispatched_at = step.now
     step.timing.restart_completion(slip, step.now)
+    step.event_data["due_at"] = slip.due_at.isoformat() if slip.due_at else None
 
 
 async def expire_survey(step: Step) -> None:
@@ -303,6 +305,21 @@ async def followup(step: Step) -> None:
         step.slip.media = [*(step.slip.media or []), *clean]
         step.event_data["media"] = clean
         await queue_media(step.session, clean)  # copied before WeChat deletes them
+    slip = step.slip
+    location = str(step.values.get("location_text") or "")[:200]
+    if location and not slip.location_text:
+        slip.location_text = location
+        slip.street = slip.street or _short(step.values.get("street"))
+        slip.community = slip.community or _short(step.values.get("community"))
+        step.event_data["location_text"] = location
+    phone = str(step.values.get("phone") or "")[:32]
+    if phone and not slip.phone:
+        slip.phone = phone
+        step.event_data["phone_added"] = True  # the number stays out of the audit chain
+
+
+def _short(value: object) -> str | None:
+    return str(value)[:64] if value else None
 
 
 EFFECTS: dict[str, Effect] = {

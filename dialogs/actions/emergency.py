@@ -61,7 +61,10 @@ class ActionEmergency(KitAction):
             return []
         self.say(dispatcher, "emergency.issued", number=issued.number)
         if not places:
-            self.say(dispatcher, "ask.emergency_location")
+            self.say(dispatcher, "ask.emergency_location" if phone else
+                     "ask.emergency_location_phone")
+        elif not phone:
+            self.say(dispatcher, "ask.emergency_phone")
         # The emergency takes over: what the resident says next (where it is) belongs to it,
         # not to a report they may have been filling in.
         return [*clear_draft(), SlotSet("last_slip", issued.number)]

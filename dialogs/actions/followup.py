@@ -9,7 +9,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from dialogs.actions.base import KitAction, metadata
+from dialogs.actions.base import KitAction, entity_values, metadata
 
 FOLLOWUP = "action_followup"
 
@@ -30,14 +30,45 @@ class ActionFollowup(KitAction):
         media: list[dict[str, str]] = []
         if kind in ("image", "voice") and meta.get("media_id"):
             media.append({"type": kind, "media_id": str(meta["media_id"])})
+        details = self._details(tracker, kind, meta)
         if kind == "location":
             label = meta.get("label") or "地图上的位置"
             text = f"位置：{label}（{meta.get('lat')}, {meta.get('lon')}）"
-        await self.kit.desk.add_followup(tracker.sender_id, slip.number, text, media)
+        await self.kit.desk.add_followup(tracker.sender_id, slip.number, text, media, details)
         if kind == "text" or (kind == "voice" and text):
-            self.say(dispatcher, "followup.added", number=slip.number)
+            if details.get("location_text"):
+                self.say(dispatcher, "followup.place_added", place=details["location_text"],
+                         number=slip.number)
+            else:
+                self.say(dispatcher, "followup.added", number=slip.number)
             return [SlotSet("followup_text", text)]
         what = {"image": "followup.photo", "voice": "followup.voice",
                 "location": "followup.location"}.get(str(kind), "followup.photo")
         self.say(dispatcher, "followup.media", what=self.kit.texts.say(what), number=slip.number)
         return [SlotSet("followup_text", None)]
+
+    def _details(self, tracker: Tracker, kind: Any, meta: dict[str, Any]) -> dict[str, str]:
+        """A place and a phone number the message holds, for a slip that lacks them."""
+        details: dict[str, str] = {}
+        entities = tracker.latest_message.get("entities") or []
+        place = next((e for e in entities if e.get("entity") == "place"), None)
+        area: dict[str, Any] = {}
+        if place is not None:
+            details["location_text"] = str(place.get("value") or "")
+            area = place.get("additional_info") or {}
+        elif kind == "location" and self.kit.places is not None:
+            try:
+                found = self.kit.places.near(float(meta["lat"]), float(meta["lon"]))
+            except (KeyError, TypeError, ValueError):
+                found = None
+            label = str(meta.get("label") or "")
+            if label:
+                details["location_text"] = label
+            area = found.to_dict() if found is not None else {}
+        for name in ("street", "community"):
+            if area.get(name):
+                details[name] = str(area[name])
+        phones = entity_values(tracker, "phone")
+        if phones:
+            details["phone"] = str(phones[0])
+        return {k: v for k, v in details.items() if v}

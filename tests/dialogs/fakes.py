@@ -24,12 +24,14 @@ class FakeSlip:
     due_at: datetime = NOW + timedelta(days=7)
     last_staff_reply: str | None = None
     followups: list[tuple[str | None, list[dict[str, str]]]] = field(default_factory=list)
+    details: list[dict[str, str]] = field(default_factory=list)
     surveys: list[tuple[str, bool | None, str | None]] = field(default_factory=list)
 
     def view(self) -> SlipStatus:
         return SlipStatus(number=self.number, status=self.status, updated_at=NOW,
                           due_at=self.due_at, last_staff_reply=self.last_staff_reply,
-                          summary=self.draft.description[:20])
+                          summary=self.draft.description[:20], lead="区城市管理局",
+                          is_open=self.status in (*OPEN, "重办"))
 
 
 class FakeDesk:
@@ -37,6 +39,7 @@ class FakeDesk:
 
     def __init__(self) -> None:
         self.slips: dict[str, FakeSlip] = {}
+        self.reopen_limit = 2  # as knowledge/workflow.yaml: later 不满意 are only recorded
         self.by_key: dict[str, str] = {}
         self.phones: dict[str, str] = {}
         self.issue_calls = 0
@@ -72,8 +75,10 @@ class FakeDesk:
         return slip.view() if slip and slip.draft.openid == openid else None
 
     async def add_followup(self, openid: str, number: str, text: str | None,
-                           media: list[dict[str, str]]) -> None:
+                           media: list[dict[str, str]],
+                           details: dict[str, str] | None = None) -> None:
         self.slips[number].followups.append((text, list(media)))
+        self.slips[number].details.append(dict(details or {}))
 
     async def open_slip_of(self, openid: str) -> SlipStatus | None:
         mine = [s for s in self.slips.values() if s.draft.openid == openid and s.status in OPEN]
@@ -88,8 +93,9 @@ class FakeDesk:
                             reason: str | None) -> SlipStatus:
         slip = self.slips[number]
         slip.surveys.append((verdict, solved, reason))
-        if verdict == "不满意":
-            slip.status, slip.due_at = "重办", NOW + timedelta(days=5)
+        reopens = sum(1 for v, _, _ in slip.surveys[:-1] if v == "不满意")
+        if verdict == "不满意" and reopens < self.reopen_limit:
+            slip.status, slip.due_at = "重办", slip.due_at + timedelta(days=5)
         else:
             slip.status = "已评价"
         return slip.view()

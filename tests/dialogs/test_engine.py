@@ -8,6 +8,7 @@ import pytest
 
 from dialogs.engine import DialogEngine
 from dialogs.state import STATE_VERSION
+from dialogs.text import local_time
 from tests.dialogs.conftest import Clock, Resident
 from tests.dialogs.fakes import FakeDesk
 
@@ -141,7 +142,19 @@ async def test_danger_in_the_middle_of_another_report(resident: Resident, desk: 
     reply = await resident.say("等一下，我家煤气泄漏了")
     assert reply.startswith("请立即拨打119") and "具体地点" in reply
     assert len(desk.of(resident.openid)) == 1
-    assert "已补充" in await resident.say("建新北路12号3单元")
+    assert "补充到交办单" in await resident.say("建新北路12号3单元")
+
+
+async def test_the_place_and_phone_sent_after_an_emergency_go_onto_its_slip(
+    resident: Resident, desk: FakeDesk
+) -> None:
+    reply = await resident.say("我家煤气泄漏了")
+    assert "具体地点和联系电话" in reply  # neither is known yet
+    (slip,) = desk.of(resident.openid)
+    reply = await resident.say("建新北路12号3单元，电话13812345678")
+    assert "已把地点“建新北路12号3单元”补充到交办单" in reply and slip.number in reply
+    assert slip.details[-1]["location_text"] == "建新北路12号3单元"
+    assert slip.details[-1]["phone"] == "13812345678"
 
 
 # -- pauses and stored state -------------------------------------------------------------------
@@ -284,9 +297,13 @@ async def test_survey_unsatisfied_asks_why_then_reopens(
 ) -> None:
     number = await issued(resident, desk)
     desk.close(number)
+    old_due = desk.slips[number].due_at
     assert "哪里不满意" in await resident.say("3")
     reopened = await resident.say("根本没人来修")
-    assert "重新交办" in reopened and "新的办理期限" in reopened
+    # One message: reopened, by whom, and the new deadline (not the old one).
+    assert f"交办单 {number} 已重新交区城市管理局办理" in reopened
+    assert f"新的办理期限是{local_time(desk.slips[number].due_at)}" in reopened
+    assert local_time(old_due) not in reopened
     assert desk.slips[number].surveys == [("不满意", False, "根本没人来修")]
 
 
@@ -295,8 +312,19 @@ async def test_unsatisfied_with_a_reason_in_one_message(
 ) -> None:
     number = await issued(resident, desk)
     desk.close(number)
-    assert "重新交办" in await resident.say("不满意，根本没人来")
+    assert "已重新交区城市管理局办理" in await resident.say("不满意，根本没人来")
     assert desk.slips[number].surveys[0][2] == "根本没人来"
+
+
+async def test_unsatisfied_past_the_reopen_limit_is_not_called_a_reopening(
+    resident: Resident, desk: FakeDesk
+) -> None:
+    number = await issued(resident, desk)
+    desk.reopen_limit = 0
+    desk.close(number)
+    reply = await resident.say("不满意，根本没人来")
+    assert "不满意" in reply and "重新" not in reply and "办理期限" not in reply
+    assert desk.slips[number].status == "已评价"
 
 
 # -- media, events and everything else ---------------------------------------------------------

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from bot.slips.desk import SlipDeskAdapter
 from dialogs import ports
 from tests.bot.slips.conftest import HANDLER, OPENID, OTHER_RESIDENT, Slips, draft, triage
+
+CQ = ZoneInfo("Asia/Shanghai")
 
 
 @pytest.fixture
@@ -66,6 +71,26 @@ async def test_follow_ups_go_to_the_open_slip(desk: SlipDeskAdapter, slips: Slip
         await desk.add_followup(OTHER_RESIDENT.id, view.number, "冒充", [])
 
 
+async def test_a_follow_up_fills_in_the_place_and_phone_a_slip_lacks(
+    desk: SlipDeskAdapter, slips: Slips
+) -> None:
+    bare = await slips.issue("楼道里有很大的煤气味")  # an emergency slip: issued at once
+    details = {"location_text": "建新北路12号3单元", "street": "观音桥街道",
+               "phone": "13812345678"}
+    await desk.add_followup(OPENID, bare.number, "建新北路12号3单元，电话13812345678", [],
+                            details)
+    row = await slips.row(bare.number)
+    assert (row.location_text, row.street, row.phone) == (
+        "建新北路12号3单元", "观音桥街道", "13812345678")
+    assert "13812345678" not in str((await slips.events(bare.number))[-1].data)
+
+    placed = await slips.issue(location_text="鲤鱼池小区5栋", phone="13900000000")
+    await desk.add_followup(OPENID, placed.number, "对面也有", [],
+                            {"location_text": "对面小区", "phone": "13812345678"})
+    row = await slips.row(placed.number)
+    assert (row.location_text, row.phone) == ("鲤鱼池小区5栋", "13900000000")  # kept
+
+
 async def test_the_survey_round_trip(desk: SlipDeskAdapter, slips: Slips) -> None:
     view = await slips.issue()
     assert await desk.awaiting_survey(OPENID) is None
@@ -82,6 +107,43 @@ async def test_the_survey_round_trip(desk: SlipDeskAdapter, slips: Slips) -> Non
     await slips.service.act(view.number, "close", HANDLER, data={"result": "再修"})
     with pytest.raises(ValueError, match="评价只能是"):
         await desk.record_survey(OPENID, view.number, "很好", None, None)
+
+
+async def test_an_unsatisfied_answer_in_the_chat_reopens_with_one_message_and_a_new_deadline(
+    desk: SlipDeskAdapter, slips: Slips
+) -> None:
+    """Issued, closed and answered 不满意 on the same day (the fixed clock): the chat's reply
+    is the resident's only message about it, and the deadline is a new one."""
+    view = await slips.issue()
+    await slips.service.act(view.number, "sign", HANDLER)
+    await slips.service.act(view.number, "reply", HANDLER, note="已派人查看")
+    await slips.service.act(view.number, "close", HANDLER, data={"result": "已修复"})
+    before = len(await slips.outbox(view.number))
+    after = await desk.record_survey(OPENID, view.number, "不满意", False, "还是不亮")
+    assert after.is_open and after.lead == "区城市管理局"
+    assert after.due_at is not None and view.due_at is not None and after.due_at > view.due_at
+    new = [(n.kind, n.audience) for n in (await slips.outbox(view.number))[before:]]
+    assert new == [("reopened_staff", "staff")]  # the chat's reply tells the resident
+    staff = (await slips.outbox(view.number))[-1]
+    day = after.due_at.astimezone(CQ)
+    assert f"新的办结时限为 {day.year}年{day.month}月{day.day}日" in staff.text
+    reopen = (await slips.events(view.number))[-1]
+    assert reopen.action == "reopen"
+    assert datetime.fromisoformat(reopen.data["previous_due_at"]) == view.due_at
+    assert datetime.fromisoformat(reopen.data["due_at"]) == after.due_at
+    shown = await slips.service.get(view.number, HANDLER)
+    assert shown.due_at == after.due_at and shown.status == "dispatched"
+
+
+async def test_past_the_reopen_limit_the_chat_answer_is_only_recorded(
+    desk: SlipDeskAdapter, slips: Slips
+) -> None:
+    view = await slips.issue()
+    for _ in range(3):
+        await slips.service.act(view.number, "sign", HANDLER)
+        await slips.service.act(view.number, "close", HANDLER, data={"result": "已修复"})
+        after = await desk.record_survey(OPENID, view.number, "不满意", False, "还是不亮")
+    assert after.is_open is False and after.status == "已办结"
 
 
 async def test_phone_numbers_are_remembered_per_resident(desk: SlipDeskAdapter) -> None:
