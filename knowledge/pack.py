@@ -112,7 +112,7 @@ def load_pack(path: str | Path | None = None) -> KnowledgePack:
         departments=departments,
         areas=areas,
         routing=_routing(root / "routing.yaml", departments, taxonomy),
-        urgency=_urgency(root / "urgency.yaml", policy),
+        urgency=_urgency(root / "urgency.yaml", policy, taxonomy),
         complexity=_complexity(root / "complexity.yaml", taxonomy),
         request_types=_request_types(root / "request_types.yaml"),
         collective=_collective(root / "collective.yaml"),
@@ -377,7 +377,7 @@ def _routing(path: Path, depts: tuple[Department, ...], taxonomy: Taxonomy) -> R
 
 
 # -- urgency -----------------------------------------------------------------------------------
-def _urgency(path: Path, policy: Policy) -> UrgencyRules:
+def _urgency(path: Path, policy: Policy, taxonomy: Taxonomy) -> UrgencyRules:
     root = _root(path)
     root.mapping(allowed={"suppressors", "特急", "紧急"})
     s = root.child("suppressors")
@@ -402,7 +402,7 @@ def _urgency(path: Path, policy: Policy) -> UrgencyRules:
     for level in ("特急", "紧急"):
         for item in root.items(level):
             item.mapping(allowed={"id", "label", "call", "advice", "keywords", "patterns",
-                                  "unless", "also", "suppress"})
+                                  "unless", "also", "suppress", "category"})
             rule_id = item.text("id")
             if rule_id in ids:
                 item.fail(f"id {rule_id!r} is used twice", "id")
@@ -418,6 +418,10 @@ def _urgency(path: Path, policy: Policy) -> UrgencyRules:
                 item.fail("a 特急 rule must name the emergency line(s) to call", "call")
             suppress = (item.words("suppress") if "suppress" in item.mapping()
                         else DEFAULT_SUPPRESS)
+            category_text = item.text("category", required=False, default="")
+            category = tuple(category_text.split("/")) if category_text else ()
+            if category and not taxonomy.has(category):
+                item.fail(f"category {category_text} is not in the taxonomy", "category")
             for i, name in enumerate(suppress):
                 if name not in SUPPRESSORS:
                     item.fail(f"{name!r} is not one of {'/'.join(SUPPRESSORS)}", f"suppress[{i}]")
@@ -432,6 +436,7 @@ def _urgency(path: Path, policy: Policy) -> UrgencyRules:
                 unless=item.words("unless"),
                 also=item.patterns("also"),
                 suppress=tuple(suppress),
+                category=category,
             ))
     return UrgencyRules(suppressors, tuple(rules))
 

@@ -158,6 +158,9 @@ class UrgencyRule:
     unless: tuple[str, ...] = ()
     also: tuple[re.Pattern[str], ...] = ()
     suppress: tuple[str, ...] = DEFAULT_SUPPRESS
+    # the category this danger belongs to, whatever else the words suggest (a smell of gas is
+    # 燃气, though the classifier hears 环境保护 in "味")
+    category: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

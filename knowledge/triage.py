@@ -12,7 +12,7 @@ import copy
 import datetime as dt
 import zoneinfo
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -135,6 +135,7 @@ class Triage:
                                 rule_ids=frozenset(r.id for r in pack.urgency.rules
                                                    if r.level == "特急")))
         self._category = CategoryResolver(pack.taxonomy, pack.policy.category_keyword_weight)
+        self._danger_paths = {r.id: r.category for r in pack.urgency.rules if r.category}
         self._request = RequestTypeAssessor(pack.request_types)
         self._complexity = ComplexityAssessor(pack.complexity)
         self._collective = CollectiveDetector(pack.collective)
@@ -165,6 +166,14 @@ class Triage:
         urgency = self._urgency.assess(norm, scan)
         predictions = self.classifier.predict(text, top_k=self._top_k) if norm else []
         category = self._category.resolve(norm, predictions, scan)
+        danger = next((f for f in urgency.findings if f.level == "特急"
+                       and f.rule_id in self._danger_paths), None) if urgency.level == "特急" else None
+        if danger is not None:
+            # the danger names the category (a smell of gas is 燃气, though "味" sounds like
+            # 环境保护 to the classifier): its path (or a finer one), as sure as the rule
+            home = self._danger_paths[danger.rule_id]
+            category = replace(category, confidence=max(category.confidence, 0.9),
+                               path=category.path if category.path[:len(home)] == home else home)
         request = self._request.assess(norm, scan)
         signs = self._collective.detect(norm, scan)
         similar = self._similar(text, place, now)
@@ -198,6 +207,7 @@ class Triage:
                 "top": [{"label": label, "score": score} for label, score in category.top],
                 "keywords": [{"path": list(n.path), "words": list(n.words), "score": n.score}
                              for n in category.keyword_nodes],
+                **({"danger": danger.label} if danger is not None else {}),
                 "classifier_words": [{"word": w, "weight": round(float(s), 4)}
                                      for w, s in classifier_words],
             },
@@ -333,7 +343,9 @@ def summary_lines(result: TriageResult) -> list[str]:
     kw = cat["keywords"][0]["words"] if cat["keywords"] else []
     top = "、".join(f"{t['label']} {t['score']:.2f}" for t in cat["top"])
     lines.append(f"类别：{' › '.join(result.category)}"
-                 + (f"（关键词：{'、'.join(kw)}）" if kw else "") + (f"；模型：{top}" if top else ""))
+                 + (f"（危险情形：{cat['danger']}）" if cat.get("danger") else
+                    f"（关键词：{'、'.join(kw)}）" if kw else "")
+                 + (f"；模型：{top}" if top else ""))
     urgent = [f for f in ex["urgency"] if f["level"] == result.urgency]
     decision = ex.get("urgency_decision") or {}
     lines.append(f"紧急程度：{result.urgency}" + (

@@ -116,6 +116,20 @@ def test_gas_leak_is_an_emergency_with_advice(triage: Triage) -> None:
     assert data["emergency_lines"] == ["119"] and data["duty_alert"] is True
 
 
+def test_a_smell_of_gas_is_filed_under_gas_whatever_the_model_hears(pack: KnowledgePack) -> None:
+    class HearsSmell(FakeClassifier):  # the shipped model hears 环境保护 in "味"
+        cues = {"味": "环境保护"}
+
+    result = Triage(pack, HearsSmell()).classify("楼道里有很大的煤气味", now=NOW)
+    assert result.urgency == "特急"
+    assert result.category == ("城乡建设", "水电气供应", "燃气")
+    assert result.explanation["category"]["danger"] == "燃气泄漏"
+    assert "危险情形：燃气泄漏" in result.explanation["summary"][0]
+    assert not result.low_confidence
+    calm = Triage(pack, HearsSmell()).classify("楼下饭店油烟味很大", now=NOW)
+    assert calm.category[0] == "环境保护" and "danger" not in calm.explanation["category"]
+
+
 def test_water_cut_for_a_whole_estate(triage: Triage) -> None:
     result = classify(triage, "我们小区停水两天了，全小区都没水")
     assert result.urgency == "紧急"
