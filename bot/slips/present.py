@@ -6,7 +6,7 @@ from datetime import datetime
 
 from bot.slips.actor import Actor
 from bot.slips.models import Slip, SlipEvent
-from bot.slips.timing import SlipTiming
+from bot.slips.timing import UNSIGNED, SlipTiming
 from bot.slips.views import Department, EventView, SlipSummary, SlipView
 from bot.slips.workflow import Workflow
 
@@ -28,8 +28,17 @@ def _lead(slip: Slip) -> Department | None:
     return Department(slip.lead_department, slip.lead_department_name or slip.lead_department)
 
 
+def _response_limit(slip: Slip) -> str | None:
+    if slip.response_hours is not None:
+        return f"{slip.response_hours}小时"
+    if slip.response_working_days is not None:
+        return f"{slip.response_working_days}个工作日"
+    return None
+
+
 def summary(slip: Slip, workflow: Workflow, now: datetime) -> SlipSummary:
     text = slip.description or ""
+    waiting = slip.status in UNSIGNED and slip.response_due_at is not None
     return SlipSummary(
         id=slip.id,
         number=slip.number,
@@ -42,6 +51,8 @@ def summary(slip: Slip, workflow: Workflow, now: datetime) -> SlipSummary:
         street=slip.street,
         created_at=slip.created_at,
         due_at=slip.due_at,
+        response_due_at=slip.response_due_at if waiting else None,
+        response_limit=_response_limit(slip) if waiting else None,
         light=SlipTiming.light(slip, now),
         supervised=slip.supervised,
         low_confidence=slip.low_confidence,

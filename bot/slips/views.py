@@ -90,6 +90,10 @@ class SlipSummary:
     street: str | None
     created_at: datetime
     due_at: datetime | None
+    # the response (签收) limit while the slip is not yet signed, and its length in words
+    # ("2小时", "1个工作日"); None once signed or closed
+    response_due_at: datetime | None
+    response_limit: str | None
     light: str
     supervised: bool
     low_confidence: bool

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -28,6 +29,39 @@ def localtime(value: datetime | str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     if value.tzinfo is None:
         return value.strftime(fmt)
     return value.astimezone(LOCAL).strftime(fmt)
+
+
+# a response limit this close is shown with the time left (a 特急 slip's two hours always)
+RESPONSE_SOON = timedelta(hours=2)
+
+
+@dataclass(frozen=True)
+class ResponseDue:
+    state: str  # "overdue" | "soon" | "later"
+    at: str  # the local time, with the date unless it is today
+    left: str  # the time left in words ("1小时5分钟"); "" when overdue
+
+
+def _duration(delta: timedelta) -> str:
+    minutes = max(1, int(delta.total_seconds() // 60))
+    hours, minutes = divmod(minutes, 60)
+    if hours and minutes:
+        return f"{hours}小时{minutes}分钟"
+    return f"{hours}小时" if hours else f"{minutes}分钟"
+
+
+def response_due(due: datetime | None, now: datetime | None = None) -> ResponseDue | None:
+    """How an unsigned slip's response limit stands, for the lists (None: no limit running)."""
+    if due is None:
+        return None
+    now = now or datetime.now(UTC)
+    local_due = due.astimezone(LOCAL)
+    same_day = local_due.date() == now.astimezone(LOCAL).date()
+    at = local_due.strftime("%H:%M" if same_day else "%m-%d %H:%M")
+    if due <= now:
+        return ResponseDue("overdue", at, "")
+    left = due - now
+    return ResponseDue("soon" if left <= RESPONSE_SOON else "later", at, _duration(left))
 
 
 def _static_version() -> str:
@@ -58,6 +92,7 @@ def setup_templates(app: web.Application) -> None:
         lstrip_blocks=True,
     )
     env.filters["localtime"] = localtime
+    env.globals["response_due"] = response_due
     env.globals["static"] = lambda name: f"/console/static/{name}?v={version}"
 
 
