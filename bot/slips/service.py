@@ -260,7 +260,11 @@ class SlipService:
         note: str | None = None,
         data: dict[str, Any] | None = None,
         expected_version: int | None = None,
+        quiet_resident: bool = False,
     ) -> SlipView:
+        """Take `action` on the slip. quiet_resident: the resident is answered by the caller
+        (the chat's reply to their own survey answer), so the resident notices of this action
+        and its follow-ons are not pushed as well; staff notices still are."""
         spec = self.workflow.action(action)
         if spec is None:
             raise InvalidInput("action", f"没有“{action}”这个操作")
@@ -279,7 +283,7 @@ class SlipService:
                         raise VersionConflict(ref, expected_version, slip.version)
                     clean_note, values = check_inputs(spec, self.workflow, note, data or {})
                     await self.engine.apply(session, slip, spec, actor, now, note=clean_note,
-                                            values=values)
+                                            values=values, quiet_resident=quiet_resident)
                     return await self._view(session, slip, actor, now)
             except StaleDataError:
                 if attempt == attempts:

@@ -62,9 +62,17 @@ class SlipTiming:
             slip.due_at = due  # completion never ends before the response limit
 
     def restart_completion(self, slip: Slip, now: datetime) -> None:
-        """重办: a new completion limit of the same length, from now."""
+        """重办: a new completion limit of the same length, from now, that always ends after
+        the deadline it replaces. A slip reopened on the working day its clock started (or
+        inside an extension) would otherwise get the very date it already had, and the
+        resident would be told "新的办理期限" with the old one: it then gets one working day
+        beyond the previous deadline instead."""
+        previous = slip.due_at
+        due = self.calendar.add_working_days(now, slip.due_working_days or 7)
+        if previous is not None and due <= previous:
+            due = self.calendar.add_working_days(previous, 1)
         slip.completion_start_at = now
-        slip.due_at = self.calendar.add_working_days(now, slip.due_working_days or 7)
+        slip.due_at = due
         slip.extension_days = 0
         self.restart_response(slip, now)
 

@@ -67,7 +67,14 @@ async def record_unsatisfied(
     solved = kit.nlu.solved(reason)
     status = await kit.desk.record_survey(tracker.sender_id, number, "不满意", solved,
                                           reason or None)
+    if status.is_open is False:
+        # Reopened too often already: the verdict is recorded and a supervisor decides.
+        action.say(dispatcher, "survey.thanks", number=status.number, verdict="不满意")
+        return [SlotSet("survey_slip", None)]
+    # The one message the resident gets about the reopening (the desk pushes no notice
+    # besides): who handles the slip now and its new deadline.
     due = kit.texts.say("survey.reopened_due", due=local_time(status.due_at)) \
         if status.due_at is not None else ""
-    action.say(dispatcher, "survey.reopened", number=status.number, due=due)
+    action.say(dispatcher, "survey.reopened", number=status.number,
+               department=status.lead or "工作人员", due=due)
     return [SlotSet("survey_slip", None)]

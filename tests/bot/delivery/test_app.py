@@ -22,6 +22,7 @@ from bot.slips.actor import Actor
 from bot.slips.service import SlipService
 from bot.slips.views import SlipDraft
 from bot.storage import Database
+from dialogs.text import local_time
 from handlers import keys
 from knowledge.triage import load_default_triage
 from tests.bot.delivery.conftest import FAST
@@ -174,8 +175,19 @@ async def test_closing_a_slip_sends_the_result_and_the_survey_and_3_reopens_it(m
 
     answer = await app.say("3")
     assert answer  # the dialog asks why
-    await app.say("路灯还是不亮")
+    reply = await app.say("路灯还是不亮")
     after = await slips.get(view.number, Actor.system())
     assert after.status == "dispatched" and after.reopen_count == 1
-    reopened = await app.pushes(4)
-    assert view.number in reopened[-1]["text"]
+    # The reply is the one message about the reopening: who handles it and a new deadline
+    # (issued, closed and reopened on one day would otherwise keep the date it had).
+    assert after.due_at is not None and view.due_at is not None and after.due_at > view.due_at
+    assert reply is not None and view.number in reply
+    assert f"已重新交{after.lead_department.name}办理" in reply
+    assert f"新的办理期限是{local_time(after.due_at)}" in reply
+    async with app.db.session() as session:
+        kinds = (await session.scalars(select(OutboxRow.kind).where(
+            OutboxRow.idempotency_key.startswith(f"{view.number}:"),
+            OutboxRow.audience == "resident"))).all()
+    assert "reopened" not in kinds  # no push repeating the reply
+    await asyncio.sleep(0.5)
+    assert len([e for e in app.sim.chat_for(RESIDENT) if e["kind"] == "push"]) == 3

@@ -13,6 +13,7 @@ from tests.bot.slips.conftest import (
     ADMIN,
     DISPATCHER,
     HANDLER,
+    RESIDENT,
     SUPERVISOR,
     T0,
     Clock,
@@ -174,6 +175,35 @@ async def test_reopening_starts_a_new_completion_limit(slips: Slips, clock: Cloc
     assert reopened.due_at == local(2026, 12, 14, 23, 59, 59)
     assert reopened.response_due_at == local(2026, 12, 8, 23, 59, 59)
     assert reopened.light == "green" and reopened.closed_at is None
+
+
+async def test_a_same_day_reopening_still_gets_a_later_deadline(slips: Slips) -> None:
+    """Accepted Wednesday 10:00 (due Wed 12-02), reopened minutes later: the full limit from
+    now ends on the same date, so the reopened slip gets the next working day after it."""
+    view = await slips.issue(triage=triage(due_working_days=5))
+    assert view.due_at == local(2026, 12, 2, 23, 59, 59)
+    await slips.service.act(view.number, "sign", HANDLER)
+    await slips.service.act(view.number, "close", HANDLER, data={"result": "已修复"})
+    reopened = await slips.service.act(view.number, "survey", RESIDENT,
+                                       data={"verdict": "不满意"}, note="还是不亮")
+    assert reopened.status == "dispatched"
+    assert reopened.due_at == local(2026, 12, 3, 23, 59, 59)
+    [staff] = [n for n in await slips.outbox(view.number) if n.kind == "reopened_staff"]
+    assert "2026年12月3日" in staff.text
+    [told] = [n for n in await slips.outbox(view.number) if n.kind == "reopened"]
+    assert "2026年12月3日" in told.text  # pushed when the survey was not answered in the chat
+
+
+async def test_a_reopening_never_shortens_an_extended_deadline(slips: Slips, clock: Clock) -> None:
+    view = await slips.issue(triage=triage(due_working_days=5))
+    await slips.service.act(view.number, "sign", HANDLER)
+    await slips.service.act(view.number, "request_extension", HANDLER, note="需采购配件",
+                            data={"due_date": date(2026, 12, 16)})
+    await slips.service.act(view.number, "approve_extension", SUPERVISOR)
+    await slips.service.act(view.number, "close", HANDLER, data={"result": "已修复"})
+    clock.now = local(2026, 12, 7, 9, 0).astimezone(UTC)  # Monday: 5 days from now is 12-14
+    reopened = await slips.service.act(view.number, "reopen", SUPERVISOR, note="回访未解决")
+    assert reopened.due_at == local(2026, 12, 17, 23, 59, 59)
 
 
 async def test_supervising_flags_the_slip_and_tells_the_department(slips: Slips) -> None:
