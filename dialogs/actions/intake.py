@@ -56,7 +56,9 @@ class ActionComplaintSummary(KitAction):
             lines.append(texts.say("summary.photos", value=len(slot("photos"))))
         if slot("voices"):
             lines.append(texts.say("summary.voices", value=len(slot("voices"))))
-        lines.append(texts.say("summary.tail"))
+        # the example of a correction is one the resident could make to this summary
+        has_place = isinstance(location, dict) and bool(location.get("text"))
+        lines.append(texts.say("summary.tail" if has_place else "summary.tail_no_place"))
         dispatcher.utter_message(text="\n".join(lines))
         return [SlotSet("awaiting_confirmation", True), SlotSet("requested_slot", None),
                 ActiveLoop(None)]
