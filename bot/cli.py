@@ -130,6 +130,14 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     _require_production_secrets(settings)
     configure_logging(settings.logging.level, settings.logging.format)
     app = serve_app(settings)
+
+    async def started(_app: web.Application) -> None:
+        # the one line an operator looks for; the database URL without its password
+        log.info("minyi serve on http://%s:%s (database %s, stores %s)",
+                 settings.server.host, settings.server.port,
+                 _shown_url(settings.database.url), _shown_url(settings.redis.url))
+
+    app.on_startup.append(started)
     web.run_app(
         app,
         host=settings.server.host,
@@ -205,8 +213,19 @@ def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
             await database.close()
 
     asyncio.run(run())
-    print(f"database at the newest schema: {settings.database.url}")
+    print(f"database at the newest schema: {_shown_url(settings.database.url)}")
     return 0
+
+
+def _shown_url(url: str) -> str:
+    """A database or Redis URL fit for a terminal or a log: its password replaced by ***."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        return url.split("@", 1)[-1] if "@" in url else url
 
 
 if __name__ == "__main__":

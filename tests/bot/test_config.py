@@ -99,6 +99,24 @@ def test_cli_stops_with_the_reason(tmp_path: Path, capsys: pytest.CaptureFixture
     assert "limits.messages_per_minute" in err and str(path) in err
 
 
+def test_urls_shown_to_operators_hide_passwords() -> None:
+    from bot.cli import _shown_url
+
+    assert _shown_url("postgresql+asyncpg://minyi:s3cret@db-host/minyi") == (
+        "postgresql+asyncpg://minyi:***@db-host/minyi")
+    assert _shown_url("redis://:s3cret@redis-host:6379/0") == "redis://:***@redis-host:6379/0"
+    assert _shown_url("memory://") == "memory://"
+
+
+def test_db_upgrade_says_where_it_upgraded(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MINYI_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/m.db")
+    assert main(["db", "upgrade", "--config", str(DEFAULT_CONFIG)]) == 0
+    assert f"database at the newest schema: sqlite+aiosqlite:///{tmp_path}/m.db" in (
+        capsys.readouterr().out)
+
+
 def test_serve_refuses_to_start_without_secrets(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["serve", "--config", str(DEFAULT_CONFIG)]) == 2
     err = capsys.readouterr().err
