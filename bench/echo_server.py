@@ -10,18 +10,27 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from wechatpy import parse_message
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
+from wechatpy.messages import BaseMessage
 from wechatpy.replies import TextReply
 from wechatpy.utils import check_signature
 
 from bot.cli import new_event_loop
 
+# What a webhook does with a parsed text message: the reply's text, or None for `success`.
+Handle = Callable[[web.Request, BaseMessage], Awaitable[str | None]]
 
-def create_echo_app(token: str, appid: str, aes_key: str | None) -> web.Application:
+
+def create_webhook_app(
+    token: str, appid: str, aes_key: str | None, handle: Handle
+) -> web.Application:
+    """A WeChat webhook at /wechat: signature, decryption, parsing and an encrypted TextReply
+    around `handle` (bench/floor_server.py adds its storage there)."""
     crypto = WeChatCrypto(token, aes_key, appid) if aes_key else None
 
     async def verify(request: web.Request) -> web.Response:
@@ -37,7 +46,7 @@ def create_echo_app(token: str, appid: str, aes_key: str | None) -> web.Applicat
             return web.Response(status=403, text="bad signature")
         return web.Response(text=query.get("echostr", ""))
 
-    async def echo(request: web.Request) -> web.Response:
+    async def receive(request: web.Request) -> web.Response:
         query = request.query
         timestamp, nonce = query.get("timestamp", ""), query.get("nonce", "")
         body = await request.text()
@@ -57,15 +66,26 @@ def create_echo_app(token: str, appid: str, aes_key: str | None) -> web.Applicat
             return web.Response(status=400, text="bad message")
         if message is None or message.type != "text":
             return web.Response(text="success")
-        reply = TextReply(content=message.content, message=message).render()
+        text = await handle(request, message)
+        if text is None:
+            return web.Response(text="success")
+        reply = TextReply(content=text, message=message).render()
         if encrypted:
             reply = crypto.encrypt_message(reply, nonce, str(int(time.time())))
         return web.Response(text=reply, content_type="application/xml")
 
     app = web.Application()
     app.router.add_get("/wechat", verify)
-    app.router.add_post("/wechat", echo)
+    app.router.add_post("/wechat", receive)
     return app
+
+
+async def _echo(_request: web.Request, message: BaseMessage) -> str:
+    return message.content
+
+
+def create_echo_app(token: str, appid: str, aes_key: str | None) -> web.Application:
+    return create_webhook_app(token, appid, aes_key, _echo)
 
 
 def main() -> None:

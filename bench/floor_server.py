@@ -19,18 +19,14 @@ No dialog, no rate limit, no outbox, no ORM. Its PostgreSQL connections carry
 from __future__ import annotations
 
 import argparse
-import time
 from collections.abc import AsyncIterator
 
 import asyncpg
 import redis.asyncio as aioredis
 from aiohttp import web
-from wechatpy import parse_message
-from wechatpy.crypto import WeChatCrypto
-from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
-from wechatpy.replies import TextReply
-from wechatpy.utils import check_signature
+from wechatpy.messages import BaseMessage
 
+from bench.echo_server import create_webhook_app
 from bot.cli import new_event_loop
 
 SCHEMA = """
@@ -61,8 +57,6 @@ def create_floor_app(
     pool_size: int = 20,
     application_name: str = "minyi-bench-floor",
 ) -> web.Application:
-    crypto = WeChatCrypto(token, aes_key, appid) if aes_key else None
-    app = web.Application()
     pool_key = web.AppKey("pool", asyncpg.Pool)
     redis_key = web.AppKey("redis", aioredis.Redis)
 
@@ -81,54 +75,18 @@ def create_floor_app(
         await redis.aclose()
         await pool.close()
 
-    async def verify(request: web.Request) -> web.Response:
-        query = request.query
-        try:
-            check_signature(
-                token,
-                query.get("signature", ""),
-                query.get("timestamp", ""),
-                query.get("nonce", ""),
-            )
-        except InvalidSignatureException:
-            return web.Response(status=403, text="bad signature")
-        return web.Response(text=query.get("echostr", ""))
-
-    async def receive(request: web.Request) -> web.Response:
-        query = request.query
-        timestamp, nonce = query.get("timestamp", ""), query.get("nonce", "")
-        body = await request.text()
-        encrypted = query.get("encrypt_type") == "aes"
-        try:
-            check_signature(token, query.get("signature", ""), timestamp, nonce)
-            if encrypted:
-                if crypto is None:
-                    return web.Response(status=400, text="not configured for encryption")
-                body = crypto.decrypt_message(
-                    body, query.get("msg_signature", ""), timestamp, nonce
-                )
-            message = parse_message(body)
-        except (InvalidSignatureException, InvalidAppIdException):
-            return web.Response(status=403, text="bad signature")
-        except Exception:
-            return web.Response(status=400, text="bad message")
-        if message is None or message.type != "text":
-            return web.Response(text="success")
+    async def keep(request: web.Request, message: BaseMessage) -> str | None:
         first = await request.app[redis_key].set(
             f"{key_prefix}:seen:{message.id}", b"1", nx=True, px=dedupe_ms
         )
         if not first:
-            return web.Response(text="success")
+            return None  # a repeat: `success`
         content = message.content
         await request.app[pool_key].execute(INSERT, message.source, message.id, content, content)
-        reply = TextReply(content=content, message=message).render()
-        if encrypted:
-            reply = crypto.encrypt_message(reply, nonce, str(int(time.time())))
-        return web.Response(text=reply, content_type="application/xml")
+        return content
 
+    app = create_webhook_app(token, appid, aes_key, keep)
     app.cleanup_ctx.append(resources)
-    app.router.add_get("/wechat", verify)
-    app.router.add_post("/wechat", receive)
     return app
 
 

@@ -407,7 +407,7 @@ async def run_burst(url: str, count: int) -> dict[str, float]:
         "messages": count,
         "missed_5s": sum(1 for r in results if r.timed_out or r.elapsed >= 5.0),
         "failed": sum(1 for r in results if not r.ok),
-        "p99_ms": 1000 * times[int(0.99 * (count - 1))],
+        "p99_ms": 1000 * _percentile(times, 0.99),
         "max_ms": 1000 * times[-1],
         "wall_s": elapsed,
     }
@@ -510,40 +510,23 @@ async def main() -> None:
                 server_log,
             )
         )
+        def baseline(module: str, port: int, *extra: str) -> subprocess.Popen[bytes]:
+            command = [sys.executable, "-m", module, "--port", str(port), *crypto_args, *extra]
+            return start(command, env, server_log)
+
+        procs.append(baseline("bench.echo_server", echo_port))
         procs.append(
-            start(
-                [
-                    sys.executable,
-                    "-m",
-                    "bench.echo_server",
-                    "--port",
-                    str(echo_port),
-                    *crypto_args,
-                ],
-                env,
-                server_log,
-            )
-        )
-        procs.append(
-            start(
-                [
-                    sys.executable,
-                    "-m",
-                    "bench.floor_server",
-                    "--port",
-                    str(floor_port),
-                    *crypto_args,
-                    "--dsn",
-                    args.pg.rsplit("/", 1)[0] + f"/{dbname}",
-                    "--redis",
-                    args.redis,
-                    "--key-prefix",
-                    f"{prefix}:floor",
-                    "--application-name",
-                    FLOOR_APPLICATION_NAME,
-                ],
-                env,
-                server_log,
+            baseline(
+                "bench.floor_server",
+                floor_port,
+                "--dsn",
+                args.pg.rsplit("/", 1)[0] + f"/{dbname}",
+                "--redis",
+                args.redis,
+                "--key-prefix",
+                f"{prefix}:floor",
+                "--application-name",
+                FLOOR_APPLICATION_NAME,
             )
         )
         await wait_ready(f"http://127.0.0.1:{serve_port}/healthz")

@@ -166,8 +166,10 @@ class Triage:
         urgency = self._urgency.assess(norm, scan)
         predictions = self.classifier.predict(text, top_k=self._top_k) if norm else []
         category = self._category.resolve(norm, predictions, scan)
-        danger = next((f for f in urgency.findings if f.level == "特急"
-                       and f.rule_id in self._danger_paths), None) if urgency.level == "特急" else None
+        danger = None
+        if urgency.level == "特急":
+            danger = next((f for f in urgency.findings
+                           if f.level == "特急" and f.rule_id in self._danger_paths), None)
         if danger is not None:
             # the danger names the category (a smell of gas is 燃气, though "味" sounds like
             # 环境保护 to the classifier): its path (or a finer one), as sure as the rule

@@ -235,7 +235,7 @@ async def supervise(step: Step) -> None:
 
 async def close(step: Step) -> None:
     result = str(step.values.get("result") or "").strip()
-    limit = int(step.workflow.rule("max_result_length", 4000))
+    limit = step.workflow.max_result_length
     if len(result) > limit:
         raise InvalidInput("result", f"办理结果不能超过{limit}字")
     step.slip.result = result

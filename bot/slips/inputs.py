@@ -24,7 +24,7 @@ def check_inputs(
     note = note or None
     if note is not None and "note" not in names:
         raise InvalidInput("note", f"“{action.label}”不需要填写说明")
-    max_note = int(workflow.rule("max_note_length", 2000))
+    max_note = workflow.max_note_length
     values: dict[str, Any] = {}
     for spec in action.fields:
         value = note if spec.name == "note" else data.get(spec.name)

@@ -95,6 +95,15 @@ class Workflow:
     def rule(self, name: str, default: Any = None) -> Any:
         return self.rules.get(name, default)
 
+    @property
+    def max_note_length(self) -> int:
+        """Characters a note may hold (the result of 办结 has its own limit)."""
+        return int(self.rule("max_note_length", 2000))
+
+    @property
+    def max_result_length(self) -> int:
+        return int(self.rule("max_result_length", 4000))
+
 
 def load_workflow(path: Path | None = None, *, notice_kinds: set[str] | None = None) -> Workflow:
     """Read and check workflow.yaml. `notice_kinds` (from notices.yaml) are checked too."""

@@ -159,8 +159,8 @@ async def _detail(
             "explanation_detail": _explanation_detail(view.explanation),
             # the browser stops typing where the server would refuse (bot.slips.inputs)
             "max_lengths": {
-                "note": int(slips.workflow.rule("max_note_length", 2000)),
-                "result": int(slips.workflow.rule("max_result_length", 4000)),
+                "note": slips.workflow.max_note_length,
+                "result": slips.workflow.max_result_length,
             },
             "media_available": request.config_dict[keys.MEDIA] is not None,
             "media_index": {m.get("media_id"): i for i, m in enumerate(view.media)},

@@ -37,9 +37,7 @@ async def _not_found(request: web.Request, handler: Handler) -> web.StreamRespon
     try:
         return await handler(request)
     except web.HTTPNotFound:
-        context = views._base(views._services(request))
-        return aiohttp_jinja2.render_template("public_missing.html", request, context,
-                                              status=404)
+        return views.missing(request)
 
 
 def _static_version() -> str:

@@ -196,9 +196,7 @@ async def slip(request: web.Request) -> web.Response:
     record = await services.public_cache.get(("slip", number),
                                              lambda: services.public.get(number))
     if record is None:
-        context = _base(services, number=number)
-        return aiohttp_jinja2.render_template("public_missing.html", request, context,
-                                              status=404)
+        return missing(request, number)
     return aiohttp_jinja2.render_template("public_slip.html", request,
                                           _base(services, slip=record))
 
@@ -214,3 +212,9 @@ async def definitions(request: web.Request) -> web.Response:
         private_types=PRIVATE_REQUEST_TYPES,
     )
     return aiohttp_jinja2.render_template("public_definitions.html", request, context)
+
+
+def missing(request: web.Request, number: str | None = None) -> web.Response:
+    """The site's own not-found page: a slip that is not public (`number`), or any address."""
+    context = _base(_services(request), number=number)
+    return aiohttp_jinja2.render_template("public_missing.html", request, context, status=404)

@@ -109,6 +109,14 @@ async def browsers_fixture() -> AsyncIterator[NewBrowser]:
         await session.close()
 
 
+async def signed_in(browsers: NewBrowser, client: TestClient, username: str) -> Browser:
+    """A new browser, signed in to the console as `username`."""
+    me = browsers(client)
+    response, _ = await me.login(username)
+    assert response.status == 303
+    return me
+
+
 def triage_for(department: str, name: str, *, urgency: str = "一般") -> dict[str, Any]:
     """A confident classification routing to `department` (what knowledge.triage returns)."""
     return {

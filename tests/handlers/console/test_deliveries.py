@@ -30,10 +30,10 @@ from handlers.console.deliveries import CHANNEL_LABELS, KIND_LABELS, delivery_of
 from tests.bot.delivery.conftest import FAST, sim_config
 from tests.handlers.staff_app import (
     FAST_PASSWORDS,
-    Browser,
     NewBrowser,
     add_member,
     issue_slip,
+    signed_in,
     staff_of,
 )
 
@@ -91,13 +91,6 @@ async def desk(aiohttp_client, console_settings: Settings) -> AsyncIterator[Desk
         await server.close()
 
 
-async def _as(browsers: NewBrowser, client: TestClient, username: str) -> Browser:
-    me = browsers(client)
-    response, _ = await me.login(username)
-    assert response.status == 303
-    return me
-
-
 def _version(page: str) -> int:
     return int(re.search(r'name="expected_version" value="(\d+)"', page).group(1))
 
@@ -121,7 +114,7 @@ async def test_a_chat_message_in_doubt_is_shown_as_not_confirmed(
     assert rows and rows[0].status == OutboxStatus.SENT
     assert rows[0].last_error.startswith("unconfirmed")
 
-    cg = await _as(browsers, desk.client, "cg")
+    cg = await signed_in(browsers, desk.client, "cg")
     _, page = await cg.get(f"/console/slips/{slip.number}")
     table = page.split('id="deliveries"', 1)[1].split("</table>", 1)[0]
     assert "已发出，未确认送达" in table and "delivery-unconfirmed" in table
@@ -144,7 +137,7 @@ async def test_a_confirmed_message_is_shown_as_delivered(desk: Desk, browsers: N
     await desk.worker.drain()
     rows = await desk.rows(slip.id)
     assert rows and all(r.status == OutboxStatus.SENT and r.last_error is None for r in rows)
-    cg = await _as(browsers, desk.client, "cg")
+    cg = await signed_in(browsers, desk.client, "cg")
     _, page = await cg.get(f"/console/slips/{slip.number}")
     table = page.split('id="deliveries"', 1)[1].split("</table>", 1)[0]
     assert "已送达" in table and "未确认" not in table and "重新发送" not in table
@@ -175,7 +168,7 @@ async def test_staff_resend_a_failed_notice_and_it_arrives_once(
     assert failed.status == OutboxStatus.FAILED
     assert failed.text not in await desk.texts()
 
-    cg = await _as(browsers, desk.client, "cg")
+    cg = await signed_in(browsers, desk.client, "cg")
     _, page = await cg.get(f"/console/slips/{slip.number}")
     row_html = _delivery_row(page, failed.id)
     assert "发送失败" in row_html and f'id="resend-{failed.id}"' in row_html
@@ -183,7 +176,7 @@ async def test_staff_resend_a_failed_notice_and_it_arrives_once(
     path = f"/console/slips/{slip.number}/notices/{failed.id}/resend"
 
     # another department's handler may not; a form without the CSRF token is refused
-    hb = await _as(browsers, desk.client, "hb")
+    hb = await signed_in(browsers, desk.client, "hb")
     await hb.get("/console/workbench")
     response, _ = await hb.post(path, {"expected_version": version}, allow_redirects=False)
     assert response.status == 403
@@ -239,7 +232,7 @@ async def test_a_failed_notice_left_in_doubt_is_sent_again_not_skipped(
             .values(status=OutboxStatus.FAILED, last_error="gave up after 4 attempts")
         )
     before = (await desk.texts()).count(row.text)
-    cg = await _as(browsers, desk.client, "cg")
+    cg = await signed_in(browsers, desk.client, "cg")
     _, page = await cg.get(f"/console/slips/{slip.number}")
     response, _ = await cg.post(f"/console/slips/{slip.number}/notices/{row.id}/resend",
                                 {"expected_version": _version(page)}, allow_redirects=False)
@@ -259,7 +252,7 @@ async def test_resend_of_another_slips_notice_is_not_found(
     await desk.worker.drain()
     other = (await desk.rows(second.id))[0]
     assert other.status == OutboxStatus.FAILED
-    cg = await _as(browsers, desk.client, "cg")
+    cg = await signed_in(browsers, desk.client, "cg")
     _, page = await cg.get(f"/console/slips/{first.number}")
     response, _ = await cg.post(f"/console/slips/{first.number}/notices/{other.id}/resend",
                                 {"expected_version": _version(page)})

@@ -19,10 +19,10 @@ from bot.simulator.models import MEDIA_TTL
 from tests.bot.delivery.conftest import FAST, sim_config
 from tests.handlers.staff_app import (
     FAST_PASSWORDS,
-    Browser,
     NewBrowser,
     add_member,
     issue_slip,
+    signed_in,
     staff_of,
 )
 
@@ -66,13 +66,6 @@ async def desk(aiohttp_client, console_settings: Settings, tmp_path: Path
         await server.close()
 
 
-async def _as(browsers: NewBrowser, client: TestClient, username: str) -> Browser:
-    me = browsers(client)
-    response, _ = await me.login(username)
-    assert response.status == 303
-    return me
-
-
 async def test_saved_photo_and_voice_are_served_after_wechat_deleted_them(
     desk: Desk, browsers: NewBrowser
 ) -> None:
@@ -81,7 +74,7 @@ async def test_saved_photo_and_voice_are_served_after_wechat_deleted_them(
     desk.sim.advance(MEDIA_TTL + 3600)  # four days later: WeChat answers 40007 now
     calls = len(desk.sim.calls)
 
-    cg = await _as(browsers, desk.client, "cg")
+    cg = await signed_in(browsers, desk.client, "cg")
     _, page = await cg.get(f"/console/slips/{slip.number}")
     assert f'<img src="/console/slips/{slip.number}/media/0" alt="群众发来的图片"' in page
     assert f'href="/console/slips/{slip.number}/media/1">语音<br>下载' in page
@@ -100,7 +93,7 @@ async def test_saved_photo_and_voice_are_served_after_wechat_deleted_them(
     assert len(desk.sim.calls) == calls  # not asked of WeChat again
 
     # only staff who may see the slip; nobody signed in is sent to the login page
-    hb = await _as(browsers, desk.client, "hb")
+    hb = await signed_in(browsers, desk.client, "hb")
     response = await hb.session.get(hb.url(f"/console/slips/{slip.number}/media/0"))
     assert response.status == 403
     response = await desk.client.get(f"/console/slips/{slip.number}/media/0",
@@ -117,7 +110,7 @@ async def test_expired_photo_says_so_instead_of_a_broken_image(
     slip, _ = await desk.slip("image")
     desk.sim.advance(MEDIA_TTL + 3600)  # nobody copied it in time (workers were down)
     await desk.copy_media()
-    cg = await _as(browsers, desk.client, "cg")
+    cg = await signed_in(browsers, desk.client, "cg")
     _, page = await cg.get(f"/console/slips/{slip.number}")
     assert "图片已过期，未能保存" in page and "<img" not in page
     response = await cg.session.get(cg.url(f"/console/slips/{slip.number}/media/0"))
@@ -130,7 +123,7 @@ async def test_photo_wechat_keeps_failing_for_ends_as_not_saved(
     slip, _ = await desk.slip("image")
     desk.sim.add_fault("media/get", http_status=502, count=1000)
     await desk.copy_media()
-    cg = await _as(browsers, desk.client, "cg")
+    cg = await signed_in(browsers, desk.client, "cg")
     _, page = await cg.get(f"/console/slips/{slip.number}")
     assert "图片未能从微信取回，未能保存" in page and "<img" not in page
 
@@ -139,7 +132,7 @@ async def test_before_it_is_saved_the_photo_comes_from_wechat(
     desk: Desk, browsers: NewBrowser
 ) -> None:
     slip, (photo,) = await desk.slip("image")
-    cg = await _as(browsers, desk.client, "cg")
+    cg = await signed_in(browsers, desk.client, "cg")
     _, page = await cg.get(f"/console/slips/{slip.number}")
     assert f'<img src="/console/slips/{slip.number}/media/0"' in page
     response = await cg.session.get(cg.url(f"/console/slips/{slip.number}/media/0"))

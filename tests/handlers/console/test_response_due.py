@@ -16,7 +16,7 @@ from bot.slips.views import SlipDraft
 from handlers import keys as app_keys
 from handlers.console import keys
 from handlers.console.render import LOCAL, response_due
-from tests.handlers.staff_app import Browser, NewBrowser, add_member, triage_for
+from tests.handlers.staff_app import NewBrowser, add_member, signed_in, triage_for
 
 ADMIN = Actor(kind="staff", id="0", name="管理员", role="admin")
 GAS = "楼道里有很重的煤气味，好像是隔壁漏气了"
@@ -26,13 +26,6 @@ GAS = "楼道里有很重的煤气味，好像是隔壁漏气了"
 async def people(client: TestClient) -> None:
     await add_member(client, "cg", "handler", "D-CGJ", "城管李科长")
     await add_member(client, "root", "admin", None, "管理员")
-
-
-async def _as(browsers: NewBrowser, client: TestClient, username: str) -> Browser:
-    me = browsers(client)
-    response, _ = await me.login(username)
-    assert response.status == 303
-    return me
 
 
 async def _urgent(client: TestClient, description: str = GAS, key: str = "gas"):
@@ -58,7 +51,7 @@ async def test_the_workbench_and_the_list_show_an_urgent_slips_response_deadline
     at = slip.response_due_at.astimezone(LOCAL)
     today = at.date() == datetime.now(UTC).astimezone(LOCAL).date()
     deadline = at.strftime("%H:%M" if today else "%m-%d %H:%M")
-    cg = await _as(browsers, client, "cg")
+    cg = await signed_in(browsers, client, "cg")
     _, page = await cg.get("/console/workbench")
     row = _row(page, slip.number, "to-sign")
     assert f"2小时内签收 · 截止 {deadline}" in row
@@ -83,7 +76,7 @@ async def test_a_missed_response_deadline_is_shown_in_red(
         await session.execute(update(Slip).where(Slip.id == slip.id)
                               .values(response_due_at=past))
         await session.commit()
-    root = await _as(browsers, client, "root")
+    root = await signed_in(browsers, client, "root")
     _, page = await root.get("/console/slips")
     row = _row(page, slip.number)
     assert 'class="response-due overdue"' in row and "签收已超时 · 截止 " in row

@@ -12,7 +12,7 @@ from bot.outbox.models import OutboxRow
 from bot.slips.models import SlipEvent
 from handlers import keys as app_keys
 from handlers.console import keys
-from tests.handlers.staff_app import Browser, NewBrowser, add_member, issue_slip
+from tests.handlers.staff_app import NewBrowser, add_member, issue_slip, signed_in
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>井盖丢了'
 
@@ -24,13 +24,6 @@ async def people(client: TestClient) -> None:
     await add_member(client, "pd", "dispatcher", "D-MYZX", "派单员小王")
     await add_member(client, "db", "supervisor", None, "督办张主任")
     await add_member(client, "root", "admin", None, "管理员")
-
-
-async def _as(browsers: NewBrowser, client: TestClient, username: str) -> Browser:
-    me = browsers(client)
-    response, _ = await me.login(username)
-    assert response.status == 303
-    return me
 
 
 async def _events(client: TestClient, slip_id: int) -> int:
@@ -46,7 +39,7 @@ async def test_handler_signs_and_replies_and_the_resident_is_notified(
     client: TestClient, people: None, browsers: NewBrowser
 ) -> None:
     slip = await issue_slip(client)
-    cg = await _as(browsers, client, "cg")
+    cg = await signed_in(browsers, client, "cg")
     _, page = await cg.get("/console/workbench")
     assert slip.number in page and "待签收" in page
     response, page = await cg.get(f"/console/slips/{slip.number}")
@@ -83,7 +76,7 @@ async def test_missing_field_is_explained_next_to_it_and_nothing_changes(
     client: TestClient, people: None, browsers: NewBrowser
 ) -> None:
     slip = await issue_slip(client)
-    cg = await _as(browsers, client, "cg")
+    cg = await signed_in(browsers, client, "cg")
     await cg.get(f"/console/slips/{slip.number}")
     before = await _events(client, slip.id)
     response, page = await cg.post(f"/console/slips/{slip.number}/actions/reply", {"note": "   "})
@@ -107,7 +100,7 @@ async def test_an_overlong_note_is_stopped_by_the_form_and_refused_by_the_server
     client: TestClient, people: None, browsers: NewBrowser
 ) -> None:
     slip = await issue_slip(client)
-    cg = await _as(browsers, client, "cg")
+    cg = await signed_in(browsers, client, "cg")
     _, page = await cg.get(f"/console/slips/{slip.number}")
     assert re.search(r'<textarea id="f-reply-note" name="note" maxlength="2000">', page)
     before = await _events(client, slip.id)
@@ -129,7 +122,7 @@ async def test_the_triage_explains_itself_in_plain_lines_with_the_detail_folded(
                     "紧急程度：一般；规则判定：规则未命中"],
         "category": {"top": [{"label": "城乡建设", "score": 0.88}], "words": [HOSTILE]},
     })
-    cg = await _as(browsers, client, "cg")
+    cg = await signed_in(browsers, client, "cg")
     _, page = await cg.get(f"/console/slips/{slip.number}")
     lines = re.search(r'<ul class="explain-summary" id="explanation">(.*?)</ul>', page, re.S)
     assert lines and "<li>类别：城乡建设 › 城市建设和市政管理 › 路灯（关键词：路灯坏）</li>" in lines.group(1)
@@ -142,7 +135,7 @@ async def test_stale_version_is_a_conflict_not_an_overwrite(
     client: TestClient, people: None, browsers: NewBrowser
 ) -> None:
     slip = await issue_slip(client)
-    cg = await _as(browsers, client, "cg")
+    cg = await signed_in(browsers, client, "cg")
     await cg.get(f"/console/slips/{slip.number}")
     response, _ = await cg.post(
         f"/console/slips/{slip.number}/actions/sign",
@@ -162,7 +155,7 @@ async def test_action_not_allowed_now_is_refused(
     client: TestClient, people: None, browsers: NewBrowser
 ) -> None:
     slip = await issue_slip(client)
-    cg = await _as(browsers, client, "cg")
+    cg = await signed_in(browsers, client, "cg")
     await cg.get(f"/console/slips/{slip.number}")
     await cg.post(f"/console/slips/{slip.number}/actions/sign", {"note": "签收"})
     response, page = await cg.post(f"/console/slips/{slip.number}/actions/sign", {"note": "再签"})
@@ -179,7 +172,7 @@ async def test_complaint_text_is_shown_as_text(
     client: TestClient, people: None, browsers: NewBrowser
 ) -> None:
     slip = await issue_slip(client, HOSTILE, location_text='<b onmouseover="x">路口</b>')
-    cg = await _as(browsers, client, "cg")
+    cg = await signed_in(browsers, client, "cg")
     for path in (f"/console/slips/{slip.number}", "/console/slips", "/console/workbench"):
         _, page = await cg.get(path)
         assert "<script>alert" not in page and "<img src=x" not in page, path
@@ -192,7 +185,7 @@ async def test_handler_of_another_department_cannot_open_or_act(
     client: TestClient, people: None, browsers: NewBrowser
 ) -> None:
     slip = await issue_slip(client, "小区门口的路灯不亮")
-    hb = await _as(browsers, client, "hb")
+    hb = await signed_in(browsers, client, "hb")
     response, page = await hb.get(f"/console/slips/{slip.number}")
     assert response.status == 403 and "小区门口的路灯不亮" not in page
     response, page = await hb.get(f"/console/slips/{slip.id}")  # by internal id too
@@ -222,12 +215,12 @@ async def test_dispatcher_queue_and_dispatch_with_field_error(
 ) -> None:
     slip = await issue_slip(client, "有个事情想反映一下", low_confidence=True)
     assert slip.status == "accepted"
-    pd = await _as(browsers, client, "pd")
+    pd = await signed_in(browsers, client, "pd")
     _, page = await pd.get("/console/queue")
     assert slip.number in page
     _, page = await pd.get("/console/workbench")
     assert slip.number in page and "待人工派单" in page
-    cg = await _as(browsers, client, "cg")
+    cg = await signed_in(browsers, client, "cg")
     assert (await cg.get("/console/queue"))[0].status == 403
     await pd.get(f"/console/slips/{slip.number}")
     response, page = await pd.post(
@@ -254,7 +247,7 @@ async def test_list_filters_search_and_pages(
     noise = await issue_slip(
         client, "工地晚上施工噪音太大", department="D-STHJ", name="区生态环境局", key="noise"
     )
-    root = await _as(browsers, client, "root")
+    root = await signed_in(browsers, client, "root")
     _, page = await root.get("/console/slips")
     assert page.count('href="/console/slips/JB') == 20 and "共 24 条" in page
     _, page2 = await root.get("/console/slips", params={"page": 2})
@@ -304,7 +297,7 @@ async def test_photos_are_served_to_staff_in_scope_and_only_as_images(
     await add_member(client, "cg", "handler", "D-CGJ")
     await add_member(client, "hb", "handler", "D-STHJ")
     slip = await issue_slip(client, media=[{"type": "image", "media_id": "MEDIA_1"}])
-    cg = await _as(browsers, client, "cg")
+    cg = await signed_in(browsers, client, "cg")
     _, page = await cg.get(f"/console/slips/{slip.number}")
     assert f'<img src="/console/slips/{slip.number}/media/0"' in page
     response = await cg.session.get(cg.url(f"/console/slips/{slip.number}/media/0"))
@@ -313,7 +306,7 @@ async def test_photos_are_served_to_staff_in_scope_and_only_as_images(
     assert response.headers["Content-Disposition"].startswith("inline")
     assert fake.asked == ["MEDIA_1"]
     assert (await cg.session.get(cg.url(f"/console/slips/{slip.number}/media/5"))).status == 404
-    hb = await _as(browsers, client, "hb")
+    hb = await signed_in(browsers, client, "hb")
     response = await hb.session.get(hb.url(f"/console/slips/{slip.number}/media/0"))
     assert response.status == 403 and fake.asked == ["MEDIA_1"]
     fake.content_type = "text/html"
@@ -327,7 +320,7 @@ async def test_without_wechat_credentials_photos_are_placeholders(
     client = await make_client(console_settings.with_overrides(**{"wechat.secret": ""}))
     await add_member(client, "cg", "handler", "D-CGJ")
     slip = await issue_slip(client, media=[{"type": "image", "media_id": "MEDIA_1"}])
-    cg = await _as(browsers, client, "cg")
+    cg = await signed_in(browsers, client, "cg")
     _, page = await cg.get(f"/console/slips/{slip.number}")
     assert "photo-placeholder" in page and "<img" not in page
 
@@ -339,7 +332,7 @@ async def test_an_unexpected_fault_is_a_polite_page_not_a_trace(
         raise RuntimeError("database exploded: secret detail")
 
     monkeypatch.setattr(client.server.app[keys.SLIPS], "list", broken)
-    root = await _as(browsers, client, "root")
+    root = await signed_in(browsers, client, "root")
     response, page = await root.get("/console/slips")
     assert response.status == 500 and "系统出错了" in page and "secret detail" not in page
     token = await _token_for(client, "root")
@@ -360,7 +353,7 @@ async def test_a_returned_slip_goes_back_to_the_dispatchers_queue(
     client: TestClient, people: None, browsers: NewBrowser
 ) -> None:
     slip = await issue_slip(client, "这个事情不归城管管")
-    cg = await _as(browsers, client, "cg")
+    cg = await signed_in(browsers, client, "cg")
     await cg.get(f"/console/slips/{slip.number}")
     response, _ = await cg.post(
         f"/console/slips/{slip.number}/actions/return",
@@ -368,7 +361,7 @@ async def test_a_returned_slip_goes_back_to_the_dispatchers_queue(
         allow_redirects=False,
     )
     assert response.status == 303
-    pd = await _as(browsers, client, "pd")
+    pd = await signed_in(browsers, client, "pd")
     _, page = await pd.get("/console/queue")
     assert f'href="/console/slips/{slip.number}"' in page
     _, page = await cg.get("/console/workbench")
@@ -381,7 +374,7 @@ async def test_extension_requested_by_the_handler_and_approved_by_a_supervisor(
     from datetime import timedelta
 
     slip = await issue_slip(client)
-    cg = await _as(browsers, client, "cg")
+    cg = await signed_in(browsers, client, "cg")
     await cg.get(f"/console/slips/{slip.number}")
     await cg.post(f"/console/slips/{slip.number}/actions/sign", {"note": "签收"})
     response, page = await cg.post(
@@ -395,7 +388,7 @@ async def test_extension_requested_by_the_handler_and_approved_by_a_supervisor(
         {"note": "需要协调供电公司", "due_date": wanted},
     )
     assert response.status == 200 and "已申请延期" in page and wanted in page
-    db = await _as(browsers, client, "db")
+    db = await signed_in(browsers, client, "db")
     _, page = await db.get("/console/workbench")
     assert slip.number in page  # waiting for approval
     await db.get(f"/console/slips/{slip.number}")
@@ -412,7 +405,7 @@ async def test_close_survey_reopen_and_merge_through_the_forms(
 ) -> None:
     slip = await issue_slip(client, "路灯不亮", key="a")
     twin = await issue_slip(client, "路灯还是不亮", key="b", openid="oResident0000000000000002")
-    cg = await _as(browsers, client, "cg")
+    cg = await signed_in(browsers, client, "cg")
     await cg.get(f"/console/slips/{slip.number}")
     await cg.post(f"/console/slips/{slip.number}/actions/sign", {"note": "签收"})
     response, page = await cg.post(f"/console/slips/{slip.number}/actions/close", {"note": "x"})
@@ -421,7 +414,7 @@ async def test_close_survey_reopen_and_merge_through_the_forms(
         f"/console/slips/{slip.number}/actions/close", {"result": "灯泡已更换，恢复照明"}
     )
     assert response.status == 200 and "已办结" in page and "灯泡已更换" in page
-    pd = await _as(browsers, client, "pd")
+    pd = await signed_in(browsers, client, "pd")
     await pd.get(f"/console/slips/{slip.number}")
     response, page = await pd.post(
         f"/console/slips/{slip.number}/actions/survey",
@@ -448,7 +441,7 @@ async def test_transfer_with_co_handlers_from_the_multi_select(
     client: TestClient, people: None, browsers: NewBrowser
 ) -> None:
     slip = await issue_slip(client, "工地噪音和扬尘")
-    pd = await _as(browsers, client, "pd")
+    pd = await signed_in(browsers, client, "pd")
     _, page = await pd.get(f"/console/slips/{slip.number}")
     assert 'name="co_departments" multiple' in page
     response = await pd.session.post(
@@ -465,7 +458,7 @@ async def test_transfer_with_co_handlers_from_the_multi_select(
     after = await client.server.app[keys.SLIPS].get(slip.number, _system())
     assert after.lead_department.code == "D-STHJ"
     assert {d.code for d in after.co_departments} == {"D-CGJ", "D-ZJW"}
-    hb = await _as(browsers, client, "hb")
+    hb = await signed_in(browsers, client, "hb")
     assert (await hb.get(f"/console/slips/{slip.number}"))[0].status == 200
-    cg = await _as(browsers, client, "cg")  # a co-handler may open it too
+    cg = await signed_in(browsers, client, "cg")  # a co-handler may open it too
     assert (await cg.get(f"/console/slips/{slip.number}"))[0].status == 200
