@@ -49,20 +49,25 @@ class LockTimeoutError(Exception):
     """What the store raises when a lock cannot be taken in time (bot.stores.LockTimeout)."""
 
 
+class SupersededError(Exception):
+    """What the store raises when a turn's write is refused because another holder wrote
+    the conversation after this turn read it (bot.stores.StateSuperseded)."""
+
+
 class HeldState(Protocol):
     """A conversation under its lock (bot.stores.Held)."""
 
     state: dict[str, Any] | None
 
     def keep(self, value: dict[str, Any], ttl_seconds: float) -> None: ...
+    async def save(self, value: dict[str, Any], ttl_seconds: float) -> None: ...
 
 
 class ConversationStore(Protocol):
     """The part of bot.stores.Stores the engine uses: a turn holds the conversation (its lock
-    and state, read together and written together with the release); a save in the middle of
-    a turn (before issuing a slip) writes at once."""
+    and state, read together and written together with the release; a save in the middle of
+    a turn, before issuing a slip, writes at once through the held state)."""
 
-    async def save_state(self, key: str, value: dict[str, Any], ttl_seconds: float) -> None: ...
     def hold(self, key: str, *, ttl_seconds: float = 30.0, wait_seconds: float = 10.0) -> Any: ...
 
 
@@ -85,6 +90,7 @@ class DialogEngine:
         state_ttl_hours: float = 72,
         lock_wait_seconds: float = 3.0,
         lock_errors: tuple[type[BaseException], ...] = (LockTimeoutError,),
+        superseded_errors: tuple[type[BaseException], ...] = (SupersededError,),
         clock: Callable[[], float] = time.time,
         backup: ConversationBackup | None = None,
     ) -> None:
@@ -95,6 +101,7 @@ class DialogEngine:
         self.state_ttl = state_ttl_hours * 3600
         self.lock_wait = lock_wait_seconds
         self.lock_errors = lock_errors
+        self.superseded_errors = superseded_errors
         self.clock = clock
         self.policy = Policy(kit)
         self.executor = action_executor(kit)
@@ -115,6 +122,14 @@ class DialogEngine:
         except self.lock_errors:
             log.warning("conversation lock busy; asking the resident to wait")
             return self.kit.texts.say("control.busy")
+        except self.superseded_errors:
+            # This process stood still past the lock's lease and another one moved the
+            # conversation on meanwhile: this turn's result is dropped, the newer state
+            # stands. (A WeChat re-post of this very message answered there keeps that
+            # answer: the message log holds the first reply.)
+            log.warning("conversation moved on while this turn stalled; its result is dropped")
+            await self._resync_backup(key)
+            return self.kit.texts.say("control.superseded")
         except Exception:
             # the conversation is left as it was before this message; the resident is told
             log.exception("dialog turn failed")
@@ -131,14 +146,14 @@ class DialogEngine:
         parse = self._parse(msg)
         conv.record_user(parse, msg.metadata(), now)
         responses: list[str] = []
-        turn = _Turn(conv, responses)
+        turn = _Turn(conv, responses, held)
 
         if (conv.slot("submission_key") and conv.slot("awaiting_confirmation")
                 and not conv.slot("submission_failed")):
             # an earlier turn died while issuing (no reply was given): finish it, same key
             await self._run(turn, SUBMIT)
             if parse["intent"]["name"] == "confirm":
-                await self._save(key, conv, backed=backed, held=held)
+                await self._save(key, conv, held, backed=backed, final=True)
                 return _join(responses)
         if answered is not None:
             # WeChat's retry of a message this conversation has taken already (the store
@@ -148,8 +163,25 @@ class DialogEngine:
 
         plan = await self.policy.plan(conv, parse, msg, idle=idle)
         await self._execute(key, turn, plan, msg)
-        await self._save(key, conv, backed=backed, held=held)
+        await self._save(key, conv, held, backed=backed, final=True)
         return _join(responses)
+
+    async def _resync_backup(self, key: str) -> None:
+        """The durable copy, which the dropped turn wrote before its store write was refused,
+        made the stored conversation's again (under the lock, as any turn writes it)."""
+        if self.backup is None:
+            return
+        try:
+            async with self.store.hold(key, ttl_seconds=LOCK_TTL_SECONDS,
+                                       wait_seconds=self.lock_wait) as held:
+                if held.state is None:
+                    return  # the store lost it meanwhile: the copy is all there is
+                if Conversation.restore("", held.state)[0].unfinished:
+                    await self.backup.save(key, held.state)
+                else:
+                    await self.backup.drop(key)
+        except Exception:  # noqa: BLE001 - the next turn with something unfinished rewrites it
+            log.warning("durable copy not resynchronised after a dropped turn", exc_info=True)
 
     async def _load(self, key: str, held: HeldState) -> dict[str, Any] | None:
         stored = held.state
@@ -188,7 +220,7 @@ class DialogEngine:
             if name == SUBMIT and plan.submission:
                 if not conv.slot("submission_key"):
                     conv.record_slots({"submission_key": msg.dedupe_key})
-                await self._save(key, conv)  # the key survives a crash during issuing
+                await self._save(key, conv, turn.held)  # the key survives a crash in issuing
             queue[:0] = await self._run(turn, name)
 
     async def _form_step(self, turn: _Turn, slot_candidates: dict[str, Any]) -> list[str]:
@@ -259,30 +291,33 @@ class DialogEngine:
         return followups
 
     async def _save(
-        self, key: str, conv: Conversation, *, backed: bool = True, held: HeldState | None = None
+        self, key: str, conv: Conversation, held: HeldState, *, backed: bool = True,
+        final: bool = False,
     ) -> None:
         """The store, and the durable copy while something is unfinished (written first: a
         turn whose copy failed fails whole). `backed`: a copy may exist to be dropped.
-        `held`: the turn's end: the store writes it as the lock is released."""
+        `final`: the turn's end: the store writes it as the lock is released; otherwise at
+        once, keeping the lock."""
         state = conv.dump()
         if self.backup is not None:
             if conv.unfinished:
                 await self.backup.save(key, state)
             elif backed:
                 await self.backup.drop(key)
-        if held is not None:
+        if final:
             held.keep(state, self.state_ttl)
         else:
-            await self.store.save_state(key, state, self.state_ttl)
+            await held.save(state, self.state_ttl)
 
 
 class _Turn:
-    __slots__ = ("conv", "responses", "asked")
+    __slots__ = ("conv", "responses", "asked", "held")
 
-    def __init__(self, conv: Conversation, responses: list[str]) -> None:
+    def __init__(self, conv: Conversation, responses: list[str], held: HeldState) -> None:
         self.conv = conv
         self.responses = responses
         self.asked = False
+        self.held = held
 
 
 def _join(responses: list[str]) -> str:

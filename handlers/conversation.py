@@ -51,7 +51,7 @@ def create_dialog_engine(
     backup: ConversationBackup | None = None,
 ) -> DialogEngine:
     """The engine over the stores; `backup` keeps unfinished conversations durable too."""
-    from bot.stores import LockTimeout
+    from bot.stores import LockTimeout, StateSuperseded
 
     kit = DialogKit.load(
         desk, classifier=triage, places=places or getattr(triage, "gazetteer", None),
@@ -62,6 +62,7 @@ def create_dialog_engine(
         stores,
         idle_timeout_minutes=settings.session.idle_timeout_minutes,
         lock_errors=(LockTimeout,),
+        superseded_errors=(StateSuperseded,),
         backup=backup,
     )
 

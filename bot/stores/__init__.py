@@ -4,7 +4,9 @@ One small interface (`Stores`) with a Redis implementation for production and an
 one for the demo and single-process use. `open_stores(url, prefix)` picks by URL.
 """
 
-from bot.stores.base import Claim, ClaimState, Held, LockTimeout, Stores
+from bot.stores.base import Claim, ClaimState, Held, LockTimeout, StateSuperseded, Stores
 from bot.stores.factory import open_stores
 
-__all__ = ["Claim", "ClaimState", "Held", "LockTimeout", "Stores", "open_stores"]
+__all__ = [
+    "Claim", "ClaimState", "Held", "LockTimeout", "StateSuperseded", "Stores", "open_stores",
+]

@@ -102,8 +102,12 @@ class MemoryStores:
     async def hold(
         self, key: str, *, ttl_seconds: float = 30.0, wait_seconds: float = 10.0
     ) -> AsyncIterator[Held]:
+        # The in-process lock cannot lapse (no lease), so no other holder can write meanwhile.
         async with self.lock(key, ttl_seconds=ttl_seconds, wait_seconds=wait_seconds):
-            held = Held(await self.load_state(key))
+            held = Held(
+                await self.load_state(key),
+                lambda value, ttl: self.save_state(key, value, ttl),
+            )
             yield held  # an exception here skips the write below
             if held.kept is not None:
                 await self.save_state(key, *held.kept)

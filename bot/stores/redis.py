@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 from redis.asyncio import BlockingConnectionPool, Redis
 
-from bot.stores.base import Claim, ClaimState, Held, LockTimeout
+from bot.stores.base import Claim, ClaimState, Held, LockTimeout, StateSuperseded
 from bot.stores.renewal import Renewal
 
 log = logging.getLogger(__name__)
@@ -30,7 +30,9 @@ class RedisStores:
         self._extend = client.register_script(_EXTEND)
         self._count = client.register_script(_COUNT)
         self._lock_get = client.register_script(_LOCK_GET)
-        self._put_release = client.register_script(_PUT_RELEASE)
+        self._put = client.register_script(_PUT)
+        self._save = client.register_script(_SAVE)
+        self._drop = client.register_script(_DROP)
 
     @classmethod
     def from_url(cls, url: str, prefix: str, *, max_connections: int = 200) -> RedisStores:
@@ -56,15 +58,16 @@ class RedisStores:
         raw = await self._redis.get(self._k("state", key))
         return None if raw is None else _loads(raw)
 
+    # Each state has a version beside it (`ver:`), changed by every write: a holder's write
+    # goes through only while the version is still the one it read (see hold).
     async def save_state(self, key: str, value: dict[str, Any], ttl_seconds: float) -> None:
-        await self._redis.set(
-            self._k("state", key),
-            _dumps(value),
-            px=int(ttl_seconds * 1000),
+        await self._save(
+            keys=[self._k("state", key), self._k("ver", key)],
+            args=[_dumps(value), max(1, int(ttl_seconds * 1000))],
         )
 
     async def drop_state(self, key: str) -> None:
-        await self._redis.delete(self._k("state", key))
+        await self._drop(keys=[self._k("state", key), self._k("ver", key)])
 
     # -- dedupe ---------------------------------------------------------------------------
     async def claim(self, key: str, lease_seconds: float) -> Claim:
@@ -122,34 +125,49 @@ class RedisStores:
         self, key: str, *, ttl_seconds: float = 30.0, wait_seconds: float = 10.0
     ) -> AsyncIterator[Held]:
         """The lock and the state in one script each way: one round trip takes the lock and
-        reads the state, one writes what the holder kept and releases."""
-        name, state_name = self._k("lock", key), self._k("state", key)
+        reads the state (and its version), one writes what the holder kept and releases.
+
+        The lock is a lease, renewed by a timer in this process; a process that stands still
+        longer than the lease (frozen, swapping, its event loop blocked) loses it without
+        knowing, and another process may take the conversation on. Its write then finds the
+        version changed and is refused with StateSuperseded instead of putting the newer
+        state back to the older one (a fencing token, kept beside the state)."""
+        names = [self._k("lock", key), self._k("state", key), self._k("ver", key)]
         token, ttl_ms = os.urandom(16).hex(), max(1, int(ttl_seconds * 1000))
         found: list[Any] = []
 
         async def take() -> bool:
-            reply = await self._lock_get(keys=[name, state_name], args=[token, ttl_ms])
+            reply = await self._lock_get(keys=names, args=[token, ttl_ms])
             found[:] = reply
             return bool(reply and int(reply[0]) == 1)
 
         await self._acquire(key, wait_seconds, take)
-        keeper = self._renewal(name, token, ttl_seconds)
+        version = [found[2] if len(found) > 2 and found[2] is not None else ""]
+
+        async def put(value: dict[str, Any], ttl: float, release: bool) -> None:
+            reply = await self._put(
+                keys=names,
+                args=[token, version[0], _dumps(value), max(1, int(ttl * 1000)), int(release)],
+            )
+            if not int(reply[0]):
+                raise StateSuperseded(key)
+            version[0] = reply[1]
+
+        keeper = self._renewal(names[0], token, ttl_seconds)
         try:
             raw = found[1] if len(found) > 1 else None
-            held = Held(None if raw is None else _loads(raw))
+            held = Held(None if raw is None else _loads(raw),
+                        lambda value, ttl: put(value, ttl, False))
             yield held
         except BaseException:
             keeper.stop()
-            await self._release(keys=[name], args=[token])
+            await self._release(keys=names[:1], args=[token])
             raise
         keeper.stop()
         if held.kept is None:
-            await self._release(keys=[name], args=[token])
+            await self._release(keys=names[:1], args=[token])
         else:
-            value, ttl = held.kept
-            await self._put_release(
-                keys=[name, state_name], args=[token, _dumps(value), max(1, int(ttl * 1000))]
-            )
+            await put(*held.kept, True)
 
     async def _acquire(
         self, key: str, wait_seconds: float, attempt: Callable[[], Awaitable[Any]]
@@ -214,17 +232,33 @@ _EXTEND = (
 )
 
 
-# lock (KEYS[1]) and read the state (KEYS[2]): {1, state or nil} when taken, {0} when not
+# lock (KEYS[1]) and read the state (KEYS[2]) and its version (KEYS[3]):
+# {1, state or nil, version or nil} when taken, {0} when not
 _LOCK_GET = (
     "if redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then "
-    "return {1, redis.call('get', KEYS[2])} end return {0}"
+    "return {1, redis.call('get', KEYS[2]), redis.call('get', KEYS[3])} end return {0}"
 )
-# write the state (KEYS[2]) whoever holds the lock now, as save_state would; release ours
-_PUT_RELEASE = (
-    "redis.call('set', KEYS[2], ARGV[2], 'PX', ARGV[3]) "
-    "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end "
-    "return 0"
+# a holder's write: the state (KEYS[2]) and a new version (KEYS[3]) only while the version is
+# the one it read (ARGV[2], '' for none): {1, new version}, else {0}. With ARGV[5] = 1 our
+# lock (KEYS[1], token ARGV[1]) is released either way; it may have lapsed: then another
+# holder owns it and it is left alone.
+_PUT = (
+    "local seen = redis.call('get', KEYS[3]) or '' "
+    "if ARGV[5] == '1' and redis.call('get', KEYS[1]) == ARGV[1] then "
+    "redis.call('del', KEYS[1]) end "
+    "if seen ~= ARGV[2] then return {0} end "
+    "local version = tostring((tonumber(seen) or 0) + 1) "
+    "redis.call('set', KEYS[2], ARGV[3], 'PX', ARGV[4]) "
+    "redis.call('set', KEYS[3], version, 'PX', ARGV[4]) "
+    "return {1, version}"
 )
+# a write outside hold: the state and a new version, so that a holder's older read is stale
+_SAVE = (
+    "redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2]) "
+    "local version = redis.call('incr', KEYS[2]) "
+    "redis.call('pexpire', KEYS[2], ARGV[2]) return version"
+)
+_DROP = "return redis.call('del', KEYS[1], KEYS[2])"
 _COUNT = (
     "local n = redis.call('incr', KEYS[1]) "
     "if n == 1 then redis.call('expire', KEYS[1], ARGV[1]) end return n"

@@ -240,6 +240,13 @@ class Deployment:
         proc.process.send_signal(signal.SIGKILL)
         await proc.process.wait()
 
+    def freeze(self, proc: Proc) -> None:
+        """SIGSTOP: the process stands still, its sockets open (a frozen VM, a swap storm)."""
+        proc.process.send_signal(signal.SIGSTOP)
+
+    def thaw(self, proc: Proc) -> None:
+        proc.process.send_signal(signal.SIGCONT)
+
     async def stop(self) -> None:
         for proc in self.procs:
             if proc.alive:

@@ -7,6 +7,10 @@ PostgreSQL database and one Redis, WeChat (the simulator) in front and behind.
    the workers deliver the notices.
 2. kill -9 of a web process in the middle of a burst: the requests it held are re-posted to
    the other one; afterwards it is started again, with nothing cleaned up by hand.
+3. A web process frozen (SIGSTOP) in the middle of a burst for longer than WeChat waits and
+   every lease lasts, then woken: the other process took its messages and conversations over,
+   and the frozen one's late work changes nothing (no second slip, record or notice, no
+   conversation put back to an older state).
 
 Residents behave as people do: they read the answer when it comes (a passive reply, or the
 same text through the outbox when it missed WeChat's 5 s), and send a message again when it
@@ -26,7 +30,9 @@ import pytest
 import yaml
 
 from bot.outbox import OutboxStatus
-from tests.conftest import REPO
+from bot.stores.redis import RedisStores
+from dialogs.state import Conversation
+from tests.conftest import REDIS_URL, REPO
 from tests.deploy.conftest import Site
 from tests.deploy.harness import SLIP_NUMBER, Deployment, Exchange, Proxy
 
@@ -40,13 +46,14 @@ PLACES = ["建新北路12号门口", "鲤鱼池小区3栋", "建新东路8号旁
 PROBLEMS = ["井盖丢了两天了", "下水道堵了，污水冒到路上", "垃圾桶满了没人清", "路灯坏了三天了",
             "人行道砖松了好几块"]
 CONFIRM = ("确认", "确认提交", "好的")
+FREEZE_SECONDS = 12.0
 
 
 def _asking_again() -> tuple[str, ...]:
     """Answers that ask the resident to send their message again (nothing was done)."""
     texts = yaml.safe_load((REPO / "knowledge" / "dialog_texts.yaml").read_text("utf-8"))
     replies = yaml.safe_load((REPO / "knowledge" / "replies.yaml").read_text("utf-8"))
-    found = [texts["control"][k] for k in ("busy", "error", "issue_failed")]
+    found = [texts["control"][k] for k in ("busy", "error", "issue_failed", "superseded")]
     found += [replies[k] for k in ("unavailable", "too_fast") if k in replies]
     return tuple(found)
 
@@ -335,3 +342,80 @@ async def test_kill_9_of_a_web_process_in_a_burst_loses_nothing(site: Site) -> N
           f"re-posted to web-2 and answered there; {late} answered after WeChat's limit "
           f"(through the outbox); {again} sent again by residents, {len(gap)} of them lost "
           f"in web-1's late work")
+
+
+async def test_a_frozen_web_process_that_wakes_up_changes_nothing(site: Site) -> None:
+    deployment, proxy = site.deployment, site.proxy
+    chat = Residents(deployment, proxy)
+    residents = [openid_of("Frozen", n) for n in range(24)]
+    victim = deployment.web["web-1"]
+
+    async def converse(n: int, openid: str) -> None:
+        for text in (complaint(n)[0], "确认", "我的工单"):
+            await chat.say(openid, text, WEB[n % 2])
+
+    held: list[int] = []
+
+    async def freeze_in_the_middle() -> None:
+        def answered() -> int:
+            return sum(1 for e in proxy.exchanges if e.openid in residents and e.answered)
+
+        while not (answered() >= len(residents) // 2 and proxy.in_flight["web-1"] >= 2):
+            if all(task.done() for task in conversations):
+                break
+            await asyncio.sleep(0.002)
+        held.append(proxy.in_flight["web-1"])
+        deployment.freeze(victim)
+        try:
+            # past the message claims' 3 s and the conversation locks' 2.5 s leases, and long
+            # enough for WeChat to re-post a held message to web-2 (after 5 s) and for the
+            # resident's next message, sent to web-1 and re-posted in turn, to be answered
+            # there too: the frozen turn is then two turns behind
+            await asyncio.sleep(FREEZE_SECONDS)
+        finally:
+            deployment.thaw(victim)
+
+    conversations = [asyncio.ensure_future(converse(n, o)) for n, o in enumerate(residents)]
+    await asyncio.gather(freeze_in_the_middle(), *conversations)
+    assert held[0] >= 1, "the burst was over before the freeze: nothing was in flight"
+    # woken, it answers again: a new resident's whole conversation on it
+    newcomer = openid_of("FrozenNew", 0)
+    for text in (complaint(98)[0], "确认"):
+        said = await chat.say(newcomer, text, "web-1")
+    assert said.last.upstreams == ["web-1"] and "交办单号" in (said.heard or ""), str(said)
+    deployment.check_alive()
+
+    slips = await slip_for_each(deployment, [*residents, newcomer], chat)
+    rows = await deployment.settled(within=90)
+    recorded = await deployment.inbound()
+    stores = RedisStores.from_url(REDIS_URL, deployment.settings.redis.prefix)
+    try:
+        conversations_now = {o: await stores.load_state(f"dialog:{o}") for o in residents}
+    finally:
+        await stores.close()
+    taken_over = [e for e in proxy.exchanges
+                  if e.openid in residents and e.upstreams[:2] == ["web-1", "web-2"]]
+    assert taken_over, "no message was re-posted to web-2 while web-1 stood still"
+    for n, openid in enumerate(residents):
+        why = await chat.explain(openid)
+        heard = [s.heard or "" for s in chat.said[openid]]
+        # every message recorded once, the late work of web-1 included
+        assert all(recorded[k] == 1 for k in chat.sent([openid])), why
+        assert "请核对" in heard[0] and complaint(n)[1] in heard[0], why
+        # one slip, the one the resident was told, and the conversation knows it afterwards
+        assert "交办单号" in heard[1], why
+        assert slips[openid] == SLIP_NUMBER.findall(heard[1]), why
+        assert slips[openid][0] in heard[2], why
+        # and nothing of it is left half-done in the conversation (a late write of web-1's
+        # would have put back "awaiting 确认" for a report issued meanwhile)
+        conversation, _ = Conversation.restore(openid, conversations_now[openid])
+        assert not conversation.unfinished, (why, conversation.slots)
+    ours = [r for r in rows if r.openid in residents]
+    assert all(r.status == OutboxStatus.SENT for r in ours), deployment.where()
+    delivered = Counter(pair for pair in deployment.delivered() if pair[0] in residents)
+    assert [pair for pair, count in delivered.items() if count > 1] == []
+    dropped = victim.log.read_text("utf-8", "replace").count("moved on while this turn stalled")
+    again = len(chat.sent(residents)) - sum(len(chat.said[o]) for o in residents)
+    print(f"\nfroze web-1 for {FREEZE_SECONDS:.0f} s with {held[0]} request(s) in flight; {len(taken_over)} "
+          f"message(s) re-posted to web-2 and answered there; {dropped} late turn(s) of web-1 "
+          f"dropped as superseded; {again} sent again by residents")

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.stores import ClaimState, LockTimeout, Stores
+from bot.stores import ClaimState, LockTimeout, StateSuperseded, Stores
 from bot.stores.memory import MemoryStores
 from bot.stores.redis import RedisStores
 from tests.conftest import REDIS_URL
@@ -165,4 +165,95 @@ async def test_redis_keys_carry_the_prefix(redis_prefix: str) -> None:
     keys = [k async for k in client.scan_iter(f"{redis_prefix}:*")]
     await client.aclose()
     await store.close()
-    assert keys == [f"{redis_prefix}:state:o1".encode()]
+    assert sorted(keys) == [f"{redis_prefix}:state:o1".encode(), f"{redis_prefix}:ver:o1".encode()]
+
+
+# -- a holder whose lock lapsed (its process stood still past the lease) -----------------------
+
+
+@pytest.fixture
+async def two_processes(redis_prefix: str) -> AsyncIterator[tuple[RedisStores, RedisStores]]:
+    """Two web processes' stores on one Redis."""
+    first, second = (RedisStores.from_url(REDIS_URL, redis_prefix) for _ in range(2))
+    yield first, second
+    await first.close()
+    await second.close()
+
+
+async def lapse(redis_prefix: str, key: str) -> None:
+    """The lock's lease runs out, as it does while its holder's process is frozen."""
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(REDIS_URL)
+    await client.delete(f"{redis_prefix}:lock:{key}")
+    await client.aclose()
+
+
+async def test_a_lapsed_holder_cannot_put_back_an_older_conversation(
+    two_processes: tuple[RedisStores, RedisStores], redis_prefix: str
+) -> None:
+    stalled, other = two_processes
+    await other.save_state("o1", {"turns": 1}, 60)
+    with pytest.raises(StateSuperseded):
+        async with stalled.hold("o1", ttl_seconds=5, wait_seconds=1) as held:
+            assert held.state == {"turns": 1}
+            await lapse(redis_prefix, "o1")
+            async with other.hold("o1", ttl_seconds=5, wait_seconds=0.1) as moved_on:
+                moved_on.keep({"turns": 2, "by": "other"}, 60)
+            held.keep({"turns": 2, "by": "stalled"}, 60)
+    assert await other.load_state("o1") == {"turns": 2, "by": "other"}
+    # the refused holder did not release the other's lock either: the next turn gets it
+    async with other.hold("o1", ttl_seconds=5, wait_seconds=0.1) as held:
+        assert held.state == {"turns": 2, "by": "other"}
+
+
+async def test_a_lapsed_holder_cannot_write_in_the_middle_of_its_turn(
+    two_processes: tuple[RedisStores, RedisStores], redis_prefix: str
+) -> None:
+    stalled, other = two_processes
+    async with stalled.hold("o1", ttl_seconds=5, wait_seconds=1) as held:
+        await held.save({"turns": 1, "by": "stalled"}, 60)  # its own: written, lock kept
+        assert await other.load_state("o1") == {"turns": 1, "by": "stalled"}
+        with pytest.raises(LockTimeout):
+            async with other.hold("o1", ttl_seconds=5, wait_seconds=0.05):
+                pass
+        await lapse(redis_prefix, "o1")
+        async with other.hold("o1", ttl_seconds=5, wait_seconds=0.1) as moved_on:
+            moved_on.keep({"turns": 2, "by": "other"}, 60)
+        with pytest.raises(StateSuperseded):
+            await held.save({"turns": 2, "by": "stalled"}, 60)
+        held.kept = None  # the turn is dropped: nothing written at release
+    assert await other.load_state("o1") == {"turns": 2, "by": "other"}
+
+
+async def test_a_stall_nobody_stepped_into_still_writes(redis_prefix: str) -> None:
+    """One process whose event loop stood still past the lease (nothing renewed it) and that
+    nobody else replaced: its turn is the newest, and is kept."""
+    import time
+
+    store = RedisStores.from_url(REDIS_URL, redis_prefix)
+    try:
+        await store.save_state("o1", {"turns": 1}, 60)
+        async with store.hold("o1", ttl_seconds=0.15, wait_seconds=1) as held:
+            time.sleep(0.3)  # noqa: ASYNC251 - the stall itself: no renewal can run
+            held.keep({"turns": 2}, 60)
+        assert await store.load_state("o1") == {"turns": 2}
+    finally:
+        await store.close()
+
+
+async def test_writes_outside_a_hold_make_a_holders_read_stale(
+    two_processes: tuple[RedisStores, RedisStores], redis_prefix: str
+) -> None:
+    holder, other = two_processes
+    await other.save_state("o1", {"turns": 1}, 60)
+    with pytest.raises(StateSuperseded):
+        async with holder.hold("o1", ttl_seconds=5, wait_seconds=1) as held:
+            await other.save_state("o1", {"turns": 5}, 60)
+            held.keep({"turns": 2}, 60)
+    assert await other.load_state("o1") == {"turns": 5}
+    with pytest.raises(StateSuperseded):
+        async with holder.hold("o1", ttl_seconds=5, wait_seconds=1) as held:
+            await other.drop_state("o1")  # e.g. a resident's data erased meanwhile
+            held.keep({"turns": 6}, 60)
+    assert await other.load_state("o1") is None
