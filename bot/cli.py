@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import re
 import sys
 from collections.abc import Sequence
 
@@ -222,10 +223,18 @@ def _shown_url(url: str) -> str:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except (ArgumentError, ValueError):
-        return url.split("@", 1)[-1] if "@" in url else url
+    if not url.startswith("redis+sentinel://"):  # several hosts: not a SQLAlchemy URL
+        try:
+            return make_url(url).render_as_string(hide_password=True)
+        except (ArgumentError, ValueError):
+            pass
+    scheme, _, rest = url.partition("://")
+    userinfo, at, hosts = rest.rpartition("@")
+    if at:
+        user, colon, _ = userinfo.partition(":")
+        rest = f"{user}{':***' if colon else ''}@{hosts}"
+    rest = re.sub(r"(password=)[^&]*", r"\1***", rest)
+    return f"{scheme}://{rest}"
 
 
 if __name__ == "__main__":

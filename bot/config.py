@@ -21,6 +21,8 @@ from pydantic import (
     model_validator,
 )
 
+from bot.stores.sentinel import is_sentinel_url, parse_sentinel_url
+
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config.yaml"
 
 # Environment variable → dotted key it overrides.
@@ -73,8 +75,13 @@ class RedisSettings(_Section):
     @field_validator("url")
     @classmethod
     def _scheme(cls, value: str) -> str:
-        if not value.startswith(("memory://", "redis://", "rediss://", "unix://")):
-            raise ValueError("must be redis://HOST:PORT/DB or memory://")
+        if is_sentinel_url(value):
+            parse_sentinel_url(value)  # its ValueError names what is wrong
+        elif not value.startswith(("memory://", "redis://", "rediss://", "unix://")):
+            raise ValueError(
+                "must be redis://HOST:PORT/DB, redis+sentinel://HOST:PORT[,HOST:PORT]/SERVICE"
+                " or memory://"
+            )
         return value
 
 

@@ -13,9 +13,11 @@ from typing import Any
 
 import orjson
 from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.sentinel import Sentinel
 
 from bot.stores.base import Claim, ClaimState, Held, LockTimeout, StateSuperseded
 from bot.stores.renewal import Renewal
+from bot.stores.sentinel import is_sentinel_url, sentinel_client
 
 log = logging.getLogger(__name__)
 
@@ -23,9 +25,10 @@ _PENDING = "\x00pending"
 
 
 class RedisStores:
-    def __init__(self, client: Redis, prefix: str) -> None:
+    def __init__(self, client: Redis, prefix: str, *, sentinel: Sentinel | None = None) -> None:
         self._redis = client
         self._prefix = prefix
+        self._sentinel = sentinel
         self._release = client.register_script(_RELEASE)
         self._extend = client.register_script(_EXTEND)
         self._count = client.register_script(_COUNT)
@@ -36,18 +39,23 @@ class RedisStores:
 
     @classmethod
     def from_url(cls, url: str, prefix: str, *, max_connections: int = 200) -> RedisStores:
+        """redis://, rediss:// or unix:// for one server; redis+sentinel:// for a master that
+        Sentinel fails over (bot/stores/sentinel.py)."""
         # A blocking pool: in a burst, a request waits for a free connection instead of
         # failing with "Too many connections".
-        pool = BlockingConnectionPool.from_url(
-            url,
-            max_connections=max_connections,
-            timeout=10,
-            decode_responses=True,
-            socket_timeout=5,
-            socket_connect_timeout=5,
-            health_check_interval=30,
-            retry_on_timeout=True,
-        )
+        options: dict[str, Any] = {
+            "max_connections": max_connections,
+            "timeout": 10,
+            "decode_responses": True,
+            "socket_timeout": 5,
+            "socket_connect_timeout": 5,
+            "health_check_interval": 30,
+            "retry_on_timeout": True,
+        }
+        if is_sentinel_url(url):
+            client, sentinel = sentinel_client(url, **options)
+            return cls(client, prefix, sentinel=sentinel)
+        pool = BlockingConnectionPool.from_url(url, **options)
         return cls(Redis(connection_pool=pool), prefix)
 
     def _k(self, kind: str, key: str) -> str:
@@ -220,6 +228,8 @@ class RedisStores:
 
     async def close(self) -> None:
         await self._redis.aclose(close_connection_pool=True)
+        if self._sentinel is not None:
+            await self._sentinel.aclose()
 
 
 _RELEASE = (

@@ -69,6 +69,10 @@ def test_settings_are_immutable() -> None:
         pytest.param("server: [1, 2\n", "not valid YAML", id="broken-yaml"),
         pytest.param("- a\n- b\n", "must be a mapping", id="not-a-mapping"),
         pytest.param("redis:\n  url: http://x\n", "redis.url", id="bad-redis-url"),
+        pytest.param("redis:\n  url: redis+sentinel://s1:26379\n",
+                     "redis.url: Value error, no service name", id="sentinel-without-service"),
+        pytest.param("redis:\n  url: redis+sentinel://s1:port/mymaster\n",
+                     "bad sentinel address 's1:port'", id="sentinel-bad-port"),
     ],
 )
 def test_bad_file_names_file_key_and_reason(tmp_path: Path, yaml_text: str, expected: str) -> None:
@@ -106,6 +110,22 @@ def test_urls_shown_to_operators_hide_passwords() -> None:
         "postgresql+asyncpg://minyi:***@db-host/minyi")
     assert _shown_url("redis://:s3cret@redis-host:6379/0") == "redis://:***@redis-host:6379/0"
     assert _shown_url("memory://") == "memory://"
+    assert _shown_url("redis+sentinel://:s3cret@s1:26379,s2/mymaster/0?sentinel_password=pw") == (
+        "redis+sentinel://:***@s1:26379,s2/mymaster/0?sentinel_password=***")
+
+
+def test_a_sentinel_url_is_taken_apart() -> None:
+    from bot.stores.sentinel import parse_sentinel_url
+
+    settings = load_settings(environ={
+        "MINYI_REDIS_URL": "redis+sentinel://:s3cret@10.0.0.1:26379,10.0.0.2,[::1]:26380"
+                           "/minyi-redis/2?sentinel_password=pw"})
+    address = parse_sentinel_url(settings.redis.url)
+    assert address.sentinels == (("10.0.0.1", 26379), ("10.0.0.2", 26379), ("::1", 26380))
+    assert (address.service, address.db) == ("minyi-redis", 2)
+    assert (address.password, address.sentinel_password) == ("s3cret", "pw")
+    with pytest.raises(ConfigError, match="unknown option"):
+        load_settings(environ={"MINYI_REDIS_URL": "redis+sentinel://s1/m?master=x"})
 
 
 def test_db_upgrade_says_where_it_upgraded(

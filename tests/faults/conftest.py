@@ -84,12 +84,13 @@ class RedisServer:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
-    def start(self) -> None:
+    def start(self, *, replica_of: int | None = None) -> None:
         assert self.proc is None or self.proc.poll() is not None
         log = open(self.workdir / "redis.log", "ab")  # noqa: SIM115 - handed to the child
+        replica = ["--replicaof", "127.0.0.1", str(replica_of)] if replica_of else []
         self.proc = subprocess.Popen(
             [self.binary, "--port", str(self.port), "--bind", "127.0.0.1",
-             "--save", "", "--appendonly", "no", "--dir", str(self.workdir)],
+             "--save", "", "--appendonly", "no", "--dir", str(self.workdir), *replica],
             stdout=log, stderr=log,
         )
         log.close()
@@ -111,6 +112,76 @@ def private_redis(tmp_path: Path) -> Iterator[RedisServer]:
     server.start()
     yield server
     server.stop()
+
+
+class SentinelSet:
+    """A master, its replica and one sentinel (quorum 1) watching them, as service `minyi`:
+    the smallest set in which Sentinel fails a master over. Quick to decide: a master is down
+    after 1 s without an answer."""
+
+    SERVICE = "minyi"
+
+    def __init__(self, workdir: Path) -> None:
+        (workdir / "master").mkdir()
+        (workdir / "replica").mkdir()
+        self.master = RedisServer(workdir / "master")
+        self.replica = RedisServer(workdir / "replica")
+        self.workdir = workdir
+        self.port = free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis+sentinel://127.0.0.1:{self.port}/{self.SERVICE}/0"
+
+    def start(self) -> None:
+        self.master.start()
+        self.replica.start(replica_of=self.master.port)
+        config = self.workdir / "sentinel.conf"  # Sentinel rewrites its file: one of ours
+        config.write_text(
+            f"port {self.port}\nbind 127.0.0.1\ndir {self.workdir}\n"
+            f"sentinel monitor {self.SERVICE} 127.0.0.1 {self.master.port} 1\n"
+            f"sentinel down-after-milliseconds {self.SERVICE} 1000\n"
+            f"sentinel failover-timeout {self.SERVICE} 10000\n", encoding="utf-8")
+        log = open(self.workdir / "sentinel.log", "ab")  # noqa: SIM115 - handed to the child
+        self.proc = subprocess.Popen([self.master.binary, str(config), "--sentinel"],
+                                     stdout=log, stderr=log)
+        log.close()
+        _wait_for_port(self.port, 20, lambda: self.proc is not None and self.proc.poll() is None)
+
+    def _client(self) -> Any:
+        from redis import Redis
+
+        return Redis(host="127.0.0.1", port=self.port, decode_responses=True, socket_timeout=2)
+
+    def master_port(self) -> int:
+        with self._client() as client:
+            _, port = client.sentinel_get_master_addr_by_name(self.SERVICE)
+        return int(port)
+
+    def replica_ports(self) -> list[int]:
+        """The replicas Sentinel sees up and in sync with the master."""
+        with self._client() as client:
+            replicas = client.sentinel_slaves(self.SERVICE)
+        return [int(r["port"]) for r in replicas
+                if not r["is_sdown"] and r.get("master-link-status") == "ok"]
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+        self.master.stop()
+        self.replica.stop()
+
+
+@pytest.fixture
+def redis_sentinel(tmp_path: Path) -> Iterator[SentinelSet]:
+    servers = SentinelSet(tmp_path)
+    try:
+        servers.start()
+        yield servers
+    finally:
+        servers.stop()
 
 
 # -- PostgreSQL ----------------------------------------------------------------------------------
