@@ -276,6 +276,62 @@ def private_pg() -> Iterator[PgCluster]:
         cluster.destroy()
 
 
+class PgPair:
+    """A primary and a streaming standby made from its base backup (pg_basebackup -R), on
+    ports of their own; `url(db)` names both, for a client that picks the writable one
+    (target_session_attrs=read-write): what a failover without a virtual IP looks like."""
+
+    def __init__(self) -> None:
+        self.primary = PgCluster()
+        self.standby = PgCluster()
+
+    def start(self) -> None:
+        self.primary.init()
+        self.primary.start()
+
+    def start_standby(self) -> None:
+        """From the primary as it is now (databases created before are in it)."""
+        self.standby._run(str(PG_BIN / "pg_basebackup"), "-D", str(self.standby.data),
+                          "-h", "127.0.0.1", "-p", str(self.primary.port), "-U", "postgres",
+                          "-R", "-X", "stream", "--no-sync", "--checkpoint=fast")
+        self.standby.start()
+
+    def url(self, db: str) -> str:
+        return (f"postgresql+asyncpg://postgres@/{db}?host=127.0.0.1:{self.primary.port}"
+                f"&host=127.0.0.1:{self.standby.port}&target_session_attrs=read-write")
+
+    async def caught_up(self) -> bool:
+        """The standby has replayed everything the primary wrote."""
+        primary = await asyncpg.connect(self.primary.admin_url())
+        standby = await asyncpg.connect(self.standby.admin_url())
+        try:
+            written = await primary.fetchval("SELECT pg_current_wal_lsn()")
+            replayed = await standby.fetchval("SELECT pg_last_wal_replay_lsn()")
+            return replayed is not None and replayed >= written
+        finally:
+            await primary.close()
+            await standby.close()
+
+    def promote(self) -> None:
+        self.standby.pg_ctl("promote")
+
+    def destroy(self) -> None:
+        self.standby.destroy()
+        self.primary.destroy()
+
+
+@pytest.fixture
+def pg_pair() -> Iterator[PgPair]:
+    if not (PG_BIN / "pg_basebackup").exists():
+        pytest.fail(f"no pg_basebackup in {PG_BIN} (scripts/test.sh installs PostgreSQL)")
+    pair = PgPair()
+    try:
+        pair.start()
+        yield pair
+    finally:
+        pair.destroy()
+
+
 @pytest.fixture
 def private_pg_url(private_pg: PgCluster) -> str:
     """A migrated database of the test's own on the private cluster."""
