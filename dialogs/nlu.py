@@ -24,6 +24,10 @@ FAQ = "faq"
 CORRECT = "correct"
 
 _PHONE_LEAD = r"[，,；;\s]*(?:(?:我的|联系)?(?:电话|手机|号码|联系方式|手机号|电话号码|座机)(?:是|为)?[:：]?\s*)?(?:\+?86)?"
+_SURVEY_NUMERALS = {"1": "满意", "2": "基本满意", "3": "不满意",
+                    "一": "满意", "二": "基本满意", "三": "不满意"}
+# "1", "3 没解决", "1，已解决"; not "1号楼…", "3栋", "12号"
+_SURVEY_DIGIT = re.compile(r"^([123])(?![0-9a-z号栋幢楼单元层室期座区组巷路街点月日年个天])")
 _QUESTION = re.compile(r"[?？]|吗|么|怎|如何|多久|多长|什么|哪|几点|能不能|可不可以|有没有|是否")
 
 
@@ -93,6 +97,15 @@ class Nlu:
         )
         self.unsolved_words = tuple(
             normalize(w) for w in str_list(source, "unsolved_words", data.get("unsolved_words"))
+        )
+        survey = data.get("survey_words") or {}
+        if not isinstance(survey, dict):
+            raise DialogDataError(source, "survey_words", "must map verdicts to word lists")
+        self.survey_words = tuple(
+            (verdict, tuple(normalize(w) for w in str_list(source, f"survey_words.{key}",
+                                                           survey.get(key))))
+            for key, verdict in (("unsatisfied", "不满意"), ("basic", "基本满意"),
+                                 ("satisfied", "满意"))
         )
         menu = data.get("menu_intents") or {}
         if not isinstance(menu, dict):
@@ -219,6 +232,23 @@ class Nlu:
         if any(w in norm for w in self.solved_words):
             return True
         return None
+
+    def survey_verdict(self, text: str) -> tuple[str | None, bool]:
+        """A survey answer read from everyday words: (满意 | 基本满意 | 不满意 | None, whether
+        the resident said it outright — a menu number or a satisfaction word — rather than
+        only that the problem is still there). The negative forms are tried first, so the
+        满意 in 不满意 / 不太满意 / 不咋个满意 is never read as satisfied."""
+        norm = normalize(text)
+        digit = _SURVEY_DIGIT.match(norm)
+        numeral = digit.group(1) if digit else bare(norm)
+        if numeral in _SURVEY_NUMERALS:
+            return _SURVEY_NUMERALS[numeral], True
+        for verdict, words in self.survey_words:
+            if any(w in norm for w in words):
+                return verdict, True
+        if self.solved(text) is False:
+            return "不满意", False
+        return None, False
 
     def without_phones(self, text: str, parse: dict[str, Any]) -> str:
         """The text with its phone numbers (and a "电话：" before them) taken out: the

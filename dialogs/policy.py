@@ -34,6 +34,9 @@ from dialogs.state import Conversation
 
 EMERGENCY_URGENCY = "特急"
 SURVEY_INTENTS = ("survey_satisfied", "survey_basic", "survey_unsatisfied")
+# intents a survey answer in everyday words does not override
+NOT_SURVEY = frozenset({"query_status", "my_slips", "faq", "help", "cancel", "restart",
+                        "new_report", "correct"})
 # intents answered without touching the draft
 INFO = {
     "query_status": QUERY_STATUS,
@@ -90,9 +93,7 @@ class Policy:
             if intent in INFO:
                 return Plan([*echo, INFO[intent]])
             return Plan([*echo, ASK_RESUME])
-        if intent in SURVEY_INTENTS and (
-            not parse.get("report_like") or intent == "survey_unsatisfied"
-        ) and await self.kit.desk.awaiting_survey(msg.openid) is not None:
+        if await self._survey_answer(parse, msg, drafting):
             return Plan([*echo, SURVEY, *self._reask(conv)])
         if intent in INFO:
             action = "action_greet_short" if intent == "greet" and drafting else INFO[intent]
@@ -126,6 +127,31 @@ class Policy:
         return bool(text and parse.get("report_like")) and (
             self.kit.urgency(text) == EMERGENCY_URGENCY
         )
+
+    async def _survey_answer(
+        self, parse: dict[str, Any], msg: Incoming, drafting: bool
+    ) -> bool:
+        """The message is the verdict on the slip that waits for one ("1", "不咋个满意哦",
+        "挺好的", "还是没修好"). While a draft is being filled in, only a plain survey answer
+        counts; a message that only says something is still wrong counts unless it names
+        another place (then it is a new problem)."""
+        intent = parse["intent"]["name"]
+        text = str(parse.get("text") or "")
+        if not text or intent in NOT_SURVEY or (drafting and intent not in SURVEY_INTENTS):
+            return False
+        if self.kit.nlu.has_new_report_marker(text):
+            return False
+        verdict, outright = self.kit.nlu.survey_verdict(text)
+        if verdict is None:
+            return False
+        waiting = await self.kit.desk.awaiting_survey(msg.openid)
+        if waiting is None:
+            return False
+        if outright:
+            return True
+        places = [str(e.get("value") or "") for e in parse.get("entities") or []
+                  if e.get("entity") == "place"]
+        return all(p and p in (waiting.summary or "") for p in places)
 
     def _reask(self, conv: Conversation) -> list[str]:
         """The pending question again, after an answer to something else."""

@@ -17,7 +17,11 @@ SURVEY = "action_survey"
 SURVEY_REASON = "action_survey_reason"
 
 VERDICTS = {"survey_satisfied": "满意", "survey_basic": "基本满意", "survey_unsatisfied": "不满意"}
-_VERDICT_WORDS = re.compile(r"^\s*[123一二三]?\s*[，,。.、:：]?\s*(很|非常|不太|太)?(不满意|基本满意|满意)?")
+_VERDICT_WORDS = re.compile(
+    r"^\s*[123一二三]?\s*[，,。.、:：]?\s*"
+    r"(?:(?:很|非常|十分|不太|太|不怎么|不咋个|不咋|不大|不是很|不是太|没那么|不算)?"
+    r"(?:不满意|基本满意|满意)[哦啊呀嘛的了哈]*)?"
+)
 
 
 class ActionSurvey(KitAction):
@@ -27,12 +31,13 @@ class ActionSurvey(KitAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
-        verdict = VERDICTS.get(str(intent))
+        text = str(tracker.latest_message.get("text") or "")
+        # the words first: "不咋个满意" is a survey_unsatisfied answer however it was parsed
+        verdict = self.kit.nlu.survey_verdict(text)[0] or VERDICTS.get(str(intent))
         waiting = await self.kit.desk.awaiting_survey(tracker.sender_id)
         if verdict is None or waiting is None:
             self.say(dispatcher, "survey.nothing")
             return []
-        text = str(tracker.latest_message.get("text") or "")
         solved = self.kit.nlu.solved(text)
         if verdict == "不满意":
             reason = _VERDICT_WORDS.sub("", text, count=1).strip(" ，,。.")

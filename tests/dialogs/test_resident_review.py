@@ -1,0 +1,90 @@
+"""Conversations a reviewer had in the WeChat simulator, playing residents: what went wrong
+then, and what the resident is told now."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.dialogs.conftest import Resident
+from tests.dialogs.fakes import FakeDesk
+
+COMPLETE = "建新北路12号门口井盖丢了两天了，电话13812345678"
+
+
+@pytest.fixture(autouse=True)
+def one_question_per_reply(resident: Resident):  # type: ignore[no-untyped-def]
+    yield
+    for reply in resident.replies:
+        assert resident.questions(reply) <= 1, reply
+
+
+async def closed_slip(resident: Resident, desk: FakeDesk) -> str:
+    await resident.say(COMPLETE)
+    await resident.say("确认")
+    number = desk.of(resident.openid)[-1].number
+    desk.close(number)
+    return number
+
+
+# -- 1. survey answers in everyday words -------------------------------------------------------
+async def test_a_dissatisfied_survey_answer_in_dialect_reopens_the_slip(
+    resident: Resident, desk: FakeDesk
+) -> None:
+    number = await closed_slip(resident, desk)
+    said = "不咋个满意哦 晚上还是黑的嘛 你们到底来看过没得"
+    reply = await resident.say(said)
+    assert "什么地方" not in reply
+    assert f"交办单 {number} 已重新交区城市管理局办理" in reply
+    assert desk.slips[number].surveys == [
+        ("不满意", False, "晚上还是黑的嘛 你们到底来看过没得")
+    ]
+    assert len(desk.of(resident.openid)) == 1  # no new complaint, no draft
+    assert "请核对" not in await resident.say("确认")
+
+
+@pytest.mark.parametrize("said", [
+    "不太满意", "不怎么满意", "不咋个满意", "不满意",
+])
+async def test_negated_satisfaction_is_never_read_as_satisfied(
+    resident: Resident, desk: FakeDesk, said: str
+) -> None:
+    number = await closed_slip(resident, desk)
+    reply = await resident.say(said)
+    assert "哪里不满意" in reply  # no reason yet: asked why
+    assert "感谢您的评价" not in reply
+    await resident.say("灯还是不亮")
+    assert desk.slips[number].surveys == [("不满意", False, "灯还是不亮")]
+
+
+@pytest.mark.parametrize("said", [
+    "没解决", "还是没修好", "路灯还是黑的", "问题没解决，晚上还是黑的",
+])
+async def test_unsolved_while_a_survey_waits_is_an_unsatisfied_verdict(
+    resident: Resident, desk: FakeDesk, said: str
+) -> None:
+    number = await closed_slip(resident, desk)
+    reply = await resident.say(said)
+    assert "已重新交区城市管理局办理" in reply
+    assert desk.slips[number].surveys[0][0] == "不满意"
+    assert desk.slips[number].surveys[0][2] == said
+
+
+@pytest.mark.parametrize(("said", "verdict"), [
+    ("满意", "满意"), ("挺好", "满意"), ("挺好的，谢谢你们", "满意"), ("很满意，修好了", "满意"),
+    ("还可以", "基本满意"), ("基本满意", "基本满意"), ("还行吧", "基本满意"),
+])
+async def test_satisfied_answers_in_everyday_words(
+    resident: Resident, desk: FakeDesk, said: str, verdict: str
+) -> None:
+    number = await closed_slip(resident, desk)
+    reply = await resident.say(said)
+    assert f"已记录为“{verdict}”" in reply
+    assert desk.slips[number].surveys[0][0] == verdict
+
+
+async def test_a_new_problem_while_a_survey_waits_is_still_a_new_report(
+    resident: Resident, desk: FakeDesk
+) -> None:
+    number = await closed_slip(resident, desk)
+    assert "联系" in await resident.say("鲤鱼池小区3栋门口的垃圾好几天没人收了")
+    assert desk.slips[number].surveys == []
