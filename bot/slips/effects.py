@@ -318,6 +318,13 @@ async def followup(step: Step) -> None:
         step.event_data["phone_added"] = True  # the number stays out of the audit chain
 
 
+async def withdraw(step: Step) -> None:
+    """The notices say who withdrew the slip and why, in a sentence of their own."""
+    reason = (step.note or "").strip().rstrip("。.!！;；，, ")
+    step.notice_values["reason"] = f"撤销原因：{reason}。" if reason else ""
+    step.notice_values["withdrawn_by"] = step.actor.name if step.actor.kind == "staff" else "居民"
+
+
 def _short(value: object) -> str | None:
     return str(value)[:64] if value else None
 
@@ -339,4 +346,5 @@ EFFECTS: dict[str, Effect] = {
     "merge": merge,
     "link": link,
     "followup": followup,
+    "withdraw": withdraw,
 }

@@ -13,9 +13,11 @@ _FALSE = {"false", "0", "no", "否", "未解决", "unsolved"}
 
 
 def check_inputs(
-    action: Action, workflow: Workflow, note: str | None, data: dict[str, Any]
+    action: Action, workflow: Workflow, note: str | None, data: dict[str, Any],
+    *, role: str | None = None,
 ) -> tuple[str | None, dict[str, Any]]:
-    """(note, values) cleaned, or InvalidInput naming the first bad field."""
+    """(note, values) cleaned, or InvalidInput naming the first bad field. `role`: the
+    actor's (workflow.yaml can make a field required for some roles only)."""
     names = {f.name for f in action.fields}
     for key in data:
         if key not in names or key == "note":
@@ -34,7 +36,7 @@ def check_inputs(
         if isinstance(value, str):
             value = value.strip() or None
         if value is None or value == []:
-            if spec.required:
+            if spec.required_of(role):
                 raise InvalidInput(spec.name, f"请填写{spec.label}")
             continue
         if spec.kind == "text":

@@ -16,6 +16,7 @@ DEFAULT_NOTICES = Path(__file__).resolve().parents[2] / "knowledge" / "notices.y
 PLACEHOLDERS = frozenset({
     "number", "status", "time", "summary", "lead_department", "departments", "due_date",
     "handler", "contact", "note", "result", "kept_number", "requested_date", "verdict",
+    "reason", "withdrawn_by",
 })
 AUDIENCES = ("resident", "staff")
 STAFF_TARGETS = ("lead", "dispatch", "supervisors")

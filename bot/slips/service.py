@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -193,7 +194,11 @@ class SlipService:
                 self.engine.check(slip, action, actor, now)
             except (Forbidden, TransitionNotAllowed):
                 continue
-            specs.append(ActionSpec(action.code, action.label, action.fields))
+            fields = tuple(
+                replace(f, required=True) if f.required_of(actor.role_key) else f
+                for f in action.fields
+            )
+            specs.append(ActionSpec(action.code, action.label, fields, action.confirm))
         return specs
 
     async def for_resident(self, openid: str, limit: int = 5) -> list[SlipView]:
@@ -281,7 +286,8 @@ class SlipService:
                     self.engine.check(slip, spec, actor, now)
                     if expected_version is not None and slip.version != expected_version:
                         raise VersionConflict(ref, expected_version, slip.version)
-                    clean_note, values = check_inputs(spec, self.workflow, note, data or {})
+                    clean_note, values = check_inputs(spec, self.workflow, note, data or {},
+                                                     role=actor.role_key)
                     await self.engine.apply(session, slip, spec, actor, now, note=clean_note,
                                             values=values, quiet_resident=quiet_resident)
                     return await self._view(session, slip, actor, now)

@@ -183,6 +183,8 @@ class ActionSpec:
     code: str
     label: str
     fields: tuple[FieldSpec, ...]
+    # the console asks for this to be ticked before it takes the action (irreversible ones)
+    confirm: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return _jsonable(asdict(self))

@@ -45,6 +45,12 @@ class FieldSpec:
     kind: str = "text"
     required: bool = False
     options: tuple[str, ...] = ()
+    # Roles for whom the field is required although it is optional for others (a resident
+    # may withdraw without saying why; a dispatcher may not).
+    required_for: tuple[str, ...] = ()
+
+    def required_of(self, role: str | None) -> bool:
+        return self.required or (role is not None and role in self.required_for)
 
 
 @dataclass(frozen=True)
@@ -66,6 +72,8 @@ class Action:
     then: tuple[FollowOn, ...] = ()
     internal: bool = False
     public: bool = False
+    # What the console asks staff to confirm before an irreversible action (a checkbox).
+    confirm: str | None = None
 
     def field(self, name: str) -> FieldSpec | None:
         return next((f for f in self.fields if f.name == name), None)
@@ -153,7 +161,7 @@ def _states(file: str, raw: Any) -> dict[str, State]:
 
 
 _ACTION_KEYS = {"code", "label", "from", "to", "roles", "scope", "fields", "notices", "then",
-                "internal", "public"}
+                "internal", "public", "confirm"}
 
 
 def _actions(
@@ -217,6 +225,7 @@ def _actions(
             then=tuple(then),
             internal=bool(item.get("internal", False)),
             public=bool(item.get("public", False)),
+            confirm=_optional_text(file, f"{entry}.confirm", item.get("confirm")),
         )
     for entry, follow in follow_ons:
         target = actions.get(follow.action)
@@ -240,14 +249,26 @@ def _fields(file: str, entry: str, raw: Any) -> tuple[FieldSpec, ...]:
         if kind == "choice" and not options:
             raise WorkflowError(file, f"{f_entry}.options", "a choice needs options")
         name = _text(file, f"{f_entry}.name", item.get("name"))
+        required = item.get("required", False)
+        required_for: list[str] = []
+        if isinstance(required, list):
+            required_for = _list(file, f"{f_entry}.required", required)
+            for role in required_for:
+                if role not in ROLES:
+                    raise WorkflowError(file, f"{f_entry}.required",
+                                        f"{role!r} is not one of {ROLES}")
+            required = False
+        elif not isinstance(required, bool):
+            raise WorkflowError(file, f"{f_entry}.required", "must be true, false or a list of roles")
         if any(f.name == name for f in fields):
             raise WorkflowError(file, f"{f_entry}.name", f"field {name!r} is listed twice")
         fields.append(FieldSpec(
             name=name,
             label=_text(file, f"{f_entry}.label", item.get("label")),
             kind=kind,
-            required=bool(item.get("required", False)),
+            required=required,
             options=options,
+            required_for=tuple(required_for),
         ))
     return tuple(fields)
 
@@ -265,6 +286,10 @@ def _text(file: str, entry: str, value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise WorkflowError(file, entry, "missing or empty")
     return value
+
+
+def _optional_text(file: str, entry: str, value: Any) -> str | None:
+    return None if value is None else _text(file, entry, value)
 
 
 def _list(file: str, entry: str, value: Any) -> list[str]:

@@ -34,6 +34,23 @@ def form_input(
     return note, data, _version(form.get("expected_version"))
 
 
+def confirm_errors(
+    spec: ActionSpec | None, form: MultiMapping[Any], note: str | None, data: dict[str, Any]
+) -> dict[str, str]:
+    """For an action that cannot be undone (workflow.yaml `confirm`): the box left unticked,
+    with any required field left empty, so both are said at once. Nothing is done until the
+    person ticks the box."""
+    if spec is None or not spec.confirm or form.get("confirm") in ("yes", "on", "true", "1"):
+        return {}
+    errors = {}
+    for field in spec.fields:
+        value = note if field.name == "note" else data.get(field.name)
+        if field.required and value in (None, "", []):
+            errors[field.name] = f"请填写{field.label}"
+    errors["confirm"] = f"{spec.label}后不能恢复，请核实后勾选确认，再点“{spec.label}”。"
+    return errors
+
+
 def _version(raw: object) -> int | None:
     try:
         return int(str(raw)) if raw not in (None, "") else None

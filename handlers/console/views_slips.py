@@ -21,7 +21,7 @@ from bot.slips.errors import (
 from bot.staff import StaffMember
 from handlers import keys as app_keys
 from handlers.console import keys
-from handlers.console.actions import form_input, refill, spec_of
+from handlers.console.actions import confirm_errors, form_input, refill, spec_of
 from handlers.console.deliveries import deliveries_of
 from handlers.console.filters import parse_list_query
 from handlers.console.render import render
@@ -230,7 +230,14 @@ async def slip_act(request: web.Request) -> web.Response:
     except Forbidden:
         log.warning("console: %s may not act on slip %s", member.username, number)
         raise web.HTTPForbidden() from None
-    note, data, version = form_input(spec_of(specs, action), form)
+    spec = spec_of(specs, action)
+    note, data, version = form_input(spec, form)
+    unconfirmed = confirm_errors(spec, form, note, data)
+    if unconfirmed:
+        return await _detail(
+            request, number, status=400, errors=unconfirmed, open_action=action,
+            typed=refill(form),
+        )
     try:
         view = await slips.act(
             number, action, actor, note=note, data=data, expected_version=version

@@ -143,6 +143,39 @@ async def test_a_resident_withdraws_and_the_department_is_told(slips: Slips) -> 
     assert kinds == [("withdrawn", "resident"), ("withdrawn_staff", "staff")]
 
 
+async def test_staff_must_give_a_reason_to_withdraw_and_the_resident_reads_it(
+    slips: Slips,
+) -> None:
+    view = await slips.issue()
+    await slips.service.act(view.number, "sign", HANDLER)
+    before = await slips.outbox(view.number)
+    with pytest.raises(InvalidInput) as refused:
+        await slips.service.act(view.number, "withdraw", DISPATCHER, note="   ")
+    assert refused.value.field == "note" and refused.value.message == "请填写撤销原因"
+    assert (await slips.service.get(view.number, DISPATCHER)).status == "signed"
+    assert len(await slips.outbox(view.number)) == len(before)
+    specs = await slips.service.actions_for(view.number, DISPATCHER)
+    withdraw = next(s for s in specs if s.code == "withdraw")
+    assert withdraw.fields[0].required and withdraw.confirm
+    gone = await slips.service.act(view.number, "withdraw", DISPATCHER,
+                                   note="与交办单JB1重复，已在该单办理")
+    assert gone.status == "withdrawn"
+    texts = {n.kind: n.text for n in await slips.outbox(view.number)}
+    assert texts["withdrawn"] == (f"您的交办单 {view.number} 已撤销。撤销原因：与交办单JB1重复，"
+                                  "已在该单办理。如有需要，欢迎随时再次反映。")
+    assert "已由派单员小王撤销" in texts["withdrawn_staff"]
+    assert "与交办单JB1重复" in texts["withdrawn_staff"]
+
+
+async def test_a_resident_withdrawing_without_a_reason_reads_no_empty_reason(
+    slips: Slips,
+) -> None:
+    view = await slips.issue()
+    await slips.service.act(view.number, "withdraw", RESIDENT)
+    texts = {n.kind: n.text for n in await slips.outbox(view.number)}
+    assert texts["withdrawn"] == f"您的交办单 {view.number} 已撤销。如有需要，欢迎随时再次反映。"
+
+
 async def test_follow_ups_attach_text_and_photos_and_reach_the_department(slips: Slips) -> None:
     view = await slips.issue(media=[{"type": "image", "media_id": "MEDIA1"}])
     after = await slips.service.act(view.number, "followup", RESIDENT, note="晚上更暗了",

@@ -462,3 +462,53 @@ async def test_transfer_with_co_handlers_from_the_multi_select(
     assert (await hb.get(f"/console/slips/{slip.number}"))[0].status == 200
     cg = await signed_in(browsers, client, "cg")  # a co-handler may open it too
     assert (await cg.get(f"/console/slips/{slip.number}"))[0].status == 200
+
+
+async def _texts(client: TestClient, slip_id: int) -> dict[str, str]:
+    async with client.server.app[app_keys.DATABASE].session() as session:
+        rows = (await session.execute(
+            select(OutboxRow.kind, OutboxRow.text).where(OutboxRow.slip_id == slip_id)
+        )).all()
+    return dict(rows)
+
+
+async def test_withdrawing_needs_a_reason_and_a_ticked_confirmation(
+    client: TestClient, people: None, browsers: NewBrowser
+) -> None:
+    slip = await issue_slip(client)
+    pd = await signed_in(browsers, client, "pd")
+    _, page = await pd.get(f"/console/slips/{slip.number}")
+    form = page[page.index('id="action-withdraw"'):]
+    form = form[:form.index("</form>")]
+    assert "撤销原因 <span class=\"muted small\">（必填）</span>" in form
+    assert 'type="checkbox" name="confirm"' in form and "撤销后不能恢复" in form
+    before = await _events(client, slip.id)
+    url = f"/console/slips/{slip.number}/actions/withdraw"
+    # neither a reason nor the tick: both are said, next to their fields, and nothing happens
+    response, page = await pd.post(url, {"note": "", "expected_version": slip.version})
+    assert response.status == 400
+    assert re.search(r'data-field="note">请填写撤销原因<', page)
+    assert re.search(r'data-field="confirm">撤销后不能恢复，请核实后勾选确认', page)
+    assert '<details class="action" id="action-withdraw" open>' in page
+    # a reason without the tick: still nothing, and the reason is kept in the form
+    response, page = await pd.post(url, {"note": "重复反映", "expected_version": slip.version})
+    assert response.status == 400 and 'data-field="confirm"' in page
+    assert ">重复反映</textarea>" in page
+    # the tick without a reason
+    response, page = await pd.post(
+        url, {"note": " ", "confirm": "yes", "expected_version": slip.version}
+    )
+    assert response.status == 400 and re.search(r'data-field="note">请填写撤销原因<', page)
+    assert await _events(client, slip.id) == before
+    assert (await client.server.app[keys.SLIPS].get(slip.number, _system())).status == "dispatched"
+    assert "withdrawn" not in await _texts(client, slip.id)
+    # both: withdrawn, and the resident is told why
+    response, page = await pd.post(
+        url, {"note": "居民来电说明已自行解决", "confirm": "yes",
+              "expected_version": slip.version},
+    )
+    assert response.status == 200 and "已撤销" in page
+    texts = await _texts(client, slip.id)
+    assert texts["withdrawn"] == (f"您的交办单 {slip.number} 已撤销。撤销原因：居民来电说明已自行解决。"
+                                  "如有需要，欢迎随时再次反映。")
+    assert "已由派单员小王撤销" in texts["withdrawn_staff"]
