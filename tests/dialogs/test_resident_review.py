@@ -88,3 +88,22 @@ async def test_a_new_problem_while_a_survey_waits_is_still_a_new_report(
     number = await closed_slip(resident, desk)
     assert "联系" in await resident.say("鲤鱼池小区3栋门口的垃圾好几天没人收了")
     assert desk.slips[number].surveys == []
+
+
+# -- 2. withdrawing a submitted slip -------------------------------------------------------------
+async def test_the_bot_promises_no_withdrawal_it_cannot_do(
+    resident: Resident, desk: FakeDesk
+) -> None:
+    # The slip desk has no withdrawal for residents: "单号加上“已解决，不用办了”" only showed
+    # the status. What the bot says instead is what then really happens.
+    await resident.say(COMPLETE)
+    await resident.say("确认")
+    number = desk.of(resident.openid)[-1].number
+    told = await resident.say("取消")
+    assert "单号加上" not in told and "撤回" in told
+    assert "转告办理人员" in told
+    reply = await resident.say("路灯已经修好了，不用办了")
+    assert f"已补充到您的交办单 {number}" in reply
+    assert desk.slips[number].followups[-1][0] == "路灯已经修好了，不用办了"
+    faq = await resident.say("我想撤回交办单")
+    assert "单号加上" not in faq and "转告办理人员" in faq
