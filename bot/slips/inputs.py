@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from typing import Any
 
 from bot.slips.errors import InvalidInput
@@ -10,6 +12,12 @@ from bot.storage.types import storable
 
 _TRUE = {"true", "1", "yes", "是", "已解决", "solved"}
 _FALSE = {"false", "0", "no", "否", "未解决", "unsolved"}
+
+# A mobile number (11 digits, 1[3-9]…, spaces or dashes allowed between the groups), or a
+# landline with its area code (023-67891234, (023)67891234, 0236789123), extension allowed.
+_MOBILE = re.compile(r"(?<!\d)(?:\+?86[\s-]?)?1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}(?!\d)")
+_LANDLINE = re.compile(r"(?<!\d)(?:\(0\d{2,3}\)|0\d{2,3})[\s-]?[2-9]\d{6,7}"
+                       r"(?:\s*(?:-|转|分机|ext\.?|x)\s*\d{1,6})?(?!\d)", re.IGNORECASE)
 
 
 def check_inputs(
@@ -44,6 +52,12 @@ def check_inputs(
                 raise InvalidInput(spec.name, f"{spec.label}应为文字")
             if len(value) > max_note and spec.name != "result":
                 raise InvalidInput(spec.name, f"{spec.label}不能超过{max_note}字")
+        elif spec.kind == "phone":
+            if not isinstance(value, str) or not has_phone_number(value):
+                raise InvalidInput(spec.name, f"{spec.label}应包含电话号码，例如 13812345678 或 "
+                                   "023-67891234（前面可以写姓名）")
+            if len(value) > 100:
+                raise InvalidInput(spec.name, f"{spec.label}不能超过100字")
         elif spec.kind == "choice":
             if value not in spec.options:
                 raise InvalidInput(spec.name, f"{spec.label}只能是：{'、'.join(spec.options)}")
@@ -53,6 +67,13 @@ def check_inputs(
             raise InvalidInput(spec.name, f"{spec.label}应为编码或单号")
         values[spec.name] = value
     return note, values
+
+
+def has_phone_number(text: str) -> bool:
+    """Whether `text` holds a mobile or an area-coded landline number (full-width digits and
+    dashes count: residents and staff type them)."""
+    plain = unicodedata.normalize("NFKC", text)
+    return bool(_MOBILE.search(plain) or _LANDLINE.search(plain))
 
 
 def _bool(value: Any, name: str, label: str) -> bool:

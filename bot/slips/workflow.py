@@ -15,7 +15,8 @@ import yaml
 DEFAULT_WORKFLOW = Path(__file__).resolve().parents[2] / "knowledge" / "workflow.yaml"
 
 ROLES = ("dispatcher", "handler", "supervisor", "admin", "resident", "system")
-FIELD_KINDS = ("text", "department", "departments", "date", "slip", "choice", "bool", "media")
+FIELD_KINDS = ("text", "phone", "department", "departments", "date", "slip", "choice", "bool",
+               "media")
 CONDITIONS = ("confident", "has_resident", "dissatisfied")
 SCOPES = ("lead", "party")
 

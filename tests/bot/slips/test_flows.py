@@ -203,3 +203,25 @@ async def test_a_transfer_tells_the_resident_and_the_new_department(slips: Slips
     with pytest.raises(InvalidInput):
         await slips.service.act(view.number, "transfer", DISPATCHER, note="x",
                                 data={"department": "D-STHJ"})
+
+
+@pytest.mark.parametrize("contact", ["13700002222", "李师傅 137 0000 2222", "023-67891234",
+                                     "(023)67891234-806", "０２３－６７８９１２３４"])
+async def test_a_handlers_contact_may_be_a_mobile_or_a_landline_with_a_name(
+    slips: Slips, contact: str
+) -> None:
+    view = await slips.issue()
+    signed = await slips.service.act(view.number, "sign", HANDLER, data={"contact": contact})
+    assert signed.status == "signed"
+
+
+@pytest.mark.parametrize("contact", ["啊啊啊啊不是电话", "67891234", "12345", "2026-03-05"])
+async def test_a_handlers_contact_without_a_phone_number_is_refused(
+    slips: Slips, contact: str
+) -> None:
+    view = await slips.issue()
+    with pytest.raises(InvalidInput) as refused:
+        await slips.service.act(view.number, "sign", HANDLER, data={"contact": contact})
+    assert refused.value.field == "contact" and "应包含电话号码" in refused.value.message
+    assert (await slips.service.get(view.number, HANDLER)).status == "dispatched"
+    assert await slips.outbox(view.number) == []

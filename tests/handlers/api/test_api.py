@@ -116,7 +116,7 @@ async def test_token_flow_list_get_act(client: TestClient, people: None) -> None
             f"{API}/slips/{slip.number}/actions/sign",
             json={
                 "note": "已联系",
-                "data": {"contact": "023-1"},
+                "data": {"contact": "023-67001234"},
                 "expected_version": one["version"],
             },
             headers=auth,

@@ -512,3 +512,29 @@ async def test_withdrawing_needs_a_reason_and_a_ticked_confirmation(
     assert texts["withdrawn"] == (f"您的交办单 {slip.number} 已撤销。撤销原因：居民来电说明已自行解决。"
                                   "如有需要，欢迎随时再次反映。")
     assert "已由派单员小王撤销" in texts["withdrawn_staff"]
+
+
+async def test_signing_with_a_contact_that_is_no_phone_number_is_refused(
+    client: TestClient, people: None, browsers: NewBrowser
+) -> None:
+    slip = await issue_slip(client)
+    cg = await signed_in(browsers, client, "cg")
+    await cg.get(f"/console/slips/{slip.number}")
+    before = await _events(client, slip.id)
+    url = f"/console/slips/{slip.number}/actions/sign"
+    for bogus in ("啊啊啊啊不是电话", "12345", "电话023-1"):
+        response, page = await cg.post(
+            url, {"contact": bogus, "note": "已联系", "expected_version": slip.version}
+        )
+        assert response.status == 400, bogus
+        error = re.search(r'data-field="contact">([^<]+)<', page)
+        assert error and "应包含电话号码" in error.group(1), bogus
+        assert f'value="{bogus}"' in page  # what was typed stays, to be corrected
+    assert await _events(client, slip.id) == before
+    assert (await client.server.app[keys.SLIPS].get(slip.number, _system())).status == "dispatched"
+    assert "signed" not in await _texts(client, slip.id)
+    response, _ = await cg.post(
+        url, {"contact": "李科长 023-67891234转806", "expected_version": slip.version}
+    )
+    assert response.status == 200
+    assert "联系方式：李科长 023-67891234转806" in (await _texts(client, slip.id))["signed"]
