@@ -538,3 +538,27 @@ async def test_signing_with_a_contact_that_is_no_phone_number_is_refused(
     )
     assert response.status == 200
     assert "联系方式：李科长 023-67891234转806" in (await _texts(client, slip.id))["signed"]
+
+
+async def test_supervising_without_an_opinion_is_refused_next_to_the_field(
+    client: TestClient, people: None, browsers: NewBrowser
+) -> None:
+    slip = await issue_slip(client)
+    db = await signed_in(browsers, client, "db")
+    _, page = await db.get(f"/console/slips/{slip.number}")
+    assert "督办意见 <span class=\"muted small\">（必填）</span>" in page
+    before = await _events(client, slip.id)
+    response, page = await db.post(
+        f"/console/slips/{slip.number}/actions/supervise",
+        {"note": "  ", "expected_version": slip.version},
+    )
+    assert response.status == 400
+    assert re.search(r'data-field="note">请填写督办意见<', page)
+    assert '<details class="action" id="action-supervise" open>' in page
+    assert await _events(client, slip.id) == before
+    assert not (await client.server.app[keys.SLIPS].get(slip.number, _system())).supervised
+    response, page = await db.post(
+        f"/console/slips/{slip.number}/actions/supervise",
+        {"note": "群众多次来电，请三日内处理", "expected_version": slip.version},
+    )
+    assert response.status == 200 and "群众多次来电，请三日内处理" in page
