@@ -185,27 +185,55 @@ def _read_filter(request: web.Request) -> tuple[StatsServices, Asked] | web.Resp
 
 @routes.get("/dashboard")
 async def dashboard(request: web.Request) -> web.Response:
-    read = _read_filter(request)
-    if isinstance(read, web.Response):
-        return read
-    services, asked = read
-    figures = await _cached_figures(services, asked)
-    return render(request, "dashboard.html", {
+    services = _services(request)
+    member = _member(request)
+    base = {
         "nav": "dashboard",
         "title": "统计分析",
-        "asked": asked,
-        "f": asked.filter,
         "tz": services.tz,
         "labels": services.labels,
         "periods": PERIOD_LABELS,
         "ranks": RANKS,
         "measures": MEASURES,
         "period_rule": PERIOD_RULE,
+    }
+    try:
+        asked = _asked(request, services, member)
+    except FilterError as exc:
+        # The form comes back as it was filled in, the message beside the field; no figures
+        # until the filter makes sense.
+        return render(request, "dashboard.html", {
+            **base,
+            "asked": _fallback(request, services, member),
+            "errors": {exc.field: exc.message},
+            "typed": {k: request.query.get(k, "") for k in ("from", "to")},
+        }, status=400)
+    figures = await _cached_figures(services, asked)
+    return render(request, "dashboard.html", {
+        **base,
+        "asked": asked,
+        "f": asked.filter,
         "export_query": _query(asked),
         "clusters_query": urlencode(asked.filter.to_query()),
         **figures,
         **_charts(figures, asked),
     })
+
+
+def _fallback(request: web.Request, services: StatsServices, member: StaffMember) -> Asked:
+    """The rest of a refused filter (department, street, category, period, rank), as far as it
+    can be read, to fill the form in again."""
+    query = request.query
+    locked = _locked(member)
+    try:
+        period = parse_period(query.get("period"), default="week")
+    except FilterError:
+        period = "week"
+    rank = query.get("rank", "on_time_rate")
+    shown = parse_filter({k: v for k, v in query.items() if k not in ("from", "to")},
+                         services.tz, default_days=DEFAULT_DAYS, now=services.now())
+    return Asked(filter=shown.scoped(locked), period=period,
+                 rank=rank if rank in RANKS else "on_time_rate", locked_department=locked)
 
 
 _FIGURE_OF = {"department": "departments", "street": "streets", "category": "categories",

@@ -157,6 +157,30 @@ async def test_definitions_page_and_bad_filters(client: TestClient) -> None:
     assert response.status == 400
 
 
+async def test_reversed_dates_are_explained_beside_the_date_fields_in_a_usable_form(
+    client: TestClient,
+) -> None:
+    browser = await signed_in(client, "supervisor")
+    response, html = await browser.get(
+        "/console/dashboard?from=2026-04-01&to=2026-03-01&period=month&department=" + A
+    )
+    assert response.status == 400
+    assert "筛选条件有误" not in html
+    error = re.search(r'data-field="from">([^<]+)<', html)
+    assert error and error.group(1) == "开始日期不能晚于结束日期"
+    form = html[html.index('<form class="card dash-filters"'):]
+    form = form[:form.index("</form>")]
+    # what was typed stays, so it can be corrected; the other choices are kept too
+    assert 'name="from" value="2026-04-01"' in form and 'name="to" value="2026-03-01"' in form
+    assert '<option value="month" selected>' in form
+    assert f'<option value="{A}" selected>' in form
+    assert '<button type="submit">查看</button>' in form
+    assert 'id="table-departments"' not in html  # no figures for a filter that makes no sense
+    response, html = await browser.get(f"/console/dashboard?{MARCH}&period=month")
+    assert response.status == 200 and 'data-field="from"' not in html
+    assert 'id="table-departments"' in html
+
+
 async def test_hot_issues_list(client: TestClient) -> None:
     browser = await signed_in(client, "supervisor")
     _, html = await browser.get(f"/console/dashboard/clusters?{MARCH}")
