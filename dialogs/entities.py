@@ -116,6 +116,11 @@ class EntityExtractor:
         found = self._phones(normalize(text))
         return found[0]["value"] if found else None
 
+    def has_relative_place_word(self, text: str) -> bool:
+        """Words like 楼下, 旁边, 门口 that say where, even with no named place."""
+        norm = normalize(text)
+        return any(w in norm for w in self._place.relative_words)
+
     # -- kinds ---------------------------------------------------------------------------
     def _slip_numbers(self, text: str) -> list[dict[str, Any]]:
         return [_entity("slip_number", f"{self._slip_prefix}{m.group(1)}{m.group(2)}",

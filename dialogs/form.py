@@ -24,8 +24,8 @@ MAX_MEDIA = 9
 MAX_TEXT = 500
 
 
-def _rejected(slot: str) -> dict[str, Any]:
-    return {slot: None, "last_rejected": slot}
+def _rejected(slot: str, why: str | None = None) -> dict[str, Any]:
+    return {slot: None, "last_rejected": why or slot}
 
 
 class ValidateComplaintForm(FormValidationAction):
@@ -45,7 +45,8 @@ class ValidateComplaintForm(FormValidationAction):
         kind = self.kit.intake.get(tracker.get_slot("problem_kind"))
         description = tracker.get_slot("description")
         if tracker.get_slot("problem_kind") is None and description:
-            kind = self.kit.intake.kind_for(description, self.kit.classify(description))
+            kind = self.kit.intake.kind_for(description, self.kit.classify(description),
+                                            self.kit.nlu.is_plain_question(description))
         return [*kind.needs, *OPTIONAL]
 
     # -- slots -----------------------------------------------------------------------------
@@ -56,7 +57,7 @@ class ValidateComplaintForm(FormValidationAction):
         if len(normalize(text)) < 2:
             return _rejected("description")
         triage = self.kit.classify(text)
-        kind = self.kit.intake.kind_for(text, triage)
+        kind = self.kit.intake.kind_for(text, triage, self.kit.nlu.is_plain_question(text))
         return {"description": text, "triage": triage, "problem_kind": kind.name,
                 "last_rejected": None}
 
@@ -83,7 +84,14 @@ class ValidateComplaintForm(FormValidationAction):
         if isinstance(value, dict):
             value = value.get("text")
         text = str(value or "").strip()[:120]
-        if len(normalize(text)) < 2 or self.kit.nlu.is_unknown(text):
+        nlu = self.kit.nlu
+        if nlu.is_unknown(text) or nlu.refuses_place(text):
+            # "不留", "不知道": not a place; the question says why one is needed
+            return _rejected("location", "location_refused")
+        if len(normalize(text)) < 2 or (
+            not nlu.names_place(text) and (nlu.is_question(text) or nlu.has_problem_word(text))
+        ):
+            # another question or more about the problem ("公积金怎么提取"), not where
             return _rejected("location")
         place = places.find(text) if places else None
         area = place.to_dict() if place is not None and place.inside else None

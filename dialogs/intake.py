@@ -24,12 +24,15 @@ class Kind:
     words: tuple[str, ...] = ()
     request_types: frozenset[str] = frozenset()
     categories: frozenset[str] = frozenset()
+    questions: bool = False  # applies to a description that is a plain question
     default: bool = False
 
-    def applies(self, norm: str, triage: dict[str, Any] | None) -> bool:
+    def applies(self, norm: str, triage: dict[str, Any] | None, question: bool = False) -> bool:
         if self.default:
             return True
         if self.words and any(w in norm for w in self.words):
+            return True
+        if self.questions and question:
             return True
         if not (self.request_types or self.categories) or not triage:
             return False
@@ -77,6 +80,7 @@ class Intake:
                     categories=frozenset(
                         str_list(path, f"{where}.when.categories", when.get("categories"))
                     ),
+                    questions=bool(when.get("questions")),
                     default=not when,
                 )
             )
@@ -84,9 +88,11 @@ class Intake:
             raise DialogDataError(path, "intake.kinds", "the last kind must have no `when`")
         return cls(tuple(kinds))
 
-    def kind_for(self, description: str, triage: dict[str, Any] | None) -> Kind:
+    def kind_for(self, description: str, triage: dict[str, Any] | None,
+                 question: bool = False) -> Kind:
+        """`question`: the description is a plain question (Nlu.is_plain_question)."""
         norm = normalize(description)
-        return next(kind for kind in self.kinds if kind.applies(norm, triage))
+        return next(kind for kind in self.kinds if kind.applies(norm, triage, question))
 
     def get(self, name: str | None) -> Kind:
         return next((k for k in self.kinds if k.name == name), self.kinds[-1])

@@ -92,6 +92,12 @@ class Nlu:
         self.unknowns = tuple(
             normalize(w) for w in str_list(source, "unknowns", data.get("unknowns"))
         )
+        self.place_refusals = frozenset(
+            bare(w) for w in str_list(source, "place_refusals", data.get("place_refusals"))
+        )
+        self.question_words = tuple(
+            normalize(w) for w in str_list(source, "question_words", data.get("question_words"))
+        )
         self.solved_words = tuple(
             normalize(w) for w in str_list(source, "solved_words", data.get("solved_words"))
         )
@@ -222,7 +228,37 @@ class Nlu:
 
     def is_unknown(self, text: str) -> bool:
         norm = normalize(text)
-        return len(norm) <= 10 and any(w in norm for w in self.unknowns)
+        return len(norm) <= 10 and any(w in norm for w in self.unknowns) and (
+            not self.names_place(text)  # "建新北路不知道几号" still names a place
+        )
+
+    def refuses_place(self, text: str) -> bool:
+        """An answer to the place question that gives none: "不留", "没有", "不想说"."""
+        norm = normalize(text)
+        if any(form in self.place_refusals for form in self._bare_forms(norm)):
+            return True
+        return len(norm) <= 8 and not self.names_place(text) and any(
+            w in norm for w in self.place_refusals if len(w) >= 2
+        )
+
+    def names_place(self, text: str) -> bool:
+        """The text names somewhere: a road, an estate, a known place, or "楼下"/"旁边"."""
+        if any(e["entity"] == "place" for e in self.entities.extract(text)):
+            return True
+        return self.entities.has_relative_place_word(text)
+
+    def is_question(self, text: str) -> bool:
+        norm = normalize(text)
+        return bool(_QUESTION.search(norm)) or any(w in norm for w in self.question_words)
+
+    def has_problem_word(self, text: str) -> bool:
+        norm = normalize(text)
+        return any(w in norm for w in self.report_keywords)
+
+    def is_plain_question(self, text: str) -> bool:
+        """A question with no problem in it ("办身份证要带啥子", "公积金怎么提取"): a
+        consultation, which needs no place."""
+        return self.is_question(text) and not self.has_problem_word(text)
 
     def solved(self, text: str) -> bool | None:
         """True/False when a survey answer says whether the problem was solved."""

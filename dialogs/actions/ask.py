@@ -61,6 +61,8 @@ class AskSlot(KitAction):
             self.say(dispatcher, "ask.location_outside")
         elif rejected == "location":
             self.say(dispatcher, "ask.location_again")
+        elif rejected == "location_refused":
+            self.say(dispatcher, "ask.location_needed")
         else:
             self.say(dispatcher, "ask.location")
         return []

@@ -96,7 +96,8 @@ async def test_a_shared_location_inside_keeps_its_coordinates(kit: DialogKit) ->
 
 async def test_i_dont_know_is_not_an_address(kit: DialogKit) -> None:
     slots, _ = await run(kit, tracker({"location": "不知道"}, {"description": "路灯坏了"}))
-    assert slots["location"] is None and slots["last_rejected"] == "location"
+    # rejected, and the question that follows says why a place is needed
+    assert slots["location"] is None and slots["last_rejected"] == "location_refused"
 
 
 async def test_only_slots_set_after_the_latest_message_are_validated(kit: DialogKit) -> None:

@@ -107,3 +107,36 @@ async def test_the_bot_promises_no_withdrawal_it_cannot_do(
     assert desk.slips[number].followups[-1][0] == "路灯已经修好了，不用办了"
     faq = await resident.say("我想撤回交办单")
     assert "单号加上" not in faq and "转告办理人员" in faq
+
+
+# -- 3. a refusal is not a place -----------------------------------------------------------------
+@pytest.mark.parametrize("refusal", ["不留", "不知道", "没有", "不清楚", "不想说"])
+async def test_a_refusal_is_not_taken_as_the_place(
+    resident: Resident, desk: FakeDesk, refusal: str
+) -> None:
+    assert "什么地方" in await resident.say("楼下烧烤摊天天半夜吵得睡不着")
+    reply = await resident.say(refusal)
+    assert "工作人员才知道去哪里处理" in reply  # why a place is needed, plainly
+    assert "联系电话" not in reply and "请核对" not in reply
+    assert "联系电话" in await resident.say("建新北路12号门口")
+    summary = await resident.say("13812345678")
+    assert "地点：建新北路12号门口" in summary and refusal not in summary.split("问题：")[0]
+    await resident.say("确认")
+    assert desk.of(resident.openid)[0].draft.location_text == "建新北路12号门口"
+
+
+# -- 4. a question is not a place; a consultation needs no place ---------------------------------
+async def test_a_question_is_not_taken_as_the_place(resident: Resident) -> None:
+    assert "什么地方" in await resident.say("楼下烧烤摊天天半夜吵得睡不着")
+    reply = await resident.say("公积金怎么提取")
+    assert "地点" in reply and "联系电话" not in reply and "请核对" not in reply
+    await resident.say("鲤鱼池小区3栋楼下")
+    summary = await resident.say("13812345678")
+    assert "地点：鲤鱼池小区3栋楼下" in summary and "公积金" not in summary
+
+
+async def test_a_policy_question_is_not_asked_for_a_place(resident: Resident) -> None:
+    reply = await resident.say("办身份证要带啥子")
+    assert "什么地方" not in reply and "联系电话" in reply
+    summary = await resident.say("13812345678")
+    assert "问题：办身份证要带啥子" in summary and "地点" not in summary
