@@ -201,6 +201,27 @@ class SlipService:
             specs.append(ActionSpec(action.code, action.label, fields, action.confirm))
         return specs
 
+    async def moved_away(self, ref: Ref, actor: Actor) -> str | None:
+        """For a handler who may no longer see a slip because it was transferred (改派) away
+        from their department: the name of the department that leads it now. None when that
+        is not why (never seen, no such slip, or still visible)."""
+        if actor.role_key != "handler" or not actor.department:
+            return None
+        async with self._db.session() as session:
+            try:
+                slip = await self._load(session, ref)
+            except NotFound:
+                return None
+            if self.engine.visible(slip, actor):
+                return None
+            moves = (await session.execute(
+                select(SlipEvent.data)
+                .where(SlipEvent.slip_id == slip.id, SlipEvent.action == "transfer")
+            )).scalars()
+            if not any((d or {}).get("from_department") == actor.department for d in moves):
+                return None
+            return slip.lead_department_name or "其他单位"
+
     async def for_resident(self, openid: str, limit: int = 5) -> list[SlipView]:
         actor = Actor.resident(openid)
         now = self._clock()

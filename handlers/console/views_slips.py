@@ -24,7 +24,7 @@ from handlers.console import keys
 from handlers.console.actions import confirm_errors, form_input, refill, spec_of
 from handlers.console.deliveries import deliveries_of
 from handlers.console.filters import parse_list_query
-from handlers.console.render import render
+from handlers.console.render import error_page, render
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +126,7 @@ async def _detail(
         raise web.HTTPNotFound() from None
     except Forbidden:
         log.warning("console: %s may not open slip %s", member.username, number)
-        raise web.HTTPForbidden() from None
+        return await _not_yours(request, number)
     timeline = await slips.timeline(view.id, actor)
     actions = await slips.actions_for(view.id, actor)
     transcript = (
@@ -168,6 +168,18 @@ async def _detail(
             "media_state": {media_id: c.status for media_id, c in copies.items()},
         },
         status=status,
+    )
+
+
+async def _not_yours(request: web.Request, number: str) -> web.Response:
+    """A slip this member may not see: said plainly when it was transferred away from their
+    department (a page left open, a link from the workbench), else the usual refusal."""
+    now_with = await request.config_dict[keys.SLIPS].moved_away(number, member_of(request).actor())
+    if now_with is None:
+        raise web.HTTPForbidden()
+    return error_page(
+        request, 403, "这张交办单已改派",
+        f"交办单 {number} 已改派给{now_with}办理，不在您的列表中了，您不需要再处理。",
     )
 
 
@@ -229,7 +241,7 @@ async def slip_act(request: web.Request) -> web.Response:
         raise web.HTTPNotFound() from None
     except Forbidden:
         log.warning("console: %s may not act on slip %s", member.username, number)
-        raise web.HTTPForbidden() from None
+        return await _not_yours(request, number)
     spec = spec_of(specs, action)
     note, data, version = form_input(spec, form)
     unconfirmed = confirm_errors(spec, form, note, data)
@@ -246,6 +258,8 @@ async def slip_act(request: web.Request) -> web.Response:
         raise web.HTTPNotFound() from None
     except Forbidden:
         log.warning("console: %s may not %s slip %s", member.username, action, number)
+        if await slips.moved_away(number, actor):  # transferred between reading and acting
+            return await _not_yours(request, number)
         return await _detail(
             request, number, status=403, message="您没有权限对这张交办单进行这个操作。"
         )

@@ -562,3 +562,36 @@ async def test_supervising_without_an_opinion_is_refused_next_to_the_field(
         {"note": "群众多次来电，请三日内处理", "expected_version": slip.version},
     )
     assert response.status == 200 and "群众多次来电，请三日内处理" in page
+
+
+async def test_acting_on_a_page_left_open_after_the_slip_was_transferred_says_so(
+    client: TestClient, people: None, browsers: NewBrowser
+) -> None:
+    slip = await issue_slip(client)
+    cg = await signed_in(browsers, client, "cg")
+    await cg.get(f"/console/slips/{slip.number}")  # the handler's page, then a coffee
+    pd = await signed_in(browsers, client, "pd")
+    await pd.get(f"/console/slips/{slip.number}")
+    response, _ = await pd.post(
+        f"/console/slips/{slip.number}/actions/transfer",
+        {"department": "D-STHJ", "note": "属环保职责"},
+    )
+    assert response.status == 200
+    now_with = (await client.server.app[keys.SLIPS].get(slip.number, _system())).lead_department
+    before = await _events(client, slip.id)
+    response, page = await cg.post(
+        f"/console/slips/{slip.number}/actions/sign",
+        {"contact": "13700002222", "expected_version": slip.version},
+    )
+    assert response.status == 403
+    assert "没有查看这个页面的权限" not in page
+    assert f"交办单 {slip.number} 已改派给{now_with.name}办理，不在您的列表中了" in page
+    assert 'href="/console/"' in page and "回到工作台" in page
+    assert await _events(client, slip.id) == before
+    response, page = await cg.get(f"/console/slips/{slip.number}")  # the link on the workbench
+    assert response.status == 403 and f"已改派给{now_with.name}办理" in page
+    # a department that never had the slip learns nothing about it
+    await add_member(client, "zj", "handler", "D-ZJW", "住建赵科长")
+    zj = await signed_in(browsers, client, "zj")
+    response, page = await zj.get(f"/console/slips/{slip.number}")
+    assert response.status == 403 and "改派" not in page and now_with.name not in page
