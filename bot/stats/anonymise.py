@@ -9,6 +9,8 @@ simply left out; free text that must be shown (a department's result summary) go
 - house numbers: digits (or Chinese numerals, or a letter) followed by 号/栋/幢/座/单元/室/
   楼/层/户/弄 — the unit stays ("*栋*单元*室") so the sentence still reads; dates ("3月5号")
   and metro lines ("1号线") are kept; dashed room numbers ("3-2-502") go too, dates do not;
+  a bare room number right after a masked unit goes as well ("2单元301门口" → "*单元*门口",
+  "5号楼1203" → "*号楼*"), but not a time ("*号10点"); the road name always stays;
 - people: a surname with up to two more characters before a title (王建国先生 → 某先生),
   "联系人：张三"-style labels, a surname and name before 反映/投诉/来电 (某某反映);
 - any `known` strings (the resident's own nickname, staff names) wherever they appear.
@@ -51,6 +53,11 @@ _HOUSE = re.compile(
     r"(?<!月)(?:\d+|[A-Za-z])\s*(号楼|号院|号|栋|幢|座|单元|室|楼|层|户|弄)(?!线)"
 )
 _HOUSE_CN = re.compile(rf"[{_CN_NUM}]+(号楼|号院|栋|幢|单元|室)")
+# digits left straight after a unit already masked: the room ("*单元301", "*号楼1203")
+_ROOM_AFTER = re.compile(
+    r"(\*(?:号楼|号院|号|栋|幢|座|单元|楼|层))(\s*)(?:\d{1,5}|[A-Za-z]\d{1,5})"
+    r"(?![\d:：.点时分秒年月日天周个次元人名辆米%])"
+)
 _TITLED = re.compile(rf"[{SURNAMES}][\u4e00-\u9fff]{{0,2}}?({_TITLES})")
 _LABELLED = re.compile(
     r"(联系人|姓名|反映人|投诉人|来电人|当事人|承办人|经办人|负责人|居民|业主|住户)[:：]\s*"
@@ -86,6 +93,7 @@ def scrub(text: str | None, known: Iterable[str | None] = ()) -> str:
     out = _DASHED.sub(_dashed, out)
     out = _HOUSE.sub(_house, out)
     out = _HOUSE_CN.sub(_house, out)
+    out = _ROOM_AFTER.sub(r"\1\2*", out)
     out = _LABELLED.sub(lambda m: m.group(1) + "：某某", out)
     out = _TITLED.sub(lambda m: "某" + m.group(1) if m.group(1) != "某" else "某", out)
     out = _BEFORE_VERB.sub("某某", out)

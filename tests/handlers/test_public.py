@@ -75,6 +75,21 @@ async def test_slips_are_listed_anonymised(client: TestClient) -> None:
     assert_no_secrets(html)
 
 
+async def test_a_room_number_in_a_result_is_not_published(client: TestClient) -> None:
+    result = "已联系居民张建国先生（电话13700002222），建新西路5号2单元301门口的积水已清理。"
+    async with client.server.app[app_keys.DATABASE].session() as session:
+        await session.execute(Slip.__table__.update()
+                              .where(Slip.number == "JB2026030200001").values(result=result))
+    client.server.app[STATS].public_cache.clear()
+    public = "已联系居民某先生（电话***），建新西路*号*单元*门口的积水已清理。"
+    html = await page(client, "/public/slips/JB2026030200001")
+    assert public in html and "301" not in html
+    response = await client.get("/open311/v2/requests/JB2026030200001.json")
+    assert response.status == 200
+    (one,) = await response.json()
+    assert one["status_notes"] == public
+
+
 async def test_one_slip_page(client: TestClient) -> None:
     html = await page(client, "/public/slips/JB2026030700001")
     assert "观音桥街道" in html and "区城市管理局" in html and "不满意" in html
