@@ -140,3 +140,70 @@ async def test_a_policy_question_is_not_asked_for_a_place(resident: Resident) ->
     assert "什么地方" not in reply and "联系电话" in reply
     summary = await resident.say("13812345678")
     assert "问题：办身份证要带啥子" in summary and "地点" not in summary
+
+
+# -- 5. the complaint text is kept as the resident wrote it --------------------------------------
+async def test_a_lead_phrase_is_dropped_whole(resident: Resident, desk: FakeDesk) -> None:
+    summary = await resident.say("我要反映一下建新西路5号门口井盖丢了，电话13812345678")
+    assert "问题：建新西路5号门口井盖丢了" in summary
+
+
+async def test_a_phone_with_spaces_after_wo_leaves_no_stray_word(
+    resident: Resident, desk: FakeDesk
+) -> None:
+    summary = await resident.say("路灯坏了好几天了在建新北路20号 我电话138 2345 6789")
+    assert "问题：路灯坏了好几天了在建新北路20号\n" in summary
+    assert "138****6789" in summary
+    await resident.say("确认")
+    (slip,) = desk.of(resident.openid)
+    assert slip.draft.description == "路灯坏了好几天了在建新北路20号"
+    assert slip.draft.phone == "13823456789"
+
+
+async def test_a_very_long_message_is_kept_whole_and_shortened_only_for_reading(
+    resident: Resident, desk: FakeDesk
+) -> None:
+    long = "建新北路12号门口的井盖丢了，" + "晚上路过的老人和小孩很容易踩空掉下去，非常危险。" * 50
+    assert len(long) > 1200
+    summary = await resident.say(long + "电话13812345678")
+    line = next(x for x in summary.splitlines() if x.startswith("问题："))
+    assert line.endswith("…（共" + str(len(long.rstrip("，。"))) + "字，已全部记下）")
+    assert line.split("…")[0].endswith("。")  # cut after a whole sentence
+    await resident.say("确认")
+    assert desk.of(resident.openid)[0].draft.description == long.rstrip("，。")
+
+
+# -- 6. a place given when the phone is asked ----------------------------------------------------
+async def test_a_place_given_for_the_phone_corrects_the_place(resident: Resident) -> None:
+    await resident.say("小区门口的路灯坏了三天了")
+    assert "联系电话" in await resident.say("鲤鱼池小区3栋")
+    reply = await resident.say("在建新南路那个啥子 就是菜市场旁边")
+    assert "号码好像不对" not in reply
+    assert "建新南路那个啥子 就是菜市场旁边" in reply and "联系电话" in reply
+    summary = await resident.say("13812345678")
+    assert "地点：建新南路那个啥子 就是菜市场旁边" in summary and "鲤鱼池" not in summary
+
+
+# -- 7. asking about an earlier report -----------------------------------------------------------
+@pytest.mark.parametrize("asked", [
+    "我上回说的那个路灯咋个样了", "上次反映的井盖怎么样了", "我之前报的事有进展没得",
+])
+async def test_asking_about_an_earlier_report_gets_its_status(
+    resident: Resident, desk: FakeDesk, asked: str
+) -> None:
+    await resident.say(COMPLETE)
+    await resident.say("确认")
+    number = desk.of(resident.openid)[-1].number
+    reply = await resident.say(asked)
+    assert f"交办单 {number}" in reply and "当前状态：已派单" in reply
+    assert "已补充" not in reply and desk.slips[number].followups == []
+
+
+# -- 8. a phone number read out in a voice message -----------------------------------------------
+async def test_spoken_digits_are_a_phone_number(resident: Resident, desk: FakeDesk) -> None:
+    await resident.say("建新北路12号门口井盖丢了")
+    reply = await resident.voice("我电话是幺三八幺二三四五六七八")
+    assert "号码好像不对" not in reply and "138****5678" in reply
+    await resident.say("确认")
+    (slip,) = desk.of(resident.openid)
+    assert slip.draft.phone == "13812345678" and "幺" not in slip.draft.description
