@@ -26,6 +26,18 @@ def _entity(kind: str, value: Any, start: int, end: int, **extra: Any) -> dict[s
             **extra}
 
 
+# Digits as a voice transcription spells them out ("幺三八…"): a run this long is a number.
+SPOKEN_DIGITS = {"零": "0", "〇": "0", "洞": "0", "幺": "1", "一": "1", "二": "2", "两": "2",
+                 "三": "3", "四": "4", "五": "5", "六": "6", "七": "7", "八": "8", "九": "9"}
+_SPOKEN_RUN = re.compile(f"[{''.join(SPOKEN_DIGITS)}0-9]{{7,}}")
+
+
+def spoken_digits(norm: str) -> str:
+    """ "我电话是幺三八幺二三四五六七八" → "我电话是13812345678" (same length: offsets hold)."""
+    return _SPOKEN_RUN.sub(
+        lambda m: "".join(SPOKEN_DIGITS.get(c, c) for c in m.group(0)), norm)
+
+
 def _mask(text: str, start: int, end: int) -> str:
     return text[:start] + MASK * (end - start) + text[end:]
 
@@ -100,7 +112,7 @@ class EntityExtractor:
 
     # -- public --------------------------------------------------------------------------
     def extract(self, text: str) -> list[dict[str, Any]]:
-        norm = normalize(text)
+        norm = spoken_digits(normalize(text))
         found: list[dict[str, Any]] = []
         work = norm
         for finder in (self._slip_numbers, self._phones, self._times):
@@ -113,7 +125,7 @@ class EntityExtractor:
 
     def phone_of(self, text: str) -> str | None:
         """The first phone number in `text`, normalised (13812345678 / 023-67891234)."""
-        found = self._phones(normalize(text))
+        found = self._phones(spoken_digits(normalize(text)))
         return found[0]["value"] if found else None
 
     def has_relative_place_word(self, text: str) -> bool:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dialogs.entities import EntityExtractor
+from dialogs.entities import SPOKEN_DIGITS, EntityExtractor
 from dialogs.faq import Faq
 from dialogs.files import INTENTS_FILE, DialogDataError, read_mapping, regex, str_list
 from dialogs.ports import Places
@@ -28,6 +28,9 @@ _SURVEY_NUMERALS = {"1": "满意", "2": "基本满意", "3": "不满意",
                     "一": "满意", "二": "基本满意", "三": "不满意"}
 # "1", "3 没解决", "1，已解决"; not "1号楼…", "3栋", "12号"
 _SURVEY_DIGIT = re.compile(r"^([123])(?![0-9a-z号栋幢楼单元层室期座区组巷路街点月日年个天])")
+# a digit as written or spoken out (entities.SPOKEN_DIGITS)
+_DIGIT_FORMS = {d: "[" + d + "".join(c for c, v in SPOKEN_DIGITS.items() if v == d) + "]"
+                for d in "0123456789"}
 _QUESTION = re.compile(r"[?？]|吗|么|怎|如何|多久|多长|什么|哪|几点|能不能|可不可以|有没有|是否")
 
 
@@ -293,7 +296,7 @@ class Nlu:
             if entity.get("entity") != "phone":
                 continue
             digits = re.sub(r"\D", "", str(entity["value"]))
-            number = r"[\s\-()（）转]*".join(re.escape(d) for d in digits)
+            number = r"[\s\-()（）转]*".join(_DIGIT_FORMS[d] for d in digits)
             text = re.sub(_PHONE_LEAD + number + r"[，,。.；;\s]*", "，", text)
         return re.sub(r"[，,]{2,}", "，", text).strip(" ，,；;。")
 
