@@ -18,10 +18,12 @@ from rasa_sdk.types import DomainDict
 
 from dialogs.domain import OPTIONAL, VALIDATE_FORM
 from dialogs.kit import DialogKit
-from dialogs.text import normalize
+from dialogs.text import cut_at_sentence, normalize
 
 MAX_MEDIA = 9
-MAX_TEXT = 500
+# A description longer than this is cut after its last whole sentence, marked with "…"
+# (the summary shows less: SUMMARY_TEXT in actions/intake.py).
+MAX_TEXT = 2000
 
 
 def _rejected(slot: str, why: str | None = None) -> dict[str, Any]:
@@ -53,7 +55,9 @@ class ValidateComplaintForm(FormValidationAction):
     def validate_description(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        text = str(value or "").strip()[:MAX_TEXT]
+        text = str(value or "").strip()
+        if len(text) > MAX_TEXT:
+            text = cut_at_sentence(text, MAX_TEXT - 1) + "…"
         if len(normalize(text)) < 2:
             return _rejected("description")
         triage = self.kit.classify(text)

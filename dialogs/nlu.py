@@ -23,7 +23,7 @@ REPORT = "report"
 FAQ = "faq"
 CORRECT = "correct"
 
-_PHONE_LEAD = r"[，,；;\s]*(?:(?:我的|联系)?(?:电话|手机|号码|联系方式|手机号|电话号码|座机)(?:是|为)?[:：]?\s*)?(?:\+?86)?"
+_PHONE_LEAD = r"[，,；;\s]*(?:(?:我的?|本人|联系)?(?:电话|手机|号码|联系方式|手机号|电话号码|座机)(?:是|为)?[:：]?\s*)?(?:\+?86)?"
 _SURVEY_NUMERALS = {"1": "满意", "2": "基本满意", "3": "不满意",
                     "一": "满意", "二": "基本满意", "三": "不满意"}
 # "1", "3 没解决", "1，已解决"; not "1号楼…", "3栋", "12号"
@@ -31,6 +31,9 @@ _SURVEY_DIGIT = re.compile(r"^([123])(?![0-9a-z号栋幢楼单元层室期座区
 # a digit as written or spoken out (entities.SPOKEN_DIGITS)
 _DIGIT_FORMS = {d: "[" + d + "".join(c for c, v in SPOKEN_DIGITS.items() if v == d) + "]"
                 for d in "0123456789"}
+# what may follow a lead marker and belongs to it: "我要反映一下", "我要投诉个事"
+_AFTER_MARKER = re.compile(
+    r"^\s*(?:一下子?|一下儿|(?:一)?[个件](?=问题|事|情况))?(?:问题|事情|事儿|事|情况)?")
 _QUESTION = re.compile(r"[?？]|吗|么|怎|如何|多久|多长|什么|哪|几点|能不能|可不可以|有没有|是否")
 
 
@@ -305,7 +308,7 @@ class Nlu:
         stripped = text.lstrip()
         for marker in sorted(self.new_report_markers, key=len, reverse=True):
             if normalize(stripped[: len(marker) + 2]).startswith(marker):
-                rest = stripped[len(marker):].lstrip("，,：:。.；;、 ")
+                rest = _AFTER_MARKER.sub("", stripped[len(marker):]).lstrip("，,：:。.；;、 ")
                 return rest if len(rest) >= 2 else text
         return text
 

@@ -54,3 +54,20 @@ def local_time(moment: datetime) -> str:
 def shorten(text: str, limit: int = 24) -> str:
     text = _SPACE.sub(" ", text).strip()
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+_SENTENCE_END = "。！？!?；;…"
+_CLAUSE_END = "，,、：: "
+
+
+def cut_at_sentence(text: str, limit: int) -> str:
+    """The text up to `limit` characters, ended at the last whole sentence (or clause) that
+    fits, never mid-phrase; the full text when it fits. No ellipsis is added."""
+    if len(text) <= limit:
+        return text
+    head = text[:limit]
+    for ends in (_SENTENCE_END, _CLAUSE_END):
+        at = max(head.rfind(c) for c in ends)
+        if at >= limit // 2:
+            return head[: at + 1].rstrip(_CLAUSE_END)
+    return head

@@ -12,12 +12,13 @@ from rasa_sdk.types import DomainDict
 
 from dialogs.actions.base import KitAction, clear_draft, metadata
 from dialogs.ports import IssuedSlip, SlipDraft
-from dialogs.text import local_time, mask_phone
+from dialogs.text import cut_at_sentence, local_time, mask_phone
 
 log = logging.getLogger(__name__)
 
 SUMMARY = "action_complaint_summary"
 SUBMIT = "action_submit_complaint"
+SUMMARY_TEXT = 150  # characters of the description the summary shows
 
 
 def area_label(area: dict[str, Any] | None) -> str | None:
@@ -35,8 +36,15 @@ class ActionComplaintSummary(KitAction):
     ) -> list[dict[str, Any]]:
         texts = self.kit.texts
         slot = tracker.get_slot
-        lines = [texts.say("summary.head"), texts.say("summary.description",
-                                                      value=slot("description"))]
+        description = str(slot("description") or "")
+        shown = cut_at_sentence(description, SUMMARY_TEXT)
+        lines = [texts.say("summary.head")]
+        if shown == description:
+            lines.append(texts.say("summary.description", value=description))
+        else:
+            # a long message: the start of it, and that all of it is kept
+            lines.append(texts.say("summary.description_long", value=shown,
+                                   count=len(description)))
         location = slot("location")
         if isinstance(location, dict) and location.get("text"):
             lines.append(texts.say("summary.location", value=location["text"]))
