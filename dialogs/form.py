@@ -99,6 +99,9 @@ class ValidateComplaintForm(FormValidationAction):
             return _rejected("location")
         place = places.find(text) if places else None
         area = place.to_dict() if place is not None and place.inside else None
+        if tracker.get_slot("requested_slot") == "contact_phone":
+            # said instead of a phone number: the question that follows asks for it again
+            dispatcher.utter_message(text=self.kit.texts.say("chat.location_noted", label=text))
         return {"location": {"text": text, "lat": None, "lon": None, "area": area},
                 "last_rejected": None}
 

@@ -7,6 +7,7 @@ The candidates are handed to `validate_complaint_form`, which keeps, fixes or re
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -75,6 +76,12 @@ def candidates(
         if target == "contact_phone":
             out.resets["phone_offered"] = ""
 
+    # a place said when the phone is asked: the place, in the resident's words, corrected
+    if (requested == "contact_phone" and isinstance(slots.get("location"), str)
+            and "contact_phone" not in slots and intent != CORRECT
+            and not nlu.has_problem_word(text)):
+        slots["location"] = _PLACE_LEAD.sub("", text).strip() or slots["location"]
+
     # free text answers the slot that was asked for
     if requested == "location" and "location" not in slots and not found:
         slots["location"] = text
@@ -92,9 +99,12 @@ def candidates(
             pass  # "是" with no number offered: the question is asked again
         elif nlu.declines_phone(text):
             slots["contact_phone"] = ""
-        elif "description" not in slots:
+        elif "description" not in slots and "location" not in slots:
             slots["contact_phone"] = text  # not a number: the form says so and asks again
     return out
+
+
+_PLACE_LEAD = re.compile(r"^\s*(?:就在|是在|在|地点是|地址是|位置是|地方是|地点|地址)[：:，,\s]*")
 
 
 def _when(text: str, times: list[dict[str, Any]]) -> str | None:

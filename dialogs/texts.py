@@ -33,7 +33,7 @@ REQUIRED = (
     "followup.location", "survey.thanks", "survey.reopened", "survey.reopened_due",
     "survey.nothing", "chat.greet", "chat.greet_short", "chat.thanks", "chat.chitchat",
     "chat.fallback", "chat.voice_heard", "chat.photo_added",
-    "chat.voice_unclear", "chat.location_added", "chat.new_report",
+    "chat.voice_unclear", "chat.location_added", "chat.location_noted", "chat.new_report",
 )
 
 
