@@ -110,6 +110,10 @@ class Nlu:
         self.unsolved_words = tuple(
             normalize(w) for w in str_list(source, "unsolved_words", data.get("unsolved_words"))
         )
+        self.not_needed_words = tuple(
+            normalize(w)
+            for w in str_list(source, "not_needed_words", data.get("not_needed_words"))
+        )
         survey = data.get("survey_words") or {}
         if not isinstance(survey, dict):
             raise DialogDataError(source, "survey_words", "must map verdicts to word lists")
@@ -274,6 +278,12 @@ class Nlu:
         if any(w in norm for w in self.solved_words):
             return True
         return None
+
+    def says_not_needed(self, text: str) -> bool:
+        """"已解决，不用办了", "撤回": the resident no longer needs a slip handled."""
+        norm = normalize(text)
+        return any(w in norm for w in self.not_needed_words) or (
+            self.solved(text) is True and "不用" in norm)
 
     def survey_verdict(self, text: str) -> tuple[str | None, bool]:
         """A survey answer read from everyday words: (满意 | 基本满意 | 不满意 | None, whether

@@ -29,10 +29,15 @@ class ActionQueryStatus(KitAction):
         numbers = entity_values(tracker, "slip_number")
         if not numbers:
             return await ActionMySlips(self.kit).run(dispatcher, tracker, domain)
+        text = str(tracker.latest_message.get("text") or "").strip()
+        not_needed = len(set(numbers)) == 1 and self.kit.nlu.says_not_needed(text)
         for number in dict.fromkeys(numbers):
             status = await self.kit.desk.status(number, tracker.sender_id)
             if status is None:
                 self.say(dispatcher, "status.not_found", number=number)
+                continue
+            if not_needed and status.is_open and await self._pass_on(tracker, status, text):
+                self.say(dispatcher, "followup.not_needed", number=status.number)
                 continue
             texts = self.kit.texts
             lines = [texts.say("status.line", number=status.number, summary=_summary(status)),
@@ -46,6 +51,16 @@ class ActionQueryStatus(KitAction):
                 lines.append(texts.say("status.updated", updated=local_time(status.updated_at)))
             dispatcher.utter_message(text="\n".join(lines))
         return []
+
+    async def _pass_on(self, tracker: Tracker, status: SlipStatus, text: str) -> bool:
+        """"JB… 已解决，不用办了" goes to the staff on the slip, who close or withdraw it once
+        they have checked with the resident. False if the slip no longer takes follow-ups
+        (the status is shown instead)."""
+        try:
+            await self.kit.desk.add_followup(tracker.sender_id, status.number, text, [])
+        except (LookupError, ValueError):
+            return False
+        return True
 
 
 class ActionMySlips(KitAction):

@@ -109,6 +109,27 @@ async def test_the_bot_promises_no_withdrawal_it_cannot_do(
     assert "单号加上" not in faq and "转告办理人员" in faq
 
 
+@pytest.mark.parametrize("text", ["{n} 已解决，不用办了", "{n}已经修好了不用办了", "撤回{n}"])
+async def test_a_numbered_not_needed_reaches_the_staff_on_that_slip(
+    resident: Resident, desk: FakeDesk, text: str
+) -> None:
+    # "JB… 已解决，不用办了" only showed the status, and nothing reached staff
+    await resident.say(COMPLETE)
+    await resident.say("确认")
+    number = desk.of(resident.openid)[-1].number
+    reply = await resident.say(text.format(n=number))
+    assert f"已转告交办单 {number} 的办理人员" in reply and "和您确认" in reply
+    assert desk.slips[number].followups[-1][0] == text.format(n=number)
+
+
+async def test_a_number_alone_still_shows_the_status(resident: Resident, desk: FakeDesk) -> None:
+    await resident.say(COMPLETE)
+    await resident.say("确认")
+    number = desk.of(resident.openid)[-1].number
+    reply = await resident.say(f"{number} 办得咋样了")
+    assert "当前状态" in reply and desk.slips[number].followups == []
+
+
 # -- 3. a refusal is not a place -----------------------------------------------------------------
 @pytest.mark.parametrize("refusal", ["不留", "不知道", "没有", "不清楚", "不想说"])
 async def test_a_refusal_is_not_taken_as_the_place(
