@@ -285,6 +285,11 @@ class Nlu:
         return any(w in norm for w in self.not_needed_words) or (
             self.solved(text) is True and "不用" in norm)
 
+    def says_solved_already(self, text: str) -> bool:
+        """"路灯已经修好了，不用办了": solved, and nothing asked for."""
+        norm = normalize(text)
+        return self.solved(text) is True and any(w in norm for w in ("不用", "不需要", "不必"))
+
     def survey_verdict(self, text: str) -> tuple[str | None, bool]:
         """A survey answer read from everyday words: (满意 | 基本满意 | 不满意 | None, whether
         the resident said it outright — a menu number or a satisfaction word — rather than

@@ -233,6 +233,9 @@ class Policy:
         open_slip = await self.kit.desk.open_slip_of(msg.openid)
         if open_slip is not None and not self.kit.nlu.has_new_report_marker(text):
             return Plan([*echo, FOLLOWUP])
+        if open_slip is None and self.kit.nlu.says_solved_already(text):
+            # "路灯已经修好了，不用办了" with nothing open: not a new report
+            return Plan([*echo, "action_already_solved"])
         found = candidates(self.kit.nlu, conv, parse, msg, starting=not media_only)
         return Plan([*echo, FORM], found.slots, found.resets, activate_form=True)
 

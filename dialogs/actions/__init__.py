@@ -15,7 +15,8 @@ from dialogs.kit import DialogKit
 
 def all_actions(kit: DialogKit) -> list[Action]:
     simple = [
-        chat.ActionGreet, chat.ActionGreetShort, chat.ActionThanks, chat.ActionChitchat,
+        chat.ActionGreet, chat.ActionGreetShort, chat.ActionThanks, chat.ActionAlreadySolved,
+        chat.ActionChitchat,
         chat.ActionFallback, chat.ActionNothingToConfirm, chat.ActionNewReport, chat.ActionWelcome, chat.ActionHelp, chat.ActionMenuClick,
         chat.ActionFaq, chat.ActionVoiceHeard, chat.ActionAskCorrection,
         control.ActionCancel, control.ActionRestart, control.ActionAskResume,

@@ -31,6 +31,10 @@ class ActionThanks(Say):
     NAME, KEY = "action_thanks", "chat.thanks"
 
 
+class ActionAlreadySolved(Say):
+    NAME, KEY = "action_already_solved", "chat.already_solved"
+
+
 class ActionChitchat(Say):
     NAME, KEY = "action_chitchat", "chat.chitchat"
 

@@ -122,6 +122,17 @@ async def test_a_numbered_not_needed_reaches_the_staff_on_that_slip(
     assert desk.slips[number].followups[-1][0] == text.format(n=number)
 
 
+async def test_solved_with_nothing_open_is_not_a_new_report(
+    resident: Resident, desk: FakeDesk
+) -> None:
+    # with no open slip, "路灯已经修好了，不用办了" started a new complaint ("请问具体在什么地方？")
+    reply = await resident.say("路灯已经修好了，不用办了")
+    assert "解决了就好" in reply and "什么地方" not in reply
+    assert desk.of(resident.openid) == []
+    # a new problem that mentions an old repair is still a report
+    assert "什么地方" in await resident.say("路灯修好了没几天又坏了，晚上黑得很")
+
+
 async def test_a_number_alone_still_shows_the_status(resident: Resident, desk: FakeDesk) -> None:
     await resident.say(COMPLETE)
     await resident.say("确认")
