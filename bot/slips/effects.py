@@ -261,6 +261,9 @@ async def reopen(step: Step) -> None:
                            previous_due_at=slip.due_at.isoformat() if slip.due_at else None)
     slip.satisfaction = slip.solved = None
     slip.resolved_at = slip.signed_at = None
+    # The result that was just called unsolved is not "the latest reply" any more (the chat's
+    # status said "最新回复：路灯已修复" right after "还是不亮"); the timeline keeps it.
+    slip.last_staff_reply = slip.last_staff_reply_at = None
     slip.dispatched_at = step.now
     step.timing.restart_completion(slip, step.now)
     step.event_data["due_at"] = slip.due_at.isoformat() if slip.due_at else None

@@ -101,6 +101,9 @@ async def test_the_survey_round_trip(desk: SlipDeskAdapter, slips: Slips) -> Non
     assert (await desk.open_slip_of(OPENID)) is None
     after = await desk.record_survey(OPENID, view.number, "不满意", False, "还是不亮")
     assert after.status == "办理中"  # reopened
+    # the result the resident just called unsolved is not shown back as the latest reply
+    assert after.last_staff_reply is None
+    assert (await desk.status(view.number, OPENID)).last_staff_reply is None
     with pytest.raises(ValueError, match="不能"):
         await desk.record_survey(OPENID, view.number, "满意", True, None)
     await slips.service.act(view.number, "sign", HANDLER)
