@@ -114,6 +114,9 @@ class Nlu:
             normalize(w)
             for w in str_list(source, "not_needed_words", data.get("not_needed_words"))
         )
+        self.withdraw_words = tuple(
+            normalize(w) for w in str_list(source, "withdraw_words", data.get("withdraw_words"))
+        )
         survey = data.get("survey_words") or {}
         if not isinstance(survey, dict):
             raise DialogDataError(source, "survey_words", "must map verdicts to word lists")
@@ -284,6 +287,11 @@ class Nlu:
         norm = normalize(text)
         return any(w in norm for w in self.not_needed_words) or (
             self.solved(text) is True and "不用" in norm)
+
+    def says_withdraw(self, text: str) -> bool:
+        """"撤回 JB…": the resident withdraws the slip named with it."""
+        norm = normalize(text)
+        return any(w in norm for w in self.withdraw_words)
 
     def says_solved_already(self, text: str) -> bool:
         """"路灯已经修好了，不用办了": solved, and nothing asked for."""

@@ -142,6 +142,11 @@ class SlipDeskAdapter:
                                quiet_resident=True)
         return self._to_status(view)
 
+    async def withdraw(self, openid: str, number: str, reason: str | None) -> Any:
+        # The chat's reply says it is withdrawn: the resident's notice is not pushed on top.
+        view = await self._act(number, "withdraw", openid, note=reason, quiet_resident=True)
+        return self._to_status(view)
+
     async def known_phone(self, openid: str) -> str | None:
         return await self._read_one(_PHONE_OF, openid=openid)
 

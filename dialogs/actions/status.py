@@ -30,11 +30,16 @@ class ActionQueryStatus(KitAction):
         if not numbers:
             return await ActionMySlips(self.kit).run(dispatcher, tracker, domain)
         text = str(tracker.latest_message.get("text") or "").strip()
-        not_needed = len(set(numbers)) == 1 and self.kit.nlu.says_not_needed(text)
+        one = len(set(numbers)) == 1
+        not_needed = one and self.kit.nlu.says_not_needed(text)
+        withdraw = one and self.kit.nlu.says_withdraw(text)
         for number in dict.fromkeys(numbers):
             status = await self.kit.desk.status(number, tracker.sender_id)
             if status is None:
                 self.say(dispatcher, "status.not_found", number=number)
+                continue
+            if withdraw and status.is_open:
+                await self._withdraw(dispatcher, tracker, status, text)
                 continue
             if not_needed and status.is_open and await self._pass_on(tracker, status, text):
                 self.say(dispatcher, "followup.not_needed", number=status.number)
@@ -51,6 +56,21 @@ class ActionQueryStatus(KitAction):
                 lines.append(texts.say("status.updated", updated=local_time(status.updated_at)))
             dispatcher.utter_message(text="\n".join(lines))
         return []
+
+    async def _withdraw(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, status: SlipStatus, text: str
+    ) -> None:
+        # the resident's reason, if they gave one besides "撤回 JB…"
+        reason = text.replace(status.number, "")
+        for word in self.kit.nlu.withdraw_words:
+            reason = reason.replace(word, "", 1)
+        reason = reason.strip(" ，,。.：:！!")
+        try:
+            await self.kit.desk.withdraw(tracker.sender_id, status.number, reason or None)
+        except (LookupError, ValueError) as exc:
+            self.say(dispatcher, "status.not_withdrawn", number=status.number, why=str(exc))
+            return
+        self.say(dispatcher, "status.withdrawn", number=status.number)
 
     async def _pass_on(self, tracker: Tracker, status: SlipStatus, text: str) -> bool:
         """"JB… 已解决，不用办了" goes to the staff on the slip, who close or withdraw it once

@@ -26,6 +26,7 @@ class FakeSlip:
     followups: list[tuple[str | None, list[dict[str, str]]]] = field(default_factory=list)
     details: list[dict[str, str]] = field(default_factory=list)
     surveys: list[tuple[str, bool | None, str | None]] = field(default_factory=list)
+    withdrawn: str | None = None
 
     def view(self) -> SlipStatus:
         return SlipStatus(number=self.number, status=self.status, updated_at=NOW,
@@ -79,6 +80,16 @@ class FakeDesk:
                            details: dict[str, str] | None = None) -> None:
         self.slips[number].followups.append((text, list(media)))
         self.slips[number].details.append(dict(details or {}))
+
+    async def withdraw(self, openid: str, number: str, reason: str | None) -> SlipStatus:
+        slip = self.slips.get(number)
+        if slip is None or slip.draft.openid != openid:
+            raise LookupError(f"没有找到您的交办单 {number}")
+        if slip.status not in OPEN:
+            raise ValueError(f"这张交办单{slip.status}，不能撤回了")
+        slip.status = "已撤销"
+        slip.withdrawn = reason
+        return slip.view()
 
     async def open_slip_of(self, openid: str) -> SlipStatus | None:
         mine = [s for s in self.slips.values() if s.draft.openid == openid and s.status in OPEN]

@@ -91,25 +91,33 @@ async def test_a_new_problem_while_a_survey_waits_is_still_a_new_report(
 
 
 # -- 2. withdrawing a submitted slip -------------------------------------------------------------
-async def test_the_bot_promises_no_withdrawal_it_cannot_do(
+async def test_a_resident_withdraws_a_slip_with_its_number(
     resident: Resident, desk: FakeDesk
 ) -> None:
-    # The slip desk has no withdrawal for residents: "单号加上“已解决，不用办了”" only showed
-    # the status. What the bot says instead is what then really happens.
+    # "单号加上“已解决，不用办了”" only showed the status: the bot promised what it could not do
     await resident.say(COMPLETE)
     await resident.say("确认")
     number = desk.of(resident.openid)[-1].number
     told = await resident.say("取消")
-    assert "单号加上" not in told and "撤回" in told
-    assert "转告办理人员" in told
-    reply = await resident.say("路灯已经修好了，不用办了")
-    assert f"已补充到您的交办单 {number}" in reply
-    assert desk.slips[number].followups[-1][0] == "路灯已经修好了，不用办了"
+    assert "撤回 JB" in told and "我的工单" in told
     faq = await resident.say("我想撤回交办单")
-    assert "单号加上" not in faq and "转告办理人员" in faq
+    assert "“撤回”加单号" in faq
+    reply = await resident.say(f"撤回 {number}")
+    assert f"交办单 {number} 已撤回" in reply
+    assert desk.slips[number].status == "已撤销"
+    again = await resident.say(f"撤回{number}")  # already withdrawn: its status
+    assert "已撤回" not in again and "已撤销" in again
 
 
-@pytest.mark.parametrize("text", ["{n} 已解决，不用办了", "{n}已经修好了不用办了", "撤回{n}"])
+async def test_what_cannot_be_withdrawn_is_said_plainly(resident: Resident, desk: FakeDesk) -> None:
+    await resident.say(COMPLETE)
+    await resident.say("确认")
+    number = desk.of(resident.openid)[-1].number
+    assert "没有找到" in await resident.say("撤回 JB2026112599999")
+    assert desk.slips[number].status != "已撤销"
+
+
+@pytest.mark.parametrize("text", ["{n} 已解决，不用办了", "{n}已经修好了不用办了"])
 async def test_a_numbered_not_needed_reaches_the_staff_on_that_slip(
     resident: Resident, desk: FakeDesk, text: str
 ) -> None:
@@ -119,7 +127,9 @@ async def test_a_numbered_not_needed_reaches_the_staff_on_that_slip(
     number = desk.of(resident.openid)[-1].number
     reply = await resident.say(text.format(n=number))
     assert f"已转告交办单 {number} 的办理人员" in reply and "和您确认" in reply
+    assert f"撤回 {number}" in reply  # how to withdraw it at once instead
     assert desk.slips[number].followups[-1][0] == text.format(n=number)
+    assert desk.slips[number].status != "已撤销"
 
 
 async def test_solved_with_nothing_open_is_not_a_new_report(

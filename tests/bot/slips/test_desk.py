@@ -156,3 +156,17 @@ async def test_phone_numbers_are_remembered_per_resident(desk: SlipDeskAdapter) 
     await desk.remember_phone(OPENID, " 023-67001234 ")
     assert await desk.known_phone(OPENID) == "023-67001234"
     assert await desk.known_phone(OTHER_RESIDENT.id) is None
+
+
+async def test_a_resident_withdraws_their_own_open_slip(desk: SlipDeskAdapter, slips: Slips) -> None:
+    mine = await slips.issue()
+    theirs = await slips.issue("楼上漏水", openid=OTHER_RESIDENT.id)
+    with pytest.raises(LookupError):
+        await desk.withdraw(OPENID, theirs.number, None)
+    after = await desk.withdraw(OPENID, mine.number, "自己修好了")
+    assert after.status == "已撤销" and not after.is_open
+    kinds = [(n.kind, n.audience) for n in await slips.outbox(mine.number)]
+    assert ("withdrawn_staff", "staff") in kinds  # the department is told
+    assert ("withdrawn", "resident") not in kinds  # the chat's own reply says it
+    with pytest.raises(ValueError):
+        await desk.withdraw(OPENID, mine.number, None)
