@@ -223,7 +223,9 @@ def _shown_url(url: str) -> str:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
-    if not url.startswith("redis+sentinel://"):  # several hosts: not a SQLAlchemy URL
+    from bot.redis_urls import is_sentinel_url
+
+    if not is_sentinel_url(url):  # several hosts: not a SQLAlchemy URL
         try:
             return make_url(url).render_as_string(hide_password=True)
         except (ArgumentError, ValueError):

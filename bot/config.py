@@ -21,7 +21,7 @@ from pydantic import (
     model_validator,
 )
 
-from bot.stores.sentinel import is_sentinel_url, parse_sentinel_url
+from bot.redis_urls import is_sentinel_url, parse_sentinel_url
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config.yaml"
 

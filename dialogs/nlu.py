@@ -285,8 +285,7 @@ class Nlu:
     def says_not_needed(self, text: str) -> bool:
         """"已解决，不用办了", "撤回": the resident no longer needs a slip handled."""
         norm = normalize(text)
-        return any(w in norm for w in self.not_needed_words) or (
-            self.solved(text) is True and "不用" in norm)
+        return any(w in norm for w in self.not_needed_words) or self.says_solved_already(text)
 
     def says_withdraw(self, text: str) -> bool:
         """"撤回 JB…": the resident withdraws the slip named with it."""

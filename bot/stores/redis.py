@@ -15,9 +15,10 @@ import orjson
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.sentinel import Sentinel
 
+from bot.redis_urls import is_sentinel_url
 from bot.stores.base import Claim, ClaimState, Held, LockTimeout, StateSuperseded
 from bot.stores.renewal import Renewal
-from bot.stores.sentinel import is_sentinel_url, sentinel_client
+from bot.stores.sentinel import sentinel_client
 
 log = logging.getLogger(__name__)
 
@@ -150,16 +151,17 @@ class RedisStores:
             return bool(reply and int(reply[0]) == 1)
 
         await self._acquire(key, wait_seconds, take)
-        version = [found[2] if len(found) > 2 and found[2] is not None else ""]
+        version = found[2] if len(found) > 2 and found[2] is not None else ""
 
         async def put(value: dict[str, Any], ttl: float, release: bool) -> None:
+            nonlocal version
             reply = await self._put(
                 keys=names,
-                args=[token, version[0], _dumps(value), max(1, int(ttl * 1000)), int(release)],
+                args=[token, version, _dumps(value), max(1, int(ttl * 1000)), int(release)],
             )
             if not int(reply[0]):
                 raise StateSuperseded(key)
-            version[0] = reply[1]
+            version = reply[1]
 
         keeper = self._renewal(names[0], token, ttl_seconds)
         try:

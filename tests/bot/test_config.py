@@ -115,7 +115,7 @@ def test_urls_shown_to_operators_hide_passwords() -> None:
 
 
 def test_a_sentinel_url_is_taken_apart() -> None:
-    from bot.stores.sentinel import parse_sentinel_url
+    from bot.redis_urls import parse_sentinel_url
 
     settings = load_settings(environ={
         "MINYI_REDIS_URL": "redis+sentinel://:s3cret@10.0.0.1:26379,10.0.0.2,[::1]:26380"

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -162,6 +162,30 @@ def asks_again(text: str) -> bool:
     return any(t in text for t in ASKING_AGAIN)
 
 
+async def in_a_burst(
+    proxy: Proxy, residents: list[str], converse: Callable[[int, str], Awaitable[None]],
+    fault: Callable[[], Awaitable[None]],
+) -> int:
+    """Every resident converses at once; `fault()` strikes once half of them have been
+    answered and web-1 holds at least two requests. How many it held then."""
+    held: list[int] = []
+
+    async def strike() -> None:
+        def answered() -> int:
+            return sum(1 for e in proxy.exchanges if e.openid in residents and e.answered)
+
+        while not (answered() >= len(residents) // 2 and proxy.in_flight["web-1"] >= 2):
+            if all(task.done() for task in conversations):
+                break
+            await asyncio.sleep(0.002)
+        held.append(proxy.in_flight["web-1"])
+        await fault()
+
+    conversations = [asyncio.ensure_future(converse(n, o)) for n, o in enumerate(residents)]
+    await asyncio.gather(strike(), *conversations)
+    return held[0]
+
+
 async def slip_for_each(deployment: Deployment, residents: list[str],
                         chat: Residents) -> dict[str, list[str]]:
     """Waits until every resident has a slip (one answered late may still be issuing)."""
@@ -276,24 +300,9 @@ async def test_kill_9_of_a_web_process_in_a_burst_loses_nothing(site: Site) -> N
         for text in texts:
             await chat.say(openid, text, WEB[n % 2])
 
-    held: list[int] = []
-
-    async def kill_in_the_middle() -> None:
-        # once confirmations are under way and web-1 holds messages in flight
-        def answered() -> int:
-            return sum(1 for e in proxy.exchanges if e.openid in residents and e.answered)
-
-        while not (answered() >= len(residents) // 2 and proxy.in_flight["web-1"] >= 2):
-            if all(task.done() for task in conversations):
-                break
-            await asyncio.sleep(0.002)
-        held.append(proxy.in_flight["web-1"])
-        await deployment.kill(victim)
-
-    conversations = [asyncio.ensure_future(converse(n, o)) for n, o in enumerate(residents)]
-    await asyncio.gather(kill_in_the_middle(), *conversations)
+    held = await in_a_burst(proxy, residents, converse, lambda: deployment.kill(victim))
     deployment.check_alive()
-    assert held[0] >= 1, "the burst was over before the kill: nothing was in flight"
+    assert held >= 1, "the burst was over before the kill: nothing was in flight"
     # the messages web-1 held when it died were re-posted to web-2, which took them over:
     # each got its real answer, none "send it again"
     rerouted = [(s, a) for o in residents for s in chat.said[o]
@@ -338,7 +347,7 @@ async def test_kill_9_of_a_web_process_in_a_burst_loses_nothing(site: Site) -> N
     assert [pair for pair, count in delivered.items() if count > 1] == []
     late = sum(1 for o in residents for s in chat.said[o] for e in s.exchanges if not e.reply)
     again = len(chat.sent(residents)) - sum(len(chat.said[o]) for o in residents)
-    print(f"\nkilled web-1 with {held[0]} request(s) in flight; {len(rerouted)} message(s) "
+    print(f"\nkilled web-1 with {held} request(s) in flight; {len(rerouted)} message(s) "
           f"re-posted to web-2 and answered there; {late} answered after WeChat's limit "
           f"(through the outbox); {again} sent again by residents, {len(gap)} of them lost "
           f"in web-1's late work")
@@ -354,17 +363,7 @@ async def test_a_frozen_web_process_that_wakes_up_changes_nothing(site: Site) ->
         for text in (complaint(n)[0], "确认", "我的工单"):
             await chat.say(openid, text, WEB[n % 2])
 
-    held: list[int] = []
-
-    async def freeze_in_the_middle() -> None:
-        def answered() -> int:
-            return sum(1 for e in proxy.exchanges if e.openid in residents and e.answered)
-
-        while not (answered() >= len(residents) // 2 and proxy.in_flight["web-1"] >= 2):
-            if all(task.done() for task in conversations):
-                break
-            await asyncio.sleep(0.002)
-        held.append(proxy.in_flight["web-1"])
+    async def freeze_for_a_while() -> None:
         deployment.freeze(victim)
         try:
             # past the message claims' 3 s and the conversation locks' 2.5 s leases, and long
@@ -375,9 +374,8 @@ async def test_a_frozen_web_process_that_wakes_up_changes_nothing(site: Site) ->
         finally:
             deployment.thaw(victim)
 
-    conversations = [asyncio.ensure_future(converse(n, o)) for n, o in enumerate(residents)]
-    await asyncio.gather(freeze_in_the_middle(), *conversations)
-    assert held[0] >= 1, "the burst was over before the freeze: nothing was in flight"
+    held = await in_a_burst(proxy, residents, converse, freeze_for_a_while)
+    assert held >= 1, "the burst was over before the freeze: nothing was in flight"
     # woken, it answers again: a new resident's whole conversation on it
     newcomer = openid_of("FrozenNew", 0)
     for text in (complaint(98)[0], "确认"):
@@ -416,6 +414,6 @@ async def test_a_frozen_web_process_that_wakes_up_changes_nothing(site: Site) ->
     assert [pair for pair, count in delivered.items() if count > 1] == []
     dropped = victim.log.read_text("utf-8", "replace").count("moved on while this turn stalled")
     again = len(chat.sent(residents)) - sum(len(chat.said[o]) for o in residents)
-    print(f"\nfroze web-1 for {FREEZE_SECONDS:.0f} s with {held[0]} request(s) in flight; {len(taken_over)} "
+    print(f"\nfroze web-1 for {FREEZE_SECONDS:.0f} s with {held} request(s) in flight; {len(taken_over)} "
           f"message(s) re-posted to web-2 and answered there; {dropped} late turn(s) of web-1 "
           f"dropped as superseded; {again} sent again by residents")

@@ -16,6 +16,8 @@ from dialogs.kit import DialogKit
 from tests.dialogs.fakes import FakeDesk, FakePlaces, FakeTriage
 
 QUESTION = re.compile(r"[?？]")
+# A complaint with place and phone: the summary comes at once, "确认" issues the slip.
+COMPLETE = "建新北路12号门口井盖丢了两天了，电话13812345678"
 
 
 @dataclass
@@ -102,3 +104,18 @@ def engine(kit: DialogKit, stores: MemoryStores, clock: Clock) -> DialogEngine:
 @pytest.fixture
 def resident(engine: DialogEngine, clock: Clock) -> Resident:
     return Resident(engine, clock)
+
+
+@pytest.fixture
+def one_question_per_reply(resident: Resident):  # type: ignore[no-untyped-def]
+    """Use with pytest.mark.usefixtures: no reply of the test asks more than one thing."""
+    yield
+    for reply in resident.replies:
+        assert resident.questions(reply) <= 1, reply
+
+
+async def issued(resident: Resident, desk: FakeDesk) -> str:
+    """The resident reports COMPLETE and confirms it; the number of their slip."""
+    await resident.say(COMPLETE)
+    await resident.say("确认")
+    return desk.of(resident.openid)[-1].number

@@ -9,17 +9,10 @@ import pytest
 from dialogs.engine import DialogEngine
 from dialogs.state import STATE_VERSION
 from dialogs.text import local_time
-from tests.dialogs.conftest import Clock, Resident
+from tests.dialogs.conftest import COMPLETE, Clock, Resident, issued
 from tests.dialogs.fakes import FakeDesk
 
-COMPLETE = "建新北路12号门口井盖丢了两天了，电话13812345678"
-
-
-@pytest.fixture(autouse=True)
-def one_question_per_reply(resident: Resident):  # type: ignore[no-untyped-def]
-    yield
-    for reply in resident.replies:
-        assert resident.questions(reply) <= 1, reply
+pytestmark = pytest.mark.usefixtures("one_question_per_reply")
 
 
 # -- intake ------------------------------------------------------------------------------------
@@ -249,12 +242,6 @@ async def test_a_failed_issue_keeps_the_draft_for_another_try(
 
 
 # -- after the slip ----------------------------------------------------------------------------
-async def issued(resident: Resident, desk: FakeDesk) -> str:
-    await resident.say(COMPLETE)
-    await resident.say("确认")
-    return desk.of(resident.openid)[-1].number
-
-
 async def test_messages_while_a_slip_is_open_are_added_to_it(
     resident: Resident, desk: FakeDesk
 ) -> None:

@@ -5,23 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.dialogs.conftest import Resident
+from tests.dialogs.conftest import Resident, issued
 from tests.dialogs.fakes import FakeDesk
 
-COMPLETE = "建新北路12号门口井盖丢了两天了，电话13812345678"
-
-
-@pytest.fixture(autouse=True)
-def one_question_per_reply(resident: Resident):  # type: ignore[no-untyped-def]
-    yield
-    for reply in resident.replies:
-        assert resident.questions(reply) <= 1, reply
+pytestmark = pytest.mark.usefixtures("one_question_per_reply")
 
 
 async def closed_slip(resident: Resident, desk: FakeDesk) -> str:
-    await resident.say(COMPLETE)
-    await resident.say("确认")
-    number = desk.of(resident.openid)[-1].number
+    number = await issued(resident, desk)
     desk.close(number)
     return number
 
@@ -95,9 +86,7 @@ async def test_a_resident_withdraws_a_slip_with_its_number(
     resident: Resident, desk: FakeDesk
 ) -> None:
     # "单号加上“已解决，不用办了”" only showed the status: the bot promised what it could not do
-    await resident.say(COMPLETE)
-    await resident.say("确认")
-    number = desk.of(resident.openid)[-1].number
+    number = await issued(resident, desk)
     told = await resident.say("取消")
     assert "撤回 JB" in told and "我的工单" in told
     faq = await resident.say("我想撤回交办单")
@@ -110,9 +99,7 @@ async def test_a_resident_withdraws_a_slip_with_its_number(
 
 
 async def test_what_cannot_be_withdrawn_is_said_plainly(resident: Resident, desk: FakeDesk) -> None:
-    await resident.say(COMPLETE)
-    await resident.say("确认")
-    number = desk.of(resident.openid)[-1].number
+    number = await issued(resident, desk)
     assert "没有找到" in await resident.say("撤回 JB2026112599999")
     assert desk.slips[number].status != "已撤销"
 
@@ -122,9 +109,7 @@ async def test_a_numbered_not_needed_reaches_the_staff_on_that_slip(
     resident: Resident, desk: FakeDesk, text: str
 ) -> None:
     # "JB… 已解决，不用办了" only showed the status, and nothing reached staff
-    await resident.say(COMPLETE)
-    await resident.say("确认")
-    number = desk.of(resident.openid)[-1].number
+    number = await issued(resident, desk)
     reply = await resident.say(text.format(n=number))
     assert f"已转告交办单 {number} 的办理人员" in reply and "和您确认" in reply
     assert f"撤回 {number}" in reply  # how to withdraw it at once instead
@@ -144,9 +129,7 @@ async def test_solved_with_nothing_open_is_not_a_new_report(
 
 
 async def test_a_number_alone_still_shows_the_status(resident: Resident, desk: FakeDesk) -> None:
-    await resident.say(COMPLETE)
-    await resident.say("确认")
-    number = desk.of(resident.openid)[-1].number
+    number = await issued(resident, desk)
     reply = await resident.say(f"{number} 办得咋样了")
     assert "当前状态" in reply and desk.slips[number].followups == []
 
@@ -233,9 +216,7 @@ async def test_a_place_given_for_the_phone_corrects_the_place(resident: Resident
 async def test_asking_about_an_earlier_report_gets_its_status(
     resident: Resident, desk: FakeDesk, asked: str
 ) -> None:
-    await resident.say(COMPLETE)
-    await resident.say("确认")
-    number = desk.of(resident.openid)[-1].number
+    number = await issued(resident, desk)
     reply = await resident.say(asked)
     assert f"交办单 {number}" in reply and "当前状态：已派单" in reply
     assert "已补充" not in reply and desk.slips[number].followups == []

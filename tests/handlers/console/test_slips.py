@@ -26,6 +26,17 @@ async def people(client: TestClient) -> None:
     await add_member(client, "root", "admin", None, "管理员")
 
 
+def _field_error(page: str, name: str) -> str:
+    """The message shown next to form field `name` ('' when there is none)."""
+    found = re.search(rf'data-field="{name}">([^<]+)<', page)
+    return found.group(1).strip() if found else ""
+
+
+async def _current(client: TestClient, number: str):  # type: ignore[no-untyped-def]
+    """The slip as it is stored now."""
+    return await client.server.app[keys.SLIPS].get(number, _system())
+
+
 async def _events(client: TestClient, slip_id: int) -> int:
     async with client.server.app[app_keys.DATABASE].session() as session:
         return (
@@ -81,13 +92,12 @@ async def test_missing_field_is_explained_next_to_it_and_nothing_changes(
     before = await _events(client, slip.id)
     response, page = await cg.post(f"/console/slips/{slip.number}/actions/reply", {"note": "   "})
     assert response.status == 400
-    error = re.search(r'data-field="note">([^<]+)<', page)
-    assert error and error.group(1).strip()
+    assert _field_error(page, "note")
     assert '<details class="action" id="action-reply" open>' in page
     assert await _events(client, slip.id) == before
     response, page = await cg.post(f"/console/slips/{slip.number}/actions/return", {"note": ""})
     assert response.status == 400 and 'data-field="note"' in page
-    assert (await client.server.app[keys.SLIPS].get(slip.number, _system())).status == slip.status
+    assert (await _current(client, slip.number)).status == slip.status
 
 
 def _system():
@@ -109,8 +119,7 @@ async def test_an_overlong_note_is_stopped_by_the_form_and_refused_by_the_server
         {"note": "路灯" * 1001, "expected_version": slip.version},
     )
     assert response.status == 400
-    error = re.search(r'data-field="note">([^<]+)<', page)
-    assert error and "不能超过2000字" in error.group(1)
+    assert "不能超过2000字" in _field_error(page, "note")
     assert await _events(client, slip.id) == before
 
 
@@ -396,7 +405,7 @@ async def test_extension_requested_by_the_handler_and_approved_by_a_supervisor(
         f"/console/slips/{slip.number}/actions/approve_extension", {"note": "同意"}
     )
     assert response.status == 200 and "已批准延期" in page
-    after = await client.server.app[keys.SLIPS].get(slip.number, _system())
+    after = await _current(client, slip.number)
     assert after.due_at > slip.due_at and after.pending_extension is None
 
 
@@ -421,7 +430,7 @@ async def test_close_survey_reopen_and_merge_through_the_forms(
         {"verdict": "不满意", "note": "电话回访：晚上又不亮了"},
     )
     assert response.status == 200
-    after = await client.server.app[keys.SLIPS].get(slip.number, _system())
+    after = await _current(client, slip.number)
     assert after.reopen_count == 1 and after.status == "dispatched"  # back to the department
     events = await client.server.app[keys.SLIPS].timeline(slip.number, _system())
     assert [e.action for e in events][-2:] == ["survey", "reopen"]
@@ -455,7 +464,7 @@ async def test_transfer_with_co_handlers_from_the_multi_select(
         ],
     )
     assert response.status == 200
-    after = await client.server.app[keys.SLIPS].get(slip.number, _system())
+    after = await _current(client, slip.number)
     assert after.lead_department.code == "D-STHJ"
     assert {d.code for d in after.co_departments} == {"D-CGJ", "D-ZJW"}
     hb = await signed_in(browsers, client, "hb")
@@ -487,8 +496,8 @@ async def test_withdrawing_needs_a_reason_and_a_ticked_confirmation(
     # neither a reason nor the tick: both are said, next to their fields, and nothing happens
     response, page = await pd.post(url, {"note": "", "expected_version": slip.version})
     assert response.status == 400
-    assert re.search(r'data-field="note">请填写撤销原因<', page)
-    assert re.search(r'data-field="confirm">撤销后不能恢复，请核实后勾选确认', page)
+    assert _field_error(page, "note") == "请填写撤销原因"
+    assert _field_error(page, "confirm").startswith("撤销后不能恢复，请核实后勾选确认")
     assert '<details class="action" id="action-withdraw" open>' in page
     # a reason without the tick: still nothing, and the reason is kept in the form
     response, page = await pd.post(url, {"note": "重复反映", "expected_version": slip.version})
@@ -498,9 +507,9 @@ async def test_withdrawing_needs_a_reason_and_a_ticked_confirmation(
     response, page = await pd.post(
         url, {"note": " ", "confirm": "yes", "expected_version": slip.version}
     )
-    assert response.status == 400 and re.search(r'data-field="note">请填写撤销原因<', page)
+    assert response.status == 400 and _field_error(page, "note") == "请填写撤销原因"
     assert await _events(client, slip.id) == before
-    assert (await client.server.app[keys.SLIPS].get(slip.number, _system())).status == "dispatched"
+    assert (await _current(client, slip.number)).status == "dispatched"
     assert "withdrawn" not in await _texts(client, slip.id)
     # both: withdrawn, and the resident is told why
     response, page = await pd.post(
@@ -527,11 +536,10 @@ async def test_signing_with_a_contact_that_is_no_phone_number_is_refused(
             url, {"contact": bogus, "note": "已联系", "expected_version": slip.version}
         )
         assert response.status == 400, bogus
-        error = re.search(r'data-field="contact">([^<]+)<', page)
-        assert error and "应包含电话号码" in error.group(1), bogus
+        assert "应包含电话号码" in _field_error(page, "contact"), bogus
         assert f'value="{bogus}"' in page  # what was typed stays, to be corrected
     assert await _events(client, slip.id) == before
-    assert (await client.server.app[keys.SLIPS].get(slip.number, _system())).status == "dispatched"
+    assert (await _current(client, slip.number)).status == "dispatched"
     assert "signed" not in await _texts(client, slip.id)
     response, _ = await cg.post(
         url, {"contact": "李科长 023-67891234转806", "expected_version": slip.version}
@@ -553,10 +561,10 @@ async def test_supervising_without_an_opinion_is_refused_next_to_the_field(
         {"note": "  ", "expected_version": slip.version},
     )
     assert response.status == 400
-    assert re.search(r'data-field="note">请填写督办意见<', page)
+    assert _field_error(page, "note") == "请填写督办意见"
     assert '<details class="action" id="action-supervise" open>' in page
     assert await _events(client, slip.id) == before
-    assert not (await client.server.app[keys.SLIPS].get(slip.number, _system())).supervised
+    assert not (await _current(client, slip.number)).supervised
     response, page = await db.post(
         f"/console/slips/{slip.number}/actions/supervise",
         {"note": "群众多次来电，请三日内处理", "expected_version": slip.version},
@@ -577,7 +585,7 @@ async def test_acting_on_a_page_left_open_after_the_slip_was_transferred_says_so
         {"department": "D-STHJ", "note": "属环保职责"},
     )
     assert response.status == 200
-    now_with = (await client.server.app[keys.SLIPS].get(slip.number, _system())).lead_department
+    now_with = (await _current(client, slip.number)).lead_department
     before = await _events(client, slip.id)
     response, page = await cg.post(
         f"/console/slips/{slip.number}/actions/sign",
