@@ -47,7 +47,8 @@ class ActionQueryStatus(KitAction):
             texts = self.kit.texts
             lines = [texts.say("status.line", number=status.number, summary=_summary(status)),
                      texts.say("status.state", status=status.status)]
-            if status.due_at is not None:
+            if status.due_at is not None and status.is_open is not False:
+                # a withdrawn or finished slip has no deadline left to tell
                 lines.append(texts.say("status.due", due=local_time(status.due_at)))
             if status.last_staff_reply:
                 lines.append(texts.say("status.reply", reply=shorten(status.last_staff_reply,

@@ -96,6 +96,7 @@ async def test_a_resident_withdraws_a_slip_with_its_number(
     assert desk.slips[number].status == "已撤销"
     again = await resident.say(f"撤回{number}")  # already withdrawn: its status
     assert "已撤回" not in again and "已撤销" in again
+    assert "办理期限" not in again  # no deadline left to tell
 
 
 async def test_what_cannot_be_withdrawn_is_said_plainly(resident: Resident, desk: FakeDesk) -> None:
