@@ -247,6 +247,13 @@ class EntityExtractor:
             if m:
                 end = m.end()
                 continue
+            # "12号楼下": the unit took the 楼 of 楼下; the 下 still says where
+            word = next((w for w in rules.relative_words
+                         if len(w) > 1 and w[0] == work[end - 1]
+                         and work.startswith(w[1:], end)), None)
+            if word:
+                end += len(word) - 1
+                continue
             if work.startswith("的", end) and any(
                 work.startswith(w, end + 1) for w in rules.relative_words
             ):
