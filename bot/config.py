@@ -79,7 +79,8 @@ class RedisSettings(_Section):
             parse_sentinel_url(value)  # its ValueError names what is wrong
         elif not value.startswith(("memory://", "redis://", "rediss://", "unix://")):
             raise ValueError(
-                "must be redis://HOST:PORT/DB, redis+sentinel://HOST:PORT[,HOST:PORT]/SERVICE"
+                "must be redis://HOST:PORT/DB (rediss:// for TLS),"
+                " redis+sentinel://HOST:PORT[,HOST:PORT]/SERVICE (rediss+sentinel:// for TLS)"
                 " or memory://"
             )
         return value
@@ -246,11 +247,13 @@ class SlipSettings(_Section):
 
 
 class MediaSettings(_Section):
-    """Copies of residents' photos and voice notes (bot/media): WeChat deletes temporary media
-    after 3 days, so the worker downloads each one a slip refers to."""
+    """Copies of residents' photos, voice notes and videos (bot/media): WeChat deletes temporary
+    media after 3 days, so the worker downloads each one a slip refers to."""
 
     dir: str = "var/media"
     max_bytes: int = Field(10 * 1024 * 1024, ge=1, le=100 * 1024 * 1024)
+    # videos are larger than photos: their own cap (a copy is held in memory while it is saved)
+    max_video_bytes: int = Field(50 * 1024 * 1024, ge=1, le=512 * 1024 * 1024)
     max_attempts: int = Field(8, ge=1, le=100)
     retry_base_seconds: float = Field(30.0, gt=0)
     retry_max_seconds: float = Field(3600.0, gt=0)

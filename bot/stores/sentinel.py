@@ -27,9 +27,11 @@ def sentinel_client(
     address = parse_sentinel_url(url)
     timeouts = {k: connection[k] for k in ("socket_timeout", "socket_connect_timeout")
                 if k in connection}
+    # TLS to the sentinels (sentinel_kwargs) and to the master (the pool's connections)
+    tls: dict[str, Any] = {"ssl": True, **address.tls_options} if address.tls else {}
     sentinel = Sentinel(
         list(address.sentinels),
-        sentinel_kwargs={"password": address.sentinel_password, **timeouts},
+        sentinel_kwargs={"password": address.sentinel_password, **timeouts, **tls},
     )
     client = sentinel.master_for(
         address.service,
@@ -38,5 +40,6 @@ def sentinel_client(
         username=address.username,
         password=address.password,
         **connection,
+        **tls,
     )
     return client, sentinel

@@ -73,6 +73,10 @@ def test_settings_are_immutable() -> None:
                      "redis.url: Value error, no service name", id="sentinel-without-service"),
         pytest.param("redis:\n  url: redis+sentinel://s1:port/mymaster\n",
                      "bad sentinel address 's1:port'", id="sentinel-bad-port"),
+        pytest.param("redis:\n  url: rediss+sentinel://s1/m?ssl_ca_certs=/no/ca.pem\n",
+                     "ssl_ca_certs: no such file /no/ca.pem", id="sentinel-tls-missing-ca"),
+        pytest.param("redis:\n  url: redis+sentinel://s1/m?ssl_ca_certs=/etc/hostname\n",
+                     "ssl_* options need TLS", id="sentinel-tls-options-without-tls"),
     ],
 )
 def test_bad_file_names_file_key_and_reason(tmp_path: Path, yaml_text: str, expected: str) -> None:
@@ -126,6 +130,25 @@ def test_a_sentinel_url_is_taken_apart() -> None:
     assert (address.password, address.sentinel_password) == ("s3cret", "pw")
     with pytest.raises(ConfigError, match="unknown option"):
         load_settings(environ={"MINYI_REDIS_URL": "redis+sentinel://s1/m?master=x"})
+
+
+def test_a_tls_sentinel_url_is_taken_apart(tmp_path: Path) -> None:
+    from bot.redis_urls import parse_sentinel_url
+
+    ca, cert, key = (tmp_path / n for n in ("ca.pem", "client.pem", "client.key"))
+    for path in (ca, cert, key):
+        path.write_text("-", encoding="utf-8")
+    url = (f"rediss+sentinel://:pw@s1:26379/minyi?ssl_ca_certs={ca}&ssl_certfile={cert}"
+           f"&ssl_keyfile={key}&ssl_check_hostname=false")
+    address = parse_sentinel_url(load_settings(environ={"MINYI_REDIS_URL": url}).redis.url)
+    assert address.tls and address.password == "pw"
+    assert address.tls_options == {"ssl_ca_certs": str(ca), "ssl_certfile": str(cert),
+                                   "ssl_keyfile": str(key), "ssl_check_hostname": False}
+    assert not parse_sentinel_url("redis+sentinel://s1/minyi").tls
+    for bad, reason in ((f"rediss+sentinel://s1/m?ssl_certfile={cert}", "go together"),
+                        ("rediss+sentinel://s1/m?ssl_check_hostname=maybe", "true or false")):
+        with pytest.raises(ConfigError, match=reason):
+            load_settings(environ={"MINYI_REDIS_URL": bad})
 
 
 def test_db_upgrade_says_where_it_upgraded(

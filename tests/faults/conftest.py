@@ -69,27 +69,90 @@ def _wait_for_port(port: int, within: float, alive: Any = None) -> None:
 
 
 # -- Redis ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TlsFiles:
+    """A throwaway CA and a server certificate for 127.0.0.1 / localhost that it signed."""
+
+    ca: Path
+    cert: Path
+    key: Path
+
+    @classmethod
+    def make(cls, folder: Path) -> TlsFiles:
+        import datetime
+        import ipaddress
+
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import NameOID
+
+        now = datetime.datetime.now(datetime.UTC)
+
+        def certificate(subject: str, key: Any, issuer: Any, issuer_key: Any,
+                        *, ca: bool) -> x509.Certificate:
+            builder = (
+                x509.CertificateBuilder()
+                .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+                .issuer_name(issuer)
+                .public_key(key.public_key())
+                .serial_number(x509.random_serial_number())
+                .not_valid_before(now - datetime.timedelta(minutes=5))
+                .not_valid_after(now + datetime.timedelta(days=1))
+                .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+            )
+            if not ca:
+                builder = builder.add_extension(x509.SubjectAlternativeName([
+                    x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+                ]), critical=False)
+            return builder.sign(issuer_key, hashes.SHA256())
+
+        ca_key, server_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(
+            ec.SECP256R1())
+        ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "minyi test CA")])
+        ca_cert = certificate("minyi test CA", ca_key, ca_name, ca_key, ca=True)
+        server_cert = certificate("127.0.0.1", server_key, ca_name, ca_key, ca=False)
+        files = cls(folder / "ca.pem", folder / "server.pem", folder / "server.key")
+        pem = serialization.Encoding.PEM
+        files.ca.write_bytes(ca_cert.public_bytes(pem))
+        files.cert.write_bytes(server_cert.public_bytes(pem))
+        files.key.write_bytes(server_key.private_bytes(
+            pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+        return files
+
+    def server_args(self) -> list[str]:
+        """redis-server's options for TLS only, replication by TLS, no client certificates."""
+        return ["--tls-cert-file", str(self.cert), "--tls-key-file", str(self.key),
+                "--tls-ca-cert-file", str(self.ca), "--tls-auth-clients", "no",
+                "--tls-replication", "yes"]
+
+
 class RedisServer:
     """One redis-server process; `kill()` is SIGKILL, `start()` comes back on the same port."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, tls: TlsFiles | None = None) -> None:
         self.binary = shutil.which("redis-server")
         if self.binary is None:
             pytest.fail("redis-server is not installed (scripts/test.sh installs it)")
         self.port = free_port()
         self.workdir = workdir
+        self.tls = tls
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
+        if self.tls:
+            return f"rediss://127.0.0.1:{self.port}/0?ssl_ca_certs={self.tls.ca}"
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self, *, replica_of: int | None = None) -> None:
         assert self.proc is None or self.proc.poll() is not None
         log = open(self.workdir / "redis.log", "ab")  # noqa: SIM115 - handed to the child
         replica = ["--replicaof", "127.0.0.1", str(replica_of)] if replica_of else []
+        listen = (["--port", "0", "--tls-port", str(self.port), *self.tls.server_args()]
+                  if self.tls else ["--port", str(self.port)])
         self.proc = subprocess.Popen(
-            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1",
+            [self.binary, *listen, "--bind", "127.0.0.1",
              "--save", "", "--appendonly", "no", "--dir", str(self.workdir), *replica],
             stdout=log, stderr=log,
         )
@@ -121,25 +184,36 @@ class SentinelSet:
 
     SERVICE = "minyi"
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, tls: TlsFiles | None = None) -> None:
         (workdir / "master").mkdir()
         (workdir / "replica").mkdir()
-        self.master = RedisServer(workdir / "master")
-        self.replica = RedisServer(workdir / "replica")
+        self.master = RedisServer(workdir / "master", tls)
+        self.replica = RedisServer(workdir / "replica", tls)
         self.workdir = workdir
+        self.tls = tls
         self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
+        if self.tls:
+            return (f"rediss+sentinel://127.0.0.1:{self.port}/{self.SERVICE}/0"
+                    f"?ssl_ca_certs={self.tls.ca}")
         return f"redis+sentinel://127.0.0.1:{self.port}/{self.SERVICE}/0"
 
     def start(self) -> None:
         self.master.start()
         self.replica.start(replica_of=self.master.port)
         config = self.workdir / "sentinel.conf"  # Sentinel rewrites its file: one of ours
+        if self.tls:
+            options = self.tls.server_args()
+            listen = "port 0\n" + f"tls-port {self.port}\n" + "".join(
+                f"{name.lstrip('-')} {value}\n" for name, value in zip(
+                    options[::2], options[1::2], strict=True))
+        else:
+            listen = f"port {self.port}\n"
         config.write_text(
-            f"port {self.port}\nbind 127.0.0.1\ndir {self.workdir}\n"
+            f"{listen}bind 127.0.0.1\ndir {self.workdir}\n"
             f"sentinel monitor {self.SERVICE} 127.0.0.1 {self.master.port} 1\n"
             f"sentinel down-after-milliseconds {self.SERVICE} 1000\n"
             f"sentinel failover-timeout {self.SERVICE} 10000\n", encoding="utf-8")
@@ -152,7 +226,9 @@ class SentinelSet:
     def _client(self) -> Any:
         from redis import Redis
 
-        return Redis(host="127.0.0.1", port=self.port, decode_responses=True, socket_timeout=2)
+        tls = {"ssl": True, "ssl_ca_certs": str(self.tls.ca)} if self.tls else {}
+        return Redis(host="127.0.0.1", port=self.port, decode_responses=True, socket_timeout=2,
+                     **tls)
 
     def master_port(self) -> int:
         with self._client() as client:
@@ -177,6 +253,17 @@ class SentinelSet:
 @pytest.fixture
 def redis_sentinel(tmp_path: Path) -> Iterator[SentinelSet]:
     servers = SentinelSet(tmp_path)
+    try:
+        servers.start()
+        yield servers
+    finally:
+        servers.stop()
+
+
+@pytest.fixture
+def redis_sentinel_tls(tmp_path: Path) -> Iterator[SentinelSet]:
+    """The same set speaking TLS only (no plaintext port), replication and Sentinel included."""
+    servers = SentinelSet(tmp_path, TlsFiles.make(tmp_path))
     try:
         servers.start()
         yield servers

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from bot.slips.models import Slip
 from knowledge.replies import Replies
-from tests.faults.conftest import Rig, SentinelSet, until
+from tests.faults.conftest import RedisServer, Rig, SentinelSet, TlsFiles, until
 
 pytestmark = pytest.mark.slow
 
@@ -112,3 +112,61 @@ async def test_a_burst_through_sentinel_waits_for_a_free_connection(
         assert await stores.ping()
     finally:
         await stores.close()
+
+
+async def test_tls_sentinel_failover(redis_sentinel_tls: SentinelSet) -> None:
+    """rediss+sentinel://: the sentinel, the master and the replica listen on TLS only; the
+    stores check the servers' certificate against the configured CA, and follow a failover
+    as the plaintext set does."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from bot.stores.redis import RedisStores
+
+    servers = redis_sentinel_tls
+    stores = RedisStores.from_url(servers.url, "tls")
+    (servers.workdir / "other").mkdir()
+    wrong_ca = TlsFiles.make(servers.workdir / "other")
+    strangers = RedisStores.from_url(
+        servers.url.replace(str(servers.tls.ca), str(wrong_ca.ca)), "tls")  # type: ignore[union-attr]
+    try:
+        assert await stores.hit("o1", limit=100, window_seconds=60)
+        await stores.save_state("dialog:o1", {"step": "place"}, 60)
+        # a certificate the configured CA did not sign is refused
+        with pytest.raises(RedisConnectionError):
+            await strangers.load_state("dialog:o1")
+
+        servers.master.kill()
+        loop = asyncio.get_running_loop()
+        killed_at = loop.time()
+
+        async def writable() -> bool:
+            try:
+                await stores.save_state("dialog:o2", {"step": "phone"}, 60)
+            except Exception:  # noqa: BLE001 - no master yet
+                return False
+            return True
+
+        await until(writable, "a write through TLS after the failover", within=30)
+        assert servers.master_port() == servers.replica.port
+        assert await stores.load_state("dialog:o2") == {"step": "phone"}
+        print(f"\nTLS master killed; writes went through again "
+              f"{loop.time() - killed_at:.1f} s later")
+    finally:
+        await stores.close()
+        await strangers.close()
+
+
+async def test_a_single_tls_server_is_reached_with_rediss(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """rediss://HOST:PORT/DB?ssl_ca_certs=…: one Redis over TLS, no Sentinel."""
+    from bot.stores.redis import RedisStores
+
+    server = RedisServer(tmp_path, TlsFiles.make(tmp_path))
+    server.start()
+    stores = RedisStores.from_url(server.url, "tls")
+    try:
+        assert await stores.ping()
+        await stores.save_state("dialog:o1", {"step": "place"}, 60)
+        assert await stores.load_state("dialog:o1") == {"step": "place"}
+    finally:
+        await stores.close()
+        server.stop()
