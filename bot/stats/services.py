@@ -9,16 +9,20 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.slips.workflow import Workflow, load_workflow
-from bot.stats.cache import TTLCache
+from bot.stats.cache import TTLCache, WatermarkCache
 from bot.stats.clusters import HotIssues
 from bot.stats.labels import Labels
 from bot.stats.public import PublicSlips
 from bot.stats.queries import Statistics
+from bot.stats.watermark import slip_watermark
 from bot.storage import Database
 from bot.storage.types import utcnow
 
-# How old public figures and lists may be (seconds); the public pages say so.
+# How old public figures and lists may be (seconds); the public pages say so. A change to any
+# slip drops them all at once sooner (PUBLIC_CHECK), so that the pages agree with each other.
 PUBLIC_TTL = 300.0
+# How often a web process reads the slips' watermark (seconds): see bot/stats/cache.py.
+PUBLIC_CHECK = 1.0
 # Dashboard figures: a short cache so that a page, its charts and an export agree and a
 # reload storm does not rerun every query.
 DASHBOARD_TTL = 30.0
@@ -32,7 +36,7 @@ class StatsServices:
     labels: Labels
     workflow: Workflow
     tz: ZoneInfo
-    public_cache: TTLCache
+    public_cache: WatermarkCache
     dashboard_cache: TTLCache
 
     @classmethod
@@ -45,6 +49,7 @@ class StatsServices:
         workflow: Workflow | None = None,
         clock: Callable[[], datetime] = utcnow,
         public_ttl: float = PUBLIC_TTL,
+        public_check: float = PUBLIC_CHECK,
         dashboard_ttl: float = DASHBOARD_TTL,
     ) -> StatsServices:
         workflow = workflow or load_workflow()
@@ -56,7 +61,8 @@ class StatsServices:
             labels=labels,
             workflow=workflow,
             tz=tz,
-            public_cache=TTLCache(public_ttl),
+            public_cache=WatermarkCache(public_ttl, lambda: slip_watermark(db),
+                                        check_every=public_check),
             dashboard_cache=TTLCache(dashboard_ttl, max_entries=256),
         )
 

@@ -10,6 +10,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.config import Settings
+from bot.slips.actor import Actor
 from bot.slips.models import Slip
 from handlers import keys as app_keys
 from handlers.public.keys import STATS
@@ -177,3 +178,30 @@ async def test_typography_for_phones(client: TestClient) -> None:
     assert ".num, time, .no { white-space: nowrap" in css
     # every figure on the page is wrapped so that it never breaks mid-number
     assert '<div class="value num">60.0%</div>' in html
+
+
+async def test_a_closed_slip_shows_on_every_page_at_once(client: TestClient) -> None:
+    """The front page cached before a slip is closed does not keep counting it open while the
+    slip's own page (first asked for afterwards) already says 已办结."""
+    app = client.server.app
+    app[STATS].public_cache.check_every = 0  # the watermark is read on every request here
+    before = await page(client, "/public/?period=2026-03")
+    assert '已办结 <span class="num">6</span> 件' in before
+    admin = Actor(kind="staff", id="1", name="管理员", role="admin")
+    await app[app_keys.SLIP_SERVICE].act("JB2026031800001", "close", admin,
+                                         data={"result": "施工噪声已处理。"})
+    assert "待评价" in await page(client, "/public/slips/JB2026031800001")  # closed, awaiting survey
+    after = await page(client, "/public/?period=2026-03")
+    assert '已办结 <span class="num">7</span> 件' in after
+    assert "JB2026031800001" in after  # among the latest closed
+
+
+async def test_pages_without_a_change_stay_cached(client: TestClient) -> None:
+    """Without a new slip event the watermark stays, and the cached page is served."""
+    app = client.server.app
+    app[STATS].public_cache.check_every = 0
+    before = await page(client, "/public/slips?status=closed")
+    async with app[app_keys.DATABASE].session() as session:
+        await session.execute(Slip.__table__.update().where(Slip.number == "JB2026031800001")
+                              .values(status="rated"))
+    assert await page(client, "/public/slips?status=closed") == before
