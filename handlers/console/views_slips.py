@@ -22,6 +22,7 @@ from bot.staff import StaffMember
 from handlers import keys as app_keys
 from handlers.console import keys
 from handlers.console.actions import confirm_errors, form_input, refill, spec_of
+from handlers.console.chat import with_surveys
 from handlers.console.deliveries import deliveries_of
 from handlers.console.filters import parse_list_query
 from handlers.console.render import error_page, render
@@ -134,6 +135,8 @@ async def _detail(
         if view.openid
         else []
     )
+    # survey answers as recorded, with the resident's reason, beside the message that gave them
+    transcript, survey_notes = with_surveys(transcript, timeline)
     deliveries = await deliveries_of(request.config_dict[app_keys.DATABASE], view.id)
     copies = await copies_of(request.config_dict[app_keys.DATABASE],
                              [str(m.get("media_id") or "") for m in view.media])
@@ -148,6 +151,8 @@ async def _detail(
             "timeline": timeline,
             "actions": actions,
             "transcript": transcript,
+            "survey_notes": survey_notes,
+            "survey_reason": _latest_survey_reason(timeline, view.satisfaction),
             "deliveries": deliveries,
             "errors": errors or {},
             "open_action": open_action,
@@ -281,6 +286,14 @@ async def slip_act(request: web.Request) -> web.Response:
         return await _detail(request, number, status=409, message=reason)
     log.info("console: %s did %s on slip %s", member.username, action, view.number)
     raise web.HTTPSeeOther(f"/console/slips/{view.number}?{urlencode({'done': action})}")
+
+
+def _latest_survey_reason(timeline: list, verdict: str | None) -> str | None:
+    """The reason given with the slip's current verdict (shown beside 满意度)."""
+    for event in reversed(timeline):
+        if event.action == "survey":
+            return event.note if event.data.get("verdict") == verdict else None
+    return None
 
 
 def _explanation_detail(explanation: Any) -> str:

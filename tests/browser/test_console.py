@@ -314,3 +314,28 @@ async def test_the_chat_box_opens_on_the_newest_message(server: Server, browser)
     first_y, last_y = (await first.bounding_box())["y"], (await last.bounding_box())["y"]
     assert first_y < box_top < last_y
     await page.screenshot(path=str(SHOTS / "slip-long-chat-laptop.png"), full_page=True)
+
+
+async def test_a_survey_answer_in_the_chat_shows_its_reason(server: Server, browser) -> None:
+    from bot.slips.actor import Actor
+
+    await _people(server)
+    openid = "oBrowserResident000000000004"
+    slip = await _issue(server, "楼下的路灯不亮", "browser:survey", openid=openid)
+    service = server.app[keys.SLIPS]
+    root = Actor(kind="staff", id="root", name="管理员", role="admin")
+    await service.act(slip.number, "sign", root)
+    await service.act(slip.number, "close", root, data={"result": "灯泡已更换，恢复照明"})
+    async with aiohttp.ClientSession() as http:
+        for text in ("3", "晚上还是黑的，根本没人来"):
+            async with http.post(f"{server.base}/simulator/api/send", json={
+                "openid": openid, "type": "text", "content": text,
+            }) as r:
+                assert r.status == 200, await r.text()
+    page = await (await browser.new_context(viewport=LAPTOP)).new_page()
+    await _login(page, server, "chengguan")
+    await page.goto(f"{server.base}/console/slips/{slip.number}")
+    note = page.locator("#transcript .msg.in .survey-note")
+    await note.wait_for()
+    assert "不满意" in await note.inner_text() and "根本没人来" in await note.inner_text()
+    await page.screenshot(path=str(SHOTS / "slip-survey-reason-laptop.png"), full_page=True)

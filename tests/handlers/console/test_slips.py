@@ -603,3 +603,52 @@ async def test_acting_on_a_page_left_open_after_the_slip_was_transferred_says_so
     zj = await signed_in(browsers, client, "zj")
     response, page = await zj.get(f"/console/slips/{slip.number}")
     assert response.status == 403 and "改派" not in page and now_with.name not in page
+
+
+def _section(page: str, element_id: str) -> str:
+    """From the element with `element_id` to the end of its card."""
+    part = page[page.index(f'id="{element_id}"'):]
+    return part[:part.index("</section>")]
+
+
+async def test_the_chat_record_shows_a_survey_answer_with_its_reason(
+    client: TestClient, people: None, browsers: NewBrowser
+) -> None:
+    from bot.slips.actor import Actor
+    from bot.storage.messages import InboundRecord
+
+    openid = "oResident0000000000000001"
+    slip = await issue_slip(client, "路灯不亮", openid=openid)
+    service, chat = client.server.app[keys.SLIPS], client.server.app[app_keys.MESSAGE_LOG]
+    root = Actor(kind="staff", id="root", name="管理员", role="admin")
+    for action, data in (("sign", None), ("close", {"result": "灯泡已更换"})):
+        await service.act(slip.number, action, root, data=data)
+
+    async def says(n: int, text: str, reply: str) -> None:
+        await chat.record_exchange(
+            InboundRecord(openid=openid, msg_type="text", dedupe_key=f"survey:{n}",
+                          content=text), reply)
+
+    # "3", the bot asks why, the reason: recorded with the survey, then written to the chat
+    await says(1, "3", "很抱歉没让您满意。请说说哪里不满意、还有什么没解决，我们会重新交办。")
+    await service.act(slip.number, "survey", Actor.resident(openid), note="晚上还是黑的",
+                      data={"verdict": "不满意", "solved": False}, quiet_resident=True)
+    await says(2, "晚上还是黑的", "收到您的意见。")
+    # reopened, closed again, and this time the answer came by phone
+    for action, data in (("sign", None), ("close", {"result": "线路已修复"})):
+        await service.act(slip.number, action, root, data=data)
+    await service.act(slip.number, "survey", Actor(kind="staff", id="pd", name="派单员小王",
+                                                   role="dispatcher"),
+                      note="电话回访：基本亮了，偶尔闪", data={"verdict": "基本满意"})
+
+    cg = await signed_in(browsers, client, "cg")
+    _, page = await cg.get(f"/console/slips/{slip.number}")
+    transcript = _section(page, "transcript")
+    assert "记为满意度评价：不满意（未解决）；原因：晚上还是黑的" in transcript
+    # on the resident's message that gave it, not on the "3"
+    bubble = transcript[transcript.rindex('<div class="msg in">'):]
+    assert bubble.index("晚上还是黑的") < bubble.index("记为满意度评价")
+    assert "工作人员派单员小王代为记录的满意度评价：基本满意；原因：电话回访：基本亮了，偶尔闪" in transcript
+    # the slip's own 满意度 says why too
+    assert ('id="satisfaction">基本满意<div class="survey-reason">原因：电话回访：基本亮了，偶尔闪<'
+            in page)
