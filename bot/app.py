@@ -77,6 +77,27 @@ def _dialog_engine(
     return app[conversation.ENGINE]
 
 
+# Connections a web process needs besides one per message being worked on: the open-slips
+# refresher and a console or API request.
+POOL_HEADROOM = 2
+
+
+def _warn_if_the_pool_churns(settings: Settings) -> None:
+    """Each message being worked on holds a database connection while it waits for the
+    event loop, so under load all of them hold one. The pool keeps `pool_size` connections
+    and closes every one opened beyond that as soon as it is returned: with 32 messages at
+    once over a pool of 20, a new PostgreSQL connection was opened for every third message
+    (bench/webhook.py; a quarter of the process's CPU went into connecting)."""
+    needed = settings.wechat.max_concurrent_messages + POOL_HEADROOM
+    if settings.database.url.startswith("sqlite") or settings.database.pool_size >= needed:
+        return
+    log.warning(
+        "database.pool_size (%d) is below wechat.max_concurrent_messages + %d (%d): under "
+        "load, connections beyond the pool are opened and closed for every few messages; "
+        "raise pool_size or lower max_concurrent_messages",
+        settings.database.pool_size, POOL_HEADROOM, needed)
+
+
 def create_app(settings: Settings, *, migrate: bool = False) -> web.Application:
     """A web process. `migrate=True` upgrades the schema on start (the demo and tests);
     production runs `minyi db upgrade` once instead."""
@@ -86,6 +107,7 @@ def create_app(settings: Settings, *, migrate: bool = False) -> web.Application:
     app[keys.METRICS] = Metrics()
 
     async def resources(app: web.Application) -> AsyncIterator[None]:
+        _warn_if_the_pool_churns(settings)
         database = Database.open(
             settings.database.url,
             pool_size=settings.database.pool_size,

@@ -102,7 +102,7 @@ class WeChatSettings(_Section):
     max_clock_skew_seconds: int = Field(300, ge=0)
     max_body_bytes: int = Field(65536, ge=1024, le=10 * 1024 * 1024)
     reply_budget_seconds: float = Field(4.0, gt=0, lt=5)
-    max_concurrent_messages: int = Field(32, ge=1, le=10_000)
+    max_concurrent_messages: int = Field(16, ge=1, le=10_000)
     dedupe_ttl_seconds: int = Field(600, ge=30)
     menu: tuple[MenuItem, ...] = ()
 
