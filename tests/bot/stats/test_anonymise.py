@@ -34,3 +34,30 @@ def test_dates_times_and_lines_are_kept(text: str) -> None:
 def test_a_time_or_a_count_after_a_house_number_is_not_a_room() -> None:
     assert scrub("建新西路5号10点前修好") == "建新西路*号10点前修好"
     assert scrub("建新西路5号3天内修好") == "建新西路*号3天内修好"
+
+
+@pytest.mark.parametrize(("text", "public"), [
+    # the reviewer's close result: the name after 居民 was published as it was
+    ("已联系居民王秀英（电话13600005555），塔坪路3号2单元501门口垃圾已清运。",
+     "已联系居民某某（电话***），塔坪路*号*单元*门口垃圾已清运。"),
+    ("已与业主李强沟通，同意本周内清理", "已与业主某某沟通，同意本周内清理"),
+    ("已告知刘德华，并回访了陈静。", "已告知某某，并回访了某某。"),
+    ("工作人员联系上张梅，她表示满意", "工作人员联系上某某，她表示满意"),
+    ("居民王秀英家门口的井盖已更换", "居民某某家门口的井盖已更换"),
+])
+def test_names_after_who_they_are_or_what_was_done_are_masked(text: str, public: str) -> None:
+    assert scrub(text) == public
+
+
+@pytest.mark.parametrize("text", [
+    "居民张贴告示的问题已处理",  # 张 is a surname, 张贴 is not a name
+    "与周边商户协商，调整了营业时间",
+    "已通知城管执法队员到场",
+    "和高新区管委会沟通后已解决",
+    "向江北区交通局反映后，已增设站牌",
+    "向阳路的路灯已修复",  # 阳 is a surname, 向阳路 a road
+    "已通知江北城街道，与石门社区确认后处理",
+    "联系了华新街社区，居民毛线厂宿舍的水管已修好",
+])
+def test_ordinary_words_after_those_words_are_kept(text: str) -> None:
+    assert scrub(text) == text
