@@ -14,7 +14,7 @@ VALIDATE_FORM = f"validate_{FORM}"
 # Slots the form may ask for. Optional ones start as ""/[] so the form never asks for them,
 # yet they are validated when a message fills them.
 ASKED = ("description", "location", "employer", "contact_phone")
-OPTIONAL = ("occurred", "photos", "voices")
+OPTIONAL = ("occurred", "photos", "voices", "videos", "links")
 FORM_SLOTS = (*OPTIONAL, *ASKED)
 
 # name -> (Rasa slot type, initial value)
@@ -26,6 +26,8 @@ SLOTS: dict[str, tuple[str, Any]] = {
     "occurred": ("text", ""),
     "photos": ("list", []),
     "voices": ("list", []),
+    "videos": ("list", []),  # media ids of videos and short videos
+    "links": ("list", []),  # [{"title", "url"}]: shared links, kept with the description
     "problem_kind": ("text", None),
     "triage": ("any", None),
     "phone_offered": ("text", None),  # the remembered phone we offered back ("" = declined)

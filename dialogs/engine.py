@@ -255,6 +255,8 @@ class DialogEngine:
             lat=meta.get("lat"),
             lon=meta.get("lon"),
             label=meta.get("label"),
+            title=meta.get("title"),
+            url=meta.get("url"),
         )
         conv.record_user(parse, earlier.metadata(), self.clock())
         return candidates(self.kit.nlu, conv, parse, earlier, starting=True).slots

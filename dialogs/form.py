@@ -21,6 +21,9 @@ from dialogs.kit import DialogKit
 from dialogs.text import cut_at_sentence, normalize
 
 MAX_MEDIA = 9
+MAX_LINKS = 5
+LINK_TITLE = 120  # characters of a shared link's title that are kept
+LINK_URL = 500  # characters of its address
 # A description longer than this is cut after its last whole sentence, marked with "…"
 # (the summary shows less: SUMMARY_TEXT in actions/intake.py).
 MAX_TEXT = 2000
@@ -150,6 +153,38 @@ class ValidateComplaintForm(FormValidationAction):
                 and _had_description(tracker):
             dispatcher.utter_message(text=self.kit.texts.say("chat.voice_unclear"))
         return {"voices": voices}
+
+    def validate_videos(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        videos = _media_list(value)
+        # a video as the first thing: the question that follows already says it arrived
+        if videos and _is_media_message(tracker, "video") and _had_description(tracker):
+            dispatcher.utter_message(text=self.kit.texts.say("chat.video_added",
+                                                             count=len(videos)))
+        return {"videos": videos}
+
+    def validate_links(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        links = _link_list(value)
+        if links and _is_media_message(tracker, "link") and _had_description(tracker):
+            dispatcher.utter_message(text=self.kit.texts.say("chat.link_added"))
+        return {"links": links}
+
+
+def _link_list(value: Any) -> list[dict[str, str]]:
+    """Shared links as {"title", "url"}, each address once, trimmed; at most MAX_LINKS."""
+    items = value if isinstance(value, list) else []
+    seen: list[dict[str, str]] = []
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        title = " ".join(str(item.get("title") or "").split())[:LINK_TITLE]
+        url = "".join(str(item.get("url") or "").split())[:LINK_URL]
+        if (title or url) and all((s["url"] or s["title"]) != (url or title) for s in seen):
+            seen.append({"title": title, "url": url})
+    return seen[:MAX_LINKS]
 
 
 def _media_list(value: Any) -> list[str]:

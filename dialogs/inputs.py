@@ -9,7 +9,7 @@ from typing import Any
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Incoming:
     openid: str
-    kind: str  # text | voice | image | location | event
+    kind: str  # text | voice | image | video | location | link | event
     dedupe_key: str  # FromUserName+MsgId (events: +CreateTime+Event): idempotency of a submission
     text: str = ""  # the text, or what WeChat recognised in a voice note
     media_id: str | None = None
@@ -18,6 +18,8 @@ class Incoming:
     label: str | None = None  # a location's label
     event: str | None = None  # subscribe | scan | click …
     event_key: str | None = None
+    title: str | None = None  # a shared link's title
+    url: str | None = None  # a shared link's address
 
     @property
     def recognised_voice(self) -> bool:
@@ -26,7 +28,7 @@ class Incoming:
     def metadata(self) -> dict[str, Any]:
         """What actions may read from `tracker.latest_message["metadata"]`."""
         meta: dict[str, Any] = {"msg_type": self.kind, "dedupe_key": self.dedupe_key}
-        for name in ("media_id", "lat", "lon", "label", "event", "event_key"):
+        for name in ("media_id", "lat", "lon", "label", "event", "event_key", "title", "url"):
             value = getattr(self, name)
             if value is not None:
                 meta[name] = value

@@ -42,6 +42,12 @@ def candidates(
         slots["photos"] = [*(conv.slot("photos") or []), msg.media_id]
     if msg.kind == "voice" and msg.media_id:
         slots["voices"] = [*(conv.slot("voices") or []), msg.media_id]
+    if msg.kind == "video" and msg.media_id:
+        slots["videos"] = [*(conv.slot("videos") or []), msg.media_id]
+    if msg.kind == "link" and (msg.url or msg.title):
+        # kept with the report (the form adds it to the description), never the report itself
+        slots["links"] = [*(conv.slot("links") or []),
+                          {"title": msg.title or "", "url": msg.url or ""}]
     if msg.kind == "location" and msg.lat is not None and msg.lon is not None:
         slots["location"] = {"lat": msg.lat, "lon": msg.lon, "label": msg.label or ""}
 

@@ -10,7 +10,8 @@ Order matters and is the whole policy:
    answered, then the pending question is asked again;
 7. the summary step: 确认 issues the slip, anything else edits the draft;
 8. the form: the message fills slots, the form asks the next question;
-9. no draft: media and text join an open slip as follow-ups, or start a new report.
+9. no draft: media and text join an open slip as follow-ups, or start a new report; a shared
+   link joins an open slip, or is answered (a link alone is not a report).
 Every plan asks at most one question.
 """
 
@@ -201,7 +202,13 @@ class Policy:
     ) -> Plan:
         intent = parse["intent"]["name"]
         text = str(parse.get("text") or "")
-        media_only = msg.kind in ("image", "location") or (msg.kind == "voice" and not text)
+        if msg.kind == "link":
+            if await self.kit.desk.open_slip_of(msg.openid) is not None:
+                return Plan([FOLLOWUP])
+            return Plan(["action_link_only"])
+        media_only = msg.kind in ("image", "video", "location") or (
+            msg.kind == "voice" and not text
+        )
         if intent == "new_report":
             earlier = conv.slot("followup_text")
             if earlier and conv.latest_action_name == FOLLOWUP:

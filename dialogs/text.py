@@ -30,6 +30,12 @@ def cjk_count(text: str) -> int:
     return len(_CJK.findall(text))
 
 
+def link_note(title: object, url: object) -> str:
+    """A shared link as a line of text: "群众发来的链接：标题 https://…" ('' for nothing)."""
+    shown = " ".join(part for part in (str(title or "").strip(), str(url or "").strip()) if part)
+    return f"群众发来的链接：{shown}" if shown else ""
+
+
 def mask_phone(phone: str) -> str:
     """138****1234; landlines keep the area code and the last four digits."""
     digits = re.sub(r"\D", "", phone)

@@ -13,6 +13,7 @@ from knowledge.replies import Replies
 # Every text the actions use; a missing one stops start-up with the file and key named.
 REQUIRED = (
     "ask.description", "ask.description_after_photo", "ask.description_after_voice",
+    "ask.description_after_video", "ask.description_after_link",
     "ask.description_after_location", "ask.description_again", "ask.location",
     "ask.location_again", "ask.location_needed", "ask.location_outside", "ask.employer", "ask.employer_again",
     "ask.contact_phone", "ask.contact_phone_known", "ask.contact_phone_invalid",
@@ -21,7 +22,8 @@ REQUIRED = (
     "summary.head", "summary.description", "summary.description_long", "summary.location",
     "summary.area",
     "summary.employer", "summary.occurred", "summary.contact_phone", "summary.phone_declined",
-    "summary.photos", "summary.voices", "summary.tail", "summary.tail_no_place",
+    "summary.photos", "summary.voices", "summary.videos", "summary.links", "summary.tail",
+    "summary.tail_no_place",
     "issued.head", "issued.departments", "issued.queue", "issued.response", "issued.due",
     "issued.how_to_query", "emergency.advice", "emergency.issued",
     "control.cancelled", "control.cancel_nothing", "control.restarted", "control.resumed",
@@ -30,10 +32,12 @@ REQUIRED = (
     "status.line", "status.state", "status.due", "status.reply", "status.updated",
     "status.not_found", "status.list_head", "status.list_line", "status.list_tail",
     "status.none", "followup.added", "followup.place_added", "followup.media", "followup.photo", "followup.voice",
+    "followup.video", "followup.link",
     "followup.location", "survey.thanks", "survey.reopened", "survey.reopened_due",
     "survey.nothing", "chat.greet", "chat.greet_short", "chat.thanks", "chat.chitchat",
     "chat.fallback", "chat.voice_heard", "chat.photo_added",
-    "chat.voice_unclear", "chat.location_added", "chat.location_noted", "chat.new_report",
+    "chat.voice_unclear", "chat.video_added", "chat.link_added", "chat.location_added",
+    "chat.location_noted", "chat.new_report",
 )
 
 

@@ -1,7 +1,7 @@
 """WeChat messages and events into the dialog engine.
 
-Text, voice, image and location messages and the subscribe, scan and menu-click events go to
-the conversation (`turn.services["dialogs"]`, a dialogs.engine.DialogEngine); every other type
+Text, voice, image, video (and short video), location and link messages and the subscribe,
+scan and menu-click events go to the conversation (`turn.services["dialogs"]`, a dialogs.engine.DialogEngine); every other type
 keeps its answer from handlers/messages.py. Without an engine (no slip desk wired) the
 placeholders of handlers/messages.py answer everything.
 """
@@ -79,6 +79,14 @@ def incoming_of(message: BaseMessage, turn: Turn) -> Incoming:
                         media_id=_text(fields.get("MediaId")) or None)
     if kind == "image":
         return Incoming(**common, media_id=_text(fields.get("MediaId")) or None)
+    if kind in ("video", "shortvideo"):
+        # one kind for the conversation: both are a film the resident took (ThumbMediaId, a
+        # still of it, is not kept)
+        common["kind"] = "video"
+        return Incoming(**common, media_id=_text(fields.get("MediaId")) or None)
+    if kind == "link":
+        return Incoming(**common, title=_text(fields.get("Title")) or None,
+                        url=_text(fields.get("Url")) or None)
     if kind == "location":
         return Incoming(**common, lat=_float(fields.get("Location_X")),
                         lon=_float(fields.get("Location_Y")),
@@ -92,7 +100,7 @@ def build_conversation_router() -> MessageRouter:
     router = MessageRouter()
     fallback = build_router()
 
-    @router.message("text", "voice", "image", "location")
+    @router.message("text", "voice", "image", "video", "shortvideo", "location", "link")
     @router.event("subscribe", "subscribe_scan", "scan", "click")
     async def converse(message: BaseMessage, turn: Turn) -> str | None:
         engine = turn.services.get(DIALOGS)
@@ -100,6 +108,10 @@ def build_conversation_router() -> MessageRouter:
             return await fallback.dispatch(message, turn)
         incoming = incoming_of(message, turn)
         if incoming.kind == "location" and (incoming.lat is None or incoming.lon is None):
+            return await fallback.dispatch(message, turn)
+        if (incoming.kind == "video" and not incoming.media_id) or (
+            incoming.kind == "link" and not (incoming.url or incoming.title)
+        ):
             return await fallback.dispatch(message, turn)
         return await engine.handle(incoming) or None
 

@@ -18,7 +18,7 @@ def all_actions(kit: DialogKit) -> list[Action]:
         chat.ActionGreet, chat.ActionGreetShort, chat.ActionThanks, chat.ActionAlreadySolved,
         chat.ActionChitchat,
         chat.ActionFallback, chat.ActionNothingToConfirm, chat.ActionNewReport, chat.ActionWelcome, chat.ActionHelp, chat.ActionMenuClick,
-        chat.ActionFaq, chat.ActionVoiceHeard, chat.ActionAskCorrection,
+        chat.ActionFaq, chat.ActionVoiceHeard, chat.ActionAskCorrection, chat.ActionLinkOnly,
         control.ActionCancel, control.ActionRestart, control.ActionAskResume,
         control.ActionResume, control.ActionDropDraft,
         emergency.ActionEmergency, followup.ActionFollowup,

@@ -43,6 +43,10 @@ class AskSlot(KitAction):
             self.say(dispatcher, "ask.description_again")
         elif kind == "image":
             self.say(dispatcher, "ask.description_after_photo")
+        elif kind == "video":
+            self.say(dispatcher, "ask.description_after_video")
+        elif kind == "link":
+            self.say(dispatcher, "ask.description_after_link")
         elif kind == "voice" and not meta.get("recognition"):
             self.say(dispatcher, "ask.description_after_voice")
         elif kind == "location":

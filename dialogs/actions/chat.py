@@ -47,6 +47,18 @@ class ActionNothingToConfirm(Say):
     NAME, KEY = "action_nothing_to_confirm", "control.nothing_to_confirm"
 
 
+class ActionLinkOnly(KitAction):
+    """A shared link with no report under way and no open slip: not a complaint by itself."""
+
+    NAME = "action_link_only"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        dispatcher.utter_message(text=self.kit.texts.reply("link"))
+        return []
+
+
 class ActionNewReport(Say):
     NAME, KEY = "action_new_report", "chat.new_report"
 

@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from dialogs.actions.base import KitAction, entity_values, metadata
+from dialogs.text import link_note
 
 FOLLOWUP = "action_followup"
 
@@ -28,12 +29,14 @@ class ActionFollowup(KitAction):
         kind = meta.get("msg_type")
         text = str(tracker.latest_message.get("text") or "").strip() or None
         media: list[dict[str, str]] = []
-        if kind in ("image", "voice") and meta.get("media_id"):
+        if kind in ("image", "voice", "video") and meta.get("media_id"):
             media.append({"type": kind, "media_id": str(meta["media_id"])})
         details = self._details(tracker, kind, meta)
         if kind == "location":
             label = meta.get("label") or "地图上的位置"
             text = f"位置：{label}（{meta.get('lat')}, {meta.get('lon')}）"
+        if kind == "link":
+            text = link_note(meta.get("title"), meta.get("url")) or None
         await self.kit.desk.add_followup(tracker.sender_id, slip.number, text, media, details)
         if kind == "text" or (kind == "voice" and text):
             if details.get("location_text"):
@@ -42,8 +45,9 @@ class ActionFollowup(KitAction):
             else:
                 self.say(dispatcher, "followup.added", number=slip.number)
             return [SlotSet("followup_text", text)]
-        what = {"image": "followup.photo", "voice": "followup.voice",
-                "location": "followup.location"}.get(str(kind), "followup.photo")
+        what = {"image": "followup.photo", "voice": "followup.voice", "video": "followup.video",
+                "location": "followup.location", "link": "followup.link"
+                }.get(str(kind), "followup.photo")
         self.say(dispatcher, "followup.media", what=self.kit.texts.say(what), number=slip.number)
         return [SlotSet("followup_text", None)]
 

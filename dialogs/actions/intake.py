@@ -12,7 +12,7 @@ from rasa_sdk.types import DomainDict
 
 from dialogs.actions.base import KitAction, clear_draft, metadata
 from dialogs.ports import IssuedSlip, SlipDraft
-from dialogs.text import cut_at_sentence, local_time, mask_phone
+from dialogs.text import cut_at_sentence, link_note, local_time, mask_phone
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +64,10 @@ class ActionComplaintSummary(KitAction):
             lines.append(texts.say("summary.photos", value=len(slot("photos"))))
         if slot("voices"):
             lines.append(texts.say("summary.voices", value=len(slot("voices"))))
+        if slot("videos"):
+            lines.append(texts.say("summary.videos", value=len(slot("videos"))))
+        if slot("links"):
+            lines.append(texts.say("summary.links", value=len(slot("links"))))
         # the example of a correction is one the resident could make to this summary
         has_place = isinstance(location, dict) and bool(location.get("text"))
         lines.append(texts.say("summary.tail" if has_place else "summary.tail_no_place"))
@@ -72,14 +76,23 @@ class ActionComplaintSummary(KitAction):
                 ActiveLoop(None)]
 
 
+def with_links(description: str, links: Any) -> str:
+    """The description with the links the resident shared, as text staff can read."""
+    lines = [link_note(link.get("title"), link.get("url"))
+             for link in links or [] if isinstance(link, dict)]
+    lines = [line for line in lines if line]
+    return "\n".join([description, *lines]) if lines else description
+
+
 def draft_of(tracker: Tracker, key: str) -> SlipDraft:
     slot = tracker.get_slot
     location = slot("location") if isinstance(slot("location"), dict) else {}
     media = [{"type": "image", "media_id": m} for m in slot("photos") or []]
     media += [{"type": "voice", "media_id": m} for m in slot("voices") or []]
+    media += [{"type": "video", "media_id": m} for m in slot("videos") or []]
     return SlipDraft(
         openid=tracker.sender_id,
-        description=str(slot("description") or ""),
+        description=with_links(str(slot("description") or ""), slot("links")),
         idempotency_key=key,
         location_text=location.get("text"),
         area=location.get("area"),
