@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+from yarl import URL
 
 from bot.config import Settings
 from bot.delivery.errors import ErrorKind, WeChatError, WeChatUnavailable
@@ -43,6 +44,10 @@ class MediaTooLarge(Exception):
     """A media file larger than the caller's limit (the download was stopped)."""
 
 
+class BadVideoUrl(Exception):
+    """A video_url that is not an http(s) address: nothing is fetched from it."""
+
+
 class WeChatClient:
     def __init__(
         self,
@@ -58,6 +63,13 @@ class WeChatClient:
         delivery = settings.delivery
         self._timeout = aiohttp.ClientTimeout(
             total=delivery.api_timeout_seconds, sock_connect=delivery.connect_timeout_seconds
+        )
+        # a video is larger than an API answer: a stall limit per read, and all of it within
+        # the media copier's lease (a longer download would be taken up by another worker)
+        self._download_timeout = aiohttp.ClientTimeout(
+            total=settings.media.lease_seconds,
+            sock_connect=delivery.connect_timeout_seconds,
+            sock_read=delivery.api_timeout_seconds,
         )
         self._retries = retries
         self._retry_delay = retry_delay
@@ -136,6 +148,28 @@ class WeChatClient:
                     raise
             except WeChatError as exc:
                 if exc.kind is not ErrorKind.TRANSIENT or attempt == self._retries:
+                    raise
+            await self._pause(attempt)
+        raise AssertionError("unreachable")
+
+    async def get_video(self, media_id: str, url: str, *, max_bytes: int | None = None) -> Media:
+        """Download the video a `get_media` answer links to (`Media.video_url`): media/get
+        answers a video with `{"video_url": …}`, a plain download without the access token
+        (which is never sent there). MediaTooLarge over `max_bytes`; BadVideoUrl for an address
+        that is not http(s). Network failures and HTTP errors are retried."""
+        api = "media/get video_url"
+        try:
+            address = URL(url)
+        except (TypeError, ValueError):
+            address = URL()
+        if address.scheme not in ("http", "https") or not address.host:
+            raise BadVideoUrl(f"not an http(s) address: {url[:200]!r}")
+        for attempt in range(self._retries + 1):
+            try:
+                return await self._fetch_file(api, media_id, url, max_bytes,
+                                              limits=self._download_timeout)
+            except WeChatUnavailable:
+                if attempt == self._retries:
                     raise
             await self._pause(attempt)
         raise AssertionError("unreachable")
@@ -232,12 +266,36 @@ class WeChatClient:
 
     async def _download(self, media_id: str, token: str, max_bytes: int | None = None) -> Media:
         api = "media/get"
+        media = await self._fetch_file(
+            api, media_id, self._base + "/cgi-bin/media/get", max_bytes, limits=self._timeout,
+            params={"access_token": token, "media_id": media_id},
+        )
+        if media.content_type in ("application/json", "text/plain"):
+            try:
+                data = json.loads(media.content)
+            except ValueError:
+                data = None
+            if isinstance(data, dict):
+                errcode = _errcode(data)
+                if errcode:
+                    raise WeChatError(api, errcode, str(data.get("errmsg") or ""))
+                if data.get("video_url"):
+                    return Media(media_id, b"", "video/mp4", None, str(data["video_url"]))
+        return media
+
+    async def _fetch_file(
+        self,
+        api: str,
+        media_id: str,
+        url: str,
+        max_bytes: int | None,
+        *,
+        limits: aiohttp.ClientTimeout,
+        params: dict[str, str] | None = None,
+    ) -> Media:
+        """One GET of a file, read up to `max_bytes`; WeChatUnavailable for anything but 200."""
         try:
-            async with self._session.get(
-                self._base + "/cgi-bin/media/get",
-                params={"access_token": token, "media_id": media_id},
-                timeout=self._timeout,
-            ) as response:
+            async with self._session.get(url, params=params, timeout=limits) as response:
                 if response.status != 200:
                     raise WeChatUnavailable(api, f"HTTP {response.status}", maybe_delivered=False)
                 if max_bytes is None:
@@ -249,17 +307,6 @@ class WeChatClient:
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise WeChatUnavailable(api, f"{type(exc).__name__} {exc}".strip(),
                                     maybe_delivered=False) from None
-        if content_type in ("application/json", "text/plain"):
-            try:
-                data = json.loads(content)
-            except ValueError:
-                data = None
-            if isinstance(data, dict):
-                errcode = _errcode(data)
-                if errcode:
-                    raise WeChatError(api, errcode, str(data.get("errmsg") or ""))
-                if data.get("video_url"):
-                    return Media(media_id, b"", "video/mp4", None, str(data["video_url"]))
         match = _FILENAME.search(disposition)
         return Media(media_id, content, content_type, match.group(1) if match else None)
 

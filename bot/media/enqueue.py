@@ -12,11 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.media.models import MediaCopy, MediaStatus
 from bot.storage.types import utcnow
 
-KINDS = ("image", "voice")  # videos come back from WeChat as a URL, not stored
+KINDS = ("image", "voice", "video")  # a video is fetched through the link WeChat gives
 
 
 async def queue_media(session: AsyncSession, media: Iterable[dict[str, Any]]) -> int:
-    """One copy row per new photo / voice media id (a media id queued before is left as it
+    """One copy row per new photo / voice / video media id (a media id queued before is left as it
     is). Returns how many were added."""
     items = {
         str(m["media_id"])[:256]: str(m["type"])

@@ -1,14 +1,16 @@
-"""The job that copies residents' photos and voice notes out of WeChat before WeChat deletes
-them (temporary media live 3 days).
+"""The job that copies residents' photos, voice notes and videos out of WeChat before WeChat
+deletes them (temporary media live 3 days).
 
 Rows (models.MediaCopy) are claimed like outbox rows (bot/delivery/claims.py): one UPDATE …
 WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED LIMIT n) so that any number of workers share the
 work without overlap, and a claim is a lease: a worker that dies leaves its rows to be taken
 up again when the lease lapses. Downloading twice is harmless (the file is content-addressed).
 
-Per row: media/get → size cap → type check (files.accept) → the file → `stored`. WeChat's
-40007 (invalid media_id: expired or never existed) → `expired`, at once. Too large or not an
-accepted image/audio file → `failed`, at once. Anything else (busy, token, network, disk) is
+Per row: media/get → size cap → type check (files.accept) → the file → `stored`. A video is
+answered by media/get with `{"video_url": …}` (WeChat's documented behaviour); the file is then
+downloaded from that address, under `media.max_video_bytes`. WeChat's 40007 (invalid media_id:
+expired or never existed) → `expired`, at once. Too large, not an accepted image/audio/MP4
+file or not of the kind the resident sent → `failed`, at once. Anything else (busy, token, network, disk) is
 retried with exponential backoff and jitter, up to `media.max_attempts`, then `failed`. The
 console shows a final state in words, never a broken image.
 """
@@ -27,7 +29,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, update
 
 from bot.config import MediaSettings
-from bot.delivery.client import MediaTooLarge, WeChatClient
+from bot.delivery.client import BadVideoUrl, MediaTooLarge, WeChatClient
 from bot.delivery.errors import WeChatError, WeChatUnavailable
 from bot.media.files import MediaFiles, Refused, accept
 from bot.media.models import MediaCopy, MediaStatus
@@ -108,11 +110,15 @@ class MediaFetcher:
 
     async def _fetch(self, row: MediaCopy) -> None:
         attempt = row.attempts + 1
+        cap = self._cfg.max_video_bytes if row.kind == "video" else self._cfg.max_bytes
         try:
-            media = await self._client.get_media(row.media_id, max_bytes=self._cfg.max_bytes)
+            media = await self._client.get_media(row.media_id, max_bytes=cap)
             if media.video_url is not None:
-                raise Refused("a video (WeChat gives a link, not the file)")
-            content_type = accept(media.content_type, media.content)
+                if row.kind != "video":
+                    raise Refused(f"a video link for a {row.kind}")
+                media = await self._client.get_video(row.media_id, media.video_url,
+                                                     max_bytes=cap)
+            content_type = accept(media.content_type, media.content, kind=row.kind)
             sha = hashlib.sha256(media.content).hexdigest()
             await asyncio.to_thread(self.files.write, sha, content_type, media.content)
         except WeChatError as exc:
@@ -121,7 +127,7 @@ class MediaFetcher:
             else:
                 await self._retry(row, attempt, str(exc))
             return
-        except (MediaTooLarge, Refused) as exc:
+        except (MediaTooLarge, Refused, BadVideoUrl) as exc:
             log.warning("media %s not kept: %s", row.media_id, exc)
             await self._finish(row, MediaStatus.FAILED, attempt, error=f"not kept: {exc}")
             return

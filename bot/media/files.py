@@ -2,8 +2,8 @@
 
 A file is named by the SHA-256 of its bytes: media.dir/ab/ab12…ef.jpg. Names are never taken
 from WeChat or from a request, so nothing can point outside the directory; equal files are
-stored once. Only images and audio whose bytes match their declared type are kept, and they
-are served with the type their bytes show (never anything a browser would run).
+stored once. Only images, audio and MP4 videos whose bytes match their declared type are kept,
+and they are served with the type their bytes show (never anything a browser would run).
 """
 
 from __future__ import annotations
@@ -23,10 +23,18 @@ TYPES = {
     "audio/amr-wb": "awb",
     "audio/speex": "spx",
     "audio/mpeg": "mp3",
+    "video/mp4": "mp4",
 }
 ALIASES = {"image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg", "audio/x-speex": "audio/speex",
-           "audio/mp3": "audio/mpeg", "audio/x-amr": "audio/amr"}
+           "audio/mp3": "audio/mpeg", "audio/x-amr": "audio/amr", "video/mpeg4": "video/mp4"}
 GENERIC = ("", "application/octet-stream")
+FAMILIES = ("image", "audio", "video")
+# the media kind of a slip (and of a copy row) → the family its file must be of
+KIND_FAMILY = {"image": "image", "voice": "audio", "video": "video"}
+# major brands of an ISO base media file that is an MP4 (what WeChat's videos are): ISO, MP4
+# and AVC, Apple's M4V, Sony's MSNV; not QuickTime (qt), 3GPP or HEIF images
+MP4_BRANDS = frozenset({b"isom", b"iso2", b"iso3", b"iso4", b"iso5", b"iso6", b"mp41",
+                        b"mp42", b"avc1", b"M4V ", b"M4VH", b"M4VP", b"MSNV", b"dash"})
 _SHA = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -51,26 +59,32 @@ def sniff(content: bytes) -> str | None:
         return "audio/amr"
     if head.startswith(b"OggS") and b"Speex" in content[:128]:
         return "audio/speex"
+    if head[4:8] == b"ftyp" and head[8:12] in MP4_BRANDS and int.from_bytes(head[:4]) >= 16:
+        return "video/mp4"  # an ISO base media file starts with its `ftyp` box
     if head.startswith(b"ID3") or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0
                                    and head[1] & 0x06):
         return "audio/mpeg"
     return None
 
 
-def accept(declared: str, content: bytes) -> str:
-    """The content type to store `content` under; Refused if it is not an accepted image or
-    audio file. The declared type must be an image or audio type (or say nothing) and the
-    bytes must be of an accepted type of the same family."""
+def accept(declared: str, content: bytes, *, kind: str | None = None) -> str:
+    """The content type to store `content` under; Refused if it is not an accepted image,
+    audio or video file. The declared type must be an image, audio or video type (or say
+    nothing) and the bytes must be of an accepted type of the same family; with `kind` (image,
+    voice, video: what the resident sent) the file must also be of that kind's family."""
     declared = (declared or "").split(";")[0].strip().lower()
     declared = ALIASES.get(declared, declared)
     family = declared.split("/")[0]
-    if declared not in GENERIC and family not in ("image", "audio"):
-        raise Refused(f"type {declared!r} is not an image or audio file")
+    if declared not in GENERIC and family not in FAMILIES:
+        raise Refused(f"type {declared!r} is not an image, audio or video file")
     actual = sniff(content)
     if actual is None:
         raise Refused(f"the bytes of this {declared or 'file'} are not an accepted format")
     if declared not in GENERIC and actual.split("/")[0] != family:
         raise Refused(f"declared {declared}, but the bytes are {actual}")
+    expected = KIND_FAMILY.get(kind or "")
+    if expected is not None and actual.split("/")[0] != expected:
+        raise Refused(f"a {kind} was sent, but the bytes are {actual}")
     return actual
 
 

@@ -1,4 +1,4 @@
-"""The copy of one WeChat temporary media file (a resident's photo or voice note)."""
+"""The copy of one WeChat temporary media file (a resident's photo, voice note or video)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ class MediaStatus(StrEnum):
     FETCHING = "fetching"  # claimed by a worker until locked_until
     STORED = "stored"  # the file is in media.dir under sha256
     EXPIRED = "expired"  # WeChat no longer has it (40007): never saved
-    FAILED = "failed"  # gave up (retries used up, too large, not an image or audio file)
+    FAILED = "failed"  # gave up (retries used up, too large, not an image/audio/MP4 file)
 
 
 FINAL = (MediaStatus.STORED, MediaStatus.EXPIRED, MediaStatus.FAILED)
@@ -29,7 +29,7 @@ class MediaCopy(Base):
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     media_id: Mapped[str] = mapped_column(String(256), unique=True)
-    kind: Mapped[str] = mapped_column(String(16))  # image | voice
+    kind: Mapped[str] = mapped_column(String(16))  # image | voice | video
     status: Mapped[str] = mapped_column(String(16), default=MediaStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,23 +1,27 @@
-"""Residents' photos and voice notes on a slip, for staff who may see the slip.
+"""Residents' photos, voice notes and videos on a slip, for staff who may see the slip.
 
 The copy the worker saved (bot/media) is served when there is one; WeChat's temporary media
 are gone after 3 days. Until the copy is made (or for slips from before copies existed) the
-file is fetched from WeChat on the spot. Only image and audio types are passed on, never
-anything a browser would run; names on disk come from the file's hash, never the request."""
+file is fetched from WeChat on the spot (a video from the link media/get answers with). Only
+image, audio and MP4 types are passed on, never anything a browser would run; names on disk
+come from the file's hash, never the request. A stored video is served from its file with
+range requests, so the page's <video> player can seek without loading all of it."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from dataclasses import replace
+from typing import NoReturn
 
 import aiohttp
 from aiohttp import web
 
-from bot.delivery.client import WeChatClient
+from bot.delivery.client import BadVideoUrl, MediaTooLarge, WeChatClient
 from bot.delivery.errors import WeChatError, WeChatUnavailable
 from bot.media.fetcher import copies_of
-from bot.media.files import TYPES, MediaFiles
+from bot.media.files import TYPES, MediaFiles, Refused, accept
 from bot.media.models import FINAL, MediaCopy, MediaStatus
 from bot.slips.errors import Forbidden, NotFound
 from handlers import keys as app_keys
@@ -36,7 +40,9 @@ SAFE_TYPES = {
     "audio/mpeg": "mp3",
     "audio/speex": "speex",
     "audio/x-speex": "speex",
+    "video/mp4": "mp4",
 }
+INLINE = ("image/", "video/")  # shown in the page; audio is downloaded
 
 
 async def media_client(app: web.Application) -> AsyncIterator[None]:
@@ -77,14 +83,22 @@ async def slip_media(request: web.Request) -> web.StreamResponse:
         raise web.HTTPNotFound()  # the page says why (expired, not saved)
     try:
         media = await client.get_media(media_id)
+        if media.video_url is not None:
+            cap = request.config_dict[app_keys.SETTINGS].media.max_video_bytes
+            media = await client.get_video(media_id, media.video_url, max_bytes=cap)
+            content_type = accept(media.content_type, media.content, kind="video")
+            media = replace(media, content_type=content_type)
     except (WeChatError, WeChatUnavailable) as exc:
         log.info("console: media %s of %s not available: %s", index, view.number, exc)
         return web.Response(status=502, text="这个文件暂时无法从微信获取（临时素材只保存 3 天）。")
+    except (MediaTooLarge, BadVideoUrl, Refused) as exc:
+        log.warning("console: refused media %s of %s: %s", index, view.number, exc)
+        raise web.HTTPNotFound() from None
     kind = SAFE_TYPES.get(media.content_type)
     if kind is None:
         log.warning("console: refused media of type %s on %s", media.content_type, view.number)
         raise web.HTTPNotFound()
-    disposition = "inline" if media.content_type.startswith("image/") else "attachment"
+    disposition = "inline" if media.content_type.startswith(INLINE) else "attachment"
     return web.Response(
         body=media.content,
         content_type=media.content_type,
@@ -95,25 +109,29 @@ async def slip_media(request: web.Request) -> web.StreamResponse:
     )
 
 
-async def _stored(request: web.Request, copy: MediaCopy, name: str) -> web.Response:
+async def _stored(request: web.Request, copy: MediaCopy, name: str) -> web.StreamResponse:
     settings = request.config_dict[app_keys.SETTINGS]
     content_type = copy.content_type or ""
     if content_type not in TYPES or not copy.sha256:
         raise web.HTTPNotFound()
-    content = await asyncio.to_thread(
-        MediaFiles(settings.media.dir).read, copy.sha256, content_type
-    )
+    disposition = "inline" if content_type.startswith(INLINE) else "attachment"
+    headers = {
+        "Content-Disposition": f'{disposition}; filename="{name}.{TYPES[content_type]}"',
+        "Content-Security-Policy": "default-src 'none'; sandbox",
+        "X-Content-Type-Options": "nosniff",
+    }
+    files = MediaFiles(settings.media.dir)
+    if content_type.startswith("video/"):
+        path = files.path_for(copy.sha256, content_type)
+        if not await asyncio.to_thread(path.is_file):
+            _missing(copy, settings.media.dir)
+        return web.FileResponse(path, headers={**headers, "Content-Type": content_type})
+    content = await asyncio.to_thread(files.read, copy.sha256, content_type)
     if content is None:
-        log.error("console: stored media %s is missing from %s", copy.sha256,
-                  settings.media.dir)
-        raise web.HTTPNotFound()
-    disposition = "inline" if content_type.startswith("image/") else "attachment"
-    return web.Response(
-        body=content,
-        content_type=content_type,
-        headers={
-            "Content-Disposition": f'{disposition}; filename="{name}.{TYPES[content_type]}"',
-            "Content-Security-Policy": "default-src 'none'; sandbox",
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
+        _missing(copy, settings.media.dir)
+    return web.Response(body=content, content_type=content_type, headers=headers)
+
+
+def _missing(copy: MediaCopy, directory: str) -> NoReturn:
+    log.error("console: stored media %s is missing from %s", copy.sha256, directory)
+    raise web.HTTPNotFound()

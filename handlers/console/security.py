@@ -10,6 +10,7 @@ from handlers import keys as app_keys
 # No inline script or style anywhere: what an attacker injects cannot run.
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "media-src 'self'; "
     "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
     "base-uri 'none'"
 )

@@ -9,8 +9,9 @@ import json
 import aiohttp
 import pytest
 
-from bot.delivery.client import WeChatClient
+from bot.delivery.client import BadVideoUrl, MediaTooLarge, WeChatClient
 from bot.delivery.errors import ErrorKind, WeChatError, WeChatUnavailable
+from bot.simulator.media import media_bytes
 from tests.bot.delivery.conftest import StackFactory
 
 A = "oClientResident0000000000001"
@@ -151,3 +152,34 @@ async def test_media_download(make_stack: StackFactory) -> None:
     with pytest.raises(WeChatError) as caught:
         await client.get_media("no-such-media")
     assert caught.value.errcode == 40007
+
+
+async def test_a_video_is_downloaded_from_its_link_without_the_token(
+    make_stack: StackFactory,
+) -> None:
+    """media/get answers a video with {"video_url": …}; the file comes from that address, which
+    is not WeChat's API: the access token is never sent there."""
+    stack = await make_stack()
+    stack.sim.add_resident(A)
+    video = stack.sim.issue_media("video", A)
+    seen: list[str] = []
+
+    async def on_start(session, context, params) -> None:  # type: ignore[no-untyped-def]
+        seen.append(str(params.url))
+
+    trace = aiohttp.TraceConfig()
+    trace.on_request_start.append(on_start)
+    async with aiohttp.ClientSession(trace_configs=[trace]) as http:
+        client = WeChatClient(http, stack.settings, stack.stores)
+        answer = await client.get_media(video)
+        assert answer.content == b"" and answer.video_url
+        clip = await client.get_video(video, answer.video_url, max_bytes=1_000_000)
+        assert clip.content == media_bytes("video", video) and clip.content_type == "video/mp4"
+        with pytest.raises(MediaTooLarge):
+            await client.get_video(video, answer.video_url, max_bytes=10)
+        for bad in ("file:///etc/passwd", "javascript:alert(1)", "//no-scheme/x.mp4", ""):
+            with pytest.raises(BadVideoUrl):
+                await client.get_video(video, bad)
+    downloads = [url for url in seen if "/media/download" in url]
+    assert downloads and all("access_token" not in url for url in downloads)
+    assert any("access_token" in url for url in seen if "/cgi-bin/media/get" in url)

@@ -13,7 +13,7 @@ from bot.delivery.client import WeChatClient
 from bot.media.fetcher import MediaFetcher
 from bot.media.files import MediaFiles, Refused, accept
 from bot.media.models import MediaCopy, MediaStatus
-from bot.simulator.media import amr, jpeg, media_bytes
+from bot.simulator.media import amr, jpeg, media_bytes, mp4_stub
 from bot.simulator.models import MEDIA_TTL
 from bot.slips.actor import Actor
 from bot.slips.service import SlipService
@@ -170,6 +170,8 @@ async def test_two_workers_share_the_work_without_fetching_twice(
     ("audio/amr", amr(), "audio/amr"),
     ("audio/x-speex", b"OggS\x00\x02" + b"\x00" * 22 + b"Speex   1.2", "audio/speex"),
     ("image/png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 20, "image/png"),
+    ("video/mp4", b"\x00\x00\x00\x18ftypmp42", "video/mp4"),
+    ("application/octet-stream", mp4_stub("x"), "video/mp4"),
 ])
 def test_accepted_types(declared: str, content: bytes, kept_as: str) -> None:
     assert accept(declared, content) == kept_as
@@ -180,7 +182,11 @@ def test_accepted_types(declared: str, content: bytes, kept_as: str) -> None:
     ("image/svg+xml", b"<svg onload=alert(1)>"),
     ("image/jpeg", b"<html><script>alert(1)</script>"),
     ("audio/amr", jpeg("x")),  # says audio, is an image
-    ("video/mp4", b"\x00\x00\x00\x18ftypmp42"),
+    ("video/mp4", jpeg("x")),  # says video, is an image
+    ("image/jpeg", mp4_stub("x")),  # says image, is a video
+    ("video/quicktime", b"\x00\x00\x00\x14ftypqt  \x00\x00\x00\x00"),
+    ("video/mp4", b"\x00\x00\x00\x14ftypqt  \x00\x00\x00\x00"),  # not an MP4 brand
+    ("video/mp4", b"\x00\x00\x00\x18ftypheic"),  # an iPhone photo in an ISO box
     ("", b"plain text"),
 ])
 def test_refused_types(declared: str, content: bytes) -> None:
