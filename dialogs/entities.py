@@ -51,6 +51,7 @@ class PlaceRules:
     generic_names: frozenset[str]
     unit: re.Pattern[str]
     relative_words: tuple[str, ...]
+    name_breaks: tuple[str, ...]
     stop_chars: frozenset[str]
     name_max: int
     name_min: int
@@ -81,6 +82,8 @@ class EntityExtractor:
                     for i, p in enumerate(time.get("patterns") or [])]
         self._time = re.compile("|".join([*(p.pattern for p in patterns),
                                           *(re.escape(w) for w in words)]))
+        self._not_times = tuple(normalize(w) for w in str_list(
+            source, "entities.time.not_times", time.get("not_times")))
 
         def words_of(name: str) -> tuple[str, ...]:
             return tuple(sorted(str_list(source, f"entities.place.{name}", place.get(name)),
@@ -94,6 +97,7 @@ class EntityExtractor:
             generic_names=frozenset(words_of("generic_names")),
             unit=regex(source, "entities.place.unit_pattern", place.get("unit_pattern")),
             relative_words=words_of("relative_words"),
+            name_breaks=words_of("name_breaks"),
             stop_chars=frozenset(str(place.get("stop_chars") or "")),
             name_max=int(place.get("name_max") or 6),
             name_min=int(place.get("name_min") or 2),
@@ -156,10 +160,16 @@ class EntityExtractor:
         return out
 
     def _times(self, text: str) -> list[dict[str, Any]]:
+        # "三天两头坏": an idiom with a time word in it says no time
+        idioms = [(m.start(), m.end()) for w in self._not_times if w in text
+                  for m in re.finditer(re.escape(w), text)]
         out = []
         for m in self._time.finditer(text):
-            if m.group(0) and MASK not in m.group(0):
-                out.append(_entity("time", m.group(0), m.start(), m.end()))
+            if not m.group(0) or MASK in m.group(0):
+                continue
+            if any(s < m.end() and m.start() < e for s, e in idioms):
+                continue
+            out.append(_entity("time", m.group(0), m.start(), m.end()))
         return out
 
     # -- places --------------------------------------------------------------------------
@@ -219,6 +229,14 @@ class EntityExtractor:
             and (text[start - 1].isalnum())
         ):
             start -= 1
+        # "地址改成建新北路": the name starts after the words that lead up to it
+        # (a word may straddle where the walk stopped: "换成" in "位置换成观音桥步行街")
+        window = max(0, start - 3)
+        name = text[window:end]
+        for word in self._place.name_breaks:
+            at = name.rfind(word)
+            if at >= 0:
+                start = max(start, window + at + len(word))
         return start
 
     def _merge(self, spans: list[tuple[int, int, int, PlaceLike | None]], work: str
@@ -228,7 +246,9 @@ class EntityExtractor:
             if merged:
                 p_start, p_end, p_score, p_place = merged[-1]
                 gap = work[p_end:start] if start > p_end else ""
-                if start <= p_end or gap in ("的", "和") or self._is_filler(gap):
+                if start <= p_end or gap in ("的", "和") or self._is_filler(gap) or (
+                    self._is_relative_gap(gap)
+                ):
                     merged[-1] = (p_start, max(p_end, end), p_score + score,
                                   p_place or place)
                     continue
@@ -238,6 +258,11 @@ class EntityExtractor:
 
     def _is_filler(self, gap: str) -> bool:
         return bool(gap) and (self._place.unit.fullmatch(gap) is not None)
+
+    def _is_relative_gap(self, gap: str) -> bool:
+        """ "北城天街旁边的华新街社区": a relative word (and 的) between two places joins them."""
+        gap = gap.removesuffix("的")
+        return bool(gap) and gap in self._place.relative_words
 
     def _extend(self, work: str, end: int) -> int:
         """Swallow house numbers and words like 门口 that follow the place."""

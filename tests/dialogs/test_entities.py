@@ -54,6 +54,7 @@ def test_slip_numbers(text: str, numbers: list[str]) -> None:
         ("2026-11-20那天", ["2026-11-20"]),
         ("好几天了都没人来", ["好几天了"]),
         ("3栋2单元", []),
+        ("路灯三天两头坏", []),  # an idiom: "again and again", no time
     ],
 )
 def test_times(text: str, times: list[str]) -> None:
@@ -75,6 +76,15 @@ def test_times(text: str, times: list[str]) -> None:
         ("小区门口的路灯坏了三天了", None),  # 路灯 is not a road, 小区 has no name
         ("我家楼下垃圾站太臭了", None),  # 垃圾站 says nothing about where
         ("我们小区3栋", None),
+        # the words leading up to a place are not part of it
+        ("地址改成建新北路12号", "建新北路12号"),
+        ("地址改成建新北路20号金源小区门口", "建新北路20号金源小区门口"),
+        ("位置换成观音桥步行街", "观音桥步行街"),
+        ("地点应该是鲤鱼池小区3栋", "鲤鱼池小区3栋"),
+        ("问题改成垃圾站的垃圾一个星期没人清运了", None),
+        # house numbers in Chinese numerals; two places joined by where one is from the other
+        ("北滨一路二百三十号楼顶", "北滨一路二百三十号楼顶"),
+        ("北城天街旁边的华新街社区", "北城天街旁边的华新街社区"),
     ],
 )
 def test_places(text: str, place: str | None) -> None:
