@@ -26,6 +26,9 @@ from bot.stats.sql import local_bounds
 PRIVATE_CATEGORIES = ("纪检监察", "政法")
 PRIVATE_REQUEST_TYPES = ("举报",)
 HIDDEN_STATES = ("withdrawn", "merged")
+# A 特急 slip is about a person in danger (someone on a roof, a fall, violence, a gas leak at
+# home): counted in every figure, never listed or shown one by one.
+PRIVATE_URGENCIES = ("特急",)
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,7 @@ class PublicSlips(SlipReader):
             Slip.status.not_in(HIDDEN_STATES),
             or_(Slip.category_top.is_(None), Slip.category_top.not_in(PRIVATE_CATEGORIES)),
             or_(Slip.request_type.is_(None), Slip.request_type.not_in(PRIVATE_REQUEST_TYPES)),
+            or_(Slip.urgency.is_(None), Slip.urgency.not_in(PRIVATE_URGENCIES)),
         ]
 
     def conditions(self, q: PublicQuery) -> list[ColumnElement[bool]]:

@@ -126,24 +126,29 @@ async def test_filters_keep_to_the_listed_values(client: TestClient) -> None:
 async def test_reports_and_protected_classes_are_not_published(client: TestClient) -> None:
     db = client.server.app[app_keys.DATABASE]
     async with db.session() as session:
-        for number, category, rtype in (("JB2026031100001", "纪检监察", "举报"),
-                                        ("JB2026031100002", "城乡建设", "举报"),
-                                        ("JB2026031100003", "政法", "求助")):
+        for number, category, rtype, urgency in (
+                ("JB2026031100001", "纪检监察", "举报", "一般"),
+                ("JB2026031100002", "城乡建设", "举报", "一般"),
+                ("JB2026031100003", "政法", "求助", "一般"),
+                # someone on a roof: a person in danger is never listed
+                ("JB2026031100004", "城乡建设", "求助", "特急")):
             slip = (await session.execute(
                 Slip.__table__.select().where(Slip.number == "JB2026030200001"))).first()
             values = {k: v for k, v in slip._mapping.items() if k not in ("id", "number",
                                                                           "idempotency_key")}
-            values.update(number=number, category_top=category, request_type=rtype)
+            values.update(number=number, category_top=category, request_type=rtype,
+                          urgency=urgency)
             await session.execute(Slip.__table__.insert().values(**values))
     client.server.app[STATS].public_cache.clear()
     html = await page(client, "/public/slips")
     assert "JB2026031100001" not in html and "JB2026031100002" not in html
-    assert "JB2026031100003" not in html
+    assert "JB2026031100003" not in html and "JB2026031100004" not in html
     await page(client, "/public/slips/JB2026031100002", status=404)
+    await page(client, "/public/slips/JB2026031100004", status=404)
     # they still count in the figures
     total = await client.server.app[STATS].stats.total(
         __import__("bot.stats.filters", fromlist=["StatsFilter"]).StatsFilter())
-    assert total.received == 15
+    assert total.received == 16
 
 
 async def test_figures_are_cached_for_a_few_minutes(client: TestClient) -> None:
