@@ -1,7 +1,7 @@
 """Small, valid media files for the media ids the simulator hands out.
 
 The bot downloads what residents "sent" through /cgi-bin/media/get; these stand in for the
-photos and voice notes. Each file carries its media id, so two ids never give equal bytes.
+photos, voice notes and videos. Each file carries its media id, so two ids never give equal bytes.
 """
 
 from __future__ import annotations
@@ -60,11 +60,20 @@ def mp4_stub(comment: str) -> bytes:
     return struct.pack(">I", len(ftyp) + 4) + ftyp + struct.pack(">I", len(free) + 4) + free
 
 
+def mp4(comment: str) -> bytes:
+    """A short clip that plays (sample_video.CLIP), with a `free` box holding `comment` at the
+    end (players skip it)."""
+    from bot.simulator.sample_video import CLIP
+
+    free = b"free" + comment.encode()
+    return CLIP + struct.pack(">I", len(free) + 4) + free
+
+
 def media_bytes(kind: str, media_id: str) -> bytes:
     if kind in ("image", "thumb"):
         return jpeg(f"minyi simulator {kind} {media_id}")
     if kind == "voice":
         return amr()
     if kind == "video":
-        return mp4_stub(f"minyi simulator video {media_id}")
+        return mp4(f"minyi simulator video {media_id}")
     raise ValueError(f"unknown media kind {kind!r}")

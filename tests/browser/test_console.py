@@ -41,7 +41,8 @@ async def _people(server: Server) -> None:
 
 
 async def _issue(
-    server: Server, description: str, key: str, openid: str = RESIDENT, media_id: str = "M1"
+    server: Server, description: str, key: str, openid: str = RESIDENT, media_id: str = "M1",
+    kind: str = "image",
 ):
     """Until the dialog layer issues slips from the chat, the test issues the slip the
     conversation would have produced."""
@@ -52,18 +53,18 @@ async def _issue(
             idempotency_key=key,
             location_text="建新北路12号",
             phone="13800138000",
-            media=[{"type": "image", "media_id": media_id}],
+            media=[{"type": kind, "media_id": media_id}],
             triage=triage_for("D-CGJ", "区城市管理局"),
         )
     )
 
 
-async def _send_photo(server: Server, openid: str) -> str:
-    """The resident sends a photo through the simulator; its WeChat media id."""
+async def _send_photo(server: Server, openid: str, kind: str = "image") -> str:
+    """The resident sends a photo (or a video) through the simulator; its WeChat media id."""
     async with (
         aiohttp.ClientSession() as http,
         http.post(
-            f"{server.base}/simulator/api/send", json={"openid": openid, "type": "image"}
+            f"{server.base}/simulator/api/send", json={"openid": openid, "type": kind}
         ) as response,
     ):
         sent = await response.json()
@@ -170,6 +171,21 @@ async def test_a_saved_photo_still_shows_after_wechat_deleted_it(
         " return i && i.complete && i.naturalWidth > 0; }"
     )
     assert await page.locator(".photos .photo img").get_attribute("alt") == "群众发来的图片"
+
+
+async def test_a_residents_video_plays_on_the_slip_page(server: Server, browser) -> None:
+    await _people(server)
+    video = await _send_photo(server, RESIDENT, kind="video")
+    slip = await _issue(server, COMPLAINT, "browser:video", media_id=video, kind="video")
+    page = await (await browser.new_context(viewport=LAPTOP)).new_page()
+    await _login(page, server, "chengguan")
+    await page.goto(f"{server.base}/console/slips/{slip.number}")
+    # the player has read the clip: it knows its length and picture size
+    await page.wait_for_function(
+        "() => { const v = document.querySelector('.video video');"
+        " return v && v.readyState >= 1 && v.duration > 0 && v.videoWidth > 0; }"
+    )
+    await page.screenshot(path=str(SHOTS / "slip-video-laptop.png"), full_page=True)
 
 
 async def test_script_in_a_complaint_is_shown_as_text(server: Server, browser) -> None:
