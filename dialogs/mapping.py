@@ -51,6 +51,17 @@ def candidates(
     if msg.kind == "location" and msg.lat is not None and msg.lon is not None:
         slots["location"] = {"lat": msg.lat, "lon": msg.lon, "label": msg.label or ""}
 
+    # a correction of the description replaces it and touches nothing else: "问题改成垃圾站的
+    # 垃圾一个星期没人清运了" says neither where nor when
+    correction = parse.get("correction") if intent == CORRECT else None
+    if (correction is None and text and drafting and not starting
+            and requested != "description" and nlu.corrects_description(text, parse)):
+        correction = "description"
+    if correction == "description" and not starting and requested != "description":
+        slots["description"] = nlu.revise_description(str(conv.slot("description") or ""),
+                                                      nlu.without_phones(text, parse) or text)
+        return out
+
     # entities fill their slots wherever the form is
     entities = parse.get("entities") or []
     for entity in entities:
@@ -69,11 +80,11 @@ def candidates(
     # the description
     if starting or requested == "description":
         slots["description"] = nlu.without_lead_marker(nlu.without_phones(text, parse) or text)
-    elif intent == CORRECT and parse.get("correction") == "description":
-        slots["description"] = _after_marker(nlu, text) or conv.slot("description")
     elif drafting and report_like and not found and requested in (None, "contact_phone"):
         # more about the problem while something else is asked: add it to the description
-        slots["description"] = f"{conv.slot('description') or ''}；{text}".lstrip("；")
+        # ("补充一下，晚上很危险" adds "晚上很危险")
+        more = nlu.without_addition_marker(text)
+        slots["description"] = f"{conv.slot('description') or ''}；{more}".lstrip("；")
 
     # a correction that names a slot but no new value: ask for that slot again
     target = parse.get("correction") if intent == CORRECT else None
@@ -110,7 +121,10 @@ def candidates(
     return out
 
 
-_PLACE_LEAD = re.compile(r"^\s*(?:就在|是在|在|地点是|地址是|位置是|地方是|地点|地址)[：:，,\s]*")
+# what leads up to a place given in words: "在", "地址是", "地址改成", "地点不对，应该是"
+_PLACE_LEAD = re.compile(
+    r"^\s*(?:(?:地点|地址|位置|地方)(?:不对|错了|写错了|说错了)?[：:，,\s]*)?"
+    r"(?:改成|改为|改到|换成|换为|换到|应该是|其实是|就在|是在|在|是)?[：:，,\s]*")
 
 
 def _when(text: str, times: list[dict[str, Any]]) -> str | None:
@@ -125,13 +139,3 @@ def _when(text: str, times: list[dict[str, Any]]) -> str | None:
         end = entity["end"]
     return norm[start:end]
 
-
-def _after_marker(nlu: Nlu, text: str) -> str:
-    """ "问题写错了，是下水道堵了" → "下水道堵了"."""
-    best = -1
-    for marker in nlu.correction_markers:
-        at = text.rfind(marker)
-        if at >= 0:
-            best = max(best, at + len(marker))
-    rest = text[best:] if best >= 0 else text
-    return rest.lstrip("，,。.：: 是为成").strip()

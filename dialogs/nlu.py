@@ -34,6 +34,11 @@ _DIGIT_FORMS = {d: "[" + d + "".join(c for c, v in SPOKEN_DIGITS.items() if v ==
 # what may follow a lead marker and belongs to it: "我要反映一下", "我要投诉个事"
 _AFTER_MARKER = re.compile(
     r"^\s*(?:一下子?|一下儿|(?:一)?[个件](?=问题|事|情况))?(?:问题|事情|事儿|事|情况)?")
+# "不是路灯，是红绿灯坏了" / "是红绿灯不是路灯": the word to replace and its replacement
+_NOT_THIS_BUT = re.compile(r"^不是(?P<old>.+?)[，,、；;\s]*(?:而)?是(?P<new>.+)$")
+_THIS_NOT = re.compile(r"^是?(?P<new>.+?)[，,、；;\s]*(?:而)?不是(?P<old>.+?)$")
+_ABOUT = re.compile(r"(?:的)?(?:问题|事情|事儿|事)$")
+_PREDICATE = re.compile(r"[了着过坏漏堵吵臭脏乱塌裂掉丢倒没不]")
 _QUESTION = re.compile(r"[?？]|吗|么|怎|如何|多久|多长|什么|哪|几点|能不能|可不可以|有没有|是否")
 
 
@@ -88,6 +93,10 @@ class Nlu:
             slot: tuple(normalize(w) for w in str_list(source, f"correction_targets.{slot}", ws))
             for slot, ws in targets.items()
         }
+        self.addition_markers = tuple(sorted(
+            (normalize(w) for w in str_list(source, "addition_markers",
+                                            data.get("addition_markers"))),
+            key=len, reverse=True))
         self.new_report_markers = tuple(
             normalize(w) for w in str_list(source, "new_report_markers",
                                            data.get("new_report_markers"))
@@ -224,7 +233,16 @@ class Nlu:
         return any(w in norm for w in self.correction_markers)
 
     def _correction_target(self, norm: str, kinds: set[str]) -> str | None:
-        """The slot a correction is about: its entity first, else the word naming it."""
+        """The slot a correction is about: the word naming it right before the marker
+        ("问题改成…", "地址不对，…"), else its entity, else a word naming it anywhere."""
+        for marker in self.correction_markers:
+            at = norm.find(marker)
+            if at < 0:
+                continue
+            before = norm[max(0, at - 5):at]
+            for slot, words in self.correction_targets.items():
+                if any(w in before[-(len(w) + 2):] for w in words):
+                    return slot
         for kind, slot in (("phone", "contact_phone"), ("place", "location"),
                            ("employer", "employer"), ("time", "occurred")):
             if kind in kinds:
@@ -233,6 +251,54 @@ class Nlu:
             if any(w in norm for w in words):
                 return slot
         return None
+
+    def corrects_description(self, text: str, parse: dict[str, Any]) -> bool:
+        """ "说错了，不是路灯，是红绿灯坏了": a correction that names no slot and no place or
+        phone, but a problem: it is about the description."""
+        norm = normalize(text)
+        kinds = {e.get("entity") for e in parse.get("entities") or []}
+        return (self._has_marker(norm) and self.has_problem_word(text)
+                and not kinds & {"phone", "place", "employer"})
+
+    def revise_description(self, old: str, text: str) -> str:
+        """The description after a correction of it: "是红绿灯不是路灯" swaps the word in the
+        old one ("建新北路12号门口路灯坏了" → "…红绿灯坏了"); otherwise what follows the
+        marker replaces it ("问题改成垃圾站的垃圾没人清运了" → "垃圾站的垃圾没人清运了")."""
+        rest = self._after_marker(text)
+        swap = _NOT_THIS_BUT.match(rest) or _THIS_NOT.match(rest)
+        if swap is None:
+            return rest.removeprefix("是").strip() or old
+        wrong = _ABOUT.sub("", swap.group("old").strip(" ，,。.")) or swap.group("old")
+        right = swap.group("new").strip(" ，,。.！!")
+        if old and wrong and wrong in old:
+            tail = old[old.index(wrong) + len(wrong):]
+            # "不是路灯，是红绿灯坏了" on "…路灯坏了": the 坏了 is there already
+            for k in range(len(right) - 1, 0, -1):
+                if tail.startswith(right[-k:]):
+                    return old.replace(wrong, right[:-k], 1)
+            if not _PREDICATE.search(right):  # a thing, not what is wrong with it
+                return old.replace(wrong, _ABOUT.sub("", right) or right, 1)
+        return right or old
+
+    def _after_marker(self, text: str) -> str:
+        """ "问题写错了，是下水道堵了" → "是下水道堵了"; "描述改一下：…" → "…"."""
+        best = -1
+        for marker in self.correction_markers:
+            at = text.rfind(marker)
+            if at >= 0:
+                best = max(best, at + len(marker))
+        rest = text[best:] if best >= 0 else text
+        rest = re.sub(r"^[了啦哈一下子]*", "", rest)
+        return rest.lstrip("，,。.：:；; ").strip()
+
+    def without_addition_marker(self, text: str) -> str:
+        """ "补充一下，晚上很危险" → "晚上很危险"."""
+        stripped = text.lstrip()
+        for marker in self.addition_markers:
+            if normalize(stripped[: len(marker) + 2]).startswith(marker):
+                rest = stripped[len(marker):].lstrip("，,：:。.；;、 ")
+                return rest if len(rest) >= 2 else text
+        return text
 
     # -- small questions the form asks -----------------------------------------------------
     def declines_phone(self, text: str) -> bool:

@@ -62,6 +62,23 @@ def test_a_correction_names_the_slot_it_changes() -> None:
     assert NLU.parse("地址不对，是建新北路12号")["correction"] == "location"
     assert NLU.parse("电话换成13900001111")["correction"] == "contact_phone"
     assert NLU.parse("问题写错了，是井盖丢了")["correction"] == "description"
+    # the word right before the marker names the slot, whatever entities the rest holds
+    assert NLU.parse("问题改成垃圾站的垃圾一个星期没人清运了")["correction"] == "description"
+    assert NLU.parse("地址改成建新北路12号")["correction"] == "location"
+    assert NLU.parse("电话号码写错了")["correction"] == "contact_phone"
+
+
+@pytest.mark.parametrize(
+    ("said", "revised"),
+    [
+        ("说错了，不是路灯，是红绿灯坏了", "建新北路12号门口红绿灯坏了"),
+        ("描述改一下：是红绿灯不是路灯", "建新北路12号门口红绿灯坏了"),
+        ("问题改成垃圾站的垃圾没人清运", "垃圾站的垃圾没人清运"),
+        ("问题写错了，是井盖丢了", "井盖丢了"),
+    ],
+)
+def test_a_corrected_description(said: str, revised: str) -> None:
+    assert NLU.revise_description("建新北路12号门口路灯坏了", said) == revised
 
 
 @pytest.mark.parametrize(
