@@ -48,6 +48,7 @@ from bot.slips.timing import SlipTiming
 from bot.slips.views import (
     ActionSpec,
     EventView,
+    MovedAway,
     Page,
     SlipDraft,
     SlipFilter,
@@ -201,10 +202,11 @@ class SlipService:
             specs.append(ActionSpec(action.code, action.label, fields, action.confirm))
         return specs
 
-    async def moved_away(self, ref: Ref, actor: Actor) -> str | None:
-        """For a handler who may no longer see a slip because it was transferred (改派) away
-        from their department: the name of the department that leads it now. None when that
-        is not why (never seen, no such slip, or still visible)."""
+    async def moved_away(self, ref: Ref, actor: Actor) -> MovedAway | None:
+        """For a handler who may no longer see a slip because it moved away from their
+        department: transferred (改派) from it as lead, dropped as a co-handler, or sent back
+        (退单) and perhaps dispatched elsewhere. None when that is not why (never had it, no
+        such slip, or still visible)."""
         if actor.role_key != "handler" or not actor.department:
             return None
         async with self._db.session() as session:
@@ -214,13 +216,15 @@ class SlipService:
                 return None
             if self.engine.visible(slip, actor):
                 return None
-            moves = (await session.execute(
-                select(SlipEvent.data)
-                .where(SlipEvent.slip_id == slip.id, SlipEvent.action == "transfer")
+            assignments = (await session.execute(
+                select(SlipEvent.data).where(
+                    SlipEvent.slip_id == slip.id,
+                    SlipEvent.action.in_(("dispatch", "transfer", "return")),
+                )
             )).scalars()
-            if not any((d or {}).get("from_department") == actor.department for d in moves):
+            if not any(actor.department in _departments_of(d or {}) for d in assignments):
                 return None
-            return slip.lead_department_name or "其他单位"
+            return MovedAway(lead=slip.lead_department_name or slip.lead_department)
 
     async def for_resident(self, openid: str, limit: int = 5) -> list[SlipView]:
         actor = Actor.resident(openid)
@@ -405,6 +409,14 @@ class SlipService:
                 select(Slip.number).where(Slip.id == slip.merged_into_id)
             )).scalar_one_or_none()
         return slip_view(slip, self.workflow, now, actor, merged_into)
+
+
+def _departments_of(data: dict[str, Any]) -> set[str]:
+    """The departments an assignment event names: the lead it went to (or that sent it back),
+    its co-handlers, and the lead it was transferred from."""
+    codes = {data.get("department"), data.get("from_department"),
+             *(data.get("co_departments") or [])}
+    return {c for c in codes if isinstance(c, str) and c}
 
 
 def _accept_data(draft: SlipDraft, triage: dict[str, Any]) -> dict[str, Any]:

@@ -191,6 +191,14 @@ class ActionSpec:
 
 
 @dataclass(frozen=True)
+class MovedAway:
+    """Why a handler no longer sees a slip their department had (改派, a co-handler dropped,
+    退单): where the slip is now."""
+
+    lead: str | None  # the department that leads it now; None: back in the dispatcher's queue
+
+
+@dataclass(frozen=True)
 class Workbench:
     """A staff member's queues (each newest-due first, at most `limit` items) and their sizes."""
 

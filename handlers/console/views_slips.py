@@ -177,14 +177,20 @@ async def _detail(
 
 
 async def _not_yours(request: web.Request, number: str) -> web.Response:
-    """A slip this member may not see: said plainly when it was transferred away from their
-    department (a page left open, a link from the workbench), else the usual refusal."""
-    now_with = await request.config_dict[keys.SLIPS].moved_away(number, member_of(request).actor())
-    if now_with is None:
+    """A slip this member may not see: said plainly when it moved away from their department
+    (transferred, a co-handler dropped, sent back) — a page left open, a link from the
+    workbench —, else the usual refusal."""
+    moved = await request.config_dict[keys.SLIPS].moved_away(number, member_of(request).actor())
+    if moved is None:
         raise web.HTTPForbidden()
+    if moved.lead is None:
+        return error_page(
+            request, 403, "这张交办单已退回",
+            f"交办单 {number} 已退回派单员重新派单，不在您的列表中了，您不需要再处理。",
+        )
     return error_page(
         request, 403, "这张交办单已改派",
-        f"交办单 {number} 已改派给{now_with}办理，不在您的列表中了，您不需要再处理。",
+        f"交办单 {number} 已改派给{moved.lead}办理，不在您的列表中了，您不需要再处理。",
     )
 
 
@@ -263,7 +269,7 @@ async def slip_act(request: web.Request) -> web.Response:
         raise web.HTTPNotFound() from None
     except Forbidden:
         log.warning("console: %s may not %s slip %s", member.username, action, number)
-        if await slips.moved_away(number, actor):  # transferred between reading and acting
+        if await slips.moved_away(number, actor):  # moved away between reading and acting
             return await _not_yours(request, number)
         return await _detail(
             request, number, status=403, message="您没有权限对这张交办单进行这个操作。"

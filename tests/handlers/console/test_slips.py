@@ -652,3 +652,41 @@ async def test_the_chat_record_shows_a_survey_answer_with_its_reason(
     # the slip's own 满意度 says why too
     assert ('id="satisfaction">基本满意<div class="survey-reason">原因：电话回访：基本亮了，偶尔闪<'
             in page)
+
+
+async def test_a_dropped_co_handler_and_a_returned_slip_are_explained_too(
+    client: TestClient, people: None, browsers: NewBrowser
+) -> None:
+    await add_member(client, "zj", "handler", "D-ZJW", "住建赵科长")
+    slip = await issue_slip(client)
+    cg, hb, pd = [await signed_in(browsers, client, name) for name in ("cg", "hb", "pd")]
+    url = f"/console/slips/{slip.number}"
+    # 环保 co-handles for a while, then is dropped when the slip goes back to 城管 alone
+    await pd.get(url)
+    response, _ = await pd.post(f"{url}/actions/transfer", {
+        "department": "D-ZJW", "co_departments": "D-STHJ", "note": "属住建职责，环保协办"})
+    assert response.status == 200
+    response, _ = await hb.get(url)
+    assert response.status == 200
+    response, _ = await pd.post(f"{url}/actions/transfer",
+                                {"department": "D-CGJ", "note": "仍由城管办理"})
+    assert response.status == 200
+    lead = (await _current(client, slip.number)).lead_department.name
+    response, page = await hb.get(url)
+    assert response.status == 403 and "没有查看这个页面的权限" not in page
+    assert f"交办单 {slip.number} 已改派给{lead}办理，不在您的列表中了" in page
+    # 城管 sends it back (退单): the page it lands on says so, not 没有权限
+    await cg.get(url)
+    response, page = await cg.post(f"{url}/actions/return", {"note": "属于住建委职责"})
+    assert response.status == 403 and "没有查看这个页面的权限" not in page
+    assert f"交办单 {slip.number} 已退回派单员重新派单" in page
+    # … and once the dispatcher sends it on, where it went
+    await pd.get(url)
+    response, _ = await pd.post(f"{url}/actions/dispatch", {"department": "D-ZJW"})
+    assert response.status == 200
+    lead = (await _current(client, slip.number)).lead_department.name
+    for browser in (cg, hb):
+        response, page = await browser.get(url)
+        assert response.status == 403 and f"交办单 {slip.number} 已改派给{lead}办理" in page
+    response, _ = await (await signed_in(browsers, client, "zj")).get(url)
+    assert response.status == 200
