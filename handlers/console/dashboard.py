@@ -55,6 +55,7 @@ SHEETS = {"department": ("单位", "单位"), "street": ("街镇", "街镇"),
           "category": ("类别", "类别"), "period": ("趋势", "统计期")}
 BULK_LIMIT = 200  # slips closed in one bulk action, at most
 DEFAULT_DAYS = 90  # the dashboard opens on the last 90 days, week by week
+CLUSTER_DAYS = 365  # hot issues: the last year
 
 
 @dataclass(frozen=True)
@@ -206,7 +207,7 @@ async def dashboard(request: web.Request) -> web.Response:
             **base,
             "asked": _fallback(request, services, member),
             "errors": {exc.field: exc.message},
-            "typed": {k: request.query.get(k, "") for k in ("from", "to")},
+            "typed": _typed_dates(request),
         }, status=400)
     figures = await _cached_figures(services, asked)
     return render(request, "dashboard.html", {
@@ -230,10 +231,20 @@ def _fallback(request: web.Request, services: StatsServices, member: StaffMember
     except FilterError:
         period = "week"
     rank = query.get("rank", "on_time_rate")
-    shown = parse_filter({k: v for k, v in query.items() if k not in ("from", "to")},
-                         services.tz, default_days=DEFAULT_DAYS, now=services.now())
+    shown = _without_dates(request, services, DEFAULT_DAYS)
     return Asked(filter=shown.scoped(locked), period=period,
                  rank=rank if rank in RANKS else "on_time_rate", locked_department=locked)
+
+
+def _without_dates(request: web.Request, services: StatsServices, days: int) -> StatsFilter:
+    """The filter's choices but the dates (which were refused), to fill a form in again."""
+    return parse_filter({k: v for k, v in request.query.items() if k not in ("from", "to")},
+                        services.tz, default_days=days, now=services.now())
+
+
+def _typed_dates(request: web.Request) -> dict[str, str]:
+    """The dates as typed, shown again beside their message so they can be corrected."""
+    return {k: request.query.get(k, "") for k in ("from", "to")}
 
 
 _FIGURE_OF = {"department": "departments", "street": "streets", "category": "categories",
@@ -300,18 +311,25 @@ async def definitions(request: web.Request) -> web.Response:
 async def clusters(request: web.Request) -> web.Response:
     member = _member(request)
     services = _services(request)
-    try:
-        f = parse_filter(request.query, services.tz, default_days=365, now=services.now())
-    except FilterError as exc:
-        return error_page(request, 400, "筛选条件有误", exc.message)
-    f = f.scoped(_locked(member))
+    locked = _locked(member)
     open_only = request.query.get("all") != "1"
+    base = {"nav": "dashboard", "title": "热点诉求", "open_only": open_only, "tz": services.tz,
+            "labels": services.labels, "locked": locked}
+    try:
+        f = parse_filter(request.query, services.tz, default_days=CLUSTER_DAYS,
+                         now=services.now())
+    except FilterError as exc:
+        # As on the dashboard: the form as it was filled in, the message beside the field, and
+        # no list until the filter makes sense.
+        return render(request, "dashboard_clusters.html", {
+            **base,
+            "f": _without_dates(request, services, CLUSTER_DAYS).scoped(locked),
+            "errors": {exc.field: exc.message},
+            "typed": _typed_dates(request),
+        }, status=400)
+    f = f.scoped(locked)
     found = await services.hot.clusters(f, open_only=open_only)
-    return render(request, "dashboard_clusters.html", {
-        "nav": "dashboard", "title": "热点诉求", "clusters": found, "f": f,
-        "open_only": open_only, "tz": services.tz, "labels": services.labels,
-        "locked": _locked(member),
-    })
+    return render(request, "dashboard_clusters.html", {**base, "clusters": found, "f": f})
 
 
 def _cluster_id(request: web.Request) -> int:

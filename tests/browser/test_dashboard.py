@@ -90,6 +90,12 @@ async def test_dashboard_draws_its_charts(base: str, browser) -> None:
     await page.goto(f"{base}/console/dashboard/clusters?{MARCH}&all=1")
     assert await page.locator("#clusters tbody tr").count() == 2
     await page.screenshot(path=str(SHOTS / "clusters.png"), full_page=True)
+    # reversed dates: said beside the field, the dates kept as typed, no list
+    await page.goto(f"{base}/console/dashboard/clusters?from=2026-04-01&to=2026-03-01&all=1")
+    assert await page.locator(".field-error[data-field=from]").inner_text() == "开始日期不能晚于结束日期"
+    assert await page.locator("#c-from").input_value() == "2026-04-01"
+    assert await page.locator("#clusters").count() == 0
+    await page.screenshot(path=str(SHOTS / "clusters-bad-filter.png"), full_page=True)
     assert errors == []
 
 

@@ -197,6 +197,34 @@ async def test_hot_issues_list(client: TestClient) -> None:
     assert response.status == 403
 
 
+async def test_hot_issues_explain_a_bad_filter_beside_the_field_in_a_usable_form(
+    client: TestClient,
+) -> None:
+    browser = await signed_in(client, "supervisor")
+    response, html = await browser.get(
+        "/console/dashboard/clusters?from=2026-04-01&to=2026-03-01&street=HXJ&all=1"
+    )
+    assert response.status == 400
+    assert "筛选条件有误" not in html
+    error = re.search(r'data-field="from">([^<]+)<', html)
+    assert error and error.group(1) == "开始日期不能晚于结束日期"
+    form = html[html.index('<form class="card dash-filters"'):]
+    form = form[:form.index("</form>")]
+    # what was typed stays, so it can be corrected; the other choices are kept too
+    assert 'name="from" value="2026-04-01"' in form and 'name="to" value="2026-03-01"' in form
+    assert '<option value="HXJ" selected>' in form
+    assert 'name="all" value="1" checked' in form
+    assert '<button type="submit">查看</button>' in form
+    assert 'id="clusters"' not in html  # no list for a filter that makes no sense
+    response, html = await browser.get("/console/dashboard/clusters?to=someday")
+    assert response.status == 400
+    assert re.search(r'data-field="to">日期格式应为 YYYY-MM-DD<', html)
+    assert 'name="to" value="someday"' in html
+    response, html = await browser.get(f"/console/dashboard/clusters?{MARCH}")
+    assert response.status == 200 and 'data-field="from"' not in html
+    assert 'id="clusters"' in html
+
+
 async def test_bulk_close_of_a_cluster(client: TestClient) -> None:
     db = client.server.app[app_keys.DATABASE]
     async with db.session() as session:
