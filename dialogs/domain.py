@@ -39,6 +39,7 @@ SLOTS: dict[str, tuple[str, Any]] = {
     "followup_text": ("text", None),  # last text added to an open slip ("新问题" reuses it)
     "survey_slip": ("text", None),  # slip whose "不满意" reason we are waiting for
     "stashed": ("any", None),  # message that arrived with the resume prompt
+    "next_report": ("any", None),  # another problem told mid-intake: taken after this one
     "resume_pending": ("bool", False),
     "requested_slot": ("any", None),
 }
@@ -47,6 +48,7 @@ SLOTS: dict[str, tuple[str, Any]] = {
 DRAFT_SLOTS = (
     *FORM_SLOTS, "problem_kind", "triage", "phone_offered", "last_rejected",
     "awaiting_confirmation", "submission_key", "submission_failed", "requested_slot", "stashed", "resume_pending",
+    "next_report",
 )
 
 INTENTS = (

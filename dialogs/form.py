@@ -18,7 +18,7 @@ from rasa_sdk.types import DomainDict
 
 from dialogs.domain import OPTIONAL, VALIDATE_FORM
 from dialogs.kit import DialogKit
-from dialogs.text import cut_at_sentence, normalize
+from dialogs.text import bare, cjk_count, cut_at_sentence, normalize
 
 MAX_MEDIA = 9
 MAX_LINKS = 5
@@ -100,6 +100,10 @@ class ValidateComplaintForm(FormValidationAction):
         ):
             # another question or more about the problem ("公积金怎么提取"), not where
             return _rejected("location")
+        if _is_complaint(nlu, text, str(tracker.get_slot("description") or "")):
+            # the problem told again ("我们小区门口那个下水道堵了，污水漫到路上了"): a 门口 in
+            # it names no place staff could go to
+            return _rejected("location")
         place = places.find(text) if places else None
         area = place.to_dict() if place is not None and place.inside else None
         if tracker.get_slot("requested_slot") == "contact_phone":
@@ -171,6 +175,18 @@ class ValidateComplaintForm(FormValidationAction):
         if links and _is_media_message(tracker, "link") and _had_description(tracker):
             dispatcher.utter_message(text=self.kit.texts.say("chat.link_added"))
         return {"links": links}
+
+
+COMPLAINT_CHARS = 12  # a sentence this long about a problem, with no place named, is no place
+
+
+def _is_complaint(nlu: Any, text: str, description: str) -> bool:
+    if any(e["entity"] == "place" for e in nlu.entities.extract(text)):
+        return False
+    if not nlu.has_problem_word(text):
+        return False
+    said, told = bare(text), bare(description)
+    return cjk_count(text) >= COMPLAINT_CHARS or bool(told) and (said in told or told in said)
 
 
 def _link_list(value: Any) -> list[dict[str, str]]:

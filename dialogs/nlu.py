@@ -39,6 +39,7 @@ _NOT_THIS_BUT = re.compile(r"^不是(?P<old>.+?)[，,、；;\s]*(?:而)?是(?P<n
 _THIS_NOT = re.compile(r"^是?(?P<new>.+?)[，,、；;\s]*(?:而)?不是(?P<old>.+?)$")
 _ABOUT = re.compile(r"(?:的)?(?:问题|事情|事儿|事)$")
 _PREDICATE = re.compile(r"[了着过坏漏堵吵臭脏乱塌裂掉丢倒没不]")
+_ASIDE = 6  # characters before a new-report marker that may be an aside ("等一哈，")
 _QUESTION = re.compile(r"[?？]|吗|么|怎|如何|多久|多长|什么|哪|几点|能不能|可不可以|有没有|是否")
 
 
@@ -392,13 +393,26 @@ class Nlu:
         return re.sub(r"[，,]{2,}", "，", text).strip(" ，,；;。")
 
     def without_lead_marker(self, text: str) -> str:
-        """ "另外，公厕没人打扫" → "公厕没人打扫" (the marker is about the chat, not the problem)."""
+        """ "另外，公厕没人打扫" → "公厕没人打扫", "等一哈，还有个事，我们小区停水两天了" →
+        "我们小区停水两天了" (the marker is about the chat, not the problem)."""
         stripped = text.lstrip()
         for marker in sorted(self.new_report_markers, key=len, reverse=True):
-            if normalize(stripped[: len(marker) + 2]).startswith(marker):
-                rest = _AFTER_MARKER.sub("", stripped[len(marker):]).lstrip("，,：:。.；;、 ")
-                return rest if len(rest) >= 2 else text
+            at = stripped.find(marker)
+            # at the start, or after a short aside ("等一哈，", "对了，")
+            if at < 0 or at > _ASIDE or (at and stripped[at - 1] not in "，,。.！!、 "):
+                continue
+            rest = _AFTER_MARKER.sub("", stripped[at + len(marker):]).lstrip("，,：:。.；;、 ")
+            return rest if len(rest) >= 2 else text
         return text
+
+    def second_problem(self, text: str) -> str | None:
+        """ "还有个事，我们小区停水两天了" while another report is being taken: the other
+        problem's text, or None when the message is not one."""
+        rest = self.without_lead_marker(text)
+        if rest == text or not (self.has_problem_word(rest)
+                                or cjk_count(rest) >= self.report_min_chars):
+            return None
+        return rest
 
     def has_new_report_marker(self, text: str) -> bool:
         norm = normalize(text)

@@ -23,7 +23,7 @@ from typing import Any
 from dialogs.actions.control import ASK_RESUME, CANCEL, DROP_DRAFT, RESTART, RESUME
 from dialogs.actions.emergency import EMERGENCY
 from dialogs.actions.followup import FOLLOWUP
-from dialogs.actions.intake import SUBMIT, SUMMARY
+from dialogs.actions.intake import KEEP_NEXT, SUBMIT, SUMMARY
 from dialogs.actions.status import MY_SLIPS, QUERY_STATUS
 from dialogs.actions.survey import SURVEY, SURVEY_REASON
 from dialogs.domain import FORM
@@ -99,6 +99,12 @@ class Policy:
         if intent in INFO:
             action = "action_greet_short" if intent == "greet" and drafting else INFO[intent]
             return Plan([*echo, action, *self._reask(conv)])
+        if (drafting and conv.slot("description")
+                and conv.slot("requested_slot") != "description"
+                and self.kit.nlu.second_problem(str(parse.get("text") or ""))):
+            # "还有个事，…": another problem, kept for after this one (never lost, never
+            # taken as this one's answer)
+            return Plan([*echo, KEEP_NEXT, *self._reask(conv)])
         if conv.slot("awaiting_confirmation"):
             return self._confirming(conv, parse, msg, echo)
         if conv.form:
@@ -188,7 +194,9 @@ class Policy:
     ) -> Plan:
         intent = parse["intent"]["name"]
         if intent == "confirm":
-            return Plan([*echo, SUBMIT], submission=True)
+            # a problem kept meanwhile starts once the slip is issued (SUBMIT asks for it)
+            return Plan([*echo, SUBMIT], submission=True,
+                        restart_with=conv.slot("next_report") or None)
         if intent == "deny":
             return Plan([*echo, "action_ask_correction"])
         found = candidates(self.kit.nlu, conv, parse, msg, starting=False)
@@ -240,11 +248,13 @@ class Policy:
         open_slip = await self.kit.desk.open_slip_of(msg.openid)
         if open_slip is not None and not self.kit.nlu.has_new_report_marker(text):
             return Plan([*echo, FOLLOWUP])
+        # "还有个事，…" with a slip open: a report of its own, and the resident is told so
+        said = ["action_new_report"] if open_slip is not None and not media_only else []
         if open_slip is None and self.kit.nlu.says_solved_already(text):
             # "路灯已经修好了，不用办了" with nothing open: not a new report
             return Plan([*echo, "action_already_solved"])
         found = candidates(self.kit.nlu, conv, parse, msg, starting=not media_only)
-        return Plan([*echo, FORM], found.slots, found.resets, activate_form=True)
+        return Plan([*echo, *said, FORM], found.slots, found.resets, activate_form=True)
 
 
 def _without_draft(conv: Conversation) -> Conversation:

@@ -37,7 +37,8 @@ REQUIRED = (
     "survey.nothing", "chat.greet", "chat.greet_short", "chat.thanks", "chat.chitchat",
     "chat.fallback", "chat.voice_heard", "chat.photo_added",
     "chat.voice_unclear", "chat.video_added", "chat.link_added", "chat.location_added",
-    "chat.location_noted", "chat.new_report",
+    "chat.location_noted", "chat.new_report", "chat.next_report_kept",
+    "chat.next_report_started",
 )
 
 

@@ -22,7 +22,7 @@ def all_actions(kit: DialogKit) -> list[Action]:
         control.ActionCancel, control.ActionRestart, control.ActionAskResume,
         control.ActionResume, control.ActionDropDraft,
         emergency.ActionEmergency, followup.ActionFollowup,
-        intake.ActionComplaintSummary, intake.ActionSubmitComplaint,
+        intake.ActionComplaintSummary, intake.ActionSubmitComplaint, intake.ActionKeepNextReport,
         status.ActionQueryStatus, status.ActionMySlips,
         survey.ActionSurvey, survey.ActionSurveyReason,
     ]

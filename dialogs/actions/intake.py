@@ -6,18 +6,20 @@ import logging
 from typing import Any
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import ActiveLoop, SlotSet
+from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from dialogs.actions.base import KitAction, clear_draft, metadata
+from dialogs.domain import FORM
 from dialogs.ports import IssuedSlip, SlipDraft
-from dialogs.text import cut_at_sentence, link_note, local_time, mask_phone
+from dialogs.text import cut_at_sentence, link_note, local_time, mask_phone, shorten
 
 log = logging.getLogger(__name__)
 
 SUMMARY = "action_complaint_summary"
 SUBMIT = "action_submit_complaint"
+KEEP_NEXT = "action_keep_next_report"
 SUMMARY_TEXT = 150  # characters of the description the summary shows
 
 
@@ -151,4 +153,34 @@ class ActionSubmitComplaint(KitAction):
             lines.append(issued.advice)  # "已列为紧急诉求……24小时内与您联系"
         lines.append(self.kit.texts.say("issued.how_to_query"))
         dispatcher.utter_message(text="\n".join(lines))
-        return [*clear_draft(), SlotSet("last_slip", issued.number)]
+        events = [*clear_draft(), SlotSet("last_slip", issued.number)]
+        other = next_report_text(self.kit, tracker.get_slot("next_report"))
+        if other:
+            # the other problem told meanwhile: the form starts on it (the engine fills it
+            # from the kept message) and asks its first question
+            self.say(dispatcher, "chat.next_report_started", text=other)
+            events.append(FollowupAction(FORM))
+        return events
+
+
+def next_report_text(kit: Any, stashed: Any) -> str:
+    """The other problem a kept message tells, shortened for a reply ('' for none)."""
+    parse = stashed.get("parse") if isinstance(stashed, dict) else None
+    text = str((parse or {}).get("text") or "")
+    return shorten(kit.nlu.second_problem(text) or text, 30) if text else ""
+
+
+class ActionKeepNextReport(KitAction):
+    """Another problem told while this one is being taken ("等一哈，还有个事，我们小区停水两天
+    了"): kept, and taken as the next report once this one is issued."""
+
+    NAME = KEEP_NEXT
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        latest = tracker.latest_message
+        stashed = {"parse": {k: v for k, v in latest.items() if k != "metadata"},
+                   "metadata": metadata(tracker)}
+        self.say(dispatcher, "chat.next_report_kept", text=next_report_text(self.kit, stashed))
+        return [SlotSet("next_report", stashed)]

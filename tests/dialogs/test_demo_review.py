@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.dialogs.conftest import Resident
+from tests.dialogs.conftest import Resident, issued
 from tests.dialogs.fakes import FakeDesk
 
 pytestmark = pytest.mark.usefixtures("one_question_per_reply")
@@ -62,3 +62,60 @@ async def test_an_addition_is_added_without_its_marker(resident: Resident) -> No
     await resident.say("建新北路12号门口路灯坏了，电话13812345678")
     summary = await resident.say("补充一下，晚上路过的老人容易摔跤")
     assert line(summary, "问题：") == "问题：建新北路12号门口路灯坏了；晚上路过的老人容易摔跤"
+
+
+# -- 3. a second problem is kept, and taken as a report of its own ------------------------------
+async def test_a_second_problem_told_mid_form_is_taken_after_the_first(
+    resident: Resident, desk: FakeDesk
+) -> None:
+    await resident.say("小区门口的路灯坏了三天了")
+    reply = await resident.say("等一哈，还有个事，我们小区停水两天了")
+    assert "我们小区停水两天了" in reply and "先记下了" in reply
+    assert "什么地方" in reply  # the first report's question again
+    await resident.say("鲤鱼池小区3栋")
+    summary = await resident.say("13812345678")
+    assert "停水" not in summary  # not mixed into the first report
+    reply = await resident.say("确认")
+    assert "已登记" in reply and "我们小区停水两天了" in reply and "什么地方" in reply
+    await resident.say("鲤鱼池小区5栋")
+    summary = await resident.say("是")
+    assert line(summary, "问题：") == "问题：我们小区停水两天了"
+    await resident.say("确认")
+    first, second = desk.of(resident.openid)
+    assert first.draft.description == "小区门口的路灯坏了三天了"
+    assert second.draft.description == "我们小区停水两天了"
+    assert second.draft.location_text == "鲤鱼池小区5栋"
+
+
+async def test_a_second_problem_at_the_summary_is_kept_too(
+    resident: Resident, desk: FakeDesk
+) -> None:
+    await resident.say("建新北路12号门口路灯坏了，电话13812345678")
+    reply = await resident.say("另外，还有个事，菜市场门口的垃圾好几天没人收了")
+    assert "先记下了" in reply and "请核对" in reply
+    assert line(reply, "问题：") == "问题：建新北路12号门口路灯坏了"
+    assert "什么地方" in await resident.say("确认")
+    assert len(desk.of(resident.openid)) == 1
+
+
+async def test_another_problem_with_a_slip_open_is_a_new_report(
+    resident: Resident, desk: FakeDesk
+) -> None:
+    number = await issued(resident, desk)
+    reply = await resident.say("还有个事，我们小区门口那个下水道堵了，污水漫到路上了")
+    assert "新问题" in reply and "什么地方" in reply and "已补充" not in reply
+    assert desk.slips[number].followups == []
+
+
+async def test_the_problem_told_again_is_not_taken_as_its_place(
+    resident: Resident, desk: FakeDesk
+) -> None:
+    await issued(resident, desk)
+    said = "我们小区门口那个下水道堵了，污水漫到路上了"
+    await resident.say(said)  # taken as more about the open slip
+    assert "什么地方" in await resident.say("新问题")
+    reply = await resident.say(said)
+    assert "具体地点" in reply
+    await resident.say("鲤鱼池小区3栋门口")
+    summary = await resident.say("是")
+    assert line(summary, "地点：") == "地点：鲤鱼池小区3栋门口"
