@@ -21,8 +21,11 @@ from bot.storage.types import utcnow
 # How old public figures and lists may be (seconds); the public pages say so. A change to any
 # slip drops them all at once sooner (PUBLIC_CHECK), so that the pages agree with each other.
 PUBLIC_TTL = 300.0
-# How often a web process reads the slips' watermark (seconds): see bot/stats/cache.py.
-PUBLIC_CHECK = 1.0
+# How often a web process reads the slips' watermark (seconds): see bot/stats/cache.py. In a
+# city slips change every few seconds, so this is also how often a page is computed again
+# while visitors keep asking: not every second, as the year's figures take about 2 s at a
+# million slips (docs/benchmarks.md); pages agree with each other within this time.
+PUBLIC_CHECK = 30.0
 # Dashboard figures: a short cache so that a page, its charts and an export agree and a
 # reload storm does not rerun every query.
 DASHBOARD_TTL = 30.0
