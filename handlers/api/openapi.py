@@ -40,7 +40,8 @@ FILTER_DOCS = {
 
 def _errors(*statuses: int) -> dict[str, Any]:
     text = {
-        400: "字段有误（error.field 指出哪个字段）",
+        400: ("字段有误（error.field 指出哪个字段）；不能恢复的操作（如撤销）缺少 "
+              "\"confirm\": true 时 error.code 为 confirmation_required，error.field 为 confirm"),
         401: "没有登录或令牌无效",
         403: "没有权限（不在本部门范围、令牌只读、或缺少 CSRF 头）",
         404: "没有这张交办单",
@@ -133,6 +134,14 @@ def build_openapi(action_codes: list[str], state_codes: list[str]) -> dict[str, 
             "expected_version": {
                 "type": ["integer", "null"],
                 "description": "读取时的 version；已被别人修改则返回 409",
+            },
+            "confirm": {
+                "type": "boolean",
+                "description": (
+                    "不能恢复的操作（actions 接口中 confirm 不为空的，如撤销 withdraw）必须为 "
+                    "true，表示已核实并确认那句话；缺少时返回 400，error.code 为 "
+                    "confirmation_required。其他操作可以不带"
+                ),
             },
         },
         "additionalProperties": False,
@@ -255,6 +264,11 @@ def build_openapi(action_codes: list[str], state_codes: list[str]) -> dict[str, 
             "/slips/{number}/actions/{action}": {
                 "post": {
                     "summary": "办理：签收、答复、改派、退单、延期、办结、重办、合并等",
+                    "description": (
+                        "字段见 actions 接口（required 为必填）。撤销（withdraw）等不能恢复的操作"
+                        "要填写理由（note），并带 \"confirm\": true，例如 "
+                        "`{\"note\": \"居民来电说明已自行解决\", \"confirm\": true}`。"
+                    ),
                     "parameters": [
                         NUMBER,
                         {

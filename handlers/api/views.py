@@ -11,6 +11,7 @@ from handlers import keys as app_keys
 from handlers.api.auth import member_of
 from handlers.api.errors import ApiError
 from handlers.console import keys
+from handlers.console.actions import spec_of
 from handlers.console.deliveries import deliveries_of
 from handlers.console.filters import parse_list_query
 
@@ -132,7 +133,7 @@ async def _body(request: web.Request) -> dict[str, Any]:
         raise ApiError(400, "invalid_json", "请求体应为 JSON 对象") from None
     if not isinstance(body, dict):
         raise ApiError(400, "invalid_json", "请求体应为 JSON 对象")
-    unknown = set(body) - {"note", "data", "expected_version"}
+    unknown = set(body) - {"note", "data", "expected_version", "confirm"}
     if unknown:
         field = sorted(unknown)[0]
         raise ApiError(400, "invalid_input", "不认识这个字段", field)
@@ -152,12 +153,39 @@ async def act(request: web.Request) -> web.Response:
         raise ApiError(400, "invalid_input", "应为 JSON 对象", "data")
     if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
         raise ApiError(400, "invalid_input", "应为整数", "expected_version")
-    view = await request.config_dict[keys.SLIPS].act(
-        request.match_info["number"],
-        request.match_info["action"],
-        member.actor(),
-        note=(note.strip() or None) if note else None,
-        data=data,
-        expected_version=version,
+    confirm = body.get("confirm")
+    if confirm is not None and not isinstance(confirm, bool):
+        raise ApiError(400, "invalid_input", "应为 true 或 false", "confirm")
+    number, action = request.match_info["number"], request.match_info["action"]
+    note = (note.strip() or None) if note else None
+    slips = request.config_dict[keys.SLIPS]
+    workflow_action = slips.workflow.action(action)
+    if confirm is not True and workflow_action is not None and workflow_action.confirm:
+        await _check_confirmed(request, number, action, note, data)
+    view = await slips.act(
+        number, action, member.actor(), note=note, data=data, expected_version=version
     )
     return _json(view.to_dict())
+
+
+async def _check_confirmed(
+    request: web.Request, number: str, action: str, note: str | None, data: dict[str, Any]
+) -> None:
+    """An action that cannot be undone (workflow.yaml `confirm`, e.g. 撤销) needs
+    `"confirm": true`, as the console needs its box ticked. Who may not take the action now
+    is told so first (by act()), and an empty required field before the missing confirmation,
+    so a client fixes what it sent in the order a person fills the form in."""
+    specs = await request.config_dict[keys.SLIPS].actions_for(number, member_of(request).actor())
+    spec = spec_of(specs, action)
+    if spec is None or not spec.confirm:
+        return  # not available to this account now: act() says why
+    for field in spec.fields:
+        value = note if field.name == "note" else data.get(field.name)
+        if field.required and (value is None or (isinstance(value, str) and not value.strip())
+                               or value == []):
+            raise ApiError(400, "invalid_input", f"请填写{field.label}", field.name)
+    raise ApiError(
+        400, "confirmation_required",
+        f"{spec.label}后不能恢复，请核实后在请求体中加上 \"confirm\": true 再提交",
+        "confirm",
+    )

@@ -201,6 +201,54 @@ async def test_errors_have_documented_shapes_and_codes(client: TestClient, peopl
     assert response.status == 404 and (await response.json())["error"]["code"] == "not_found"
 
 
+async def test_withdrawing_needs_a_reason_and_an_explicit_confirmation(
+    client: TestClient, people: None
+) -> None:
+    doc = await _doc(client)
+    assert "confirm" in doc["components"]["schemas"]["ActionRequest"]["properties"]
+    slip = await issue_slip(client)
+    auth = await _token(client, "pd")
+    path = "/slips/{number}/actions/{action}"
+    url = f"{API}/slips/{slip.number}/actions/withdraw"
+
+    async def refused(body: dict[str, Any], status: int = 400) -> dict[str, Any]:
+        response = await client.post(url, json=body, headers=auth)
+        return (await _check(doc, response, path, "post", status))["error"]
+
+    # the reason first, as the form asks for it first
+    error = await refused({})
+    assert (error["code"], error["field"]) == ("invalid_input", "note")
+    assert error["message"] == "请填写撤销原因"
+    # a reason without the confirmation
+    error = await refused({"note": "重复反映"})
+    assert (error["code"], error["field"]) == ("confirmation_required", "confirm")
+    assert '"confirm": true' in error["message"] and "不能恢复" in error["message"]
+    for not_true in (False, "yes", 1):
+        error = await refused({"note": "重复反映", "confirm": not_true})
+        assert error["field"] == "confirm", not_true
+    # the confirmation without a reason
+    error = await refused({"note": "  ", "confirm": True})
+    assert error["field"] == "note"
+    # someone who may not withdraw is told that, not asked to confirm
+    response = await client.post(url, json={"note": "越权"}, headers=await _token(client, "cg"))
+    assert response.status == 403
+    current = await client.get(f"{API}/slips/{slip.number}", headers=auth)
+    assert (await current.json())["status"] == "dispatched"  # nothing happened
+    done = await _check(
+        doc,
+        await client.post(url, json={"note": "居民来电说明已自行解决", "confirm": True},
+                          headers=auth),
+        path,
+        "post",
+    )
+    assert done["status"] == "withdrawn"
+    # other actions need no confirmation
+    other = await issue_slip(client, "井盖丢了", key="other")
+    response = await client.post(f"{API}/slips/{other.number}/actions/supervise",
+                                 json={"note": "请尽快处理"}, headers=await _token(client, "db"))
+    assert response.status == 200
+
+
 async def test_read_token_cannot_act(client: TestClient, people: None) -> None:
     slip = await issue_slip(client)
     auth = await _token(client, "cg", scope="read")
