@@ -24,7 +24,14 @@ from dialogs.actions.control import ASK_RESUME, CANCEL, DROP_DRAFT, RESTART, RES
 from dialogs.actions.emergency import EMERGENCY
 from dialogs.actions.followup import FOLLOWUP
 from dialogs.actions.intake import KEEP_NEXT, SUBMIT, SUMMARY
-from dialogs.actions.status import MY_SLIPS, QUERY_STATUS
+from dialogs.actions.status import (
+    ASK_WITHDRAW,
+    KEEP_SLIP,
+    MY_SLIPS,
+    QUERY_STATUS,
+    WITHDRAW_OFFERED,
+    offered_number,
+)
 from dialogs.actions.survey import SURVEY, SURVEY_REASON
 from dialogs.domain import FORM
 from dialogs.inputs import Incoming
@@ -74,12 +81,34 @@ class Policy:
     async def plan(
         self, conv: Conversation, parse: dict[str, Any], msg: Incoming, *, idle: bool
     ) -> Plan:
+        plan = await self._plan(conv, parse, msg, idle=idle)
+        if conv.slot("withdraw_offer") and not {ASK_WITHDRAW, WITHDRAW_OFFERED,
+                                                KEEP_SLIP} & set(plan.actions):
+            plan.resets.setdefault("withdraw_offer", None)  # the offer was not taken up
+        return plan
+
+    async def _plan(
+        self, conv: Conversation, parse: dict[str, Any], msg: Incoming, *, idle: bool
+    ) -> Plan:
         intent = parse["intent"]["name"]
         if msg.kind == "event":
             return self._event(conv, msg)
         echo = ["action_voice_heard"] if msg.recognised_voice else []
         drafting = bool(conv.form or conv.slot("awaiting_confirmation"))
+        text = str(parse.get("text") or "")
 
+        if conv.slot("withdraw_offer") and not drafting:
+            # the answer to "是要撤回交办单 JB…吗": 是 / 2 / the number, or 不是
+            if offered_number(self.kit.nlu, conv.slot("withdraw_offer"), parse):
+                return Plan([*echo, WITHDRAW_OFFERED])
+            if intent in ("deny", "cancel") and not self.kit.nlu.says_not_needed(text):
+                return Plan([*echo, KEEP_SLIP])
+        if not (drafting or conv.slot("survey_slip") or conv.slot("resume_pending")) and (
+            await self._calls_off(parse, msg)
+        ):
+            # "撤销", "不用办了", "红绿灯已经修好了，你们不用来了" with no number and nothing
+            # being filled in: withdraw the open slip? (asked; several: which one)
+            return Plan([*echo, ASK_WITHDRAW])
         if intent == "cancel":
             return Plan([CANCEL])
         if self._danger(parse):
@@ -160,6 +189,15 @@ class Policy:
                   if e.get("entity") == "place"]
         return all(p and p in (waiting.summary or "") for p in places)
 
+    async def _calls_off(self, parse: dict[str, Any], msg: Incoming) -> bool:
+        """The resident no longer needs a slip handled and names none, and has one open."""
+        text = str(parse.get("text") or "")
+        kinds = {e.get("entity") for e in parse.get("entities") or []}
+        nlu = self.kit.nlu
+        return bool(text) and "slip_number" not in kinds and nlu.says_not_needed(text) and (
+            not nlu.has_new_report_marker(text)
+        ) and await self.kit.desk.open_slip_of(msg.openid) is not None
+
     def _reask(self, conv: Conversation) -> list[str]:
         """The pending question again, after an answer to something else."""
         if conv.slot("awaiting_confirmation"):
@@ -217,6 +255,7 @@ class Policy:
         media_only = msg.kind in ("image", "video", "location") or (
             msg.kind == "voice" and not text
         )
+        kinds = {e.get("entity") for e in parse.get("entities") or []}
         if intent == "new_report":
             earlier = conv.slot("followup_text")
             if earlier and conv.latest_action_name == FOLLOWUP:
@@ -227,7 +266,6 @@ class Policy:
         starts = media_only or intent in (REPORT, CORRECT) or (
             intent in SURVEY_INTENTS and parse.get("report_like")
         )
-        kinds = {e.get("entity") for e in parse.get("entities") or []}
         # a phone number or an address on its own: more about the open slip, if any
         if not starts and kinds & {"phone", "place"} and (
             await self.kit.desk.open_slip_of(msg.openid) is not None

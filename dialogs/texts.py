@@ -31,7 +31,7 @@ REQUIRED = (
     "control.issue_failed", "control.error",
     "status.line", "status.state", "status.due", "status.reply", "status.updated",
     "status.not_found", "status.list_head", "status.list_line", "status.list_tail",
-    "status.none", "followup.added", "followup.place_added", "followup.media", "followup.photo", "followup.voice",
+    "status.none", "ask.withdraw_one", "ask.withdraw_which", "status.kept", "followup.added", "followup.place_added", "followup.media", "followup.photo", "followup.voice",
     "followup.video", "followup.link",
     "followup.location", "survey.thanks", "survey.reopened", "survey.reopened_due",
     "survey.nothing", "chat.greet", "chat.greet_short", "chat.thanks", "chat.chitchat",

@@ -23,7 +23,8 @@ def all_actions(kit: DialogKit) -> list[Action]:
         control.ActionResume, control.ActionDropDraft,
         emergency.ActionEmergency, followup.ActionFollowup,
         intake.ActionComplaintSummary, intake.ActionSubmitComplaint, intake.ActionKeepNextReport,
-        status.ActionQueryStatus, status.ActionMySlips,
+        status.ActionQueryStatus, status.ActionMySlips, status.ActionAskWithdraw,
+        status.ActionWithdrawOffered, status.ActionKeepSlip,
         survey.ActionSurvey, survey.ActionSurveyReason,
     ]
     return [ValidateComplaintForm(kit), *ask_actions(kit), *(cls(kit) for cls in simple)]

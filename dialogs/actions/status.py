@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -14,6 +15,9 @@ from dialogs.text import local_time, shorten
 
 QUERY_STATUS = "action_query_status"
 MY_SLIPS = "action_my_slips"
+ASK_WITHDRAW = "action_ask_withdraw"
+WITHDRAW_OFFERED = "action_withdraw_offered"
+KEEP_SLIP = "action_keep_slip"
 
 
 def _summary(status: SlipStatus) -> str:
@@ -82,6 +86,92 @@ class ActionQueryStatus(KitAction):
         except (LookupError, ValueError):
             return False
         return True
+
+
+async def open_slips(kit: Any, openid: str) -> list[SlipStatus]:
+    """The resident's own slips still being worked on, newest first."""
+    return [s for s in await kit.desk.slips_of(openid, 5) if s.is_open]
+
+
+class ActionAskWithdraw(KitAction):
+    """ "不用办了", "撤销", "红绿灯已经修好了，你们不用来了" with no number: which open slip to
+    withdraw (one: yes or no; several: by its place in a numbered list)."""
+
+    NAME = ASK_WITHDRAW
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        slips = await open_slips(self.kit, tracker.sender_id)
+        if not slips:
+            self.say(dispatcher, "control.cancel_nothing")
+            return []
+        text = str(tracker.latest_message.get("text") or "").strip()
+        offer = {"numbers": [s.number for s in slips], "reason": text}
+        if len(slips) == 1:
+            self.say(dispatcher, "ask.withdraw_one", number=slips[0].number,
+                     summary=_summary(slips[0]))
+        else:
+            lines = "\n".join(f"{i}. {s.number}{_summary(s)}" for i, s in enumerate(slips, 1))
+            self.say(dispatcher, "ask.withdraw_which", count=len(slips), lines=lines)
+        return [SlotSet("withdraw_offer", offer)]
+
+
+def offered_number(nlu: Any, offer: Any, parse: dict[str, Any]) -> str | None:
+    """The slip the answer to ASK_WITHDRAW picks: "是" for the only one, "2" or its number."""
+    numbers = list((offer or {}).get("numbers") or [])
+    if not numbers:
+        return None
+    named = [str(e.get("value")) for e in parse.get("entities") or []
+             if e.get("entity") == "slip_number"]
+    if named:
+        return named[0] if named[0] in numbers else None
+    text = str(parse.get("text") or "").strip()
+    digits = "".join(ch for ch in text if ch.isdigit())
+    if digits and len(digits) <= 2 and len(text) <= 6:
+        index = int(digits)
+        return numbers[index - 1] if 1 <= index <= len(numbers) else None
+    if len(numbers) == 1 and parse["intent"]["name"] == "confirm":
+        return numbers[0]
+    return None
+
+
+class ActionWithdrawOffered(KitAction):
+    """Withdraws the slip picked in answer to ASK_WITHDRAW (the desk checks it is the
+    resident's own and still open)."""
+
+    NAME = WITHDRAW_OFFERED
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        offer = tracker.get_slot("withdraw_offer") or {}
+        number = offered_number(self.kit.nlu, offer, tracker.latest_message)
+        if number is None:
+            self.say(dispatcher, "chat.fallback")
+            return [SlotSet("withdraw_offer", None)]
+        reason = str(offer.get("reason") or "")
+        for word in (*self.kit.nlu.withdraw_words, *self.kit.nlu.not_needed_words):
+            reason = reason.replace(word, "")
+        reason = reason.strip(" ，,。.：:！!了")
+        try:
+            await self.kit.desk.withdraw(tracker.sender_id, number,
+                                         str(offer.get("reason")) if len(reason) >= 2 else None)
+        except (LookupError, ValueError) as exc:
+            self.say(dispatcher, "status.not_withdrawn", number=number, why=str(exc))
+        else:
+            self.say(dispatcher, "status.withdrawn", number=number)
+        return [SlotSet("withdraw_offer", None)]
+
+
+class ActionKeepSlip(KitAction):
+    NAME = KEEP_SLIP
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        self.say(dispatcher, "status.kept")
+        return [SlotSet("withdraw_offer", None)]
 
 
 class ActionMySlips(KitAction):

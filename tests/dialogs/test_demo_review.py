@@ -119,3 +119,54 @@ async def test_the_problem_told_again_is_not_taken_as_its_place(
     await resident.say("鲤鱼池小区3栋门口")
     summary = await resident.say("是")
     assert line(summary, "地点：") == "地点：鲤鱼池小区3栋门口"
+
+
+# -- 4. calling off an open slip without its number ----------------------------------------------
+@pytest.mark.parametrize("said", ["红绿灯已经修好了，你们不用来了", "不用办了", "撤销"])
+async def test_the_only_open_slip_is_withdrawn_after_a_yes(
+    resident: Resident, desk: FakeDesk, said: str
+) -> None:
+    number = await issued(resident, desk)
+    asked = await resident.say(said)
+    assert f"是要撤回交办单 {number}（建新北路12号门口" in asked and "回复“是”撤回" in asked
+    assert desk.slips[number].followups == [] and desk.slips[number].status != "已撤销"
+    reply = await resident.say("是")
+    assert f"交办单 {number} 已撤回" in reply
+    assert desk.slips[number].status == "已撤销"
+
+
+async def test_no_keeps_the_slip(resident: Resident, desk: FakeDesk) -> None:
+    number = await issued(resident, desk)
+    await resident.say("不用办了")
+    assert "继续办理" in await resident.say("不是")
+    assert desk.slips[number].status == "已派单"
+    # the offer is over: a later 是 withdraws nothing
+    await resident.say("是")
+    assert desk.slips[number].status == "已派单"
+
+
+async def test_with_several_open_slips_one_is_picked_by_its_place_in_the_list(
+    resident: Resident, desk: FakeDesk
+) -> None:
+    first = await issued(resident, desk)
+    await resident.say("另外，鲤鱼池小区3栋楼下垃圾没人收，电话13812345678")
+    await resident.say("确认")
+    second = desk.of(resident.openid)[-1].number
+    assert second != first
+    asked = await resident.say("撤销")
+    assert f"1. {second}" in asked and f"2. {first}" in asked and "序号" in asked
+    assert "是要撤回" not in asked
+    reply = await resident.say("2")
+    assert f"交办单 {first} 已撤回" in reply
+    assert desk.slips[first].status == "已撤销" and desk.slips[second].status == "已派单"
+
+
+async def test_only_the_residents_own_open_slips_are_offered(
+    resident: Resident, desk: FakeDesk
+) -> None:
+    number = await issued(resident, desk)
+    desk.close(number)  # closed: nothing left to withdraw
+    reply = await resident.say("撤销")
+    assert "撤回" in reply and "是要撤回" not in reply
+    await resident.say("是")
+    assert desk.slips[number].status == "待评价"

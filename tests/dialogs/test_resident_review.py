@@ -89,8 +89,11 @@ async def test_a_resident_withdraws_a_slip_with_its_number(
     number = await issued(resident, desk)
     told = await resident.say("取消")
     assert "撤回 JB" in told and "我的工单" in told
-    faq = await resident.say("我想撤回交办单")
-    assert "“撤回”加单号" in faq
+    # with one slip open, which slip is meant is asked rather than how to name it
+    asked = await resident.say("我想撤回交办单")
+    assert f"是要撤回交办单 {number}" in asked
+    assert "继续办理" in await resident.say("不是")
+    assert desk.slips[number].status != "已撤销"
     reply = await resident.say(f"撤回 {number}")
     assert f"交办单 {number} 已撤回" in reply
     assert desk.slips[number].status == "已撤销"
