@@ -185,11 +185,13 @@ class ActionMySlips(KitAction):
         if not slips:
             self.say(dispatcher, "status.none")
             return []
-        if len(slips) == 1:
-            # one slip: show it in full
+        meant = self._meant(str(tracker.latest_message.get("text") or ""), slips)
+        if len(slips) == 1 or meant is not None:
+            # one slip, or the one the message is about ("红绿灯的事咋个样了"): in full
             tracker.latest_message = {
                 **tracker.latest_message,
-                "entities": [{"entity": "slip_number", "value": slips[0].number}],
+                "entities": [{"entity": "slip_number",
+                              "value": (meant or slips[0]).number}],
             }
             return await ActionQueryStatus(self.kit).run(dispatcher, tracker, domain)
         lines = [texts.say("status.list_head")]
@@ -199,3 +201,12 @@ class ActionMySlips(KitAction):
         lines.append(texts.say("status.list_tail"))
         dispatcher.utter_message(text="\n".join(lines))
         return []
+
+    def _meant(self, text: str, slips: list[SlipStatus]) -> SlipStatus | None:
+        """The only slip whose summary shares a problem word with the message, if any."""
+        words = [w for w in self.kit.nlu.report_keywords if len(w) >= 2 and w in text] or [
+            w for w in self.kit.nlu.report_keywords if w in text]
+        if not words:
+            return None
+        about = [s for s in slips if any(w in (s.summary or "") for w in words)]
+        return about[0] if len(about) == 1 else None

@@ -170,3 +170,36 @@ async def test_only_the_residents_own_open_slips_are_offered(
     assert "撤回" in reply and "是要撤回" not in reply
     await resident.say("是")
     assert desk.slips[number].status == "待评价"
+
+
+# -- 5. status questions in everyday words -------------------------------------------------------
+@pytest.mark.parametrize("asked", [
+    "井盖的事咋个样了", "查一下我的单子办得怎么样了", "办得咋样了", "井盖那个事有进展没得",
+])
+async def test_status_questions_in_dialect_get_the_status(
+    resident: Resident, desk: FakeDesk, asked: str
+) -> None:
+    number = await issued(resident, desk)
+    reply = await resident.say(asked)
+    assert f"交办单 {number}" in reply and "当前状态：已派单" in reply
+    assert "已补充" not in reply and desk.slips[number].followups == []
+
+
+async def test_a_status_question_while_a_survey_waits_is_no_new_report(
+    resident: Resident, desk: FakeDesk
+) -> None:
+    number = await issued(resident, desk)
+    desk.close(number)
+    reply = await resident.say("我那个井盖的事情咋个样了")
+    assert "当前状态：待评价" in reply and "什么地方" not in reply
+    assert len(desk.of(resident.openid)) == 1
+
+
+async def test_the_slip_a_status_question_names_is_the_one_shown(
+    resident: Resident, desk: FakeDesk
+) -> None:
+    first = await issued(resident, desk)
+    await resident.say("另外，鲤鱼池小区3栋楼下的树倒了，电话13812345678")
+    await resident.say("确认")
+    reply = await resident.say("井盖的事咋个样了")
+    assert f"交办单 {first}" in reply and "当前状态" in reply and "树倒了" not in reply
