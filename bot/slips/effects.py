@@ -69,6 +69,14 @@ def _department(step: Step, code: Any, field_name: str = "department") -> Depart
     return dept
 
 
+def _handling(step: Step, dept: Department, field_name: str = "department") -> Department:
+    """A unit that handles slips: not the dispatch desk itself (区民意交办中心), which would
+    take the slip out of the queue with nobody to work it."""
+    if "dispatch" in dept.kinds:
+        raise InvalidInput(field_name, f"{dept.name}负责派单，不能作为承办单位，请选择具体的承办单位")
+    return dept
+
+
 def _co_departments(step: Step, raw: Any, lead: str) -> list[Department]:
     if raw in (None, ""):
         return []
@@ -79,7 +87,8 @@ def _co_departments(step: Step, raw: Any, lead: str) -> list[Department]:
     out: list[Department] = []
     for code in raw:
         code = code.get("code") if isinstance(code, dict) else code
-        dept = _department(step, str(code).strip(), "co_departments")
+        dept = _handling(step, _department(step, str(code).strip(), "co_departments"),
+                         "co_departments")
         if dept.code != lead and dept not in out:
             out.append(dept)
     return out
@@ -110,7 +119,8 @@ def _suggested(step: Step) -> tuple[str | None, list[str]]:
     if lead is None and departments:
         lead = departments[0].get("code")
     co = [d.get("code") for d in departments if d.get("code") != lead and d.get("code")]
-    return lead, [c for c in co if c in step.departments]
+    return lead, [c for c in co
+                  if c in step.departments and "dispatch" not in step.departments[c].kinds]
 
 
 async def _other_slip(step: Step, number: Any, field_name: str) -> Slip:
@@ -148,15 +158,19 @@ def _date(value: Any, field_name: str) -> date:
 
 # -- effects -----------------------------------------------------------------------------------
 async def dispatch(step: Step) -> None:
+    """Staff name the lead department themselves (the console offers the triage's suggestion);
+    only the system's own dispatch of a confident classification takes the suggestion."""
     code = step.values.get("department")
     suggested, suggested_co = _suggested(step)
-    lead = _department(step, code or suggested)
+    if step.actor.kind == "system":
+        code = code or suggested
+    lead = _handling(step, _department(step, code))
     raw_co = step.values.get("co_departments")
     co = _co_departments(step, raw_co if raw_co is not None else suggested_co, lead.code)
     await assign(step, lead, co)
     step.slip.dispatched_at = step.now
     step.slip.queue_reason = None
-    step.timing.restart_response(step.slip, step.now)
+    # the response clock keeps the limit set at intake (bot/slips/timing.py)
     step.event_data.update(department=lead.code, co_departments=[d.code for d in co])
 
 
@@ -175,7 +189,7 @@ async def reply(step: Step) -> None:
 
 async def transfer(step: Step) -> None:
     slip = step.slip
-    lead = _department(step, step.values.get("department"))
+    lead = _handling(step, _department(step, step.values.get("department")))
     if lead.code == slip.lead_department:
         raise InvalidInput("department", "已经由该单位主办，请选择其他单位")
     co = _co_departments(step, step.values.get("co_departments"), lead.code)
@@ -184,7 +198,6 @@ async def transfer(step: Step) -> None:
     await assign(step, lead, co)
     slip.dispatched_at, slip.signed_at = step.now, None
     slip.extension_requested_date = slip.extension_reason = None
-    step.timing.restart_response(slip, step.now)
 
 
 async def return_(step: Step) -> None:
@@ -194,7 +207,6 @@ async def return_(step: Step) -> None:
     slip.queue_reason = "returned"
     slip.dispatched_at = slip.signed_at = None
     slip.extension_requested_date = slip.extension_reason = None
-    step.timing.restart_response(slip, step.now)
 
 
 async def request_extension(step: Step) -> None:

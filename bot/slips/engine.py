@@ -129,9 +129,10 @@ class SlipEngine:
 
     def _holds(self, condition: str, slip: Slip) -> bool:
         if condition == "confident":
-            lead = _suggested_lead(slip)
+            # a lead the catalogue lacks, or the dispatch desk itself (兜底), is routed by hand
+            dept = self.departments.get(_suggested_lead(slip) or "")
             return (bool(self.workflow.rule("auto_dispatch", True)) and not slip.low_confidence
-                    and lead is not None and lead in self.departments)
+                    and dept is not None and "dispatch" not in dept.kinds)
         if condition == "has_resident":
             return bool(slip.openid)
         if condition == "dissatisfied":

@@ -99,9 +99,9 @@ class Slip(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    # Deadlines. The clock for completion starts at acceptance (the resident's wait); the
-    # response clock restarts when a department is (re)assigned. alert_* drive the lights and
-    # the workbench; they are NULL once the slip is closed.
+    # Deadlines. Both clocks start at acceptance (the resident's wait) and restart only on
+    # 重办 (bot/slips/timing.py). alert_* drive the lights and the workbench; they are NULL
+    # once the slip is closed.
     completion_start_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     response_start_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     response_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

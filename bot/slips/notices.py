@@ -16,8 +16,11 @@ DEFAULT_NOTICES = Path(__file__).resolve().parents[2] / "knowledge" / "notices.y
 PLACEHOLDERS = frozenset({
     "number", "status", "time", "summary", "lead_department", "departments", "due_date",
     "handler", "contact", "note", "result", "kept_number", "requested_date", "verdict",
-    "reason", "withdrawn_by",
+    "reason", "withdrawn_by", "urgency", "response_due",
 })
+# Slips on a clock-hour response limit (DESIGN.md §3.1): their notices speak of a quick
+# contact, not of a completion date days away (a notice's `urgent:` variant).
+URGENT = frozenset({"特急", "紧急"})
 AUDIENCES = ("resident", "staff")
 STAFF_TARGETS = ("lead", "dispatch", "supervisors")
 TEMPLATE_KEYS = frozenset({"first", "keyword1", "keyword2", "keyword3", "keyword4", "keyword5",
@@ -31,6 +34,12 @@ class NoticeText:
     text: str
     to: str | None = None
     template: dict[str, str] = field(default_factory=dict)
+    # the wording for a 特急/紧急 slip (notices.yaml `urgent:`), when it differs
+    urgent: NoticeText | None = None
+
+    def for_urgency(self, urgency: str | None) -> NoticeText:
+        """The wording for a slip of this urgency."""
+        return self.urgent if self.urgent is not None and urgency in URGENT else self
 
     def render(self, values: dict[str, Any]) -> tuple[str, dict[str, str]]:
         """The message text and the template fields, with every placeholder filled."""
@@ -81,7 +90,7 @@ def load_notices(path: Path | None = None) -> Notices:
         entry = f"notices.{kind}"
         if not isinstance(item, dict):
             raise WorkflowError(name, entry, "must be a mapping")
-        extra = set(item) - {"audience", "to", "text", "template"}
+        extra = set(item) - {"audience", "to", "text", "template", "urgent"}
         if extra:
             raise WorkflowError(name, f"{entry}.{sorted(extra)[0]}", "unknown key")
         audience = item.get("audience")
@@ -92,21 +101,40 @@ def load_notices(path: Path | None = None) -> Notices:
             raise WorkflowError(name, f"{entry}.to", f"{to!r} is not one of {STAFF_TARGETS}")
         if audience == "resident" and to is not None:
             raise WorkflowError(name, f"{entry}.to", "only staff notices name a recipient")
-        text = item.get("text")
-        if not isinstance(text, str) or not text.strip():
-            raise WorkflowError(name, f"{entry}.text", "missing or empty")
-        _check_placeholders(name, f"{entry}.text", text)
-        template = item.get("template") or {}
-        if not isinstance(template, dict):
-            raise WorkflowError(name, f"{entry}.template", "must be a mapping of fields")
-        for key, value in template.items():
-            if key not in TEMPLATE_KEYS:
-                raise WorkflowError(name, f"{entry}.template.{key}", "unknown template field")
-            if not isinstance(value, str):
-                raise WorkflowError(name, f"{entry}.template.{key}", "must be text")
-            _check_placeholders(name, f"{entry}.template.{key}", value)
-        texts[kind] = NoticeText(kind, audience, text, to, dict(template))
+        text, template = _wording(name, entry, item)
+        urgent = None
+        if "urgent" in item:
+            raw = item["urgent"]
+            if not isinstance(raw, dict):
+                raise WorkflowError(name, f"{entry}.urgent", "must be a mapping")
+            extra = set(raw) - {"text", "template"}
+            if extra:
+                raise WorkflowError(name, f"{entry}.urgent.{sorted(extra)[0]}", "unknown key")
+            u_text, u_template = _wording(name, f"{entry}.urgent", raw)
+            if template and set(u_template) != set(template):
+                raise WorkflowError(name, f"{entry}.urgent.template",
+                                    "must fill the same template fields as the notice")
+            urgent = NoticeText(kind, audience, u_text, to, u_template)
+        texts[kind] = NoticeText(kind, audience, text, to, template, urgent)
     return Notices(texts, name)
+
+
+def _wording(name: str, entry: str, item: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    """A notice's (or its urgent variant's) text and template fields, checked."""
+    text = item.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise WorkflowError(name, f"{entry}.text", "missing or empty")
+    _check_placeholders(name, f"{entry}.text", text)
+    template = item.get("template") or {}
+    if not isinstance(template, dict):
+        raise WorkflowError(name, f"{entry}.template", "must be a mapping of fields")
+    for key, value in template.items():
+        if key not in TEMPLATE_KEYS:
+            raise WorkflowError(name, f"{entry}.template.{key}", "unknown template field")
+        if not isinstance(value, str):
+            raise WorkflowError(name, f"{entry}.template.{key}", "must be text")
+        _check_placeholders(name, f"{entry}.template.{key}", value)
+    return text, dict(template)
 
 
 def _check_placeholders(file: str, entry: str, text: str) -> None:

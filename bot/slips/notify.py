@@ -39,6 +39,9 @@ def notice_values(
         "lead_department": slip.lead_department_name or "区民意交办中心",
         "departments": "、".join(n for n in names if n) or "区民意交办中心",
         "due_date": cn_date(slip.due_at, timing),
+        "urgency": slip.urgency or "",
+        "response_due": (f"{timing.calendar.local(slip.response_due_at):%m月%d日 %H:%M}"
+                         if slip.response_due_at else ""),
         "handler": actor.name if actor.kind == "staff" else "",
         "note": event.note or "",
         "result": slip.result or "",
@@ -54,7 +57,7 @@ async def write_notices(
     """Enqueue the notices `kinds` for this event; returns how many were written."""
     written = 0
     for kind in kinds:
-        spec = notices.get(kind)
+        spec = notices.get(kind).for_urgency(slip.urgency)
         text, template = spec.render(values)
         # Ready template fields (first, keyword1.., remark) plus the names the delivery
         # worker's field patterns use ({title}, {number}, {status}).

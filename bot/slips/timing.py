@@ -1,8 +1,10 @@
 """Deadlines and traffic lights of a slip, on the city's working calendar (knowledge.deadlines).
 
-Two clocks: the response clock (签收/首次联系) starts when a department is assigned and stops
-when it signs; the completion clock (办结) starts at acceptance — the resident's wait — and
-restarts only on 重办. alert_yellow_at / alert_red_at hold the earliest yellow and red moment
+Two clocks, both started at acceptance — the resident's wait: the response clock (签收/首次联系)
+stops when a department signs, the completion clock (办结) when the slip is closed. Neither
+restarts when the slip is dispatched, sent back (退单) or transferred (改派): the resident was
+promised "2小时内与您联系" at intake, and a slip passed between desks keeps that promise (the
+governance reference gives a re-dispatch no limit of its own). Only 重办 starts both again. alert_yellow_at / alert_red_at hold the earliest yellow and red moment
 of the running clocks so lists, filters and the workbench need no calendar arithmetic in SQL.
 """
 
@@ -51,7 +53,7 @@ class SlipTiming:
         self.restart_response(slip, now)
 
     def restart_response(self, slip: Slip, now: datetime) -> None:
-        """A department was (re)assigned: it has the response limit from now."""
+        """The response limit from now: at acceptance and on 重办 only (see the module)."""
         slip.response_start_at = now
         if slip.response_hours is not None:
             due = self.calendar.add_hours(now, slip.response_hours)
@@ -137,7 +139,9 @@ class SlipTiming:
         return days, self.calendar.add_working_days(slip.due_at, days)
 
     def return_deadline(self, slip: Slip) -> datetime | None:
-        start = slip.response_start_at or slip.dispatched_at
+        """The end of the window for 退单, counted from when the slip reached the department
+        (not from acceptance: a slip may wait in the dispatcher's queue first)."""
+        start = slip.dispatched_at or slip.response_start_at
         return None if start is None else self.deadlines.return_due(start)
 
 

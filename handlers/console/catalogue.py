@@ -17,6 +17,9 @@ class Catalogue:
     streets: dict[str, str]  # code → name
     categories: tuple[str, ...]  # first-level classes
     statuses: dict[str, str]  # state code → staff label
+    # the dispatch desk(s) (kind dispatch): they route slips and are never a handling unit,
+    # so 派单/改派 do not offer them
+    desks: frozenset[str] = frozenset()
 
     @classmethod
     def build(cls, pack: KnowledgePack, workflow: Workflow) -> Catalogue:
@@ -25,7 +28,13 @@ class Catalogue:
             streets={s.code: s.name for s in pack.areas.streets},
             categories=tuple(pack.taxonomy.first_level),
             statuses={code: state.label for code, state in workflow.states.items()},
+            desks=frozenset(d.code for d in pack.departments if "dispatch" in d.kinds),
         )
+
+    @property
+    def handling_departments(self) -> dict[str, str]:
+        """The units a slip may be dispatched or transferred to (code → name)."""
+        return {c: n for c, n in self.departments.items() if c not in self.desks}
 
     def department_name(self, code: str | None) -> str:
         if not code:

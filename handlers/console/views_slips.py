@@ -159,6 +159,8 @@ async def _detail(
             "typed": typed or {},
             "message": message,
             "done": spec_label(actions, timeline, done),
+            # 派单 offers the triage's lead, to confirm or change (never the dispatch desk)
+            "suggested_lead": _suggested_lead(view, timeline, request.config_dict[keys.CATALOGUE]),
             "may_resend": slips.may_resend(actor),
             # the triage's own words lead; the structure behind them is there to check
             "explanation_detail": _explanation_detail(view.explanation),
@@ -292,6 +294,18 @@ async def slip_act(request: web.Request) -> web.Response:
         return await _detail(request, number, status=409, message=reason)
     log.info("console: %s did %s on slip %s", member.username, action, view.number)
     raise web.HTTPSeeOther(f"/console/slips/{view.number}?{urlencode({'done': action})}")
+
+
+def _suggested_lead(view: Any, timeline: list, catalogue: Any) -> str:
+    """The lead department the triage named at intake, for a slip waiting to be dispatched
+    for the first time ('' when it named none that handles slips; a slip sent back by its
+    department is routed afresh)."""
+    if view.status != "accepted" or view.queue_reason == "returned" or not timeline:
+        return ""
+    first = timeline[0]
+    codes = first.data.get("departments") if first.action == "accept" else None
+    lead = codes[0] if isinstance(codes, list) and codes else ""
+    return lead if lead in catalogue.handling_departments else ""
 
 
 def _latest_survey_reason(timeline: list, verdict: str | None) -> str | None:

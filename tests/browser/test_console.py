@@ -279,7 +279,7 @@ async def test_dispatcher_queue_and_user_management_pages(server: Server, browse
     await page.goto(f"{server.base}/console/queue")
     await page.get_by_role("link", name=unsure.number).click()
     await page.click("#action-dispatch summary")
-    await page.select_option("#f-dispatch-department", "D-MYZX")
+    await page.select_option("#f-dispatch-department", "D-CGJ")
     await page.click("#action-dispatch button[type=submit]")
     await page.get_by_text("已派单。").wait_for()
     await page.screenshot(path=str(SHOTS / "dispatched-laptop.png"), full_page=True)

@@ -95,8 +95,13 @@ async def test_a_low_confidence_slip_waits_in_the_dispatchers_queue(slips: Slips
     assert view.low_confidence and view.queue_reason == "low_confidence"
     bench = await slips.service.workbench(DISPATCHER)
     assert [s.number for s in bench.queue] == [view.number]
-    # The dispatcher confirms the suggested department without retyping it.
-    after = await slips.service.act(view.number, "dispatch", DISPATCHER)
+    # The dispatcher names the department (the console offers the suggested one); pressing
+    # 派单 with none is refused rather than taking a guess.
+    with pytest.raises(InvalidInput) as exc:
+        await slips.service.act(view.number, "dispatch", DISPATCHER)
+    assert exc.value.field == "department"
+    after = await slips.service.act(view.number, "dispatch", DISPATCHER,
+                                    data={"department": "D-CGJ"})
     assert after.status == "dispatched" and after.lead_department.code == "D-CGJ"
     assert after.queue_reason is None
     assert (await slips.service.workbench(DISPATCHER)).queue == []
