@@ -40,6 +40,7 @@ SLOTS: dict[str, tuple[str, Any]] = {
     "survey_slip": ("text", None),  # slip whose "不满意" reason we are waiting for
     "stashed": ("any", None),  # message that arrived with the resume prompt
     "next_report": ("any", None),  # another problem told mid-intake: taken after this one
+    "rated_slip": ("any", None),  # {"number", "verdict", "at"}: the last rating, to change
     "withdraw_offer": ("any", None),  # {"numbers", "reason"}: open slips offered for 撤回
     "resume_pending": ("bool", False),
     "requested_slot": ("any", None),

@@ -376,6 +376,9 @@ class Nlu:
             return _SURVEY_NUMERALS[numeral], True
         for verdict, words in self.survey_words:
             if any(w in norm for w in words):
+                if verdict != "不满意" and self.solved(text) is False:
+                    # "一般般吧，打扫了两天又脏了": not solved, whatever word came first
+                    return "不满意", True
                 return verdict, True
         if self.solved(text) is False:
             return "不满意", False

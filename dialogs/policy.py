@@ -32,7 +32,7 @@ from dialogs.actions.status import (
     WITHDRAW_OFFERED,
     offered_number,
 )
-from dialogs.actions.survey import SURVEY, SURVEY_REASON
+from dialogs.actions.survey import SURVEY, SURVEY_REASON, recently_rated
 from dialogs.domain import FORM
 from dialogs.inputs import Incoming
 from dialogs.kit import DialogKit
@@ -123,7 +123,7 @@ class Policy:
             if intent in INFO:
                 return Plan([*echo, INFO[intent]])
             return Plan([*echo, ASK_RESUME])
-        if await self._survey_answer(parse, msg, drafting):
+        if await self._survey_answer(parse, msg, drafting, conv):
             return Plan([*echo, SURVEY, *self._reask(conv)])
         if intent in INFO:
             action = "action_greet_short" if intent == "greet" and drafting else INFO[intent]
@@ -165,10 +165,11 @@ class Policy:
         )
 
     async def _survey_answer(
-        self, parse: dict[str, Any], msg: Incoming, drafting: bool
+        self, parse: dict[str, Any], msg: Incoming, drafting: bool, conv: Conversation
     ) -> bool:
         """The message is the verdict on the slip that waits for one ("1", "不咋个满意哦",
-        "挺好的", "还是没修好"). While a draft is being filled in, only a plain survey answer
+        "挺好的", "还是没修好"), or a changed verdict on the slip rated in the last few days
+        ("其实我不满意，又脏了"). While a draft is being filled in, only a plain survey answer
         counts; a message that only says something is still wrong counts unless it names
         another place (then it is a new problem)."""
         intent = parse["intent"]["name"]
@@ -182,7 +183,9 @@ class Policy:
             return False
         waiting = await self.kit.desk.awaiting_survey(msg.openid)
         if waiting is None:
-            return False
+            # a change of mind about the last rating: a verdict other than the one given
+            recent = recently_rated(conv.slot("rated_slip"), conv.updated_at or 0.0)
+            return bool(recent and outright and verdict != recent.get("verdict"))
         if outright:
             return True
         places = [str(e.get("value") or "") for e in parse.get("entities") or []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -11,6 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from dialogs.actions.base import KitAction
+from dialogs.ports import SlipStatus
 from dialogs.text import cjk_count, local_time
 
 SURVEY = "action_survey"
@@ -18,10 +20,47 @@ SURVEY_REASON = "action_survey_reason"
 
 VERDICTS = {"survey_satisfied": "满意", "survey_basic": "基本满意", "survey_unsatisfied": "不满意"}
 _VERDICT_WORDS = re.compile(
-    r"^\s*[123一二三]?\s*[，,。.、:：]?\s*"
-    r"(?:(?:很|非常|十分|不太|太|不怎么|不咋个|不咋|不大|不是很|不是太|没那么|不算)?"
-    r"(?:不满意|基本满意|满意)[哦啊呀嘛的了哈]*)?"
+    r"^\s*(?:[123一二三](?!般))?\s*[，,。.、:：]?\s*"
+    r"(?:(?:其实|说实话|老实说)?我?(?:很|非常|十分|不太|太|不怎么|不咋个|不咋|不大|不是很|不是太|"
+    r"没那么|不算|还是)?"
+    r"(?:不满意|基本满意|满意|一般般|一般|还行|还可以|凑合|马马虎虎)[哦啊呀嘛的了哈吧]*)?"
 )
+# A rating given in the last few days may still be changed ("其实我不满意，又脏了").
+RERATE_SECONDS = 3 * 24 * 3600
+
+
+def _now(tracker: Tracker) -> float:
+    for event in reversed(tracker.events):
+        if event.get("event") == "user" and isinstance(event.get("timestamp"), int | float):
+            return float(event["timestamp"])
+    return time.time()
+
+
+def recently_rated(rated: Any, now: float) -> dict[str, Any] | None:
+    """The rating this conversation recorded in the last RERATE_SECONDS, if any."""
+    if not isinstance(rated, dict) or not rated.get("number"):
+        return None
+    at = rated.get("at")
+    return rated if isinstance(at, int | float) and 0 <= now - at <= RERATE_SECONDS else None
+
+
+def rated(number: str, verdict: str, now: float) -> dict[str, Any]:
+    return {"number": number, "verdict": verdict, "at": now}
+
+
+async def survey_target(action: KitAction, tracker: Tracker) -> tuple[SlipStatus | None, bool]:
+    """The slip a verdict is for: the one waiting for it, else the one rated lately (True)."""
+    desk = action.kit.desk
+    waiting = await desk.awaiting_survey(tracker.sender_id)
+    if waiting is not None:
+        return waiting, False
+    recent = recently_rated(tracker.get_slot("rated_slip"), _now(tracker))
+    if recent is None:
+        return None, False
+    status = await desk.status(str(recent["number"]), tracker.sender_id)
+    if status is None or status.is_open is not False:
+        return None, False
+    return status, True
 
 
 class ActionSurvey(KitAction):
@@ -34,7 +73,7 @@ class ActionSurvey(KitAction):
         text = str(tracker.latest_message.get("text") or "")
         # the words first: "不咋个满意" is a survey_unsatisfied answer however it was parsed
         verdict = self.kit.nlu.survey_verdict(text)[0] or VERDICTS.get(str(intent))
-        waiting = await self.kit.desk.awaiting_survey(tracker.sender_id)
+        waiting, changing = await survey_target(self, tracker)
         if verdict is None or waiting is None:
             self.say(dispatcher, "survey.nothing")
             return []
@@ -45,9 +84,15 @@ class ActionSurvey(KitAction):
                 self.say(dispatcher, "ask.survey_reason")
                 return [SlotSet("survey_slip", waiting.number)]
             return await record_unsatisfied(self, dispatcher, tracker, waiting.number, reason)
-        await self.kit.desk.record_survey(tracker.sender_id, waiting.number, verdict, solved, None)
-        self.say(dispatcher, "survey.thanks", number=waiting.number, verdict=verdict)
-        return []
+        try:
+            await self.kit.desk.record_survey(tracker.sender_id, waiting.number, verdict,
+                                              solved, None)
+        except (LookupError, ValueError):
+            self.say(dispatcher, "survey.nothing")
+            return [SlotSet("rated_slip", None)]
+        self.say(dispatcher, "survey.changed" if changing else "survey.thanks",
+                 number=waiting.number, verdict=verdict)
+        return [SlotSet("rated_slip", rated(waiting.number, verdict, _now(tracker)))]
 
 
 class ActionSurveyReason(KitAction):
@@ -70,16 +115,21 @@ async def record_unsatisfied(
 ) -> list[dict[str, Any]]:
     kit = action.kit
     solved = kit.nlu.solved(reason)
-    status = await kit.desk.record_survey(tracker.sender_id, number, "不满意", solved,
-                                          reason or None)
+    try:
+        status = await kit.desk.record_survey(tracker.sender_id, number, "不满意", solved,
+                                              reason or None)
+    except (LookupError, ValueError):
+        action.say(dispatcher, "survey.nothing")
+        return [SlotSet("survey_slip", None), SlotSet("rated_slip", None)]
     if status.is_open is False:
         # Reopened too often already: the verdict is recorded and a supervisor decides.
         action.say(dispatcher, "survey.thanks", number=status.number, verdict="不满意")
-        return [SlotSet("survey_slip", None)]
+        return [SlotSet("survey_slip", None),
+                SlotSet("rated_slip", rated(status.number, "不满意", _now(tracker)))]
     # The one message the resident gets about the reopening (the desk pushes no notice
     # besides): who handles the slip now and its new deadline.
     due = kit.texts.say("survey.reopened_due", due=local_time(status.due_at)) \
         if status.due_at is not None else ""
     action.say(dispatcher, "survey.reopened", number=status.number,
                department=status.lead or "工作人员", due=due)
-    return [SlotSet("survey_slip", None)]
+    return [SlotSet("survey_slip", None), SlotSet("rated_slip", None)]

@@ -203,3 +203,61 @@ async def test_the_slip_a_status_question_names_is_the_one_shown(
     await resident.say("确认")
     reply = await resident.say("井盖的事咋个样了")
     assert f"交办单 {first}" in reply and "当前状态" in reply and "树倒了" not in reply
+
+
+# -- 6. survey answers: a change of mind, "not solved" words, 要得 --------------------------------
+async def rated_satisfied(resident: Resident, desk: FakeDesk) -> str:
+    number = await issued(resident, desk)
+    desk.close(number)
+    assert "已记录为“满意”" in await resident.say("满意")
+    return number
+
+
+async def test_a_rating_changed_to_unsatisfied_reopens_the_slip(
+    resident: Resident, desk: FakeDesk
+) -> None:
+    number = await rated_satisfied(resident, desk)
+    reply = await resident.say("其实我不满意，又脏了")
+    assert f"交办单 {number} 已重新交" in reply and "什么地方" not in reply
+    assert desk.slips[number].surveys[-1] == ("不满意", False, "又脏了")
+    assert len(desk.of(resident.openid)) == 1
+
+
+@pytest.mark.parametrize("said", ["不满意", "3"])
+async def test_a_bare_unsatisfied_after_rating_asks_why(
+    resident: Resident, desk: FakeDesk, said: str
+) -> None:
+    number = await rated_satisfied(resident, desk)
+    assert "哪里不满意" in await resident.say(said)
+    assert "已重新交" in await resident.say("路灯还是不亮")
+    assert desk.slips[number].surveys[-1][0] == "不满意"
+    assert desk.slips[number].status == "重办"
+
+
+async def test_a_rating_is_changed_only_for_a_few_days(
+    resident: Resident, desk: FakeDesk
+) -> None:
+    number = await rated_satisfied(resident, desk)
+    resident.clock.advance(4 * 24 * 60)
+    reply = await resident.say("不满意")
+    assert "没有需要评价" in reply
+    assert desk.slips[number].surveys == [("满意", None, None)]
+
+
+async def test_not_solved_words_make_an_answer_unsatisfied(
+    resident: Resident, desk: FakeDesk
+) -> None:
+    number = await issued(resident, desk)
+    desk.close(number)
+    reply = await resident.say("一般般吧，打扫了两天又脏了")
+    assert "已重新交" in reply
+    assert desk.slips[number].surveys == [("不满意", False, "打扫了两天又脏了")]
+
+
+async def test_yaode_and_thanks_at_the_survey_prompt_are_satisfied(
+    resident: Resident, desk: FakeDesk
+) -> None:
+    number = await issued(resident, desk)
+    desk.close(number)
+    assert "已记录为“满意”" in await resident.say("要得，谢谢你们哈")
+    assert desk.slips[number].surveys[0][0] == "满意"
