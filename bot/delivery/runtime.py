@@ -19,7 +19,7 @@ from sqlalchemy import select
 from bot.config import Settings
 from bot.delivery.client import WeChatClient
 from bot.delivery.scheduler import Scheduler
-from bot.delivery.worker import DeliveryWorker, default_worker_id
+from bot.delivery.worker import LATE_REPLY, DeliveryWorker, default_worker_id
 from bot.media.fetcher import MediaFetcher
 from bot.outbox import Notice, enqueue
 from bot.storage import Database
@@ -98,7 +98,7 @@ def late_reply_sink(db: Database) -> Callable[[Recorded, str], Awaitable[None]]:
                     select(Resident.openid).where(Resident.id == recorded.resident_id)
                 )).scalar_one_or_none()
                 await enqueue(session, Notice(
-                    kind="late_reply", text=reply, openid=openid,
+                    kind=LATE_REPLY, text=reply, openid=openid,
                     resident_id=recorded.resident_id,
                     idempotency_key=f"late_reply:{recorded.message_id}",
                 ))

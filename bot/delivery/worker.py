@@ -64,6 +64,7 @@ from bot.delivery.models import DeliveryAttempt, DeliveryWindow
 from bot.delivery.reconcile import apply_parked
 from bot.outbox.models import OutboxRow, OutboxStatus
 from bot.storage import Database
+from bot.storage.messages import MessageLog
 from bot.storage.models import Resident
 from bot.storage.types import utcnow
 from bot.stores import Stores
@@ -76,6 +77,7 @@ IN_DOUBT_TEMPLATE_RETRY = 60.0  # seconds, at most, before an in-doubt template 
 
 # attempt outcomes
 SENT = "sent"
+LATE_REPLY = "late_reply"  # the outbox kind of a reply that missed WeChat's 5 s (runtime.py)
 FALLBACK = "fallback"  # refused on this channel, the next one was tried
 UNDELIVERABLE = "undeliverable"
 RETRY = "retry"
@@ -526,9 +528,36 @@ class DeliveryWorker:
             values["attempts"] = OutboxRow.attempts + 1
         if not await self._update_claimed(session, job.row.id, values):
             log.warning("outbox row %s: finished after losing the claim", job.row.id)
+        elif status is OutboxStatus.SENT:
+            await self._record_in_chat(session, job, msgid, unconfirmed=outcome == UNCONFIRMED)
         if count:
             await self._count_custom(session, job, exhaust=False)
         self._bump(status.value)
+
+    async def _record_in_chat(
+        self, session: AsyncSession, job: _Job, msgid: int | None, *, unconfirmed: bool
+    ) -> None:
+        """What the resident was sent joins their chat record, which staff read on the slip
+        page (it showed only the resident's messages and the instant replies: not the staff's
+        answers, the status notices or the survey question). A late reply is there already,
+        as the reply of the message it answers."""
+        row = job.row
+        if row.audience != "resident" or row.kind == LATE_REPLY or not job.plan:
+            return
+        resident_id = row.resident_id
+        if resident_id is None and job.openid:
+            resident_id = (await session.execute(
+                select(Resident.id).where(Resident.openid == job.openid))).scalar_one_or_none()
+        if resident_id is None:
+            return
+        payload: dict[str, Any] = {"outbox_id": row.id, "kind": row.kind}
+        if row.slip_id is not None:
+            payload["slip_id"] = row.slip_id
+        if unconfirmed:
+            payload["unconfirmed"] = True
+        await MessageLog.record_push(
+            session, resident_id=resident_id, content=row.text, channel=job.channel,
+            wechat_msg_id=msgid if isinstance(msgid, int) else None, payload=payload)
 
     async def _fallback(
         self, session: AsyncSession, job: _Job, exc: WeChatError, *, exhaust: bool = False

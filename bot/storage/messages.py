@@ -196,8 +196,8 @@ class MessageLog:
             row = (await conn.execute(_RECORDED, {"key": record.dedupe_key})).one()
             return Recorded(int(row.id), resident_id, False, row.reply)
 
+    @staticmethod
     async def record_push(
-        self,
         conn: AsyncConnection | AsyncSession,
         *,
         resident_id: int,
@@ -213,7 +213,7 @@ class MessageLog:
                 resident_id=resident_id,
                 direction="out",
                 channel=channel,
-                msg_type="text" if channel == "custom" else channel,
+                msg_type="text",  # a notice, whichever way it went (`channel` says)
                 content=content,
                 wechat_msg_id=wechat_msg_id,
                 payload=payload or {},

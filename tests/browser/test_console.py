@@ -136,6 +136,9 @@ async def test_complaint_to_handler_and_reply_back_to_the_chat(server: Server, b
     await chat.screenshot(path=str(SHOTS / "simulator-phone.png"), full_page=True)
     await page.reload()
     await page.locator("#deliveries .delivery-sent").first.wait_for()
+    # what the resident was sent is in their chat record too, as a chat message of ours
+    await page.locator("#transcript .msg.out", has_text="师傅明天上午来修路灯").get_by_text(
+        "客服消息").wait_for()
     await page.screenshot(path=str(SHOTS / "slip-after-reply-laptop.png"), full_page=True)
 
     # the list and its filters

@@ -357,3 +357,28 @@ async def test_old_template_in_doubt_is_not_resent(make_stack: StackFactory) -> 
     row = await stack.row("old")
     assert (row.status, row.last_error.startswith(UNCONFIRMED_NOTE)) == (OutboxStatus.SENT, True)
     assert stack.delivered(A) == []  # (in this simulation the dead worker's call never left)
+
+
+async def test_what_was_sent_joins_the_residents_chat_record(make_stack: StackFactory) -> None:
+    """Staff read the resident's chat on the slip page: the notices sent to them belong in it,
+    by whichever channel they went; a late reply is there already as the answer to the
+    message it answers, and a notice that could not be delivered is not."""
+    from bot.storage.messages import MessageLog
+
+    stack = await make_stack()
+    await stack.resident(A)
+    await stack.resident(B, window=False)
+    await stack.notice(A, "chat:reply", "师傅明天上午来修路灯。")
+    await stack.notice(A, "chat:late", "迟到的自动回复", kind="late_reply")
+    await stack.notice(B, "chat:closed", "您的交办单已办结：路灯已修复。", kind="closed",
+                       template_data={"number": "JB2026112500017", "status": "已办结"})
+    await stack.notice("oNobody0000000000000000000000", "chat:nobody", "没人收")
+    await stack.worker().drain()
+    log = MessageLog(stack.db)
+    [a_line] = await log.transcript(A)
+    assert (a_line.direction, a_line.channel, a_line.content) == (
+        "out", "custom", "师傅明天上午来修路灯。")
+    [b_line] = await log.transcript(B)
+    assert (b_line.direction, b_line.channel, b_line.content) == (
+        "out", "template", "您的交办单已办结：路灯已修复。")
+    assert b_line.payload["kind"] == "closed" and b_line.msg_type == "text"
