@@ -18,7 +18,7 @@ from bot.slips.errors import InvalidInput
 from bot.slips.models import Slip, SlipCluster, SlipDepartment
 from bot.slips.timing import SlipTiming
 from bot.slips.workflow import Action, Workflow
-from knowledge.records import Department
+from knowledge.records import Department, Taxonomy
 
 
 @dataclass
@@ -39,6 +39,8 @@ class Step:
     notice_values: dict[str, Any] = field(default_factory=dict)
     # Other slips touched by this step (merge, link): (slip, action, data) for their own events.
     side_events: list[tuple[Slip, str, dict[str, Any]]] = field(default_factory=list)
+    # the category tree (knowledge/data/taxonomy.*), for a category put right by staff
+    taxonomy: Taxonomy | None = None
 
 
 Effect = Callable[[Step], Awaitable[None]]
@@ -147,6 +149,22 @@ async def _cluster(step: Step, a: Slip, b: Slip) -> int:
     return cluster_id
 
 
+def _recategorise(step: Step, raw: Any, field_name: str = "category") -> None:
+    """A category path chosen by staff ("城乡建设/城乡规划") replaces the triage's, and the
+    event records both (the accept event keeps what the machine decided)."""
+    if raw in (None, ""):
+        return
+    path = tuple(p.strip() for p in str(raw).replace("›", "/").split("/") if p.strip())
+    if step.taxonomy is None or not path or not step.taxonomy.has(path):
+        raise InvalidInput(field_name, f"没有“{raw}”这个类别，请从列表中选择")
+    slip = step.slip
+    before = list(slip.category or [])
+    if list(path) == before:
+        return
+    slip.category, slip.category_top = list(path), path[0]
+    step.event_data["category"] = {"from": before, "to": list(path)}
+
+
 def _date(value: Any, field_name: str) -> date:
     if isinstance(value, date) and not isinstance(value, datetime):
         return value
@@ -170,6 +188,7 @@ async def dispatch(step: Step) -> None:
     await assign(step, lead, co)
     step.slip.dispatched_at = step.now
     step.slip.queue_reason = None
+    _recategorise(step, step.values.get("category"))
     # the response clock keeps the limit set at intake (bot/slips/timing.py)
     step.event_data.update(department=lead.code, co_departments=[d.code for d in co])
 

@@ -18,7 +18,7 @@ from bot.slips.notify import notice_values, write_notices
 from bot.slips.query import ALL_SEEING
 from bot.slips.timing import SlipTiming
 from bot.slips.workflow import Action, Workflow
-from knowledge.records import Department
+from knowledge.records import Department, Taxonomy
 
 
 class SlipEngine:
@@ -28,11 +28,14 @@ class SlipEngine:
         notices: Notices,
         timing: SlipTiming,
         departments: dict[str, Department],
+        *,
+        taxonomy: Taxonomy | None = None,
     ) -> None:
         self.workflow = workflow
         self.notices = notices
         self.timing = timing
         self.departments = departments
+        self.taxonomy = taxonomy
 
     # -- who may ------------------------------------------------------------------------------
     @staticmethod
@@ -88,7 +91,8 @@ class SlipEngine:
     ) -> None:
         """Apply an action already checked; the caller's transaction commits it all."""
         step = Step(session, slip, action, actor, now, note, dict(values or {}), self.timing,
-                    self.workflow, self.departments, event_data=dict(event_data or {}))
+                    self.workflow, self.departments, event_data=dict(event_data or {}),
+                    taxonomy=self.taxonomy)
         before = slip.status if slip.event_count else None
         effect = EFFECTS.get(action.code)
         if effect is not None:

@@ -63,7 +63,7 @@ def check_inputs(
                 raise InvalidInput(spec.name, f"{spec.label}只能是：{'、'.join(spec.options)}")
         elif spec.kind == "bool":
             value = _bool(value, spec.name, spec.label)
-        elif spec.kind in ("department", "slip") and not isinstance(value, str):
+        elif spec.kind in ("department", "slip", "category") and not isinstance(value, str):
             raise InvalidInput(spec.name, f"{spec.label}应为编码或单号")
         values[spec.name] = value
     return note, values

@@ -90,7 +90,8 @@ class SlipService:
         notices = notices or load_notices()
         workflow = workflow or load_workflow(notice_kinds=notices.kinds)
         self.timing = SlipTiming(Deadlines(pack.policy))
-        self.engine = SlipEngine(workflow, notices, self.timing, {d.code: d for d in pack.departments})
+        self.engine = SlipEngine(workflow, notices, self.timing, {d.code: d for d in pack.departments},
+                                 taxonomy=pack.taxonomy)
         self.workflow = workflow
         self._similar_min_score = pack.policy.similar_min_score
 

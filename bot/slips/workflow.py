@@ -16,7 +16,7 @@ DEFAULT_WORKFLOW = Path(__file__).resolve().parents[2] / "knowledge" / "workflow
 
 ROLES = ("dispatcher", "handler", "supervisor", "admin", "resident", "system")
 FIELD_KINDS = ("text", "phone", "department", "departments", "date", "slip", "choice", "bool",
-               "media")
+               "media", "category")
 CONDITIONS = ("confident", "has_resident", "dissatisfied")
 SCOPES = ("lead", "party")
 

@@ -3,7 +3,7 @@ knowledge pack), loaded once at start-up."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.slips.workflow import Workflow
 from knowledge.pack import KnowledgePack
@@ -20,6 +20,9 @@ class Catalogue:
     # the dispatch desk(s) (kind dispatch): they route slips and are never a handling unit,
     # so 派单/改派 do not offer them
     desks: frozenset[str] = frozenset()
+    # every category path under each first-level class, for correcting a slip's category
+    # (first level → ("城乡建设/城乡规划", …), in the taxonomy's order)
+    category_paths: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, pack: KnowledgePack, workflow: Workflow) -> Catalogue:
@@ -29,6 +32,10 @@ class Catalogue:
             categories=tuple(pack.taxonomy.first_level),
             statuses={code: state.label for code, state in workflow.states.items()},
             desks=frozenset(d.code for d in pack.departments if "dispatch" in d.kinds),
+            category_paths={
+                top: tuple("/".join(p) for p in pack.taxonomy.nodes if p[0] == top)
+                for top in pack.taxonomy.first_level
+            },
         )
 
     @property

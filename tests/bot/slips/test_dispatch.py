@@ -9,6 +9,7 @@ import pytest
 
 from bot.slips.errors import InvalidInput
 from bot.slips.notices import load_notices
+from bot.slips.views import SlipFilter
 from tests.bot.slips.conftest import (
     ADMIN,
     DISPATCHER,
@@ -169,3 +170,35 @@ async def test_a_returned_ordinary_slip_does_not_get_a_fresh_day(
     again = await slips.service.act(view.number, "dispatch", DISPATCHER,
                                     data={"department": "D-CGJ"})
     assert "return" in [a.code for a in await slips.service.actions_for(again.number, HANDLER)]
+
+
+# -- 1c: the dispatcher puts a wrong category right --------------------------------------------
+async def test_the_dispatcher_corrects_the_category_and_the_audit_keeps_both(
+    slips: Slips,
+) -> None:
+    view = await slips.issue(FALL, triage=_emergency(category=("商贸旅游",)))
+    done = await slips.service.act(view.number, "dispatch", DISPATCHER, data={
+        "department": "D-WJW", "category": "卫生计生/公共卫生/突发公共卫生事件处理"})
+    assert done.category == ["卫生计生", "公共卫生", "突发公共卫生事件处理"]
+    row = await slips.row(view.number)
+    assert row.category_top == "卫生计生"  # what the statistics and public pages group by
+    accept, dispatch = (await slips.events(view.number))[:2]
+    assert accept.data["category"] == ["商贸旅游"]  # what the machine decided stays
+    assert dispatch.data["category"] == {
+        "from": ["商贸旅游"], "to": ["卫生计生", "公共卫生", "突发公共卫生事件处理"]}
+    listed = await slips.service.list(ADMIN, SlipFilter(category="卫生计生"))
+    assert [s.number for s in listed.items] == [view.number]
+
+
+async def test_a_category_outside_the_taxonomy_is_refused(slips: Slips) -> None:
+    view = await slips.issue(triage=triage(low_confidence=True))
+    with pytest.raises(InvalidInput) as exc:
+        await slips.service.act(view.number, "dispatch", DISPATCHER,
+                                data={"department": "D-CGJ", "category": "城乡建设/屋顶救人"})
+    assert exc.value.field == "category"
+    assert (await slips.row(view.number)).status == "accepted"
+    # left alone, the category stays and no correction is recorded
+    done = await slips.service.act(view.number, "dispatch", DISPATCHER,
+                                   data={"department": "D-CGJ", "category": ""})
+    assert done.category == view.category
+    assert "category" not in (await slips.events(view.number))[-1].data

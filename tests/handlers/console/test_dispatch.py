@@ -94,3 +94,27 @@ async def test_the_api_refuses_a_dispatch_without_a_department(
         assert (await response.json())["error"]["field"] == "department"
     still = await client.server.app[keys.SLIPS].get(slip.number, SYSTEM)
     assert still.status == "accepted"
+
+
+async def test_the_dispatcher_corrects_the_category_and_the_timeline_says_so(
+    client: TestClient, people: None, browsers: NewBrowser
+) -> None:
+    slip = await _unsure(client, "D-MYZX", "区民意交办中心")
+    pd = await signed_in(browsers, client, "pd")
+    url = f"/console/slips/{slip.number}"
+    _, page = await pd.get(url)
+    form = _dispatch_form(page)
+    assert '<option value="">不更改（商贸旅游）</option>' in form
+    assert '<optgroup label="卫生计生">' in form
+    assert ('<option value="卫生计生/公共卫生/突发公共卫生事件处理">'
+            "卫生计生 / 公共卫生 / 突发公共卫生事件处理</option>") in form
+    # a bad path is explained beside the field, and the choice is kept in the form
+    response, page = await pd.post(f"{url}/actions/dispatch",
+                                   {"department": "D-WJW", "category": "卫生计生/摔倒"})
+    assert response.status == 400 and "请从列表中选择" in _field_error(page, "category")
+    response, _ = await pd.post(f"{url}/actions/dispatch", {
+        "department": "D-WJW", "category": "卫生计生/公共卫生/突发公共卫生事件处理"})
+    assert response.status == 200
+    _, page = await pd.get(url)
+    assert "<dt>类别</dt><dd>卫生计生 / 公共卫生 / 突发公共卫生事件处理</dd>" in page
+    assert "类别更正：商贸旅游 → 卫生计生 / 公共卫生 / 突发公共卫生事件处理" in page
