@@ -100,6 +100,9 @@ class ValidateComplaintForm(FormValidationAction):
         ):
             # another question or more about the problem ("公积金怎么提取"), not where
             return _rejected("location")
+        if not nlu.names_place(text) and _is_noise(text):
+            # "asdkjh 啊啊啊": nothing anyone could find
+            return _rejected("location")
         if _is_complaint(nlu, text, str(tracker.get_slot("description") or "")):
             # the problem told again ("我们小区门口那个下水道堵了，污水漫到路上了"): a 门口 in
             # it names no place staff could go to
@@ -175,6 +178,16 @@ class ValidateComplaintForm(FormValidationAction):
         if links and _is_media_message(tracker, "link") and _had_description(tracker):
             dispatcher.utter_message(text=self.kit.texts.say("chat.link_added"))
         return {"links": links}
+
+
+_FILLERS = set("啊哦嗯呀哈呢吧嘛额呃唉哎噢喔啦咯嘞哟")
+
+
+def _is_noise(text: str) -> bool:
+    """No two different Chinese characters besides interjections: letters typed at random,
+    "啊啊啊", "嗯嗯"."""
+    chars = {c for c in text if "\u4e00" <= c <= "\u9fff"} - _FILLERS
+    return len(chars) < 2
 
 
 COMPLAINT_CHARS = 12  # a sentence this long about a problem, with no place named, is no place

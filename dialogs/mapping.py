@@ -18,7 +18,7 @@ from dialogs.text import normalize
 
 ENTITY_SLOTS = {"place": "location", "phone": "contact_phone", "employer": "employer"}
 NOT_ANSWERS = {"cancel", "restart", "help", "query_status", "my_slips", "faq", "greet",
-               "thanks", "chitchat"}
+               "thanks", "chitchat", "abuse"}
 
 
 @dataclass

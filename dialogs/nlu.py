@@ -22,6 +22,9 @@ FALLBACK = "nlu_fallback"
 REPORT = "report"
 FAQ = "faq"
 CORRECT = "correct"
+ABUSE = "abuse"
+# report words that say only that nobody acts, not what the problem is
+_NO_PROBLEM_IN_ITSELF = ("没人管", "莫得人管", "没得人管")
 
 _PHONE_LEAD = r"[，,；;\s]*(?:(?:我的?|本人|联系)?(?:电话|手机|号码|联系方式|手机号|电话号码|座机)(?:是|为)?[:：]?\s*)?(?:\+?86)?"
 _SURVEY_NUMERALS = {"1": "满意", "2": "基本满意", "3": "不满意",
@@ -166,6 +169,9 @@ class Nlu:
         report_like = self._report_like(norm, kinds)
         if name == FALLBACK and report_like:
             name, confidence = REPORT, 0.6
+        if name == ABUSE and self._tells_a_problem(norm, kinds):
+            # "你们吃干饭的，楼下下水道堵了一个月了": the problem is what matters
+            name, confidence = REPORT, 0.6
         correction = self._correction_target(norm, kinds) if name == CORRECT else None
         if name == FAQ:
             entry = self.faq.match(text)
@@ -229,6 +235,13 @@ class Nlu:
         if any(w in norm for w in self.report_keywords):
             return True
         return cjk_count(norm) >= self.report_min_chars or bool(kinds & {"place", "employer"})
+
+    def _tells_a_problem(self, norm: str, kinds: set[str]) -> bool:
+        if kinds & {"place", "phone"}:
+            return True
+        for word in _NO_PROBLEM_IN_ITSELF:
+            norm = norm.replace(word, "")
+        return any(w in norm for w in self.report_keywords)
 
     def _has_marker(self, norm: str) -> bool:
         return any(w in norm for w in self.correction_markers)

@@ -54,6 +54,7 @@ INFO = {
     "greet": "action_greet",
     "thanks": "action_thanks",
     "chitchat": "action_chitchat",
+    "abuse": "action_abuse",
 }
 # actions that ask the resident something: a plan holds at most one
 ASKING_PREFIXES = ("action_ask_",)
@@ -126,7 +127,9 @@ class Policy:
         if await self._survey_answer(parse, msg, drafting, conv):
             return Plan([*echo, SURVEY, *self._reask(conv)])
         if intent in INFO:
-            action = "action_greet_short" if intent == "greet" and drafting else INFO[intent]
+            action = INFO[intent]
+            if drafting and intent in ("greet", "abuse"):
+                action = f"{action}_short"  # the pending question follows
             return Plan([*echo, action, *self._reask(conv)])
         if (drafting and conv.slot("description")
                 and conv.slot("requested_slot") != "description"

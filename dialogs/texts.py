@@ -34,7 +34,7 @@ REQUIRED = (
     "status.none", "ask.withdraw_one", "ask.withdraw_which", "status.kept", "followup.added", "followup.place_added", "followup.media", "followup.photo", "followup.voice",
     "followup.video", "followup.link",
     "followup.location", "survey.thanks", "survey.reopened", "survey.reopened_due",
-    "survey.nothing", "survey.changed", "chat.greet", "chat.greet_short", "chat.thanks", "chat.chitchat",
+    "survey.nothing", "survey.changed", "chat.greet", "chat.greet_short", "chat.thanks", "chat.chitchat", "chat.abuse", "chat.abuse_short",
     "chat.fallback", "chat.voice_heard", "chat.photo_added",
     "chat.voice_unclear", "chat.video_added", "chat.link_added", "chat.location_added",
     "chat.location_noted", "chat.new_report", "chat.next_report_kept",

@@ -39,6 +39,16 @@ class ActionChitchat(Say):
     NAME, KEY = "action_chitchat", "chat.chitchat"
 
 
+class ActionAbuse(Say):
+    """Swearing: a calm answer; the pending question (if any) follows."""
+
+    NAME, KEY = "action_abuse", "chat.abuse"
+
+
+class ActionAbuseShort(Say):
+    NAME, KEY = "action_abuse_short", "chat.abuse_short"
+
+
 class ActionFallback(Say):
     NAME, KEY = "action_fallback", "chat.fallback"
 

@@ -261,3 +261,49 @@ async def test_yaode_and_thanks_at_the_survey_prompt_are_satisfied(
     desk.close(number)
     assert "已记录为“满意”" in await resident.say("要得，谢谢你们哈")
     assert desk.slips[number].surveys[0][0] == "满意"
+
+
+# -- 7. what is not a complaint ------------------------------------------------------------------
+async def test_asking_for_a_number_to_call_gets_the_hotline(
+    resident: Resident, desk: FakeDesk
+) -> None:
+    reply = await resident.say("有没有电话可以打")
+    assert "12345" in reply and "联系电话" not in reply and "什么地方" not in reply
+    assert await resident.say("确认") and desk.of(resident.openid) == []
+
+
+async def test_abuse_is_answered_calmly_and_nonsense_is_no_place(
+    resident: Resident, desk: FakeDesk
+) -> None:
+    reply = await resident.say("你们这些当官的都是吃干饭的，老子投诉八百遍了没人管")
+    assert "理解您着急的心情" in reply and "什么地方" not in reply
+    reply = await resident.say("asdkjh 啊啊啊")
+    assert "地点：" not in reply and "联系电话" not in reply
+    # nonsense given for the place is asked for again
+    await resident.say("小区门口的路灯坏了三天了")
+    reply = await resident.say("asdkjh 啊啊啊")
+    assert "具体地点" in reply and "联系电话" not in reply
+
+
+async def test_a_problem_told_with_swearing_is_still_taken(resident: Resident) -> None:
+    reply = await resident.say("你们吃干饭的，楼下下水道堵了一个月了")
+    assert "什么地方" in reply
+
+
+@pytest.mark.parametrize(("said", "told"), [
+    ("我要找人工", "12345"), ("滚", "理解您着急的心情"), ("你妈的", "理解您着急的心情"),
+])
+async def test_what_is_said_for_the_phone_that_is_no_number(
+    resident: Resident, said: str, told: str
+) -> None:
+    await resident.say("小区门口的路灯坏了三天了")
+    await resident.say("鲤鱼池小区3栋")
+    reply = await resident.say(said)
+    assert told in reply and "号码好像不对" not in reply and "联系电话" in reply
+
+
+async def test_not_knowing_a_phone_is_leaving_none(resident: Resident) -> None:
+    await resident.say("小区门口的路灯坏了三天了")
+    await resident.say("鲤鱼池小区3栋")
+    summary = await resident.say("不晓得电话")
+    assert "电话：不留" in summary
