@@ -138,6 +138,18 @@ async def test_an_unsatisfied_answer_in_the_chat_reopens_with_one_message_and_a_
     assert shown.due_at == after.due_at and shown.status == "dispatched"
 
 
+async def test_a_rating_can_be_changed_and_a_later_unsatisfied_reopens(
+    desk: SlipDeskAdapter, slips: Slips
+) -> None:
+    view = await slips.issue()
+    await slips.service.act(view.number, "sign", HANDLER)
+    await slips.service.act(view.number, "close", HANDLER, data={"result": "已打扫"})
+    rated = await desk.record_survey(OPENID, view.number, "满意", True, None)
+    assert rated.is_open is False
+    after = await desk.record_survey(OPENID, view.number, "不满意", False, "又脏了")
+    assert after.is_open and after.status == "办理中"
+
+
 async def test_past_the_reopen_limit_the_chat_answer_is_only_recorded(
     desk: SlipDeskAdapter, slips: Slips
 ) -> None:
