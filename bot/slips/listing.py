@@ -13,6 +13,8 @@ date order, so their concatenation is exactly the ordered result.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import ColumnElement, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -32,7 +34,14 @@ async def page_rows(
     offset: int,
     limit: int,
     window: int,
+    order: tuple[Any, ...] | None = None,
 ) -> list[Slip]:
+    """`order`: another order than newest first, for small sets only (the dispatcher's
+    queue): the words are then matched with the bigram index in one query."""
+    if order is not None:
+        query = (select(Slip).where(*base, *text_conditions(terms, dialect)).order_by(*order)
+                 .offset(offset).limit(limit))
+        return list((await session.execute(query)).scalars())
     if not terms:
         query = select(Slip).where(*base).order_by(*ORDER).offset(offset).limit(limit)
         return list((await session.execute(query)).scalars())

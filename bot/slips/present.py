@@ -7,7 +7,7 @@ from datetime import datetime
 from bot.slips.actor import Actor
 from bot.slips.models import Slip, SlipEvent
 from bot.slips.timing import UNSIGNED, SlipTiming
-from bot.slips.views import Department, EventView, SlipSummary, SlipView
+from bot.slips.views import Department, EventView, Returned, SlipSummary, SlipView
 from bot.slips.workflow import Workflow
 
 SUMMARY_CHARS = 60
@@ -36,7 +36,10 @@ def _response_limit(slip: Slip) -> str | None:
     return None
 
 
-def summary(slip: Slip, workflow: Workflow, now: datetime) -> SlipSummary:
+def summary(
+    slip: Slip, workflow: Workflow, now: datetime, *, returned: Returned | None = None,
+    reopen_reason: str | None = None,
+) -> SlipSummary:
     text = slip.description or ""
     waiting = slip.status in UNSIGNED and slip.response_due_at is not None
     return SlipSummary(
@@ -57,6 +60,10 @@ def summary(slip: Slip, workflow: Workflow, now: datetime) -> SlipSummary:
         supervised=slip.supervised,
         low_confidence=slip.low_confidence,
         version=slip.version,
+        queue_reason=slip.queue_reason,
+        reopen_count=slip.reopen_count or 0,
+        returned=returned,
+        reopen_reason=reopen_reason,
     )
 
 

@@ -7,7 +7,19 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, cast, false, func, literal, or_, select, text, true
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    case,
+    cast,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    true,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import Text
 
@@ -89,6 +101,13 @@ def filter_conditions(
     if f.light:
         conds.append(light_condition(f.light, now))
     return conds
+
+
+def queue_order() -> tuple[Any, ...]:
+    """The dispatcher's queue: 特急 first, then 紧急, then the rest; within each, the response
+    deadline that runs out first (then the oldest)."""
+    rank = case((Slip.urgency == "特急", 0), (Slip.urgency == "紧急", 1), else_=2)
+    return (rank, Slip.response_due_at.asc().nulls_last(), Slip.created_at, Slip.id)
 
 
 def search_terms(q: str | None) -> list[str]:

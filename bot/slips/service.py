@@ -6,7 +6,7 @@ event(s) and the outbox notices they cause are written together or not at all.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import datetime
@@ -39,6 +39,7 @@ from bot.slips.query import (
     ALL_SEEING,
     filter_conditions,
     light_condition,
+    queue_order,
     scope_condition,
     search_terms,
     text_conditions,
@@ -50,6 +51,7 @@ from bot.slips.views import (
     EventView,
     MovedAway,
     Page,
+    Returned,
     SlipDraft,
     SlipFilter,
     SlipSummary,
@@ -161,14 +163,15 @@ class SlipService:
         offset = (page - 1) * per_page
         async with self._read() as session:
             rows = await page_rows(session, base, terms, dialect=dialect, offset=offset,
-                                   limit=per_page, window=self._settings.search_window)
+                                   limit=per_page, window=self._settings.search_window,
+                                   order=queue_order() if filters.queue else None)
             if 0 < len(rows) < per_page or (page == 1 and not rows):
                 total, exact = offset + len(rows), True
             else:
                 total, exact = await self._count(
                     session, [*base, *text_conditions(terms, dialect)]
                 )
-        items = [summary(s, self.workflow, now) for s in rows]
+            items = await self._summaries(session, rows, now)
         return Page(items=items, page=page, per_page=per_page, total=total, total_exact=exact)
 
     async def _count(
@@ -260,7 +263,7 @@ class SlipService:
             "due_soon": (and_(scope, light_condition("yellow", now)), Slip.alert_red_at),
             "overdue": (and_(scope, light_condition("red", now)), Slip.alert_red_at),
             "queue": (and_(Slip.status == "accepted", Slip.lead_department.is_(None)),
-                      Slip.created_at) if sees_queue else None,
+                      queue_order()) if sees_queue else None,
             "extension_requests": (and_(lead_only, open_,
                                         Slip.extension_requested_date.is_not(None)), Slip.due_at),
         }
@@ -273,10 +276,11 @@ class SlipService:
                     lists[name], counts[name] = [], 0
                     continue
                 cond, order = bucket
+                orders = order if isinstance(order, tuple) else (order, Slip.id)
                 rows = (await session.execute(
-                    select(Slip).where(cond).order_by(order, Slip.id).limit(limit)
+                    select(Slip).where(cond).order_by(*orders).limit(limit)
                 )).scalars().all()
-                lists[name] = [summary(s, self.workflow, now) for s in rows]
+                lists[name] = await self._summaries(session, rows, now)
                 counts[name] = (len(rows) if len(rows) < limit
                                 else (await self._count(session, [cond]))[0])
         return Workbench(counts=counts, **lists)
@@ -370,6 +374,39 @@ class SlipService:
             raise VersionConflict(ref, expected_version) from None
 
     # -- helpers ------------------------------------------------------------------------------
+    async def _summaries(
+        self, session: AsyncSession, rows: Sequence[Slip], now: datetime
+    ) -> list[SlipSummary]:
+        """List rows, with why a slip is back on someone's desk: the latest 退单 (department
+        and reason) of a slip sent back to the queue, the latest 重办 reason of a reopened
+        slip still open. One query for the page, only when it holds such slips."""
+        wanted = {s.id: "return" if s.queue_reason == "returned" else "reopen" for s in rows
+                  if s.queue_reason == "returned"
+                  or (s.reopen_count and s.status in self.workflow.open_states)}
+        latest: dict[int, SlipEvent] = {}
+        if wanted:
+            events = (await session.execute(
+                select(SlipEvent).where(SlipEvent.slip_id.in_(list(wanted)),
+                                        SlipEvent.action.in_(("return", "reopen")))
+                .order_by(SlipEvent.slip_id, SlipEvent.seq)
+            )).scalars()
+            for e in events:
+                if e.action == wanted[e.slip_id]:
+                    latest[e.slip_id] = e
+        out = []
+        for s in rows:
+            e = latest.get(s.id)
+            returned = reopen_reason = None
+            if e is not None and e.action == "return":
+                code = (e.data or {}).get("department")
+                dept = self.engine.departments.get(code or "")
+                returned = Returned(dept.name if dept else code, e.note)
+            elif e is not None:
+                reopen_reason = e.note
+            out.append(summary(s, self.workflow, now, returned=returned,
+                               reopen_reason=reopen_reason))
+        return out
+
     @asynccontextmanager
     async def _read(self) -> AsyncIterator[AsyncSession]:
         """A session for list queries. On PostgreSQL every execution is planned for its own

@@ -98,9 +98,23 @@ class SlipSummary:
     supervised: bool
     low_confidence: bool
     version: int
+    # why it is back on someone's desk: sent back by its department (queue_reason "returned")
+    # or reopened (重办) after the resident's 不满意, with the reason given
+    queue_reason: str | None = None
+    reopen_count: int = 0
+    returned: Returned | None = None
+    reopen_reason: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return _jsonable(asdict(self))
+
+
+@dataclass(frozen=True)
+class Returned:
+    """The latest 退单 of a slip waiting in the queue: which department, and why."""
+
+    department: str | None  # its name
+    reason: str | None
 
 
 @dataclass(frozen=True)

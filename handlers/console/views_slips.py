@@ -102,10 +102,26 @@ async def dispatch_queue(request: web.Request) -> web.Response:
 @routes.get("/workbench")
 async def workbench(request: web.Request) -> web.Response:
     member = member_of(request)
-    bench = await request.config_dict[keys.SLIPS].workbench(member.actor())
+    slips = request.config_dict[keys.SLIPS]
+    bench = await slips.workbench(member.actor())
     return render(
-        request, "workbench.html", {"nav": "workbench", "title": "工作台", "bench": bench}
+        request, "workbench.html", {
+            "nav": "workbench", "title": "工作台", "bench": bench,
+            "done": _handed_on(slips.workflow, request.query),
+        }
     )
+
+
+def _handed_on(workflow: Any, query: Any) -> str | None:
+    """The confirmation shown on the workbench after an action that took the slip off the
+    member's desk (a handler's 退单): the slip page is no longer theirs to see."""
+    action = workflow.action(str(query.get("done", "")))
+    number = str(query.get("number", ""))
+    if action is None or not number.isalnum() or len(number) > 32:
+        return None
+    if action.code == "return":
+        return f"交办单 {number} 已退回派单员重新派单，不在您的列表中了。"
+    return f"交办单 {number} 已{action.label}，不在您的列表中了。"
 
 
 async def _detail(
@@ -293,7 +309,22 @@ async def slip_act(request: web.Request) -> web.Response:
         reason = exc.reason or "这张交办单现在的状态不能进行这个操作。"
         return await _detail(request, number, status=409, message=reason)
     log.info("console: %s did %s on slip %s", member.username, action, view.number)
+    if not _still_theirs(view, member):  # 退单: back to the workbench, not to 没有权限
+        raise web.HTTPSeeOther(
+            f"/console/workbench?{urlencode({'done': action, 'number': view.number})}"
+        )
     raise web.HTTPSeeOther(f"/console/slips/{view.number}?{urlencode({'done': action})}")
+
+
+def _still_theirs(view: Any, member: StaffMember) -> bool:
+    """Whether the member may still open the slip after acting on it (a handler sees only
+    the slips their department leads or co-handles)."""
+    if member.role != "handler":
+        return True
+    codes = {d.code for d in view.co_departments}
+    if view.lead_department is not None:
+        codes.add(view.lead_department.code)
+    return member.department in codes
 
 
 def _suggested_lead(view: Any, timeline: list, catalogue: Any) -> str:

@@ -675,11 +675,15 @@ async def test_a_dropped_co_handler_and_a_returned_slip_are_explained_too(
     response, page = await hb.get(url)
     assert response.status == 403 and "没有查看这个页面的权限" not in page
     assert f"交办单 {slip.number} 已改派给{lead}办理，不在您的列表中了" in page
-    # 城管 sends it back (退单): the page it lands on says so, not 没有权限
+    # 城管 sends it back (退单): it lands on its workbench with a confirmation, not 没有权限
     await cg.get(url)
     response, page = await cg.post(f"{url}/actions/return", {"note": "属于住建委职责"})
-    assert response.status == 403 and "没有查看这个页面的权限" not in page
+    assert response.status == 200 and response.url.path == "/console/workbench"
+    assert "没有查看这个页面的权限" not in page
     assert f"交办单 {slip.number} 已退回派单员重新派单" in page
+    # the slip's page, left open, says so too
+    response, page = await cg.get(url)
+    assert response.status == 403 and f"交办单 {slip.number} 已退回派单员重新派单" in page
     # … and once the dispatcher sends it on, where it went
     await pd.get(url)
     response, _ = await pd.post(f"{url}/actions/dispatch", {"department": "D-ZJW"})
