@@ -61,7 +61,8 @@ class ValidateComplaintForm(FormValidationAction):
         text = str(value or "").strip()
         if len(text) > MAX_TEXT:
             text = cut_at_sentence(text, MAX_TEXT - 1) + "…"
-        if len(normalize(text)) < 2:
+        if len(normalize(text)) < 2 or _is_noise(text):
+            # "0??", "啊啊": nothing staff could act on
             return _rejected("description")
         triage = self.kit.classify(text)
         kind = self.kit.intake.kind_for(text, triage, self.kit.nlu.is_plain_question(text))

@@ -128,7 +128,7 @@ class Policy:
             return Plan([*echo, SURVEY, *self._reask(conv)])
         if intent in INFO:
             action = INFO[intent]
-            if drafting and intent in ("greet", "abuse"):
+            if self._reask(conv) and intent in ("greet", "abuse"):
                 action = f"{action}_short"  # the pending question follows
             return Plan([*echo, action, *self._reask(conv)])
         if (drafting and conv.slot("description")
@@ -208,8 +208,10 @@ class Policy:
         """The pending question again, after an answer to something else."""
         if conv.slot("awaiting_confirmation"):
             return [SUMMARY]
-        if conv.form:
+        if conv.form and conv.slot("description"):
             return [FORM]
+        # a form with nothing told yet (a voice note that could not be heard, a photo):
+        # not asked again after every answer; the next problem told still fills it
         return []
 
     def _resume_answer(

@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from dialogs.actions.base import KitAction, entity_values, metadata
-from dialogs.text import link_note
+from dialogs.text import link_note, mask_phone
 
 FOLLOWUP = "action_followup"
 
@@ -39,8 +39,15 @@ class ActionFollowup(KitAction):
             text = link_note(meta.get("title"), meta.get("url")) or None
         await self.kit.desk.add_followup(tracker.sender_id, slip.number, text, media, details)
         if kind == "text" or (kind == "voice" and text):
-            if details.get("location_text"):
-                self.say(dispatcher, "followup.place_added", place=details["location_text"],
+            place, phone = details.get("location_text"), details.get("phone")
+            if place and phone:
+                self.say(dispatcher, "followup.place_phone_added", place=place,
+                         phone=mask_phone(phone), number=slip.number)
+            elif place:
+                self.say(dispatcher, "followup.place_added", place=place, number=slip.number)
+            elif phone:
+                # "13500001111" after an emergency slip that had no number to call back
+                self.say(dispatcher, "followup.phone_added", phone=mask_phone(phone),
                          number=slip.number)
             else:
                 self.say(dispatcher, "followup.added", number=slip.number)

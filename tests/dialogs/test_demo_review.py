@@ -307,3 +307,31 @@ async def test_not_knowing_a_phone_is_leaving_none(resident: Resident) -> None:
     await resident.say("鲤鱼池小区3栋")
     summary = await resident.say("不晓得电话")
     assert "电话：不留" in summary
+
+
+# -- 8. a phone sent after an emergency slip -----------------------------------------------------
+async def test_a_phone_after_an_emergency_slip_is_recorded_for_it(
+    resident: Resident, desk: FakeDesk
+) -> None:
+    reply = await resident.say("我家厨房有煤气泄漏的味道")
+    assert "119" in reply
+    (slip,) = desk.of(resident.openid)
+    reply = await resident.say("13500001111")
+    assert f"已把联系电话 135****1111 记到交办单 {slip.number}" in reply
+    assert "新问题" not in reply
+    assert slip.details[-1]["phone"] == "13500001111"
+
+
+# -- 9. an empty voice message does not haunt later answers --------------------------------------
+async def test_after_a_voice_note_not_heard_answers_are_not_followed_by_the_intake_prompt(
+    resident: Resident, desk: FakeDesk
+) -> None:
+    assert "打字" in await resident.voice("")
+    for asked in ("查询", "我的工单", "12345是什么"):
+        reply = await resident.say(asked)
+        assert "请说说遇到了什么问题" not in reply, asked
+    # the problem told next is still taken, with the voice note
+    assert "什么地方" in await resident.say("楼下烧烤摊天天半夜吵得睡不着")
+    await resident.say("鲤鱼池小区3栋")
+    summary = await resident.say("13812345678")
+    assert "问题：楼下烧烤摊天天半夜吵得睡不着" in summary and "语音：1条" in summary

@@ -145,7 +145,8 @@ async def test_the_place_and_phone_sent_after_an_emergency_go_onto_its_slip(
     assert "具体地点和联系电话" in reply  # neither is known yet
     (slip,) = desk.of(resident.openid)
     reply = await resident.say("建新北路12号3单元，电话13812345678")
-    assert "已把地点“建新北路12号3单元”补充到交办单" in reply and slip.number in reply
+    assert "已把地点“建新北路12号3单元”和联系电话 138****5678 补充到交办单" in reply
+    assert slip.number in reply
     assert slip.details[-1]["location_text"] == "建新北路12号3单元"
     assert slip.details[-1]["phone"] == "13812345678"
 
