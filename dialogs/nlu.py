@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dialogs.entities import SPOKEN_DIGITS, EntityExtractor
+from dialogs.entities import SPOKEN_DIGITS, EntityExtractor, spoken_digits
 from dialogs.faq import Faq
 from dialogs.files import INTENTS_FILE, DialogDataError, read_mapping, regex, str_list
 from dialogs.ports import Places
@@ -234,7 +234,9 @@ class Nlu:
     def _report_like(self, norm: str, kinds: set[str]) -> bool:
         if any(w in norm for w in self.report_keywords):
             return True
-        return cjk_count(norm) >= self.report_min_chars or bool(kinds & {"place", "employer"})
+        # "幺五八二三四五六七八九零" is a number read out, not words about a problem
+        words = spoken_digits(norm)
+        return cjk_count(words) >= self.report_min_chars or bool(kinds & {"place", "employer"})
 
     def _tells_a_problem(self, norm: str, kinds: set[str]) -> bool:
         if kinds & {"place", "phone"}:

@@ -335,3 +335,16 @@ async def test_after_a_voice_note_not_heard_answers_are_not_followed_by_the_inta
     await resident.say("鲤鱼池小区3栋")
     summary = await resident.say("13812345678")
     assert "问题：楼下烧烤摊天天半夜吵得睡不着" in summary and "语音：1条" in summary
+
+
+# -- 10. a phone number read out with a digit too many -------------------------------------------
+async def test_a_spoken_number_too_long_is_said_to_be_wrong_and_kept_out_of_the_description(
+    resident: Resident, desk: FakeDesk
+) -> None:
+    await resident.say("小区门口的路灯坏了三天了")
+    await resident.say("鲤鱼池小区3栋")
+    reply = await resident.voice("幺五八二三四五六七八九零")
+    assert "号码好像不对" in reply
+    summary = await resident.say("15823456789")
+    assert line(summary, "问题：") == "问题：小区门口的路灯坏了三天了"
+    assert "158****6789" in summary
