@@ -5,6 +5,11 @@ bot/ does not import dialogs/, so the value types are passed in by the compositi
 dataclasses below have the same fields and serve when none are given. Errors cross the port
 as builtins: LookupError for an unknown slip or one that is not the resident's, ValueError
 (with a message for the resident) for a step the slip cannot take now.
+
+A resident whose slip was merged into another (合并办理) follows the kept slip: its number
+answers with its progress, their own slip's status says where it went and how that slip
+stands, and when it is finished they are asked how satisfied they are; the verdict goes on
+their own slip (the workflow lets a merged slip be rated and leaves it merged).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import aliased
 
 from bot.slips.actor import Actor
 from bot.slips.errors import Forbidden, InvalidInput, NotFound, TransitionNotAllowed
@@ -26,6 +32,24 @@ from bot.storage.models import Resident
 
 SUMMARY_CHARS = 20
 SURVEY_STATES = ("resolved", "awaiting_survey")
+# A merged duplicate's resident is asked about the kept slip while it is in one of these (its
+# own resident may have answered already: rated).
+KEPT_SURVEY_STATES = ("resolved", "awaiting_survey", "rated")
+_CHAT = Actor.system("chat")
+_Kept = aliased(Slip)
+# The resident's merged duplicate not rated yet whose kept slip is finished, newest first.
+_MERGED_AWAITING = (
+    select(Slip.number, _Kept.number)
+    .join(_Kept, _Kept.id == Slip.merged_into_id)
+    .where(
+        Slip.openid == bindparam("openid"),
+        Slip.status == "merged",
+        Slip.satisfaction.is_(None),
+        _Kept.status.in_(KEPT_SURVEY_STATES),
+    )
+    .order_by(_Kept.resolved_at.desc(), _Kept.id.desc())
+    .limit(1)
+)
 
 # The conversation asks these on most turns; most residents have no slip and a known phone is
 # one column: one statement each, built once (SQLAlchemy caches its compiled form), outside a
@@ -92,11 +116,44 @@ class SlipDeskAdapter:
         )
 
     async def slips_of(self, openid: str, limit: int = 5) -> list[Any]:
-        return [self._to_status(v) for v in await self._service.for_resident(openid, limit)]
+        return [await self._status_of(v) for v in await self._service.for_resident(openid, limit)]
 
     async def status(self, number: str, openid: str) -> Any | None:
         try:
-            return self._to_status(await self._service.get(number, Actor.resident(openid)))
+            return await self._status_of(await self._service.get(number, Actor.resident(openid)))
+        except NotFound:
+            return None
+        except Forbidden:
+            return await self._kept_status(number, openid)
+
+    async def _status_of(self, view: SlipView) -> Any:
+        """The resident's own slip; a merged one with the progress of the slip it went into."""
+        if view.status != "merged" or not view.merged_into:
+            return self._to_status(view)
+        kept = await self._kept(view.merged_into)
+        if kept is None:
+            return self._to_status(view)
+        state = f"已合并到交办单 {kept.number} 一并办理（该单目前{kept.resident_status}）"
+        return self._to_status(kept, number=view.number, status=state,
+                               summary_of=view.description)
+
+    async def _kept_status(self, number: str, openid: str) -> Any | None:
+        """The slip `number` for a resident whose own slip was merged into it (told so by the
+        merged notice), or None: their own words as its summary, its progress."""
+        kept = await self._kept(number)
+        if kept is None:
+            return None
+        async with self._db.session() as session:
+            own = (await session.execute(
+                select(Slip.description)
+                .where(Slip.openid == openid, Slip.merged_into_id == kept.id)
+                .order_by(Slip.id.desc()).limit(1)
+            )).scalar_one_or_none()
+        return None if own is None else self._to_status(kept, summary_of=own)
+
+    async def _kept(self, number: str) -> SlipView | None:
+        try:
+            return await self._service.get(number, _CHAT)
         except (NotFound, Forbidden):
             return None
 
@@ -116,7 +173,15 @@ class SlipDeskAdapter:
         return await self._newest_of(openid, self._service.workflow.open_states)
 
     async def awaiting_survey(self, openid: str) -> Any | None:
-        return await self._newest_of(openid, SURVEY_STATES)
+        own = await self._newest_of(openid, SURVEY_STATES)
+        if own is not None:
+            return own
+        # a duplicate merged into a slip now finished: the survey is about that slip
+        if await self._read_one(_HAS_SLIP_IN, openid=openid, statuses=["merged"]) is None:
+            return None
+        async with self._db.engine.connect() as conn:
+            row = (await conn.execute(_MERGED_AWAITING, {"openid": openid})).first()
+        return None if row is None else await self._kept_status(row[1], openid)
 
     async def _newest_of(self, openid: str, statuses: tuple[str, ...]) -> Any | None:
         if await self._read_one(_HAS_SLIP_IN, openid=openid, statuses=list(statuses)) is None:
@@ -136,11 +201,29 @@ class SlipDeskAdapter:
         data: dict[str, Any] = {"verdict": verdict}
         if solved is not None:
             data["solved"] = solved
+        # A verdict on a slip the resident's own was merged into goes on their own slip.
+        own = await self._merged_into(number, openid)
         # The chat's reply tells the resident what became of the slip (reopened: by whom, until
         # when), so the workflow's resident notice is not pushed on top of it.
-        view = await self._act(number, "survey", openid, note=reason, data=data,
+        view = await self._act(own or number, "survey", openid, note=reason, data=data,
                                quiet_resident=True)
+        if own is not None:
+            kept = await self._kept(number)
+            return self._to_status(kept or view, summary_of=view.description)
         return self._to_status(view)
+
+    async def _merged_into(self, number: str, openid: str) -> str | None:
+        """The number of the resident's slip merged into slip `number` (None: `number` is
+        their own, or nothing of theirs went into it)."""
+        ref = number.strip().upper()
+        async with self._db.session() as session:
+            kept = aliased(Slip)
+            return (await session.execute(
+                select(Slip.number).join(kept, kept.id == Slip.merged_into_id)
+                .where(kept.number == ref, kept.openid.is_distinct_from(openid),
+                       Slip.openid == openid, Slip.status == "merged")
+                .order_by(Slip.id.desc()).limit(1)
+            )).scalar_one_or_none()
 
     async def withdraw(self, openid: str, number: str, reason: str | None) -> Any:
         # The chat's reply says it is withdrawn: the resident's notice is not pushed on top.
@@ -167,11 +250,16 @@ class SlipDeskAdapter:
         except InvalidInput as exc:
             raise ValueError(exc.message) from None
 
-    def _to_status(self, view: SlipView) -> Any:
-        text = view.description or ""
+    def _to_status(
+        self, view: SlipView, *, number: str | None = None, status: str | None = None,
+        summary_of: str | None = None,
+    ) -> Any:
+        """`view` for the chat; number/status/summary_of replace its own (a merged resident
+        reads the kept slip's progress under their own words, never the other resident's)."""
+        text = (view.description if summary_of is None else summary_of) or ""
         return self._status(
-            number=view.number,
-            status=view.resident_status,
+            number=number or view.number,
+            status=status or view.resident_status,
             updated_at=view.updated_at,
             due_at=view.due_at,
             last_staff_reply=view.last_staff_reply,

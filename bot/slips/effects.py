@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.media.enqueue import queue_media
 from bot.slips.actor import Actor
-from bot.slips.errors import InvalidInput
+from bot.slips.errors import InvalidInput, TransitionNotAllowed
 from bot.slips.models import Slip, SlipCluster, SlipDepartment
 from bot.slips.timing import SlipTiming
 from bot.slips.workflow import Action, Workflow
@@ -44,6 +44,9 @@ class Step:
 
 
 Effect = Callable[[Step], Awaitable[None]]
+
+# A merged duplicate's resident is asked about the kept slip once it reaches one of these.
+SURVEYED_WITH = ("resolved", "awaiting_survey", "rated", "archived")
 
 
 # -- guards: rules that depend on the slip, checked before inputs (also by actions_for) -------
@@ -277,12 +280,28 @@ async def close(step: Step) -> None:
 
 
 async def survey(step: Step) -> None:
+    if step.slip.status == "merged":
+        await _kept_is_finished(step)
     verdict = step.values.get("verdict")
     solved = step.values.get("solved")
     step.slip.satisfaction = verdict
     step.slip.solved = solved
     step.event_data.update(verdict=verdict, solved=solved)
     step.notice_values["verdict"] = verdict
+
+
+async def _kept_is_finished(step: Step) -> None:
+    """A merged duplicate is rated once the slip it was merged into is finished; the verdict
+    is the duplicate's own resident's (the kept slip's resident answers on the kept slip)."""
+    kept = None
+    if step.slip.merged_into_id is not None:
+        kept = await step.session.get(Slip, step.slip.merged_into_id)
+    if kept is None:
+        raise TransitionNotAllowed("survey", "merged", "这张交办单已合并，但找不到合并到的交办单")
+    if kept.status not in SURVEYED_WITH:
+        raise TransitionNotAllowed(
+            "survey", "merged", f"合并到的交办单 {kept.number} 还没有办结，办结后才能评价")
+    step.event_data["kept"] = kept.number
 
 
 async def reopen(step: Step) -> None:

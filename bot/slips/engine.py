@@ -97,7 +97,7 @@ class SlipEngine:
         effect = EFFECTS.get(action.code)
         if effect is not None:
             await effect(step)
-        if action.to:
+        if action.to and before not in action.stay:
             slip.status = action.to
         self._after_status(slip, before, now)
         event = record_event(slip, action=action.code, actor=actor, at=now, from_status=before,

@@ -16,6 +16,9 @@ from bot.slips.timing import SlipTiming
 from bot.slips.workflow import Workflow
 
 SUMMARY_CHARS = 30
+# Resident notices of a slip that the residents of the duplicates merged into it get too: the
+# result, and the survey (they rate the handling on their own slip, bot/slips/effects.py).
+MERGED_HEAR = ("closed", "survey", "survey_reminder")
 
 
 def cn_date(moment: datetime | None, timing: SlipTiming) -> str:
@@ -72,8 +75,9 @@ async def write_notices(
                 resident_id=slip.resident_id, slip_id=slip.id, audience="resident",
                 template_data=template,
             ))
-            if kind == "closed":
-                written += await _to_merged_residents(session, slip, kind, key, text, template)
+            if kind in MERGED_HEAR:
+                written += await _to_merged_residents(session, slip, kind, key, text, template,
+                                                      unrated=kind != "closed")
             continue
         department = slip.lead_department if spec.to == "lead" else None
         if spec.to == "lead" and department is None:
@@ -86,14 +90,20 @@ async def write_notices(
 
 
 async def _to_merged_residents(
-    session: AsyncSession, slip: Slip, kind: str, key: str, text: str, template: dict[str, str]
+    session: AsyncSession, slip: Slip, kind: str, key: str, text: str, template: dict[str, str],
+    *, unrated: bool = False,
 ) -> int:
-    """The residents whose duplicates were merged into this slip hear its result too."""
-    rows = await session.execute(
+    """The residents whose duplicates were merged into this slip hear its result too, and are
+    asked (unrated: only those who have not answered yet) how satisfied they are."""
+    query = (
         select(Slip.number, Slip.openid, Slip.resident_id)
-        .where(Slip.merged_into_id == slip.id, Slip.openid.is_not(None))
+        .where(Slip.merged_into_id == slip.id, Slip.openid.is_not(None),
+               Slip.status == "merged")
         .order_by(Slip.id)
     )
+    if unrated:
+        query = query.where(Slip.satisfaction.is_(None))
+    rows = await session.execute(query)
     written, seen = 0, {slip.openid}
     for number, openid, resident_id in rows:
         if openid in seen:

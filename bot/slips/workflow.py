@@ -71,6 +71,9 @@ class Action:
     fields: tuple[FieldSpec, ...] = ()
     notices: tuple[str, ...] = ()
     then: tuple[FollowOn, ...] = ()
+    # source states in which the action leaves the status as it is (a merged duplicate's
+    # resident rates the handling of the slip it was merged into: it stays 已合并)
+    stay: frozenset[str] = frozenset()
     internal: bool = False
     public: bool = False
     # What the console asks staff to confirm before an irreversible action (a checkbox).
@@ -162,6 +165,7 @@ def _states(file: str, raw: Any) -> dict[str, State]:
 
 
 _ACTION_KEYS = {"code", "label", "from", "to", "roles", "scope", "fields", "notices", "then",
+                "stay",
                 "internal", "public", "confirm"}
 
 
@@ -185,6 +189,10 @@ def _actions(
         to = item.get("to")
         if to is not None and to not in states:
             raise WorkflowError(file, f"{entry}.to", f"unknown state {to!r}")
+        stay = _list(file, f"{entry}.stay", item.get("stay"))
+        for s in stay:
+            if s not in sources:
+                raise WorkflowError(file, f"{entry}.stay", f"{s!r} is not one of its from-states")
         roles = _list(file, f"{entry}.roles", item.get("roles"))
         if not roles:
             raise WorkflowError(file, f"{entry}.roles", "name at least one role")
@@ -225,6 +233,7 @@ def _actions(
             notices=tuple(notices),
             then=tuple(then),
             internal=bool(item.get("internal", False)),
+            stay=frozenset(stay),
             public=bool(item.get("public", False)),
             confirm=_optional_text(file, f"{entry}.confirm", item.get("confirm")),
         )

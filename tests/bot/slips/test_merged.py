@@ -1,0 +1,127 @@
+"""A resident whose slip was merged into another (合并办理) follows the kept slip in the chat:
+its number answers, 我的工单 shows its progress, and they are surveyed when it is finished."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.slips.desk import SlipDeskAdapter
+from bot.slips.errors import TransitionNotAllowed
+from dialogs import ports
+from tests.bot.slips.conftest import (
+    DISPATCHER,
+    HANDLER,
+    OPENID,
+    OTHER_RESIDENT,
+    SYSTEM,
+    Slips,
+)
+
+MERGED = OTHER_RESIDENT.id  # s4: their slip is merged into the first resident's
+
+
+@pytest.fixture
+def desk(slips: Slips) -> SlipDeskAdapter:
+    return SlipDeskAdapter(slips.service, slips.db, issued=ports.IssuedSlip,
+                           status=ports.SlipStatus)
+
+
+async def _merged(slips: Slips) -> tuple[str, str]:
+    kept = await slips.issue("建新北路12号门口的路灯坏了")
+    dup = await slips.issue("我家门口建新北路那盏路灯不亮了", openid=MERGED)
+    await slips.service.act(dup.number, "merge", DISPATCHER, data={"into": kept.number})
+    await slips.service.act(kept.number, "sign", HANDLER)
+    await slips.service.act(kept.number, "reply", HANDLER, note="师傅明天上午来换灯")
+    return kept.number, dup.number
+
+
+async def test_the_kept_slips_number_answers_the_merged_resident(
+    desk: SlipDeskAdapter, slips: Slips
+) -> None:
+    kept, _dup = await _merged(slips)
+    status = await desk.status(kept, MERGED)
+    assert status is not None and status.number == kept
+    assert (status.status, status.last_staff_reply, status.is_open) == (
+        "办理中", "师傅明天上午来换灯", True)
+    assert status.summary == "我家门口建新北路那盏路灯不亮了"  # their words, not the other's
+    assert status.due_at is not None
+    # nobody else
+    assert await desk.status(kept, "oStranger0000000000000001") is None
+    # and they may not act on it
+    with pytest.raises(LookupError):
+        await desk.add_followup(MERGED, kept, "还是不亮", [])
+
+
+async def test_my_slips_shows_the_kept_slips_progress(desk: SlipDeskAdapter, slips: Slips) -> None:
+    kept, dup = await _merged(slips)
+    [mine] = await desk.slips_of(MERGED)
+    assert mine.number == dup
+    assert mine.status == f"已合并到交办单 {kept} 一并办理（该单目前办理中）"
+    assert mine.last_staff_reply == "师傅明天上午来换灯" and mine.is_open is True
+    assert mine.summary == "我家门口建新北路那盏路灯不亮了"
+    assert await desk.status(dup, MERGED) == mine
+    # the kept slip's own resident sees it as before
+    [own] = await desk.slips_of(OPENID)
+    assert (own.number, own.status) == (kept, "办理中")
+
+
+async def test_the_merged_resident_is_surveyed_and_the_verdict_is_theirs(
+    desk: SlipDeskAdapter, slips: Slips
+) -> None:
+    kept, dup = await _merged(slips)
+    assert await desk.awaiting_survey(MERGED) is None  # not finished yet
+    with pytest.raises(TransitionNotAllowed) as exc:
+        await slips.service.act(dup, "survey", DISPATCHER, data={"verdict": "满意"})
+    assert "还没有办结" in (exc.value.reason or "")
+    await slips.service.act(kept, "close", HANDLER, data={"result": "已更换灯泡"})
+    pushed = [(n.kind, n.openid) for n in await slips.outbox(kept)]
+    assert ("closed", MERGED) in pushed and ("survey", MERGED) in pushed
+    assert ("survey", OPENID) in pushed
+    [asked] = [n for n in await slips.outbox(kept) if n.kind == "survey" and n.openid == MERGED]
+    assert kept in asked.text and "1 满意" in asked.text
+
+    waiting = await desk.awaiting_survey(MERGED)
+    assert waiting is not None and waiting.number == kept
+    answered = await desk.record_survey(MERGED, kept, "基本满意", True, None)
+    assert answered.number == kept and answered.is_open is False
+    # the verdict is on the merged resident's own slip, which stays merged; the kept slip
+    # still waits for its own resident's answer
+    row = await slips.row(dup)
+    assert (row.status, row.satisfaction, row.solved) == ("merged", "基本满意", True)
+    event = (await slips.events(dup))[-1]
+    assert (event.action, event.data["verdict"], event.data["kept"]) == ("survey", "基本满意",
+                                                                         kept)
+    assert (await slips.row(kept)).satisfaction is None
+    assert (await desk.awaiting_survey(OPENID)).number == kept
+    assert await desk.awaiting_survey(MERGED) is None
+
+    # a reminder goes only to those who have not answered
+    await slips.service.act(kept, "remind_survey", SYSTEM)
+    reminded = [n.openid for n in await slips.outbox(kept) if n.kind == "survey_reminder"]
+    assert reminded == [OPENID]
+
+
+async def test_a_merged_residents_unsatisfied_verdict_is_recorded_without_a_reopen(
+    desk: SlipDeskAdapter, slips: Slips
+) -> None:
+    kept, dup = await _merged(slips)
+    await slips.service.act(kept, "close", HANDLER, data={"result": "已更换灯泡"})
+    answered = await desk.record_survey(MERGED, kept, "不满意", False, "晚上还是不亮")
+    assert answered.is_open is False  # the chat says thanks; a supervisor decides
+    assert (await slips.row(dup)).satisfaction == "不满意"
+    assert (await slips.row(kept)).status == "awaiting_survey"
+
+
+def test_a_stay_state_must_be_one_the_action_starts_from(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import yaml
+
+    from bot.slips.workflow import DEFAULT_WORKFLOW, WorkflowError, load_workflow
+
+    data = yaml.safe_load(DEFAULT_WORKFLOW.read_text(encoding="utf-8"))
+    survey = next(a for a in data["actions"] if a["code"] == "survey")
+    survey["stay"] = ["withdrawn"]
+    path = tmp_path / "workflow.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(WorkflowError) as exc:
+        load_workflow(path)
+    assert exc.value.entry.endswith(".stay") and "withdrawn" in exc.value.reason
