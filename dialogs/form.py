@@ -142,15 +142,22 @@ class ValidateComplaintForm(FormValidationAction):
     ) -> dict[str, Any]:
         return {"occurred": str(value or "").strip()[:60]}
 
+    def _media_added(
+        self, slot: str, kind: str, said: str, value: Any, dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+    ) -> dict[str, Any]:
+        """Photos and videos: the count so far, said when one arrives after the description
+        (as the first thing, the question that follows already says it arrived)."""
+        items = _media_list(value)
+        if items and _is_media_message(tracker, kind) and _had_description(tracker):
+            dispatcher.utter_message(text=self.kit.texts.say(said, count=len(items)))
+        return {slot: items}
+
     def validate_photos(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        photos = _media_list(value)
-        # a photo as the first thing: the question that follows already says it arrived
-        if photos and _is_media_message(tracker, "image") and _had_description(tracker):
-            dispatcher.utter_message(text=self.kit.texts.say("chat.photo_added",
-                                                             count=len(photos)))
-        return {"photos": photos}
+        return self._media_added("photos", "image", "chat.photo_added", value, dispatcher,
+                                 tracker)
 
     def validate_voices(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -165,12 +172,8 @@ class ValidateComplaintForm(FormValidationAction):
     def validate_videos(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        videos = _media_list(value)
-        # a video as the first thing: the question that follows already says it arrived
-        if videos and _is_media_message(tracker, "video") and _had_description(tracker):
-            dispatcher.utter_message(text=self.kit.texts.say("chat.video_added",
-                                                             count=len(videos)))
-        return {"videos": videos}
+        return self._media_added("videos", "video", "chat.video_added", value, dispatcher,
+                                 tracker)
 
     def validate_links(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
