@@ -91,6 +91,8 @@ def cases() -> list[Case]:
             query={"department": "D-JXW"},
         ),
         Case("urgency = 特急", ADMIN, SlipFilter(urgency="特急"), query={"urgency": "特急"}),
+        # the dispatcher's queue, most urgent first (since a1963d0)
+        Case("queue (dispatcher)", DISPATCHER, SlipFilter(queue=True), query=None),
         Case(
             "area = 观音桥街道", ADMIN, SlipFilter(area="观音桥街道"), query={"area": "观音桥街道"}
         ),
