@@ -391,7 +391,9 @@ SELECT
   r_conf < 0.04 AND status = 'accepted',
   jsonb_build_object('category', '关键词：' || problem),
   '{{}}'::jsonb,
-  dept, dept_name, '[]'::jsonb,
+  -- accepted slips wait in the dispatcher's queue, with no department yet
+  CASE WHEN status <> 'accepted' THEN dept END,
+  CASE WHEN status <> 'accepted' THEN dept_name END, '[]'::jsonb,
   CASE WHEN status = 'accepted' THEN 'low_confidence' END,
   status, created,
   CASE WHEN status <> 'accepted' THEN created + interval '20 minutes' END,
