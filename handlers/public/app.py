@@ -10,6 +10,7 @@ import jinja2
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from bot.stats.services import PUBLIC_CHECK
 from handlers.public import views
 from handlers.public.format import setup_filters
 
@@ -27,8 +28,9 @@ async def _headers(request: web.Request, response: web.StreamResponse) -> None:
     headers["Referrer-Policy"] = "no-referrer"
     headers["X-Frame-Options"] = "DENY"
     if response.status == 200 and request.method == "GET":
-        # the figures behind the page are cached for a few minutes anyway
-        headers.setdefault("Cache-Control", "public, max-age=60")
+        # the pages move to new figures together within PUBLIC_CHECK of a change: a browser
+        # or proxy keeping one longer would show it beside a newer one
+        headers.setdefault("Cache-Control", f"public, max-age={int(PUBLIC_CHECK)}")
 
 
 @web.middleware

@@ -19,7 +19,7 @@ from bot.stats.public import (
     PRIVATE_REQUEST_TYPES,
     PublicQuery,
 )
-from bot.stats.services import PUBLIC_TTL, StatsServices
+from bot.stats.services import PUBLIC_CHECK, StatsServices
 from handlers.public.keys import STATS
 
 routes = web.RouteTableDef()
@@ -81,7 +81,7 @@ def _base(services: StatsServices, **context: Any) -> dict[str, Any]:
     return {
         "tz": services.tz,
         "district": services.labels.district,
-        "ttl_minutes": int(PUBLIC_TTL // 60),
+        "refresh_seconds": int(PUBLIC_CHECK),
         **context,
     }
 

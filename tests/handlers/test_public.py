@@ -210,3 +210,18 @@ async def test_pages_without_a_change_stay_cached(client: TestClient) -> None:
         await session.execute(Slip.__table__.update().where(Slip.number == "JB2026031800001")
                               .values(status="rated"))
     assert await page(client, "/public/slips?status=closed") == before
+
+
+async def test_pages_say_how_fresh_they_are_and_browsers_keep_them_no_longer(
+    client: TestClient,
+) -> None:
+    from bot.stats.services import PUBLIC_CHECK
+
+    response = await client.get("/public/")
+    assert response.status == 200
+    # a browser holding a page longer than the pages take to move together would show an
+    # old page beside a new one
+    assert response.headers["Cache-Control"] == f"public, max-age={int(PUBLIC_CHECK)}"
+    footer = await response.text()
+    assert f'一般在 <span class="num">{int(PUBLIC_CHECK)}</span> 秒内更新' in footer
+    assert "危及人身安全的紧急求助" in footer
