@@ -24,14 +24,17 @@ from yarl import URL
 from bot.config import Settings
 from bot.delivery.errors import ErrorKind, WeChatError, WeChatUnavailable
 from bot.delivery.tokens import TokenManager
+from bot.media.files import SNIFF_BYTES, Incoming, MediaFiles, Stored, accept
 from bot.stores import Stores
 
 _FILENAME = re.compile(r'filename="?([^";]+)"?')
+CHUNK_BYTES = 64 * 1024  # a video is read and written on in pieces of this size
 
 
 @dataclass(frozen=True, slots=True)
 class Media:
-    """A downloaded temporary media file; videos come back as a URL instead."""
+    """A downloaded temporary media file; videos come back as a URL instead (see
+    `WeChatClient.get_video`)."""
 
     media_id: str
     content: bytes
@@ -152,11 +155,17 @@ class WeChatClient:
             await self._pause(attempt)
         raise AssertionError("unreachable")
 
-    async def get_video(self, media_id: str, url: str, *, max_bytes: int | None = None) -> Media:
-        """Download the video a `get_media` answer links to (`Media.video_url`): media/get
-        answers a video with `{"video_url": …}`, a plain download without the access token
-        (which is never sent there). MediaTooLarge over `max_bytes`; BadVideoUrl for an address
-        that is not http(s). Network failures and HTTP errors are retried."""
+    async def get_video(
+        self, media_id: str, url: str, files: MediaFiles, *, max_bytes: int
+    ) -> Stored:
+        """Download the video a `get_media` answer links to (`Media.video_url`) into the media
+        store: media/get answers a video with `{"video_url": …}`, a plain download without the
+        access token (which is never sent there). The file is written to a temporary file in
+        the media directory as it arrives (never held in memory), hashed and counted on the
+        way, and renamed into place under its hash when complete. MediaTooLarge over
+        `max_bytes` and Refused when the first bytes are not an MP4 (both stop the download;
+        no partial file is left); BadVideoUrl for an address that is not http(s). Network
+        failures and HTTP errors are retried (from the start)."""
         api = "media/get video_url"
         try:
             address = URL(url)
@@ -166,8 +175,7 @@ class WeChatClient:
             raise BadVideoUrl(f"not an http(s) address: {url[:200]!r}")
         for attempt in range(self._retries + 1):
             try:
-                return await self._fetch_file(api, media_id, url, max_bytes,
-                                              limits=self._download_timeout)
+                return await self._stream_file(api, url, files, max_bytes, kind="video")
             except WeChatUnavailable:
                 if attempt == self._retries:
                     raise
@@ -309,6 +317,43 @@ class WeChatClient:
                                     maybe_delivered=False) from None
         match = _FILENAME.search(disposition)
         return Media(media_id, content, content_type, match.group(1) if match else None)
+
+    async def _stream_file(
+        self, api: str, url: str, files: MediaFiles, max_bytes: int, *, kind: str
+    ) -> Stored:
+        """One GET of a file into the media store, chunk by chunk, within the download time
+        limit (the media copier's lease); WeChatUnavailable for anything but 200."""
+        incoming: Incoming | None = None
+        try:
+            async with self._session.get(url, timeout=self._download_timeout) as response:
+                if response.status != 200:
+                    raise WeChatUnavailable(api, f"HTTP {response.status}", maybe_delivered=False)
+                if response.content_length is not None and response.content_length > max_bytes:
+                    raise MediaTooLarge(f"{response.content_length} bytes, more than {max_bytes}")
+                declared = response.content_type
+                incoming = await asyncio.to_thread(files.receive)
+                head = b""
+                content_type: str | None = None
+                async for chunk in response.content.iter_chunked(CHUNK_BYTES):
+                    if incoming.size + len(chunk) > max_bytes:
+                        raise MediaTooLarge(f"more than {max_bytes} bytes")
+                    if content_type is None:
+                        # the type check needs only the first bytes: refuse before writing on
+                        head += chunk[:SNIFF_BYTES - len(head)]
+                        if len(head) >= SNIFF_BYTES:
+                            content_type = accept(declared, head, kind=kind)
+                    await asyncio.to_thread(incoming.write, chunk)
+                if content_type is None:  # a file shorter than SNIFF_BYTES
+                    content_type = accept(declared, head, kind=kind)
+            stored = await asyncio.to_thread(incoming.keep, content_type)
+            incoming = None
+            return stored
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise WeChatUnavailable(api, f"{type(exc).__name__} {exc}".strip(),
+                                    maybe_delivered=False) from None
+        finally:
+            if incoming is not None:
+                incoming.discard()
 
     async def _pause(self, attempt: int) -> None:
         delay = self._retry_delay * (2**attempt)

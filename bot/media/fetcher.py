@@ -8,7 +8,8 @@ up again when the lease lapses. Downloading twice is harmless (the file is conte
 
 Per row: media/get → size cap → type check (files.accept) → the file → `stored`. A video is
 answered by media/get with `{"video_url": …}` (WeChat's documented behaviour); the file is then
-downloaded from that address, under `media.max_video_bytes`. WeChat's 40007 (invalid media_id:
+downloaded from that address, under `media.max_video_bytes`, straight into a temporary file in
+the store (never whole in memory: up to CONCURRENCY videos are fetched at once). WeChat's 40007 (invalid media_id:
 expired or never existed) → `expired`, at once. Too large, not an accepted image/audio/MP4
 file or not of the kind the resident sent → `failed`, at once. Anything else (busy, token, network, disk) is
 retried with exponential backoff and jitter, up to `media.max_attempts`, then `failed`. The
@@ -116,11 +117,15 @@ class MediaFetcher:
             if media.video_url is not None:
                 if row.kind != "video":
                     raise Refused(f"a video link for a {row.kind}")
-                media = await self._client.get_video(row.media_id, media.video_url,
-                                                     max_bytes=cap)
-            content_type = accept(media.content_type, media.content, kind=row.kind)
-            sha = hashlib.sha256(media.content).hexdigest()
-            await asyncio.to_thread(self.files.write, sha, content_type, media.content)
+                # streamed into the store as it arrives (up to max_video_bytes: not in memory)
+                stored = await self._client.get_video(row.media_id, media.video_url,
+                                                      self.files, max_bytes=cap)
+                sha, content_type, size = stored.sha256, stored.content_type, stored.size
+            else:
+                content_type = accept(media.content_type, media.content, kind=row.kind)
+                sha = hashlib.sha256(media.content).hexdigest()
+                size = len(media.content)
+                await asyncio.to_thread(self.files.write, sha, content_type, media.content)
         except WeChatError as exc:
             if exc.errcode == INVALID_MEDIA_ID:
                 await self._finish(row, MediaStatus.EXPIRED, attempt, error=str(exc))
@@ -135,7 +140,7 @@ class MediaFetcher:
             await self._retry(row, attempt, f"{type(exc).__name__}: {exc}")
             return
         await self._finish(row, MediaStatus.STORED, attempt, sha256=sha,
-                           content_type=content_type, size=len(media.content),
+                           content_type=content_type, size=size,
                            stored_at=self._clock())
 
     async def _retry(self, row: MediaCopy, attempt: int, error: str) -> None:

@@ -8,9 +8,11 @@ and they are served with the type their bytes show (never anything a browser wou
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 # content type → file extension, for what is stored and served
@@ -36,6 +38,8 @@ KIND_FAMILY = {"image": "image", "voice": "audio", "video": "video"}
 MP4_BRANDS = frozenset({b"isom", b"iso2", b"iso3", b"iso4", b"iso5", b"iso6", b"mp41",
                         b"mp42", b"avc1", b"M4V ", b"M4VH", b"M4VP", b"MSNV", b"dash"})
 _SHA = re.compile(r"^[0-9a-f]{64}$")
+# how much of a file's start `sniff` looks at
+SNIFF_BYTES = 128
 
 
 class Refused(ValueError):
@@ -116,9 +120,68 @@ class MediaFiles:
             raise
         return path
 
+    def receive(self) -> Incoming:
+        """A file to be written piece by piece as it arrives (a video: never all in memory).
+        Blocking: call it in a thread."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        return Incoming(self)
+
     def read(self, sha256: str, content_type: str) -> bytes | None:
         """The stored bytes, or None if the file is missing. Blocking: call it in a thread."""
         try:
             return self.path_for(sha256, content_type).read_bytes()
         except (OSError, ValueError):
             return None
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """A file in the store: its name (hash and type), size and path."""
+
+    sha256: str
+    content_type: str
+    size: int
+    path: Path
+
+
+class Incoming:
+    """A file being received: a temporary file in the media directory, hashed (SHA-256) and
+    counted as it is written; `keep` moves it into place under its hash (atomically), `discard`
+    deletes it. The write, keep and discard calls block: call them in a thread."""
+
+    def __init__(self, files: MediaFiles) -> None:
+        self._files = files
+        fd, tmp = tempfile.mkstemp(dir=files.root, prefix=".part-")
+        self.tmp = Path(tmp)
+        self._out = os.fdopen(fd, "wb")
+        self._hash = hashlib.sha256()
+        self.size = 0
+
+    def write(self, chunk: bytes) -> None:
+        self._out.write(chunk)
+        self._hash.update(chunk)
+        self.size += len(chunk)
+
+    def keep(self, content_type: str) -> Stored:
+        sha = self._hash.hexdigest()
+        path = self._files.path_for(sha, content_type)
+        try:
+            self._out.flush()
+            os.fsync(self._out.fileno())
+            self._out.close()
+            if path.exists() and path.stat().st_size == self.size:
+                self.tmp.unlink(missing_ok=True)  # the same bytes, stored before
+            else:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(self.tmp, path)
+        except BaseException:
+            self.discard()
+            raise
+        return Stored(sha, content_type, self.size, path)
+
+    def discard(self) -> None:
+        """Delete the partial file (a single unlink: safe to call from the event loop)."""
+        try:
+            self._out.close()
+        finally:
+            self.tmp.unlink(missing_ok=True)

@@ -2,7 +2,8 @@
 
 The copy the worker saved (bot/media) is served when there is one; WeChat's temporary media
 are gone after 3 days. Until the copy is made (or for slips from before copies existed) the
-file is fetched from WeChat on the spot (a video from the link media/get answers with). Only
+file is fetched from WeChat on the spot (a video from the link media/get answers with, written
+into the content-addressed store as it arrives and served from there, never whole in memory). Only
 image, audio and MP4 types are passed on, never anything a browser would run; names on disk
 come from the file's hash, never the request. A stored video is served from its file with
 range requests, so the page's <video> player can seek without loading all of it."""
@@ -12,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from typing import NoReturn
 
 import aiohttp
@@ -21,7 +21,7 @@ from aiohttp import web
 from bot.delivery.client import BadVideoUrl, MediaTooLarge, WeChatClient
 from bot.delivery.errors import WeChatError, WeChatUnavailable
 from bot.media.fetcher import copies_of
-from bot.media.files import TYPES, MediaFiles, Refused, accept
+from bot.media.files import TYPES, MediaFiles, Refused
 from bot.media.models import FINAL, MediaCopy, MediaStatus
 from bot.slips.errors import Forbidden, NotFound
 from handlers import keys as app_keys
@@ -84,10 +84,18 @@ async def slip_media(request: web.Request) -> web.StreamResponse:
     try:
         media = await client.get_media(media_id)
         if media.video_url is not None:
-            cap = request.config_dict[app_keys.SETTINGS].media.max_video_bytes
-            media = await client.get_video(media_id, media.video_url, max_bytes=cap)
-            content_type = accept(media.content_type, media.content, kind="video")
-            media = replace(media, content_type=content_type)
+            # into the store as it arrives (not held in memory), then served from the file
+            settings = request.config_dict[app_keys.SETTINGS].media
+            stored = await client.get_video(media_id, media.video_url,
+                                            MediaFiles(settings.dir),
+                                            max_bytes=settings.max_video_bytes)
+            return web.FileResponse(stored.path, headers={
+                "Content-Type": stored.content_type,
+                "Content-Disposition":
+                    f'inline; filename="{view.number}-{index + 1}.{TYPES[stored.content_type]}"',
+                "Content-Security-Policy": "default-src 'none'; sandbox",
+                "X-Content-Type-Options": "nosniff",
+            })
     except (WeChatError, WeChatUnavailable) as exc:
         log.info("console: media %s of %s not available: %s", index, view.number, exc)
         return web.Response(status=502, text="这个文件暂时无法从微信获取（临时素材只保存 3 天）。")

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 
 import aiohttp
 import pytest
 
 from bot.delivery.client import BadVideoUrl, MediaTooLarge, WeChatClient
 from bot.delivery.errors import ErrorKind, WeChatError, WeChatUnavailable
+from bot.media.files import MediaFiles
 from bot.simulator.media import media_bytes
 from tests.bot.delivery.conftest import StackFactory
 
@@ -155,13 +157,14 @@ async def test_media_download(make_stack: StackFactory) -> None:
 
 
 async def test_a_video_is_downloaded_from_its_link_without_the_token(
-    make_stack: StackFactory,
+    make_stack: StackFactory, tmp_path: Path
 ) -> None:
     """media/get answers a video with {"video_url": …}; the file comes from that address, which
     is not WeChat's API: the access token is never sent there."""
     stack = await make_stack()
     stack.sim.add_resident(A)
     video = stack.sim.issue_media("video", A)
+    files = MediaFiles(tmp_path / "media")
     seen: list[str] = []
 
     async def on_start(session, context, params) -> None:  # type: ignore[no-untyped-def]
@@ -173,13 +176,14 @@ async def test_a_video_is_downloaded_from_its_link_without_the_token(
         client = WeChatClient(http, stack.settings, stack.stores)
         answer = await client.get_media(video)
         assert answer.content == b"" and answer.video_url
-        clip = await client.get_video(video, answer.video_url, max_bytes=1_000_000)
-        assert clip.content == media_bytes("video", video) and clip.content_type == "video/mp4"
+        clip = await client.get_video(video, answer.video_url, files, max_bytes=1_000_000)
+        assert clip.path.read_bytes() == media_bytes("video", video)
+        assert clip.content_type == "video/mp4"
         with pytest.raises(MediaTooLarge):
-            await client.get_video(video, answer.video_url, max_bytes=10)
+            await client.get_video(video, answer.video_url, files, max_bytes=10)
         for bad in ("file:///etc/passwd", "javascript:alert(1)", "//no-scheme/x.mp4", ""):
             with pytest.raises(BadVideoUrl):
-                await client.get_video(video, bad)
+                await client.get_video(video, bad, files, max_bytes=1_000_000)
     downloads = [url for url in seen if "/media/download" in url]
     assert downloads and all("access_token" not in url for url in downloads)
     assert any("access_token" in url for url in seen if "/cgi-bin/media/get" in url)
