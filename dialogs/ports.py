@@ -33,6 +33,9 @@ class SlipDraft:
     media: list[dict[str, str]] = field(default_factory=list)  # {"type": image|voice, "media_id"}
     triage: dict[str, Any] | None = None  # TriageResult.to_dict(); the service computes it if None
     employer: str | None = None  # wage and labour disputes: the employer instead of an address
+    # what triage classifies: the resident's own words, without the links they shared (a shared
+    # article's title is not their complaint); None: the description
+    triage_text: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -35,11 +35,13 @@ MAX_DESCRIPTION = 5000
 
 
 def classify(triage: Any | None, draft: SlipDraft, now: datetime) -> dict[str, Any]:
-    """The triage result for the draft; unclassified (→ the dispatcher's queue) without one."""
+    """The triage result for the draft (of its `triage_text`, the resident's own words, when it
+    has one); unclassified (→ the dispatcher's queue) without a classifier."""
     if triage is None:
         return dict(UNCLASSIFIED)
     try:
-        return triage.classify(draft.description, area=draft.area, now=now).to_dict()
+        text = draft.triage_text if (draft.triage_text or "").strip() else draft.description
+        return triage.classify(text, area=draft.area, now=now).to_dict()
     except Exception:  # a classifier fault must not lose the complaint
         log.exception("triage failed; the slip goes to the dispatcher's queue")
         return dict(UNCLASSIFIED)

@@ -31,6 +31,9 @@ class SlipDraft:
     media: list[dict[str, str]] = field(default_factory=list)
     triage: dict[str, Any] | None = None
     employer: str | None = None
+    # the text triage classifies (the resident's own words, without shared links; the stored
+    # description keeps them for staff); None: the description
+    triage_text: str | None = None
 
     @classmethod
     def from_any(cls, draft: Any) -> SlipDraft:

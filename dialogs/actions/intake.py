@@ -92,9 +92,13 @@ def draft_of(tracker: Tracker, key: str) -> SlipDraft:
     media = [{"type": "image", "media_id": m} for m in slot("photos") or []]
     media += [{"type": "voice", "media_id": m} for m in slot("voices") or []]
     media += [{"type": "video", "media_id": m} for m in slot("videos") or []]
+    description = str(slot("description") or "")
     return SlipDraft(
         openid=tracker.sender_id,
-        description=with_links(str(slot("description") or ""), slot("links")),
+        # staff read the shared links with the description; triage classifies the resident's
+        # own words only (a shared article's title must not pick the category)
+        description=with_links(description, slot("links")),
+        triage_text=description,
         idempotency_key=key,
         location_text=location.get("text"),
         area=location.get("area"),

@@ -85,6 +85,7 @@ async def test_a_link_during_the_form_is_kept_with_the_report(
         "小区污水横流好几天了\n"
         "群众发来的链接：鲤鱼池小区污水横流无人管 https://mp.weixin.qq.com/s/abc123"
     )
+    assert slip.draft.triage_text == "小区污水横流好几天了"  # classified on their own words
     assert slip.draft.media == []
 
 

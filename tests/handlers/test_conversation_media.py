@@ -75,6 +75,26 @@ async def test_a_short_video_mid_form_and_a_link_go_into_the_issued_slip(site: S
     assert slip.description.endswith("群众发来的链接：路灯坏了的新闻 https://mp.weixin.qq.com/s/lamp")
 
 
+async def test_a_shared_links_title_does_not_pick_the_category(site: Site) -> None:
+    """The report is classified on the resident's own words: a shared article about school
+    admissions does not make a broken street lamp an education matter (the link is still in the
+    description staff read)."""
+    chat = Chat(site, "oWebhook-link-category")
+    await chat.send({"say": "小区门口路灯坏了"})
+    link = fixture_from(chat, "msg_link.xml", Title="学校招生入学报名",
+                        Url="https://mp.weixin.qq.com/s/school")
+    assert (await post(chat, link)).startswith("链接已收到")
+    await chat.send({"say": "鲤鱼池小区"})
+    await chat.send({"say": "13812345678"})
+    await chat.send({"say": "确认"})
+    (slip,) = await site.slips_of(chat.openid)
+    assert slip.category == ["城乡建设", "城市建设和市政管理", "路灯"]
+    assert slip.lead_department_name == "区城市管理局"
+    assert all(d.get("name") != "区教委" for d in slip.co_departments)
+    assert slip.description == (
+        "小区门口路灯坏了\n群众发来的链接：学校招生入学报名 https://mp.weixin.qq.com/s/school")
+
+
 async def test_a_video_and_a_link_for_an_open_slip_are_follow_ups(site: Site) -> None:
     chat = Chat(site, "oWebhook-video-followup")
     await chat.send({"say": COMPLETE})
