@@ -60,6 +60,10 @@ class SlipStatus:
     summary: str | None = None  # a short form of the description, for lists
     lead: str | None = None  # the lead department's name (the desk's while none is assigned)
     is_open: bool | None = None  # still being worked on (a reopened slip is open again)
+    urgency: str | None = None  # 特急 / 紧急 / 一般 (the triage's, or as staff changed it)
+    # the response (签收 and contact) deadline: hours for 特急/紧急, restarted on 重办
+    response_due_at: datetime | None = None
+    signed_at: datetime | None = None  # when the lead department signed it (None: not yet)
 
 
 class SlipDesk(Protocol):

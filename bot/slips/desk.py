@@ -87,6 +87,9 @@ class SlipStatus:
     summary: str | None = None
     lead: str | None = None
     is_open: bool | None = None
+    urgency: str | None = None
+    response_due_at: datetime | None = None
+    signed_at: datetime | None = None
 
 
 class SlipDeskAdapter:
@@ -266,4 +269,7 @@ class SlipDeskAdapter:
             summary=text if len(text) <= SUMMARY_CHARS else text[:SUMMARY_CHARS] + "…",
             lead=view.lead_department.name if view.lead_department else self._desk_name,
             is_open=view.is_open,
+            urgency=view.urgency,
+            response_due_at=view.response_due_at,
+            signed_at=view.signed_at,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -22,6 +23,35 @@ KEEP_SLIP = "action_keep_slip"
 
 def _summary(status: SlipStatus) -> str:
     return f"（{shorten(status.summary, 16)}）" if status.summary else ""
+
+
+URGENT = ("特急", "紧急")
+
+
+def contact_by(status: SlipStatus, now: datetime) -> datetime | None:
+    """For a 特急 or 紧急 slip, whose resident was promised a contact within hours: the
+    response deadline while no department has signed the slip and it is still ahead; None
+    otherwise (the reply then says staff will be in touch as soon as they can)."""
+    due = status.response_due_at
+    if status.signed_at is not None or due is None:
+        return None
+    if due.tzinfo is None:
+        due = due.replace(tzinfo=UTC)
+    return due if due > now else None
+
+
+def deadline_line(texts: Any, status: SlipStatus, now: datetime) -> str | None:
+    """What the status reply says about time for an open slip: the completion deadline of an
+    一般 slip; the promised contact for a 特急 or 紧急 one (a completion date days away would
+    not answer a resident told someone comes within hours)."""
+    if status.urgency in URGENT:
+        contact = contact_by(status, now)
+        if contact is None:
+            return texts.say("status.contact_soon")
+        return texts.say("status.contact_by", response=local_time(contact))
+    if status.due_at is not None:
+        return texts.say("status.due", due=local_time(status.due_at))
+    return None
 
 
 class ActionQueryStatus(KitAction):
@@ -51,9 +81,11 @@ class ActionQueryStatus(KitAction):
             texts = self.kit.texts
             lines = [texts.say("status.line", number=status.number, summary=_summary(status)),
                      texts.say("status.state", status=status.status)]
-            if status.due_at is not None and status.is_open is not False:
+            if status.is_open is not False:
                 # a withdrawn or finished slip has no deadline left to tell
-                lines.append(texts.say("status.due", due=local_time(status.due_at)))
+                line = deadline_line(texts, status, self.kit.clock())
+                if line:
+                    lines.append(line)
             if status.last_staff_reply:
                 lines.append(texts.say("status.reply", reply=shorten(status.last_staff_reply,
                                                                      200)))

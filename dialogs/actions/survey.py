@@ -12,6 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from dialogs.actions.base import KitAction
+from dialogs.actions.status import URGENT, contact_by
 from dialogs.ports import SlipStatus
 from dialogs.text import cjk_count, local_time
 
@@ -127,9 +128,16 @@ async def record_unsatisfied(
         return [SlotSet("survey_slip", None),
                 SlotSet("rated_slip", rated(status.number, "不满意", _now(tracker)))]
     # The one message the resident gets about the reopening (the desk pushes no notice
-    # besides): who handles the slip now and its new deadline.
-    due = kit.texts.say("survey.reopened_due", due=local_time(status.due_at)) \
-        if status.due_at is not None else ""
+    # besides): who handles the slip now and its new deadline; for a 特急 or 紧急 slip the
+    # contact promised instead (as the reopened notice's urgent text).
+    if status.urgency in URGENT:
+        contact = contact_by(status, kit.clock())
+        due = kit.texts.say("survey.reopened_soon") if contact is None else \
+            kit.texts.say("survey.reopened_contact", response=local_time(contact))
+    elif status.due_at is not None:
+        due = kit.texts.say("survey.reopened_due", due=local_time(status.due_at))
+    else:
+        due = ""
     action.say(dispatcher, "survey.reopened", number=status.number,
                department=status.lead or "工作人员", due=due)
     return [SlotSet("survey_slip", None), SlotSet("rated_slip", None)]

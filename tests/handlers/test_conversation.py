@@ -13,8 +13,10 @@ from aiohttp import web_app
 
 from bench.dialogs import Chat, Site
 from bot.config import Settings
+from bot.slips.actor import Actor
 from bot.stores import ClaimState
 from bot.stores.memory import MemoryStores
+from dialogs.text import local_time
 from handlers import conversation, keys
 
 SLIP = re.compile(r"JB\d{13}")
@@ -86,6 +88,23 @@ async def test_an_emergency_is_told_to_call_first_and_still_recorded(site: Site)
     assert reply.startswith("情况紧急，请立即拨打119")
     (slip,) = await site.slips_of(chat.openid)
     assert slip.urgency == "特急" and slip.number in reply
+
+
+async def test_an_emergency_slips_status_tells_the_contact_not_a_completion_date(
+    site: Site,
+) -> None:
+    chat = Chat(site, "oWebhook-fire-status")
+    await talk(chat, "鲤鱼池小区5栋楼下着火了！")
+    (slip,) = await site.slips_of(chat.openid)
+    assert slip.urgency == "特急" and slip.response_due_at is not None
+    (reply,) = await talk(chat, f"{slip.number} 怎么样了")
+    assert f"工作人员会在{local_time(slip.response_due_at)}前与您联系" in reply
+    assert "办理期限" not in reply and "办结" not in reply
+    admin = Actor(kind="staff", id="t", name="管理员", role="admin")
+    await site.service().act(slip.number, "sign", admin)  # signed: the handler gets in touch
+    (reply,) = await talk(chat, f"{slip.number} 怎么样了")
+    assert "当前状态：办理中" in reply and "工作人员会尽快与您联系" in reply
+    assert "办理期限" not in reply
 
 
 async def test_after_the_idle_timeout_the_resident_may_continue(site: Site) -> None:
