@@ -42,7 +42,8 @@ class CategoryResolver:
         self.weight = keyword_weight_
         self._paths = [node.path for node in taxonomy.nodes.values() if node.keywords]
         self._matcher = RuleMatcher(
-            (RuleSpec(taxonomy.nodes[p].keywords) for p in self._paths), maximal=True
+            (RuleSpec(taxonomy.nodes[p].keywords) for p in self._paths), maximal=True,
+            ignore=taxonomy.ignore,
         )
 
     @property

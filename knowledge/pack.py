@@ -146,7 +146,7 @@ def _taxonomy(csv_path: Path, yaml_path: Path) -> Taxonomy:
             if path and path not in nodes:
                 nodes[path] = CategoryNode(path)
     root = _root(yaml_path)
-    root.mapping(allowed={"nodes"})
+    root.mapping(allowed={"nodes", "ignore"})
     seen: set[tuple[str, ...]] = set()
     for item in root.items("nodes"):
         item.mapping(allowed={"path", "keywords"})
@@ -162,7 +162,7 @@ def _taxonomy(csv_path: Path, yaml_path: Path) -> Taxonomy:
             item.fail(f"parent {'/'.join(path[:-1])} does not exist", "path")
         existing = nodes.get(path)
         nodes[path] = CategoryNode(path, item.words("keywords"), extension=existing is None)
-    return Taxonomy(nodes=nodes, first_level=tuple(first))
+    return Taxonomy(nodes=nodes, first_level=tuple(first), ignore=root.words("ignore"))
 
 
 # -- areas -------------------------------------------------------------------------------------

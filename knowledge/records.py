@@ -41,6 +41,8 @@ class CategoryNode:
 class Taxonomy:
     nodes: dict[Path_, CategoryNode]
     first_level: tuple[str, ...]
+    # longer words that contain a keyword and mean something else ("没有电话" holds "没有电")
+    ignore: tuple[str, ...] = ()
 
     def has(self, path: Path_) -> bool:
         return tuple(path) in self.nodes

@@ -140,6 +140,21 @@ def test_water_cut_for_a_whole_estate(triage: Triage) -> None:
     assert "24小时" in result.advice
 
 
+def test_no_phone_is_no_power_cut(triage: Triage) -> None:
+    """The reviewer's elderly resident: "没有电话" holds "没有电" and the rubbish complaint went
+    to the power company as an urgent outage."""
+    result = classify(triage, "建新北路41号门口垃圾没人收；家里没有电话，打我儿子的")
+    assert result.urgency == "一般"
+    assert result.category[:2] == ("城乡建设", "城市建设和市政管理")
+    names = [d.name for d in result.departments]
+    assert not any("供电" in n for n in names), names
+    lift = classify(triage, "老小区没有电梯，老人上下楼困难")
+    assert not any("供电" in d.name for d in lift.departments)
+    # a real power cut still is one
+    cut = classify(triage, "小区停电了，家里没有电")
+    assert cut.urgency == "紧急" and "供电" in cut.lead.name
+
+
 def test_barbecue_smoke_and_noise(triage: Triage) -> None:
     result = classify(triage, "烧烤摊油烟大还吵到半夜")
     roles = [(d.name, d.role) for d in result.departments]
