@@ -17,7 +17,7 @@ from bot.slips.actor import Actor
 from bot.slips.errors import InvalidInput, TransitionNotAllowed
 from bot.slips.models import Slip, SlipCluster, SlipDepartment
 from bot.slips.timing import SlipTiming
-from bot.slips.workflow import Action, Workflow
+from bot.slips.workflow import Action, State, Workflow
 from knowledge.records import Department, Taxonomy
 
 
@@ -328,13 +328,26 @@ async def merge(step: Step) -> None:
     kept = await _other_slip(step, step.values.get("into"), "into")
     state = step.workflow.states.get(kept.status)
     if state is None or not state.is_open:
-        raise InvalidInput("into", f"交办单 {kept.number} 已{state.label if state else '关闭'}，"
+        raise InvalidInput("into", f"交办单 {kept.number} {await _closed_as(step, kept, state)}，"
                            "请选择仍在办理的交办单")
     cluster_id = await _cluster(step, slip, kept)
     slip.merged_into_id = kept.id
     step.event_data.update(into=kept.number, cluster_id=cluster_id)
     step.notice_values["kept_number"] = kept.number
     step.side_events.append((kept, "merge_in", {"merged": slip.number, "cluster_id": cluster_id}))
+
+
+async def _closed_as(step: Step, slip: Slip, state: State | None) -> str:
+    """How a closed slip is closed, for "交办单 JB… ___": the state labels carry their own 已
+    (已办结, 已撤销; it said 已已合并), a merged slip names the one it was merged into."""
+    if slip.merged_into_id is not None:
+        into = (await step.session.execute(
+            select(Slip.number).where(Slip.id == slip.merged_into_id))).scalar_one_or_none()
+        if into:
+            return f"已合并到交办单 {into}"
+    if state is None:
+        return "已关闭"
+    return state.label if state.label.startswith("已") else f"状态为{state.label}"
 
 
 async def link(step: Step) -> None:

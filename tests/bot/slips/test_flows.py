@@ -122,6 +122,21 @@ async def test_a_slip_cannot_be_merged_into_itself_or_a_closed_slip(slips: Slips
         assert exc.value.field == "into"
 
 
+async def test_merging_into_a_merged_slip_names_where_it_went(slips: Slips) -> None:
+    kept = await slips.issue()
+    dup = await slips.issue("路灯又坏了", openid=OTHER_RESIDENT.id)
+    third = await slips.issue("路灯不亮")
+    await slips.service.act(dup.number, "merge", DISPATCHER, data={"into": kept.number})
+    with pytest.raises(InvalidInput) as exc:
+        await slips.service.act(third.number, "merge", DISPATCHER, data={"into": dup.number})
+    assert exc.value.message == (f"交办单 {dup.number} 已合并到交办单 {kept.number}，"
+                                 "请选择仍在办理的交办单")
+    await slips.service.act(kept.number, "withdraw", RESIDENT)
+    with pytest.raises(InvalidInput) as exc:
+        await slips.service.act(third.number, "merge", DISPATCHER, data={"into": kept.number})
+    assert exc.value.message == f"交办单 {kept.number} 已撤销，请选择仍在办理的交办单"
+
+
 async def test_linking_similar_slips_puts_them_in_one_cluster(slips: Slips) -> None:
     a = await slips.issue("观音桥步行街噪音")
     b = await slips.issue("观音桥步行街晚上很吵", openid=OTHER_RESIDENT.id)
