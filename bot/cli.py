@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import logging
 import re
+import socket
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from aiohttp import web
 
@@ -36,6 +39,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args, settings) or 0)
     except ConfigError as exc:
         print(f"minyi: configuration error:\n{exc}", file=sys.stderr)
+        return 2
+    except PortUnavailable as exc:
+        print(f"minyi: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
@@ -97,6 +103,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from handlers import keys
 
     settings = settings.for_demo().with_overrides(**{"server.port": args.port})
+    _require_free_port(args.host, args.port)
     configure_logging(settings.logging.level, settings.logging.format)
     base = f"http://{args.host}:{args.port}"
     settings = settings.with_overrides(
@@ -110,14 +117,18 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
             f"  Resident chat (simulated WeChat): {base}/simulator\n"
             f"  WeChat webhook:                   {base}/wechat\n"
             f"  Health:                           {base}/healthz\n"
-            f"  Database: {settings.database.url}   Stores: {settings.redis.url}\n"
-            "Press Ctrl+C to stop.\n",
+            f"  Database: {settings.database.url}   Stores: {settings.redis.url}\n",
             flush=True,
         )
 
+    async def last_line(_app: web.Application) -> None:
+        print("Press Ctrl+C to stop.\n", flush=True)
+
     app.on_startup.append(announce)
     app.on_startup.append(demo_staff_hook(settings, base, keys.DATABASE))
-    web.run_app(app, host=args.host, port=args.port, print=None)
+    app.on_startup.append(last_line)  # after the console and logins, and the log lines
+    with _listen_errors(args.host, args.port):
+        web.run_app(app, host=args.host, port=args.port, print=None)
     return 0
 
 
@@ -129,6 +140,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         overrides["server.host"] = args.host
     settings = settings.with_overrides(**overrides)
     _require_production_secrets(settings)
+    _require_free_port(settings.server.host, settings.server.port)
     configure_logging(settings.logging.level, settings.logging.format)
     app = serve_app(settings)
 
@@ -139,15 +151,60 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
                  _shown_url(settings.database.url), _shown_url(settings.redis.url))
 
     app.on_startup.append(started)
-    web.run_app(
-        app,
-        host=settings.server.host,
-        port=settings.server.port,
-        print=None,
-        access_log=None,
-        loop=new_event_loop(),
-    )
+    with _listen_errors(settings.server.host, settings.server.port):
+        web.run_app(
+            app,
+            host=settings.server.host,
+            port=settings.server.port,
+            print=None,
+            access_log=None,
+            loop=new_event_loop(),
+        )
     return 0
+
+
+class PortUnavailable(Exception):
+    """The web process cannot listen where it was told to; the message is the one line shown."""
+
+
+def _port_message(host: str | None, port: int, exc: OSError) -> str:
+    if exc.errno == errno.EADDRINUSE:
+        return (f"port {port} is already in use: stop the other process "
+                "or choose another with --port")
+    return f"cannot listen on {host or '*'}:{port}: {exc.strerror or exc}"
+
+
+def _require_free_port(host: str | None, port: int) -> None:
+    """Bind (and release) every address the web server will listen on, before anything is
+    announced: `minyi demo` printed its URLs and logins, then a traceback, when the port was
+    taken, and the URLs led to the other process. Options as asyncio's create_server sets them,
+    so a port only in TIME_WAIT is not refused here."""
+    try:
+        infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM,
+                                   flags=socket.AI_PASSIVE)
+    except OSError as exc:
+        raise PortUnavailable(f"cannot listen on {host or '*'}:{port}: {exc}") from None
+    for family, kind, proto, _name, address in dict.fromkeys(infos):
+        with socket.socket(family, kind, proto) as probe:
+            if hasattr(socket, "SO_REUSEADDR") and sys.platform != "win32":
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6 and hasattr(socket, "IPPROTO_IPV6"):
+                probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            try:
+                probe.bind(address)
+            except OSError as exc:
+                raise PortUnavailable(_port_message(host, port, exc)) from None
+
+
+@contextmanager
+def _listen_errors(host: str | None, port: int) -> Iterator[None]:
+    """The port taken between the check above and the server's own bind: the same one line."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno not in (errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES):
+            raise
+        raise PortUnavailable(_port_message(host, port, exc)) from None
 
 
 def serve_app(settings: Settings) -> web.Application:

@@ -9,8 +9,11 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError
+
 from bot.config import Settings
 from bot.storage import Database
+from bot.storage.errors import report_database_error
 
 
 def add_slip_commands(sub: argparse._SubParsersAction) -> None:
@@ -46,6 +49,8 @@ def _run(settings: Settings, work: Callable[[Database], Awaitable[int]]) -> int:
         database = Database.open(settings.database.url)
         try:
             return await work(database)
+        except DBAPIError as exc:  # as `minyi user …` does
+            return await report_database_error(database, settings.database.url, exc)
         finally:
             await database.close()
 
@@ -100,6 +105,12 @@ def cmd_slips_show(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_slips_list(args: argparse.Namespace, settings: Settings) -> int:
     from bot.slips.actor import Actor
     from bot.slips.views import SlipFilter
+    from bot.staff.commands import unknown_department
+
+    problem = unknown_department(args.department)
+    if problem:  # it listed nothing, as if the department had no slips
+        print(f"minyi: --department: {problem}", file=sys.stderr)
+        return 2
 
     async def work(database: Database) -> int:
         service = _service(database, settings)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+import unicodedata
 
 from sqlalchemy.exc import DBAPIError
 
@@ -15,6 +16,7 @@ from bot.staff.errors import StaffInputError
 from bot.staff.passwords import generate_password
 from bot.staff.roles import ROLE_LABELS, Role, TokenScope
 from bot.storage import Database
+from bot.storage.errors import report_database_error
 
 
 def add_staff_commands(sub: argparse._SubParsersAction) -> None:
@@ -62,11 +64,7 @@ def _run(settings: Settings, work) -> int:
             print(f"minyi: {exc.field}: {exc.message}", file=sys.stderr)
             return 2
         except DBAPIError as exc:
-            print(
-                f"minyi: database error ({exc.orig!r}); run `minyi db upgrade` first?",
-                file=sys.stderr,
-            )
-            return 1
+            return await report_database_error(database, settings.database.url, exc)
         finally:
             await database.close()
 
@@ -77,7 +75,39 @@ def _read_password() -> str:
     return sys.stdin.readline().rstrip("\r\n")
 
 
+def unknown_department(code: str | None) -> str | None:
+    """The CLI's message for a department code not in the catalogue, with the valid codes and
+    their names (the directory's own message, 没有这个部门代码, listed none); None if it is known
+    or not given."""
+    code = (code or "").strip()
+    departments = department_names()
+    if not code or code in departments:
+        return None
+    return f"no department with code {code!r}; the codes are:\n" + "\n".join(
+        _packed([f"{c} {name}" for c, name in departments.items()]))
+
+
+def _packed(items: list[str], width: int = 100) -> list[str]:
+    """Items on indented lines of at most `width` terminal columns (a CJK character takes two),
+    none split across lines."""
+    lines: list[str] = []
+    line, used = "", 0
+    for item in items:
+        cols = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in item)
+        if line and used + 2 + cols > width:
+            lines.append(line + ",")
+            line, used = "", 0
+        line, used = (f"{line}, {item}", used + 2 + cols) if line else (f"  {item}", 2 + cols)
+    if line:
+        lines.append(line)
+    return lines
+
+
 def cmd_user_add(args: argparse.Namespace, settings: Settings) -> int:
+    problem = unknown_department(args.department)
+    if problem:
+        print(f"minyi: department: {problem}", file=sys.stderr)
+        return 2
     password = _read_password() if args.password_stdin else generate_password()
 
     async def work(directory: StaffDirectory) -> int:

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
@@ -85,6 +85,12 @@ class Database:
         """Bring the schema to the newest migration (Alembic)."""
         async with self.engine.begin() as conn:
             await conn.run_sync(upgrade_connection)
+
+    async def has_tables(self) -> bool:
+        """Whether the schema exists at all (`minyi db upgrade` has been run)."""
+        async with self.engine.connect() as conn:
+            names = await conn.run_sync(lambda sync: inspect(sync).get_table_names())
+        return bool(names)
 
     async def ping(self) -> bool:
         try:
