@@ -341,7 +341,7 @@ def _routing(path: Path, depts: tuple[Department, ...], taxonomy: Taxonomy) -> R
     ids: set[str] = set()
     for item in root.items("rules"):
         item.mapping(allowed={"id", "topic", "keywords", "patterns", "lead", "co", "priority",
-                              "handling_level"})
+                              "handling_level", "exclusive"})
         rule_id = item.text("id")
         if rule_id in ids:
             item.fail(f"id {rule_id!r} is used twice", "id")
@@ -360,6 +360,7 @@ def _routing(path: Path, depts: tuple[Department, ...], taxonomy: Taxonomy) -> R
             priority=item.integer("priority", lo=0, hi=100, default=0),
             handling_level=(item.choice("handling_level", LEVELS)
                             if item.mapping().get("handling_level") is not None else None),
+            exclusive=item.flag("exclusive"),
         ))
     cat_rules: list[CategoryRoute] = []
     for item in root.items("category_rules", required=False):

@@ -132,6 +132,9 @@ class RoutingRule:
     co: tuple[str, ...] = ()
     priority: int = 0
     handling_level: str | None = None
+    # when it is the strongest rule fired, no other rule adds a department (a report of an
+    # official taking bribes goes to the discipline commission alone, never to their own office)
+    exclusive: bool = False
 
 
 @dataclass(frozen=True)

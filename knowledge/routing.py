@@ -110,6 +110,8 @@ class Router:
                 "lead": lead.code,
                 "co": [d.code for d in cos],
             })
+            if rule.exclusive and len(explained) == 1:
+                break  # the strongest rule keeps the slip to its own departments
         fallback = None
         if not chosen and category_confident:
             route = self._category_route(category)

@@ -155,6 +155,16 @@ def test_no_phone_is_no_power_cut(triage: Triage) -> None:
     assert cut.urgency == "紧急" and "供电" in cut.lead.name
 
 
+def test_a_bribe_is_reported_to_the_discipline_commission_alone(triage: Triage) -> None:
+    """The reviewer's report went to the accused's own bureau (城管局) as a 投诉."""
+    result = classify(triage, "城管局的李科长收了小贩的红包，就在观音桥步行街")
+    assert result.request_type == "举报"
+    assert [d.name for d in result.departments] == ["区纪委监委"]
+    # money taken by a shop is no bribe
+    shop = classify(triage, "商家收了钱不发货")
+    assert "区纪委监委" not in [d.name for d in shop.departments]
+
+
 def test_barbecue_smoke_and_noise(triage: Triage) -> None:
     result = classify(triage, "烧烤摊油烟大还吵到半夜")
     roles = [(d.name, d.role) for d in result.departments]
