@@ -225,3 +225,12 @@ async def test_pages_say_how_fresh_they_are_and_browsers_keep_them_no_longer(
     footer = await response.text()
     assert f'一般在 <span class="num">{int(PUBLIC_CHECK)}</span> 秒内更新' in footer
     assert "危及人身安全的紧急求助" in footer
+
+
+async def test_the_unrated_count_stands_with_the_satisfaction_rate(client: TestClient) -> None:
+    """It sat under the median handling time, a figure it has nothing to do with."""
+    html = await page(client, "/public/?period=2026-03")
+    satisfaction = re.search(r'<div class="label">满意率</div>.*?</div></div>', html).group(0)
+    assert "未评价" in satisfaction
+    median = re.search(r'<div class="label">办理时长中位数</div>.*?</div></div>', html).group(0)
+    assert "未评价" not in median
