@@ -191,6 +191,8 @@ class Nlu:
         if not norm:
             return FALLBACK, 1.0
         for candidate in self._bare_forms(norm):
+            if not candidate and not _QUESTION.search(norm):
+                continue  # "🌹" is not "?" (both are nothing without emoji and punctuation)
             for rule in self.rules:
                 if candidate in rule.exact:
                     return rule.name, 1.0
@@ -202,7 +204,9 @@ class Nlu:
         if self._has_marker(norm) and self._correction_target(norm, kinds):
             return CORRECT, 0.9
         short = len(norm) <= self.short_message
-        question = _QUESTION.search(norm) is not None
+        # "延期是啥子意思嘛，为啥要延期": dialect question words count, not only 什么/吗/？
+        question = _QUESTION.search(norm) is not None or any(
+            w in norm for w in self.question_words)
         for rule in self.rules:
             if rule.name == FAQ:
                 if (short or question) and self._faq_candidate(norm, kinds):
@@ -345,6 +349,11 @@ class Nlu:
     def is_question(self, text: str) -> bool:
         norm = normalize(text)
         return bool(_QUESTION.search(norm)) or any(w in norm for w in self.question_words)
+
+    def asks_meaning(self, text: str) -> bool:
+        """ "撤回是什么意思", "签收是啥子": a question about a word of the desk's own, answered
+        from faq.yaml before anything else is made of the word."""
+        return self.faq.explaining(text) is not None
 
     def has_problem_word(self, text: str) -> bool:
         norm = normalize(text)

@@ -11,7 +11,8 @@ Order matters and is the whole policy:
 7. the summary step: 确认 issues the slip, anything else edits the draft;
 8. the form: the message fills slots, the form asks the next question;
 9. no draft: media and text join an open slip as follow-ups, or start a new report; a shared
-   link joins an open slip, or is answered (a link alone is not a report).
+   link joins an open slip, or is answered (a link alone is not a report); what is not
+   understood while a survey waits asks for the verdict again.
 Every plan asks at most one question.
 """
 
@@ -32,7 +33,7 @@ from dialogs.actions.status import (
     WITHDRAW_OFFERED,
     offered_number,
 )
-from dialogs.actions.survey import SURVEY, SURVEY_REASON, recently_rated
+from dialogs.actions.survey import ASK_SURVEY, SURVEY, SURVEY_REASON, recently_rated
 from dialogs.domain import FORM
 from dialogs.inputs import Incoming
 from dialogs.kit import DialogKit
@@ -200,8 +201,9 @@ class Policy:
         text = str(parse.get("text") or "")
         kinds = {e.get("entity") for e in parse.get("entities") or []}
         nlu = self.kit.nlu
+        # "撤回是什么意思" asks about the word; it calls nothing off
         return bool(text) and "slip_number" not in kinds and nlu.says_not_needed(text) and (
-            not nlu.has_new_report_marker(text)
+            not nlu.has_new_report_marker(text) and not nlu.asks_meaning(text)
         ) and await self.kit.desk.open_slip_of(msg.openid) is not None
 
     def _reask(self, conv: Conversation) -> list[str]:
@@ -290,6 +292,10 @@ class Policy:
                              else "action_nothing_to_confirm"])
             if intent in SURVEY_INTENTS:
                 return Plan([*echo, SURVEY])
+            if intent == FALLBACK and await self.kit.desk.awaiting_survey(msg.openid):
+                # not understood while a verdict is awaited: the survey's 1/2/3 again, not
+                # the general help (whose numbers mean something else)
+                return Plan([*echo, ASK_SURVEY])
             return Plan([*echo, "action_fallback"])
         open_slip = await self.kit.desk.open_slip_of(msg.openid)
         if open_slip is not None and not self.kit.nlu.has_new_report_marker(text):

@@ -13,12 +13,22 @@ _SPACE = re.compile(r"[\s\u200b\u200c\u200d\ufeff]+")
 # Punctuation, symbols and emoji: dropped before an exact intent match.
 _PUNCT = re.compile(r"[^\w\u4e00-\u9fff]+")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+# Emoji that say something, written the way WeChat writes its own ("[强]" is the thumbs-up
+# in the emoji panel; older clients send "/:strong"): one form for each, so the word lists
+# need only that one. Other emoji are left alone (and dropped by `bare`).
+_EMOJI_FORMS = {
+    "/:strong": "[强]", "\U0001f44d": "[强]", "[thumbsup]": "[强]",
+    "/:weak": "[弱]", "\U0001f44e": "[弱]", "[thumbsdown]": "[弱]",
+    "/:ok": "[ok]", "\U0001f44c": "[ok]",
+}
+_EMOJI = re.compile("|".join(re.escape(k) for k in sorted(_EMOJI_FORMS, key=len, reverse=True)))
 
 
 def normalize(text: str) -> str:
-    """Full-width to ASCII (NFKC), lower case, no whitespace. Offsets into this form are what
-    entity spans refer to."""
-    return _SPACE.sub("", unicodedata.normalize("NFKC", text).lower())
+    """Full-width to ASCII (NFKC), lower case, no whitespace, emoji in WeChat's own form
+    ("👍" and "/:strong" are "[强]"). Offsets into this form are what entity spans refer to."""
+    plain = _SPACE.sub("", unicodedata.normalize("NFKC", text).lower())
+    return _EMOJI.sub(lambda m: _EMOJI_FORMS[m.group(0)], plain)
 
 
 def bare(text: str) -> str:

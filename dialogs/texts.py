@@ -17,7 +17,7 @@ REQUIRED = (
     "ask.description_after_location", "ask.description_again", "ask.location",
     "ask.location_again", "ask.location_needed", "ask.location_outside", "ask.employer", "ask.employer_again",
     "ask.contact_phone", "ask.contact_phone_known", "ask.contact_phone_invalid",
-    "ask.correction", "ask.survey_reason", "ask.resume", "ask.emergency_location",
+    "ask.correction", "ask.survey", "ask.survey_reason", "ask.resume", "ask.emergency_location",
     "ask.emergency_location_phone", "ask.emergency_phone",
     "summary.head", "summary.description", "summary.description_long", "summary.location",
     "summary.area",

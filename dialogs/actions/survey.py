@@ -18,6 +18,7 @@ from dialogs.text import cjk_count, local_time
 
 SURVEY = "action_survey"
 SURVEY_REASON = "action_survey_reason"
+ASK_SURVEY = "action_ask_survey"
 
 VERDICTS = {"survey_satisfied": "满意", "survey_basic": "基本满意", "survey_unsatisfied": "不满意"}
 _VERDICT_WORDS = re.compile(
@@ -94,6 +95,22 @@ class ActionSurvey(KitAction):
         self.say(dispatcher, "survey.changed" if changing else "survey.thanks",
                  number=waiting.number, verdict=verdict)
         return [SlotSet("rated_slip", rated(waiting.number, verdict, _now(tracker)))]
+
+
+class ActionAskSurvey(KitAction):
+    """A message not understood while a slip waits for its verdict: the survey again."""
+
+    NAME = ASK_SURVEY
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        waiting = await self.kit.desk.awaiting_survey(tracker.sender_id)
+        if waiting is None:
+            self.say(dispatcher, "chat.fallback")
+            return []
+        self.say(dispatcher, "ask.survey", number=waiting.number)
+        return []
 
 
 class ActionSurveyReason(KitAction):
