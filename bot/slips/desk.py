@@ -211,9 +211,21 @@ class SlipDeskAdapter:
         view = await self._act(own or number, "survey", openid, note=reason, data=data,
                                quiet_resident=True)
         if own is not None:
+            if verdict == "不满意" or solved is False:
+                await self._reopen_kept(number, reason)
             kept = await self._kept(number)
             return self._to_status(kept or view, summary_of=view.description)
         return self._to_status(view)
+
+    async def _reopen_kept(self, number: str, reason: str | None) -> None:
+        """A merged resident says the problem is not solved: the kept slip is worked again
+        (重办), as their own would have been; its handler is told why, and the kept slip's own
+        resident is not sent a notice they did not ask for."""
+        note = f"合并办理的另一位居民评价不满意：{reason or '未说明原因'}"
+        try:
+            await self._service.act(number, "reopen", _CHAT, note=note, quiet_resident=True)
+        except (TransitionNotAllowed, InvalidInput, NotFound, Forbidden):
+            pass  # reopened already, or no longer possible: the verdict stands on its own
 
     async def _merged_into(self, number: str, openid: str) -> str | None:
         """The number of the resident's slip merged into slip `number` (None: `number` is

@@ -13,6 +13,7 @@ from tests.bot.slips.conftest import (
     HANDLER,
     OPENID,
     OTHER_RESIDENT,
+    RESIDENT,
     SYSTEM,
     Slips,
 )
@@ -101,15 +102,24 @@ async def test_the_merged_resident_is_surveyed_and_the_verdict_is_theirs(
     assert reminded == [OPENID]
 
 
-async def test_a_merged_residents_unsatisfied_verdict_is_recorded_without_a_reopen(
+async def test_a_merged_residents_unsatisfied_verdict_reopens_the_kept_slip(
     desk: SlipDeskAdapter, slips: Slips
 ) -> None:
+    """The chat promised "我们会重新交办" while nothing happened (product review)."""
     kept, dup = await _merged(slips)
     await slips.service.act(kept, "close", HANDLER, data={"result": "已更换灯泡"})
+    await slips.service.act(kept, "survey", RESIDENT, data={"verdict": "满意"})
     answered = await desk.record_survey(MERGED, kept, "不满意", False, "晚上还是不亮")
-    assert answered.is_open is False  # the chat says thanks; a supervisor decides
+    assert answered.is_open is True and answered.number == kept
     assert (await slips.row(dup)).satisfaction == "不满意"
-    assert (await slips.row(kept)).status == "awaiting_survey"
+    row = await slips.row(kept)
+    assert (row.status, row.reopen_count) == ("dispatched", 1)
+    reopen = (await slips.events(kept))[-1]
+    assert reopen.action == "reopen" and "晚上还是不亮" in (reopen.note or "")
+    # the handler is told; the kept slip's own (satisfied) resident is not pushed a notice
+    pushed = [(n.kind, n.openid) for n in await slips.outbox(kept)]
+    assert ("reopened", OPENID) not in pushed
+    assert any(kind == "reopened_staff" for kind, _ in pushed)
 
 
 def test_a_stay_state_must_be_one_the_action_starts_from(tmp_path) -> None:  # type: ignore[no-untyped-def]
