@@ -181,6 +181,14 @@ class EntityExtractor:
             at = work.find(name) if name else -1
             if at >= 0:
                 spans.append((at, at + len(name), 3, known))
+        # the other names the gazetteer knows, whole: "五里店街道江北嘴社区" must not lose its
+        # 五里 to the walk back from 街道, which stops at 里 ("在家里")
+        find_all = getattr(self._places, "find_all", None)
+        for other in find_all(work.replace(MASK, "，")) if find_all else ():
+            name = normalize(other.text)
+            at = work.find(name) if name else -1
+            if at >= 0 and (known is None or name != normalize(known.text)):
+                spans.append((at, at + len(name), 2, None))
         spans.extend(self._generic_places(work))
         if not spans:
             return []

@@ -91,6 +91,20 @@ def test_places(text: str, place: str | None) -> None:
     assert values(text, "place") == ([place] if place else [])
 
 
+def test_a_known_street_keeps_its_whole_name_and_an_age_is_no_time() -> None:
+    """The second review: "五里店街道" lost 五里 (the walk back from 街道 stops at 里, as in
+    "家里") and "我今年七十八了" gave 时间：今年."""
+    from knowledge.gazetteer import Gazetteer
+    from knowledge.pack import load_pack
+
+    extract = EntityExtractor.load(Gazetteer(load_pack().areas)).extract
+    found = {e["entity"]: e["value"] for e in extract(
+        "我今年七十八了，地址是五里店街道江北嘴社区15栋楼下")}
+    assert found["place"] == "五里店街道江北嘴社区15栋楼下"
+    assert "time" not in found
+    assert "3月" in {e["entity"]: e["value"] for e in extract("今年3月份路灯就坏了")}["time"]
+
+
 def test_a_known_place_carries_its_street() -> None:
     (entity,) = [e for e in EXTRACT.extract("鲤鱼池小区门口") if e["entity"] == "place"]
     assert entity["additional_info"]["community"] == "鲤鱼池社区"
