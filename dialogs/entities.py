@@ -175,19 +175,19 @@ class EntityExtractor:
     # -- places --------------------------------------------------------------------------
     def _place_entities(self, work: str, norm: str) -> list[dict[str, Any]]:
         spans: list[tuple[int, int, int, PlaceLike | None]] = []  # start, end, score, place
-        known = self._places.find(work.replace(MASK, "，")) if self._places else None
-        if known is not None:
-            name = normalize(known.text)
+        # every name the gazetteer knows, whole ("五里店街道江北嘴社区" must not lose its 五里
+        # to the walk back from 街道, which stops at 里, as in "在家里"); the best one scores
+        # most and carries the area. One scan of the text for both.
+        named = self._places.find_all(work.replace(MASK, "，")) if self._places else []
+        known = self._places.best_of(named) if self._places else None
+        for place in named:
+            name = normalize(place.text)
             at = work.find(name) if name else -1
-            if at >= 0:
+            if at < 0:
+                continue
+            if known is not None and name == normalize(known.text):
                 spans.append((at, at + len(name), 3, known))
-        # the other names the gazetteer knows, whole: "五里店街道江北嘴社区" must not lose its
-        # 五里 to the walk back from 街道, which stops at 里 ("在家里")
-        find_all = getattr(self._places, "find_all", None)
-        for other in find_all(work.replace(MASK, "，")) if find_all else ():
-            name = normalize(other.text)
-            at = work.find(name) if name else -1
-            if at >= 0 and (known is None or name != normalize(known.text)):
+            else:
                 spans.append((at, at + len(name), 2, None))
         spans.extend(self._generic_places(work))
         if not spans:

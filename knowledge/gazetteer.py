@@ -150,7 +150,12 @@ class Gazetteer:
         The most specific and most confident name wins; names that agree on the street raise
         the confidence, names that point to different streets lower it.
         """
-        matches = self.find_all(text, normalized=normalized, scan=scan)
+        return self.best_of(self.find_all(text, normalized=normalized, scan=scan))
+
+    @staticmethod
+    def best_of(matches: list[AreaMatch]) -> AreaMatch | None:
+        """The best of `find_all`'s matches, as `find` picks it (for a caller that needs all
+        of them and the best without scanning the text twice)."""
         if not matches:
             return None
         best = max(matches, key=lambda m: (m.confidence + 0.05 * _SPECIFIC.get(m.kind, 0),

@@ -180,8 +180,6 @@ class SlipDeskAdapter:
         if own is not None:
             return own
         # a duplicate merged into a slip now finished: the survey is about that slip
-        if await self._read_one(_HAS_SLIP_IN, openid=openid, statuses=["merged"]) is None:
-            return None
         async with self._db.engine.connect() as conn:
             row = (await conn.execute(_MERGED_AWAITING, {"openid": openid})).first()
         return None if row is None else await self._kept_status(row[1], openid)

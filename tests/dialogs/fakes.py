@@ -170,7 +170,13 @@ PLACES = {
 
 class FakePlaces:
     def find(self, text: str) -> Place | None:
-        return next((p for name, p in PLACES.items() if name in text), None)
+        return self.best_of(self.find_all(text))
+
+    def find_all(self, text: str) -> list[Place]:
+        return [p for name, p in PLACES.items() if name in text]
+
+    def best_of(self, matches: list[Place]) -> Place | None:
+        return matches[0] if matches else None
 
     def near(self, lat: float, lon: float) -> Place | None:
         if 29.4 < lat < 29.8 and 106.3 < lon < 106.9:
