@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -115,7 +115,37 @@ def check_chain(slip: Slip, events: list[SlipEvent]) -> Broken | None:
     if len(events) != slip.event_count or prev != (slip.chain_head or GENESIS):
         seq = len(events) + 1 if len(events) < slip.event_count else slip.event_count
         return Broken(slip.number, seq, "the slip's chain head does not match its last event")
+    return _fields_follow_events(slip, events)
+
+
+def _fields_follow_events(slip: Slip, events: list[SlipEvent]) -> Broken | None:
+    """The row's status and satisfaction are what its events say: an intact chain beside a row
+    changed by hand (a 不满意 turned 满意 to lift the 满意率, a slip closed without an event) is
+    tampering too."""
+    if not events:
+        return None
+    last = events[-1]
+    if slip.status != last.to_status:
+        return Broken(slip.number, last.seq,
+                      f"the slip's status {slip.status!r} is not its last event's "
+                      f"{last.to_status!r}")
+    satisfaction, seq = None, 0
+    for e in events:
+        if e.action in SATISFACTION_SETTERS:
+            satisfaction, seq = SATISFACTION_SETTERS[e.action](e), e.seq
+    if slip.satisfaction != satisfaction:
+        return Broken(slip.number, seq or last.seq,
+                      f"the slip's satisfaction {slip.satisfaction!r} is not what its events "
+                      f"recorded ({satisfaction!r})")
     return None
+
+
+# The actions that set a slip's satisfaction (bot/slips/effects.py), and the value each leaves.
+SATISFACTION_SETTERS: dict[str, Callable[[SlipEvent], str | None]] = {
+    "survey": lambda e: (e.data or {}).get("verdict"),
+    "reopen": lambda e: None,
+    "expire_survey": lambda e: "未评价",
+}
 
 
 async def verify_slips(

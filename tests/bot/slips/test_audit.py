@@ -108,6 +108,39 @@ def test_audit_verify_finds_tampering(db_url: str, pack, cli, tamper: str, seq: 
     assert code == 0
 
 
+@pytest.mark.parametrize("tamper,reason", [
+    pytest.param("UPDATE slip SET satisfaction = '不满意'", "satisfaction '不满意'",
+                 id="rating-changed"),
+    pytest.param("UPDATE slip SET status = 'archived'", "status 'archived'",
+                 id="status-changed"),
+])
+def test_audit_verify_finds_a_row_changed_beside_an_intact_chain(  # type: ignore[no-untyped-def]
+    db_url: str, pack, cli, tamper: str, reason: str
+) -> None:
+    [number, other] = _run(db_url, pack, _history)
+    _run(db_url, pack, lambda s, db: _sql(s, db, tamper + f" WHERE number = '{number}'"))
+
+    code, out, _ = cli("audit", "verify")
+    assert code == 1
+    assert f"BROKEN {number} seq 7: the slip's {reason}" in out
+    assert other not in out
+
+
+def test_audit_verify_follows_reopen_and_rerating(db_url: str, pack, cli) -> None:  # type: ignore[no-untyped-def]
+    async def work(service: SlipService, db: Database) -> str:
+        slip = await service.issue(draft())
+        await service.act(slip.number, "sign", HANDLER)
+        await service.act(slip.number, "close", HANDLER, data={"result": "修好了"})
+        await service.act(slip.number, "survey", RESIDENT, data={"verdict": "不满意"})
+        return slip.number
+
+    number = _run(db_url, pack, work)
+    code, out, _ = cli("slips", "show", number, "--json")
+    assert json.loads(out)["satisfaction"] is None  # 不满意 reopened it
+    code, out, _ = cli("audit", "verify")
+    assert code == 0, out
+
+
 def test_slips_show_and_list_print_json(db_url: str, pack, cli) -> None:  # type: ignore[no-untyped-def]
     [number, other] = _run(db_url, pack, _history)
     code, out, _ = cli("slips", "show", number, "--json")
