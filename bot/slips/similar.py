@@ -73,7 +73,20 @@ def _open_slip(
 ) -> tuple[OpenSlip, tuple[str | None, str | None]]:
     area = area or {}
     street, community = area.get("street_code"), area.get("community_code")
-    return OpenSlip(number, text, community or street, created_at), (street, community)
+    return OpenSlip(number, own_words(text), community or street, created_at), (street, community)
+
+
+# The line a shared link adds to a description (dialogs/text.py link_note): staff read it, but
+# triage compares residents' own words, as it classifies them (two complaints that share a
+# popular article are not the same problem).
+LINK_LINE = "群众发来的链接："
+
+
+def own_words(description: str) -> str:
+    """The description without the lines of links the resident shared."""
+    if LINK_LINE not in description:
+        return description
+    return "\n".join(line for line in description.split("\n") if not line.startswith(LINK_LINE))
 
 
 async def cluster_with_similar(

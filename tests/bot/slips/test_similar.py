@@ -90,3 +90,32 @@ async def test_the_shipped_triage_finds_an_open_duplicate_through_the_cache(
     assert second.cluster_id is not None
     assert (await service.get(first.number, DISPATCHER)).cluster_id == second.cluster_id
     assert second.universality in ("多人", "群体")
+
+
+async def test_open_slips_are_compared_by_the_residents_own_words_not_shared_links(
+    database, clock: Clock, pack  # type: ignore[no-untyped-def]
+) -> None:
+    from knowledge.triage import load_default_triage
+
+    cache = OpenSlipCache(database, clock=clock)
+    tri = load_default_triage(similar_source=cache)
+    service = SlipService(database, settings=make_settings(), clock=clock, pack=pack,
+                          triage=tri, open_slips=cache)
+    article = "群众发来的链接：江北区将开展老旧小区路灯和下水道集中整治 https://example.cn/a/1"
+
+    def d(text: str, link: bool):  # type: ignore[no-untyped-def]
+        base = draft(text)
+        description = f"{text}\n{article}" if link else text
+        return type(base)(**{**base.__dict__, "triage": None, "description": description,
+                             "triage_text": text})
+
+    first = await service.issue(d("建新北路12号小区门口的路灯坏了，晚上一片漆黑", link=True))
+    clock.advance(hours=1)
+    other = await service.issue(d("我家楼下有人半夜唱歌，吵得睡不着", link=True))
+    assert other.cluster_id is None  # the same article does not make them one problem
+    await cache.refresh()  # reloaded from the table, link line and all
+    [stored] = [s for s in cache.recent_open_slips(None, clock.now - timedelta(days=1))
+                if s.key == first.number]
+    assert stored.text == "建新北路12号小区门口的路灯坏了，晚上一片漆黑"
+    again = await service.issue(d("建新北路12号门口路灯坏了好几天，晚上很黑", link=False))
+    assert again.cluster_id is not None
