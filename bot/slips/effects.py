@@ -250,6 +250,8 @@ async def approve_extension(step: Step) -> None:
     days, due = step.timing.extension(slip, wanted)
     step.event_data.update(due_date=wanted.isoformat(), working_days=days,
                            previous_due_at=slip.due_at.isoformat() if slip.due_at else None)
+    # the resident is told why, in the handler's words (the supervisor's 审批意见 is internal)
+    step.notice_values["reason"] = _sentence("延期原因", slip.extension_reason)
     slip.due_at = due
     slip.extension_days += days
     slip.extension_requested_date = slip.extension_reason = None
@@ -389,6 +391,12 @@ async def withdraw(step: Step) -> None:
     reason = (step.note or "").strip().rstrip("。.!！;；，, ")
     step.notice_values["reason"] = f"撤销原因：{reason}。" if reason else ""
     step.notice_values["withdrawn_by"] = step.actor.name if step.actor.kind == "staff" else "居民"
+
+
+def _sentence(label: str, text: str | None) -> str:
+    """'延期原因：需要协调供电公司。' for a notice, with its own full stop; '' without text."""
+    text = (text or "").strip().rstrip("。.!！;；，, ")
+    return f"{label}：{text}。" if text else ""
 
 
 def _short(value: object) -> str | None:

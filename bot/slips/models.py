@@ -160,6 +160,9 @@ class Slip(Base):
         Index("ix_slip_extension_requests", "lead_department", "due_at",
               postgresql_where=text("extension_requested_date IS NOT NULL"),
               sqlite_where=text("extension_requested_date IS NOT NULL")),
+        Index("ix_slip_in_hand", "lead_department", "due_at",
+              postgresql_where=text("status IN ('signed', 'in_progress')"),
+              sqlite_where=text("status IN ('signed', 'in_progress')")),
     )
 
 

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any, Protocol
 
 from bot.slips.actor import Actor
 from bot.slips.models import Slip, SlipEvent
 from bot.slips.timing import UNSIGNED, SlipTiming
-from bot.slips.views import Department, EventView, Returned, SlipSummary, SlipView
+from bot.slips.views import (
+    Department,
+    EventView,
+    ExtensionMark,
+    Returned,
+    SlipSummary,
+    SlipView,
+    Supervision,
+)
 from bot.slips.workflow import Workflow
 
 SUMMARY_CHARS = 60
@@ -36,9 +46,55 @@ def _response_limit(slip: Slip) -> str | None:
     return None
 
 
+class EventLike(Protocol):
+    """A stored event (SlipEvent) or an event as staff see it (EventView)."""
+
+    action: str
+    note: str | None
+    data: Any
+    at: datetime
+
+
+# the events that say where a slip's extension and 督办 stand (a 重办 restarts the deadline)
+MARK_ACTIONS = ("approve_extension", "reject_extension", "supervise", "reopen")
+
+
+def extension_mark(
+    requested: date | str | None, reason: str | None, events: Iterable[EventLike]
+) -> ExtensionMark | None:
+    """A request waiting for approval (`requested`, the slip's extension_requested_date), else
+    the latest decision on one, in `events` (oldest first); a 重办 since then restarted the
+    deadline, so a decision before it no longer counts."""
+    if requested is not None:
+        day = requested.isoformat() if isinstance(requested, date) else str(requested)
+        return ExtensionMark("pending", day, reason)
+    mark = None
+    for e in events:
+        if e.action == "reopen":
+            mark = None
+        elif e.action in ("approve_extension", "reject_extension"):
+            day = (e.data or {}).get("due_date")
+            state = "approved" if e.action == "approve_extension" else "rejected"
+            mark = ExtensionMark(state, str(day) if day else None, e.note, e.at)
+    return mark
+
+
+def supervision(events: Iterable[EventLike]) -> Supervision | None:
+    """How often the slip was supervised (督办), and the latest opinion; None when it was
+    not. Like the slip's `supervised` flag, a 重办 does not clear it."""
+    count, latest = 0, None
+    for e in events:
+        if e.action == "supervise":
+            count, latest = count + 1, e
+    if latest is None:
+        return None
+    return Supervision(count, latest.note, latest.at)
+
+
 def summary(
     slip: Slip, workflow: Workflow, now: datetime, *, returned: Returned | None = None,
-    reopen_reason: str | None = None,
+    reopen_reason: str | None = None, extension: ExtensionMark | None = None,
+    supervised: Supervision | None = None,
 ) -> SlipSummary:
     text = slip.description or ""
     waiting = slip.status in UNSIGNED and slip.response_due_at is not None
@@ -64,6 +120,8 @@ def summary(
         reopen_count=slip.reopen_count or 0,
         returned=returned,
         reopen_reason=reopen_reason,
+        extension=extension,
+        supervision=supervised,
     )
 
 

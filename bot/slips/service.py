@@ -34,7 +34,14 @@ from bot.slips.intake import classify, new_slip
 from bot.slips.listing import count_rows, page_rows
 from bot.slips.models import Slip, SlipEvent
 from bot.slips.notices import Notices, load_notices
-from bot.slips.present import event_view, slip_view, summary
+from bot.slips.present import (
+    MARK_ACTIONS,
+    event_view,
+    extension_mark,
+    slip_view,
+    summary,
+    supervision,
+)
 from bot.slips.query import (
     ALL_SEEING,
     filter_conditions,
@@ -68,6 +75,9 @@ Ref = int | str
 
 RESEND_ACTION = "resend_notice"  # the audit event of a notice sent again (not a workflow step)
 RESEND_ROLES = ("handler", "dispatcher", "supervisor", "admin")
+# a department's slips being worked on (已签收, 办理中): the handler's own list, and the
+# states an extension is asked for and decided in (knowledge/workflow.yaml)
+IN_HAND = ("signed", "in_progress")
 
 
 class SlipService:
@@ -260,6 +270,9 @@ class SlipService:
         sees_queue = actor.role in ALL_SEEING or actor.kind == "system"
         buckets: dict[str, tuple[ColumnElement[bool], Any] | None] = {
             "to_sign": (and_(lead_only, Slip.status == "dispatched"), Slip.response_due_at),
+            # a handler's own work: what their department signed, nearest deadline first
+            "in_progress": (and_(scope, Slip.status.in_(IN_HAND)), Slip.due_at)
+            if actor.role_key == "handler" else None,
             "due_soon": (and_(scope, light_condition("yellow", now)), Slip.alert_red_at),
             "overdue": (and_(scope, light_condition("red", now)), Slip.alert_red_at),
             "queue": (and_(Slip.status == "accepted", Slip.lead_department.is_(None)),
@@ -379,32 +392,42 @@ class SlipService:
     ) -> list[SlipSummary]:
         """List rows, with why a slip is back on someone's desk: the latest 退单 (department
         and reason) of a slip sent back to the queue, the latest 重办 reason of a reopened
-        slip still open. One query for the page, only when it holds such slips."""
+        slip still open; and for a slip being worked on, where its extension (延期) stands and
+        its 督办. One query for the page, only when it holds such slips."""
+        open_states = self.workflow.open_states
         wanted = {s.id: "return" if s.queue_reason == "returned" else "reopen" for s in rows
                   if s.queue_reason == "returned"
-                  or (s.reopen_count and s.status in self.workflow.open_states)}
-        latest: dict[int, SlipEvent] = {}
-        if wanted:
+                  or (s.reopen_count and s.status in open_states)}
+        marked = {s.id for s in rows if s.status in open_states
+                  and (s.status in IN_HAND or s.supervised)}
+        history: dict[int, list[SlipEvent]] = {}
+        if wanted or marked:
             events = (await session.execute(
-                select(SlipEvent).where(SlipEvent.slip_id.in_(list(wanted)),
-                                        SlipEvent.action.in_(("return", "reopen")))
+                select(SlipEvent).where(SlipEvent.slip_id.in_(list(wanted.keys() | marked)),
+                                        SlipEvent.action.in_(("return", *MARK_ACTIONS)))
                 .order_by(SlipEvent.slip_id, SlipEvent.seq)
             )).scalars()
             for e in events:
-                if e.action == wanted[e.slip_id]:
-                    latest[e.slip_id] = e
+                history.setdefault(e.slip_id, []).append(e)
         out = []
         for s in rows:
-            e = latest.get(s.id)
+            events = history.get(s.id, [])
+            latest = next((e for e in reversed(events) if e.action == wanted.get(s.id)), None)
             returned = reopen_reason = None
-            if e is not None and e.action == "return":
-                code = (e.data or {}).get("department")
+            if latest is not None and latest.action == "return":
+                code = (latest.data or {}).get("department")
                 dept = self.engine.departments.get(code or "")
-                returned = Returned(dept.name if dept else code, e.note)
-            elif e is not None:
-                reopen_reason = e.note
+                returned = Returned(dept.name if dept else code, latest.note)
+            elif latest is not None:
+                reopen_reason = latest.note
+            extension = supervised = None
+            if s.id in marked:
+                extension = extension_mark(s.extension_requested_date, s.extension_reason,
+                                           events)
+                supervised = supervision(events) if s.supervised else None
             out.append(summary(s, self.workflow, now, returned=returned,
-                               reopen_reason=reopen_reason))
+                               reopen_reason=reopen_reason, extension=extension,
+                               supervised=supervised))
         return out
 
     @asynccontextmanager

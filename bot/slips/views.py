@@ -107,9 +107,33 @@ class SlipSummary:
     reopen_count: int = 0
     returned: Returned | None = None
     reopen_reason: str | None = None
+    # where its extension (延期) stands: waiting for a supervisor, or their latest decision
+    extension: ExtensionMark | None = None
+    # a supervisor's (or the system's) 督办 of a slip still open: how often, the latest opinion
+    supervision: Supervision | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return _jsonable(asdict(self))
+
+
+@dataclass(frozen=True)
+class ExtensionMark:
+    """A slip's extension (延期) as its handler and the supervisors need to see it: a request
+    waiting for approval, or the latest decision on one (since the slip was last reopened)."""
+
+    state: str  # pending | approved | rejected
+    due_date: str | None  # YYYY-MM-DD: asked for (pending, rejected) or approved
+    reason: str | None  # pending: why it was asked for; approved: 审批意见; rejected: 驳回理由
+    at: datetime | None = None  # when it was decided (None while pending)
+
+
+@dataclass(frozen=True)
+class Supervision:
+    """督办 of an open slip: how many times, and the latest opinion."""
+
+    count: int
+    note: str | None
+    at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -217,9 +241,11 @@ class MovedAway:
 
 @dataclass(frozen=True)
 class Workbench:
-    """A staff member's queues (each newest-due first, at most `limit` items) and their sizes."""
+    """A staff member's queues (each nearest-due first, at most `limit` items) and their sizes."""
 
     to_sign: list[SlipSummary]
+    # handler: their department's signed slips being worked on, nearest deadline first
+    in_progress: list[SlipSummary]
     due_soon: list[SlipSummary]  # yellow
     overdue: list[SlipSummary]  # red
     queue: list[SlipSummary]  # dispatcher: low-confidence and returned slips

@@ -18,6 +18,7 @@ from bot.slips.errors import (
     TransitionNotAllowed,
     VersionConflict,
 )
+from bot.slips.present import extension_mark, supervision
 from bot.staff import StaffMember
 from handlers import keys as app_keys
 from handlers.console import keys
@@ -169,6 +170,10 @@ async def _detail(
             "transcript": transcript,
             "survey_notes": survey_notes,
             "survey_reason": _latest_survey_reason(timeline, view.satisfaction),
+            # where an extension stands (waiting, approved to a date, refused and why) and the
+            # latest 督办 opinion, while the slip is being handled
+            "extension": _extension(view, timeline),
+            "supervision": supervision(timeline) if view.is_open else None,
             "deliveries": deliveries,
             "errors": errors or {},
             "open_action": open_action,
@@ -337,6 +342,13 @@ def _suggested_lead(view: Any, timeline: list, catalogue: Any) -> str:
     codes = first.data.get("departments") if first.action == "accept" else None
     lead = codes[0] if isinstance(codes, list) and codes else ""
     return lead if lead in catalogue.handling_departments else ""
+
+
+def _extension(view: Any, timeline: list) -> Any:
+    if not view.is_open:
+        return None
+    pending = view.pending_extension or {}
+    return extension_mark(pending.get("due_date"), pending.get("reason"), timeline)
 
 
 def _latest_survey_reason(timeline: list, verdict: str | None) -> str | None:
