@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -34,6 +34,7 @@ from bot.stats.sql import (
     Period,
     bucket,
     bucket_key,
+    bucket_keys,
     hours_between,
     local_bounds,
     median,
@@ -57,6 +58,7 @@ class HotSpot:
     overdue_now: int
     top_category: str | None
     top_category_count: int
+    street_received: int = 0  # the whole street's, as in the table by street
 
 
 class Statistics(SlipReader):
@@ -99,7 +101,30 @@ class Statistics(SlipReader):
         slips = grouping.split(slip_rows)
         surveys = grouping.split(survey_rows)
         medians = grouping.split(median_rows)
-        return {d: self._rows(d, slips[d], surveys[d], medians[d]) for d in dims}
+        out = {d: self._rows(d, slips[d], surveys[d], medians[d]) for d in dims}
+        if "period" in out:
+            out["period"] = self._every_period(out["period"], f, period, now)
+        return out
+
+    def _every_period(self, rows: list[StatsRow], f: StatsFilter, period: Period,
+                      now: datetime) -> list[StatsRow]:
+        """The trend with a zero row for each period without slips, so that a time axis is
+        true (11-02, 11-03, 11-04, not 11-02 then 11-05 as if the next day). From the range's
+        first period to its last, but not past today: the future is not zero, it has not
+        happened yet."""
+        have = {row.key: row for row in rows}
+        found = sorted(key for key in have if key)
+        first = f.date_from or (date.fromisoformat(found[0]) if found else None)
+        last = min(f.date_to, self._today(now)) if f.date_to else (
+            date.fromisoformat(found[-1]) if found else None)
+        if first is None or last is None:
+            return rows
+        keys = set(bucket_keys(first, last, period)) | set(found)
+        return [have.get(key) or StatsRow(key=key, label=key) for key in sorted(keys)] + [
+            row for row in rows if not row.key]
+
+    def _today(self, now: datetime) -> date:
+        return now.astimezone(self.tz).date()
 
     def _rows(self, by: Dimension, slips: dict[Any, Any], surveys: dict[Any, Any],
               medians: dict[Any, Any]) -> list[StatsRow]:
@@ -138,7 +163,10 @@ class Statistics(SlipReader):
 
     async def hot_spots(self, f: StatsFilter, *, limit: int = 20) -> list[HotSpot]:
         """Streets and communities with the most slips, with what is open and overdue now and
-        their most frequent category."""
+        their most frequent category. Counted as the table by street counts (the same slips
+        and filters, withdrawn and merged ones included), only finer: a street's communities
+        add up to its row there (`street_received`), a street's slips without a community
+        forming a row of their own."""
         now = self.clock()
         open_states = self.workflow.open_states
         street = self._street_key()
@@ -167,6 +195,9 @@ class Statistics(SlipReader):
                 r.received == spot["top_n"] and (r.category_top or "") < (spot["top"] or "")
             ):
                 spot["top"], spot["top_n"] = r.category_top, r.received
+        streets: dict[str | None, int] = {}
+        for (street_value, _), v in spots.items():
+            streets[street_value] = streets.get(street_value, 0) + v["received"]
         out = [
             HotSpot(
                 street=street_value,
@@ -177,6 +208,7 @@ class Statistics(SlipReader):
                 overdue_now=v["overdue"],
                 top_category=v["top"],
                 top_category_count=v["top_n"],
+                street_received=streets[street_value],
             )
             for (street_value, community), v in spots.items()
         ]

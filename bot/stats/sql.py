@@ -53,6 +53,34 @@ def bucket_key(value: object) -> str | None:
     return str(value)
 
 
+def bucket_start(day: date, period: Period) -> date:
+    """The first day of the day/week (Monday)/month `day` falls in: what `bucket` gives."""
+    if period == "week":
+        return day - timedelta(days=day.weekday())
+    if period == "month":
+        return day.replace(day=1)
+    return day
+
+
+def next_bucket(start: date, period: Period) -> date:
+    if period == "day":
+        return start + timedelta(days=1)
+    if period == "week":
+        return start + timedelta(days=7)
+    return (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def bucket_keys(first: date, last: date, period: Period) -> list[str]:
+    """Every bucket from the one holding `first` to the one holding `last`, as 'YYYY-MM-DD'
+    (none when first > last): the time axis of a trend, periods without slips included."""
+    keys: list[str] = []
+    start, end = bucket_start(first, period), bucket_start(last, period)
+    while start <= end:
+        keys.append(start.isoformat())
+        start = next_bucket(start, period)
+    return keys
+
+
 def hours_between(
     start: ColumnElement[datetime], end: ColumnElement[datetime], *, dialect: str
 ) -> ColumnElement[float]:
