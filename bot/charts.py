@@ -24,11 +24,26 @@ INK = "#1d2733"
 FONT = 14
 
 
+# How the lines of a line chart differ besides their colour, so that lines lying on top of each
+# other (two rates both at 100 %) and lines read in black and white or by a colour-blind reader
+# can still be told apart: the first style is solid, widest and drawn first, each next one dashed
+# differently, narrower and on top, with its own marker shape.
+DASHES = ("", "8 4", "2 3", "10 3 2 3")
+MARKERS = ("circle", "square", "triangle", "diamond")
+LINE_WIDTHS = (4.0, 3.0, 2.5, 2.0)
+MARKER_SIZES = (5.5, 3.2, 4.6, 4.2)  # stacked at one value, each still shows around the next
+
+
 @dataclass(frozen=True)
 class Series:
+    """One line. `style` picks its colour, dash and marker (index into PALETTE, DASHES and
+    MARKERS; default: its position among the series), so that a measure can look the same in
+    every chart; `color` overrides the colour only."""
+
     name: str
     values: Sequence[float | None]
     color: str | None = None
+    style: int | None = None
 
 
 def _num(value: float) -> str:
@@ -126,16 +141,17 @@ def bar_chart(
     return _svg(width, height, title, body, "bars")
 
 
-def _x_labels(labels: Sequence[str], xs: Sequence[float], y: float, plot_w: float) -> list[str]:
-    """Every k-th label, so that they do not overlap."""
+def _x_labels(labels: Sequence[str], xs: Sequence[float], y: float, step: float,
+              size: int = 12) -> list[str]:
+    """Every k-th label, k the fewest steps the widest label fits in, counted back from the
+    last one: the latest period is always named and the named ones are evenly spaced."""
     if not labels:
         return []
-    each = max(1, math.ceil(len(labels) * _label_width(["2026-01-01"]) * 0.8 / plot_w))
-    out = []
-    for i, (label, x) in enumerate(zip(labels, xs, strict=True)):
-        if i % each == 0 or i == len(labels) - 1 and (len(labels) - 1) % each >= each / 2:
-            out.append(_text(x, y, label, anchor="middle", fill=MUTED, size=12))
-    return out
+    wide = _label_width(labels) * size / FONT + 10
+    each = max(1, math.ceil(wide / step - 1e-9)) if step > 0 else 1
+    last = len(labels) - 1
+    return [_text(xs[i], y, labels[i], anchor="middle", fill=MUTED, size=size)
+            for i in range(last % each, last + 1, each)]
 
 
 def column_chart(
@@ -171,7 +187,7 @@ def column_chart(
             f'height="{h:.1f}" fill="{color}"><title>{escape(label)}：{escape(fmt(value))}'
             f"</title></rect>"
         )
-    body += _x_labels(labels, xs, height - 8, plot_w)
+    body += _x_labels(labels, xs, height - 8, step)
     return _svg(width, height, title, body, "columns")
 
 
@@ -187,6 +203,71 @@ def _y_grid(left: float, top: float, plot_w: float, plot_h: float, top_value: fl
     return body
 
 
+def _marker(shape: str, x: float, y: float, size: float, color: str, tip: str,
+            css_class: str = "point") -> str:
+    """A point of a line: circle, square, triangle or diamond, with a white edge so that
+    markers on top of each other stay apart."""
+    title = f"<title>{escape(tip)}</title>"
+    edge = f'class="{css_class}" stroke="#fff" stroke-width="1"'
+    if shape == "square":
+        s = size * 0.9
+        return (f'<rect {edge} x="{x - s:.1f}" y="{y - s:.1f}" width="{2 * s:.1f}" '
+                f'height="{2 * s:.1f}" fill="{color}">{title}</rect>')
+    if shape == "triangle":
+        d = (f"M{x:.1f},{y - size * 1.2:.1f} L{x + size * 1.1:.1f},{y + size * 0.8:.1f} "
+             f"L{x - size * 1.1:.1f},{y + size * 0.8:.1f} Z")
+        return f'<path {edge} d="{d}" fill="{color}">{title}</path>'
+    if shape == "diamond":
+        r = size * 1.25
+        d = f"M{x:.1f},{y - r:.1f} L{x + r:.1f},{y:.1f} L{x:.1f},{y + r:.1f} L{x - r:.1f},{y:.1f} Z"
+        return f'<path {edge} d="{d}" fill="{color}">{title}</path>'
+    return (f'<circle {edge} cx="{x:.1f}" cy="{y:.1f}" r="{size:.1f}" fill="{color}">'
+            f"{title}</circle>")
+
+
+@dataclass(frozen=True)
+class _Look:
+    color: str
+    dash: str
+    marker: str
+    width: float
+    size: float
+
+
+def _look(series: Series, k: int) -> _Look:
+    i = k if series.style is None else series.style
+    return _Look(
+        color=series.color or PALETTE[i % len(PALETTE)],
+        dash=DASHES[i % len(DASHES)],
+        marker=MARKERS[i % len(MARKERS)],
+        width=LINE_WIDTHS[i % len(LINE_WIDTHS)],
+        size=MARKER_SIZES[i % len(MARKER_SIZES)],
+    )
+
+
+def _dash(look: _Look) -> str:
+    return f' stroke-dasharray="{look.dash}"' if look.dash else ""
+
+
+def _legend(series: Sequence[Series], looks: Sequence[_Look], width: float, x0: float
+            ) -> tuple[list[str], float]:
+    """A legend above the plot: a sample of each line (its dash and marker) and its name, in
+    rows that wrap within the chart's width. Returns the marks and the height used."""
+    body: list[str] = []
+    x, y, row = x0, 14.0, 20
+    for s, look in zip(series, looks, strict=True):
+        item = 30 + _label_width([s.name]) * 13 / FONT + 16
+        if x > x0 and x + item > width - 4:
+            x, y = x0, y + row
+        body.append(f'<line class="legend-line" x1="{x:.1f}" y1="{y:.1f}" x2="{x + 26:.1f}" '
+                    f'y2="{y:.1f}" stroke="{look.color}" stroke-width="{min(look.width, 3)}"'
+                    f'{_dash(look)}/>')
+        body.append(_marker(look.marker, x + 13, y, 3.6, look.color, s.name, "legend-mark"))
+        body.append(_text(x + 31, y + 4.5, s.name, size=13))
+        x += item
+    return body, y + 12
+
+
 def line_chart(
     labels: Sequence[str],
     series: Sequence[Series],
@@ -198,28 +279,34 @@ def line_chart(
     height: int = 240,
     empty: str = "暂无数据",
     counts: bool = False,
+    markers_up_to: int = 45,
 ) -> Markup:
-    """Lines over periods, one per series, with a legend; None values leave a gap. `counts`:
-    whole-number axis ticks (rates, the default, keep the 1, 2, 2.5, 5 × 10^n maximum)."""
+    """Lines over periods, one per series, with a legend; None values leave a gap. Each line
+    has its own colour, dash and marker shape (see DASHES), so that lines on top of each other
+    stay apart. Markers on every point up to `markers_up_to` periods, beyond only on a point
+    standing alone (it has no line to show it). `counts`: whole-number axis ticks (rates, the
+    default, keep the 1, 2, 2.5, 5 × 10^n maximum)."""
     if not labels or not series:
         return _svg(width, 60, title, [_text(width / 2, 34, empty, anchor="middle",
                                                fill=MUTED)], "lines")
-    left, right, top, bottom = 52, 12, 30, 28
+    left, right, bottom = 52, 12, 28
+    looks = [_look(s, k) for k, s in enumerate(series)]
+    legend, legend_h = _legend(series, looks, width, 8)
+    top = legend_h + 12
+    height += top - 30  # the plot keeps its height however many rows the legend takes
     plot_w, plot_h = width - left - right, height - top - bottom
     values = [v for s in series for v in s.values if v is not None]
     if max_value:
         top_value, ticks = max_value, 4
     else:
         top_value, ticks = _axis(max(values, default=0), counts)
-    body = _y_grid(left, top, plot_w, plot_h, top_value, fmt, ticks)
+    body = _y_grid(left, top, plot_w, plot_h, top_value, fmt, ticks) + legend
     n = len(labels)
-    xs = [left + (plot_w * (i + 0.5) / n) for i in range(n)]
-    legend_x = left
-    for k, s in enumerate(series):
-        color = s.color or PALETTE[k % len(PALETTE)]
-        body.append(f'<rect x="{legend_x}" y="8" width="12" height="12" fill="{color}"/>')
-        body.append(_text(legend_x + 16, 18, s.name, size=13))
-        legend_x += 30 + _label_width([s.name]) * 13 / FONT
+    step = plot_w / n
+    xs = [left + step * (i + 0.5) for i in range(n)]
+    lines: list[tuple[float, str]] = []
+    points: list[tuple[float, str]] = []
+    for s, look in zip(series, looks, strict=True):
         runs: list[list[tuple[float, float, str, float]]] = [[]]
         for x, label, value in zip(xs, labels, s.values, strict=True):
             if value is None:
@@ -229,16 +316,19 @@ def line_chart(
             runs[-1].append((x, y, label, value))
         for run in runs:
             if len(run) > 1:
-                points = " ".join(f"{x:.1f},{y:.1f}" for x, y, _, _ in run)
-                body.append(f'<polyline class="line" points="{points}" fill="none" '
-                            f'stroke="{color}" stroke-width="2"/>')
-            for x, y, label, value in run:
-                body.append(
-                    f'<circle class="point" cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{color}">'
-                    f"<title>{escape(s.name)} {escape(label)}：{escape(fmt(value))}</title>"
-                    "</circle>"
-                )
-    body += _x_labels(labels, xs, height - 8, plot_w)
+                coords = " ".join(f"{x:.1f},{y:.1f}" for x, y, _, _ in run)
+                lines.append((look.width, f'<polyline class="line" points="{coords}" '
+                              f'fill="none" stroke="{look.color}" stroke-width="{look.width}" '
+                              f'stroke-linejoin="round"{_dash(look)}/>'))
+            if len(run) == 1 or n <= markers_up_to:
+                points += [(look.size, _marker(look.marker, x, y, look.size, look.color,
+                                               f"{s.name} {label}：{fmt(value)}"))
+                           for x, y, label, value in run]
+    # every line under every marker; the widest (solid) line at the bottom, the narrower
+    # dashed ones over it, so that lines on top of each other all show
+    body += [mark for _, mark in sorted(lines, key=lambda it: -it[0])]
+    body += [mark for _, mark in sorted(points, key=lambda it: -it[0])]
+    body += _x_labels(labels, xs, height - 8, step)
     return _svg(width, height, title, body, "lines")
 
 

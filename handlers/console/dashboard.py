@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from dataclasses import dataclass, replace
 from importlib import resources
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import aiohttp_jinja2
 from aiohttp import web
 
-from bot.charts import Series, bar_chart, column_chart, donut_chart, line_chart
+from bot.charts import bar_chart, column_chart, donut_chart, line_chart
 from bot.slips.errors import (
     Forbidden,
     InvalidInput,
@@ -34,7 +35,7 @@ from bot.stats.sql import Period
 from bot.storage.types import INT8_MAX, row_id
 from handlers.console import keys
 from handlers.console.render import error_page, render
-from handlers.public.format import setup_filters
+from handlers.public.format import rate_series, setup_filters
 from handlers.public.keys import STATS
 
 log = logging.getLogger(__name__)
@@ -148,10 +149,8 @@ def _charts(figures: dict[str, Any], asked: Asked) -> dict[str, Any]:
                                        title="受理量趋势"),
         "rates_chart": line_chart(
             labels,
-            [Series("响应率", [r.response_rate for r in trend]),
-             Series("按时办结率", [r.on_time_rate for r in trend]),
-             Series("满意率", [r.satisfaction_rate for r in trend]),
-             Series("解决率", [r.solve_rate for r in trend])],
+            rate_series(trend, ("response_rate", "on_time_rate", "satisfaction_rate",
+                                "solve_rate")),
             title="三率趋势", fmt=lambda v: percent(v, 0), max_value=1.0,
         ),
         "ranking_chart": bar_chart(
@@ -257,12 +256,47 @@ def _sheet(figures: dict[str, Any], dim: str) -> Sheet:
                  total=None if dim == "period" else figures["total"])
 
 
-def _filename(asked: Asked, ext: str) -> str:
+# What an exported table is, in its file name (民意统计_各单位_2026-11-01_2026-11-30.csv).
+EXPORT_NAMES = {"department": ("各单位", "departments"), "street": ("各街镇", "streets"),
+                "category": ("各类别", "categories"), "period": ("逐期", "trend")}
+_UNSAFE_IN_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f\s]+')
+
+
+def _filename(services: StatsServices, asked: Asked, ext: str, table: str | None = None
+              ) -> tuple[str, str]:
+    """(the file name, an ASCII stand-in for old clients): what is in the file, its period and
+    the filters it honours, e.g. 民意统计_各街镇_2026-11-01_2026-11-30_区城市管理局.csv."""
     f = asked.filter
-    stem = f"minyi-stats-{f.date_from}-{f.date_to}"
+    words, ascii_words = ["民意统计"], ["minyi-stats"]
+    if table is not None:
+        name, code = EXPORT_NAMES[table]
+        if table == "period":
+            name, code = f"{name}{PERIOD_LABELS[asked.period]}", f"{code}-{asked.period}"
+        words.append(name)
+        ascii_words.append(code)
+    dates = [d.isoformat() for d in (f.date_from, f.date_to) if d]
+    words += dates
+    ascii_words += dates
+    labels = services.labels
     if f.department:
-        stem += f"-{f.department}"
-    return f"{stem}.{ext}"
+        words.append(labels.department(f.department))
+        ascii_words.append(f.department)
+    if f.street:
+        words.append(labels.street(f.street))
+        ascii_words.append(labels.street_code(f.street) or "")
+    if f.category:
+        words.append(f.category)
+    name = "_".join(_UNSAFE_IN_NAME.sub("-", w) for w in words if w)
+    fallback = "_".join(re.sub(r"[^A-Za-z0-9.-]+", "-", w) for w in ascii_words if w)
+    return f"{name}.{ext}", f"{fallback}.{ext}"
+
+
+def _attachment(services: StatsServices, asked: Asked, ext: str, table: str | None = None
+                ) -> str:
+    """Content-Disposition with the Chinese name as RFC 6266 filename*=UTF-8''…, and a plain
+    ASCII filename= for clients that do not read it."""
+    name, fallback = _filename(services, asked, ext, table)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 @routes.get("/dashboard/export.csv")
@@ -279,7 +313,7 @@ async def export_csv(request: web.Request) -> web.Response:
         body=to_csv(_sheet(figures, table)),
         content_type="text/csv",
         charset="utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{_filename(asked, "csv")}"'},
+        headers={"Content-Disposition": _attachment(services, asked, "csv", table)},
     )
 
 
@@ -293,7 +327,7 @@ async def export_xlsx(request: web.Request) -> web.Response:
     return web.Response(
         body=to_xlsx([_sheet(figures, dim) for dim in SHEETS]),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": f'attachment; filename="{_filename(asked, "xlsx")}"'},
+        headers={"Content-Disposition": _attachment(services, asked, "xlsx")},
     )
 
 

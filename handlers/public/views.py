@@ -11,7 +11,7 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
-from bot.charts import Series, bar_chart, line_chart
+from bot.charts import bar_chart, line_chart
 from bot.stats.filters import StatsFilter
 from bot.stats.measures import MEASURES, PERIOD_RULE, StatsRow, percent
 from bot.stats.public import (
@@ -20,6 +20,7 @@ from bot.stats.public import (
     PublicQuery,
 )
 from bot.stats.services import PUBLIC_CHECK, StatsServices
+from handlers.public.format import rate_series
 from handlers.public.keys import STATS
 
 routes = web.RouteTableDef()
@@ -104,11 +105,7 @@ async def _overview(services: StatsServices, period: PeriodChoice) -> dict[str, 
     labels = [_month_label(r.key) for r in trend if r.key]
     trend_chart = line_chart(
         labels,
-        [
-            Series("满意率", [r.satisfaction_rate for r in trend]),
-            Series("按时办结率", [r.on_time_rate for r in trend]),
-            Series("响应率", [r.response_rate for r in trend]),
-        ],
+        rate_series(trend, ("satisfaction_rate", "on_time_rate", "response_rate")),
         title="近十二个月的满意率、按时办结率和响应率",
         fmt=lambda v: percent(v, 0),
         max_value=1.0,

@@ -44,3 +44,74 @@ def test_rate_lines_keep_their_percent_ticks() -> None:
     svg = line_chart(["a", "b"], [Series("满意率", [0.5, 0.9])], title="三率趋势",
                      fmt=lambda v: f"{v * 100:.0f}%", max_value=1.0)
     assert _ticks(svg) == ["0%", "25%", "50%", "75%", "100%"]
+
+
+# -- lines that can be told apart --------------------------------------------------------------
+POLYLINE = re.compile(r'<polyline class="line" points="[^"]*" fill="none" stroke="([^"]+)" '
+                      r'stroke-width="([^"]+)" stroke-linejoin="round"(?: stroke-dasharray="([^"]+)")?/>')
+X_LABEL = re.compile(r'<text x="([\d.]+)" y="[\d.]+" text-anchor="middle" fill="#8a94a0" '
+                     r'font-size="12">([^<]*)</text>')
+RATES = [Series("响应率", [1.0, 1.0, 0.5, 1.0]), Series("按时办结率", [1.0, 1.0, 0.5, 1.0]),
+         Series("满意率", [1.0, 1.0, 0.5, 1.0]), Series("解决率", [1.0, 1.0, 0.5, 1.0])]
+
+
+def test_lines_on_top_of_each_other_differ_in_colour_dash_width_and_marker() -> None:
+    svg = str(line_chart(["a", "b", "c", "d"], RATES, title="三率趋势", max_value=1.0))
+    lines = POLYLINE.findall(svg)
+    assert len(lines) == 4
+    assert len({color for color, _, _ in lines}) == 4
+    assert len({dash for _, _, dash in lines}) == 4  # one solid, three dash patterns
+    widths = [float(w) for _, w, _ in lines]
+    # the widest first (at the bottom), each narrower one over it, so all of them show
+    assert widths == sorted(widths, reverse=True) and widths[0] > widths[-1]
+    shapes = re.findall(r'<(circle|rect|path) class="point"', svg)
+    assert {"circle", "rect", "path"} <= set(shapes) and len(shapes) == 16
+
+
+def test_the_legend_shows_each_line_as_drawn() -> None:
+    svg = str(line_chart(["a", "b", "c", "d"], RATES, title="三率趋势", max_value=1.0))
+    samples = re.findall(r'<line class="legend-line" [^>]*?stroke="([^"]+)" stroke-width="[^"]+"'
+                         r'(?: stroke-dasharray="([^"]+)")?/>', svg)
+    assert samples == [(color, dash) for color, _, dash in POLYLINE.findall(svg)]
+    assert len(re.findall(r'class="legend-mark"', svg)) == 4
+    for name in ("响应率", "按时办结率", "满意率", "解决率"):
+        assert f">{name}</text>" in svg
+
+
+def test_a_style_keeps_a_measure_looking_the_same_in_any_order() -> None:
+    one = str(line_chart(["a", "b"], [Series("满意率", [0.5, 0.6], style=2),
+                                      Series("响应率", [0.7, 0.8], style=0)], title="t"))
+    two = str(line_chart(["a", "b"], [Series("响应率", [0.7, 0.8], style=0),
+                                      Series("满意率", [0.5, 0.6], style=2)], title="t"))
+    assert sorted(POLYLINE.findall(one)) == sorted(POLYLINE.findall(two))
+
+
+def test_a_long_legend_wraps_inside_the_chart() -> None:
+    names = ["按时办结率（承办单位）", "满意率（居民评价）", "解决率（居民评价）", "响应率（签收）"]
+    svg = str(line_chart(["a", "b"], [Series(n, [0.5, 0.6]) for n in names], title="t",
+                         width=320, max_value=1.0))
+    texts = {name: (float(x), float(y)) for x, y, name in re.findall(
+        r'<text x="([\d.]+)" y="([\d.]+)" text-anchor="start" fill="#1d2733" '
+        r'font-size="13">([^<]*)</text>', svg)}
+    assert set(texts) == set(names)
+    assert len({y for _, y in texts.values()}) > 1  # more than one row
+    for name, (x, _) in texts.items():
+        assert x + len(name) * 13 <= 320, name  # every name ends inside the chart
+    # the plot starts below the legend: the top grid line is under the last legend row
+    top_grid = min(float(y) for y in re.findall(r'<line x1="52" y1="([\d.]+)"', svg))
+    assert top_grid > max(y for _, y in texts.values())
+
+
+@pytest.mark.parametrize("n", [3, 7, 12, 20, 31, 90])
+def test_x_labels_never_overlap_are_even_and_name_the_last_period(n: int) -> None:
+    labels = [f"03-{d:02d}" if d <= 31 else f"{d}" for d in range(1, n + 1)]
+    for svg in (str(column_chart(labels, [1] * n, title="受理量趋势")),
+                str(line_chart(labels, [Series("满意率", [0.5] * n)], title="三率趋势",
+                               max_value=1.0))):
+        shown = [(float(x), text) for x, text in X_LABEL.findall(svg)]
+        assert shown[-1][1] == labels[-1]  # the latest period is always named
+        assert labels.index(shown[0][1]) < labels.index(shown[-1][1]) or n == 1
+        width = max(len(text) for _, text in shown) * 0.55 * 12
+        gaps = [round(b[0] - a[0], 1) for a, b in zip(shown, shown[1:], strict=False)]
+        assert all(gap >= width for gap in gaps), (n, gaps, width)
+        assert max(gaps, default=0) - min(gaps, default=0) < 0.5, gaps  # evenly spaced

@@ -79,7 +79,7 @@ async def test_dashboard_draws_its_charts(base: str, browser) -> None:
     # four weeks (from Monday 23 Feb); a rate without a denominator leaves a gap: 2 + 4 + 0 + 1
     # points, and lines only where two points meet (响应率, 按时办结率 from 23 Feb to 2 Mar)
     assert await page.locator("#chart-received svg rect.bar").count() == 4
-    assert await page.locator("#chart-rates svg circle.point").count() == 7
+    assert await page.locator("#chart-rates svg .point").count() == 7
     assert await page.locator("#chart-rates svg polyline.line").count() == 2
     assert await page.locator("#chart-ranking svg rect.bar").count() == 3
     assert await page.locator("#chart-categories svg path.slice").count() == 2
@@ -121,3 +121,72 @@ async def test_public_page_on_a_phone(base: str, browser) -> None:
     await page.goto(f"{base}/public/slips?status=closed")
     assert await page.locator("ul.slips li").count() >= 5
     await page.screenshot(path=str(SHOTS / "public-slips-phone.png"), full_page=True)
+
+
+NO_OVERFLOW = "document.documentElement.scrollWidth <= innerWidth"
+# [page width, viewport width, [(scroll box width, table width)], [nav link right edges], nav rows]
+LAYOUT = """() => {
+  const boxes = [...document.querySelectorAll('.scroll, .table-wrap')].map(
+    b => [b.getBoundingClientRect().right, b.clientWidth, b.scrollWidth]);
+  const links = [...document.querySelectorAll('.topbar .nav a, header.site nav a')];
+  const rights = links.map(a => a.getBoundingClientRect().right);
+  const rows = new Set(links.map(a => Math.round(a.getBoundingClientRect().top))).size;
+  return {page: document.documentElement.scrollWidth, view: innerWidth, boxes, rights, rows};
+}"""
+
+
+async def _login(page, base: str) -> None:
+    await page.goto(f"{base}/console/login")
+    await page.fill("input[name=username]", "leader")
+    await page.fill("input[name=password]", PASSWORD)
+    await page.click("button[type=submit]")
+    await page.wait_for_url("**/console/workbench")
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+async def test_tables_and_menus_fit_a_phone_and_a_desktop(base: str, browser, width: int) -> None:
+    """At 390 px no table makes the page wider than the phone: a wide table scrolls sideways
+    in its own box, and the menu wraps onto another line instead of running off the screen.
+    At 1280 px the tables fit their boxes and the menu is one row."""
+    phone = width < 500
+    context = await browser.new_context(
+        viewport={"width": width, "height": 844 if phone else 900},
+        device_scale_factor=2 if phone else 1, is_mobile=phone)
+    page = await context.new_page()
+    await _login(page, base)
+    pages = {
+        "dashboard-day": f"/console/dashboard?{MARCH}&period=day",
+        "clusters": f"/console/dashboard/clusters?{MARCH}&all=1",
+        "public": "/public/?period=2026-03",
+        "public-slips": "/public/slips?status=closed",
+    }
+    for name, path in pages.items():
+        await page.goto(base + path)
+        await page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)
+        assert await page.evaluate(NO_OVERFLOW), f"{name} is wider than {width}px"
+        layout = await page.evaluate(LAYOUT)
+        assert layout["page"] <= layout["view"], (name, layout)
+        for right, inner, content in layout["boxes"]:
+            assert right <= width + 0.5, (name, layout)  # the box itself stays on screen
+            if not phone:
+                assert content <= inner + 1, (name, layout)  # nothing to scroll on a desktop
+        assert all(right <= width + 0.5 for right in layout["rights"]), (name, layout)
+        if not phone:
+            assert layout["rows"] == 1, (name, layout)
+    # on the phone the figures' tables are wider than the screen: they scroll in their box,
+    # the first column (what a row is about) staying in view
+    await page.goto(f"{base}/console/dashboard?{MARCH}&period=week")
+    box = page.locator("#table-departments .scroll")
+    inner, content = await box.evaluate("b => [b.clientWidth, b.scrollWidth]")
+    if phone:
+        assert content > inner
+        await box.evaluate("b => { b.scrollLeft = b.scrollWidth; }")
+        first = await page.locator("#table-departments td").first.bounding_box()
+        held = await box.bounding_box()
+        assert first and held and abs(first["x"] - held["x"]) < 2  # the sticky first column
+        assert await page.evaluate(NO_OVERFLOW)
+        await page.screenshot(path=str(SHOTS / f"dashboard-scrolled-{width}.png"),
+                              full_page=True)
+    else:
+        assert content <= inner + 1
+    await context.close()

@@ -234,3 +234,25 @@ async def test_the_unrated_count_stands_with_the_satisfaction_rate(client: TestC
     assert "未评价" in satisfaction
     median = re.search(r'<div class="label">办理时长中位数</div>.*?</div></div>', html).group(0)
     assert "未评价" not in median
+
+
+async def test_the_twelve_month_trend_has_every_month_and_no_future(client: TestClient) -> None:
+    """Months without slips are on the axis (a gap in the lines, not skipped), so that '2月'
+    and '3月' sit where they belong among the twelve months."""
+    html = await page(client, "/public/?period=2026-03")
+    chart = html[html.index('id="h-trend"'):]
+    chart = chart[:chart.index("</svg>")]
+    months = re.findall(r'text-anchor="middle" fill="#8a94a0" font-size="12">([^<]+)<', chart)
+    assert months == ["6月", "9月", "12月", "3月"]  # every third month, ending with March
+    # each rate's points: February and March only (no slips in the ten months before)
+    points = re.findall(r'class="point"[^>]*><title>([^<]+)</title>', chart)
+    assert sorted(points) == sorted(f"{name} {month}：{value}" for name, month, value in [
+        ("满意率", "2月", "100%"), ("满意率", "3月", "60%"),
+        ("按时办结率", "2月", "100%"), ("按时办结率", "3月", "62%"),
+        ("响应率", "2月", "100%"), ("响应率", "3月", "60%")])
+    # in a year's view of last year, all twelve months are there
+    html = await page(client, "/public/?period=2025")
+    chart = html[html.index('id="h-trend"'):]
+    chart = chart[:chart.index("</svg>")]
+    months = re.findall(r'text-anchor="middle" fill="#8a94a0" font-size="12">([^<]+)<', chart)
+    assert months == ["3月", "6月", "9月", "12月"]

@@ -8,6 +8,7 @@ import io
 import re
 import zipfile
 from collections.abc import AsyncIterator
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 from xml.etree import ElementTree as ET
 
 import pytest
@@ -78,8 +79,8 @@ async def test_a_supervisor_sees_every_department_with_charts(client: TestClient
         section = re.search(rf'id="{chart}".*?</section>', html, re.S).group(0)
         assert "<svg" in section and ("<rect" in section or "<path" in section)
     assert "统计分析" in html and 'class="on">统计分析' in html.replace('href="/console/dashboard" ', "")
-    # the hot-spot table: 观音桥街道 · 嘉陵一村社区 with 5 slips, 3 open, 2 overdue
-    assert cells(html, "观音桥街道 · 嘉陵一村社区")[:3] == ["5", "3", "2"]
+    # the hot-spot table: 观音桥街道 · 嘉陵一村社区 with 5 slips of the street's 6, 3 open, 2 overdue
+    assert cells(html, "观音桥街道 · 嘉陵一村社区")[:4] == ["5", "6", "3", "2"]
     assert "响应率" in html and "未评价（居民没有回复、超期未评）不计入分母" in html
 
 
@@ -257,3 +258,73 @@ async def test_bulk_close_of_a_cluster(client: TestClient) -> None:
     assert rows["JB2026030400001"].status == "awaiting_survey"  # as it was
     assert sorted(closes) == sorted([rows["JB2026031800001"].id, rows["JB2026031900001"].id])
     assert notices, "the residents were told, through the outbox"
+
+
+def attachment_name(response) -> str:
+    """The file name a browser saves: RFC 6266 filename*=UTF-8''…, which outranks filename=."""
+    header = response.headers["Content-Disposition"]
+    assert header.startswith("attachment; ")
+    found = re.search(r"filename\*=UTF-8''([^;\s]+)", header)
+    assert found, header
+    fallback = re.search(r'filename="([^"]*)"', header)
+    assert fallback and fallback.group(1).isascii(), header  # for clients that know no filename*
+    return unquote(found.group(1), errors="strict")
+
+
+async def test_export_file_names_say_what_and_which_period(client: TestClient) -> None:
+    browser = await signed_in(client, "supervisor")
+    response = await browser.session.get(browser.url(f"/console/dashboard/export.xlsx?{MARCH}"))
+    assert attachment_name(response) == "民意统计_2026-03-01_2026-03-31.xlsx"
+    response = await browser.session.get(browser.url(
+        f"/console/dashboard/export.csv?{MARCH}&table=street"))
+    assert attachment_name(response) == "民意统计_各街镇_2026-03-01_2026-03-31.csv"
+    response = await browser.session.get(browser.url(
+        f"/console/dashboard/export.csv?{MARCH}&table=period&period=day"))
+    assert attachment_name(response) == "民意统计_逐期按日_2026-03-01_2026-03-31.csv"
+    assert 'filename="minyi-stats_trend-day_2026-03-01_2026-03-31.csv"' in \
+        response.headers["Content-Disposition"]
+    handler = await signed_in(client, "handler", B)
+    response = await handler.session.get(handler.url(f"/console/dashboard/export.csv?{MARCH}"))
+    assert attachment_name(response) == "民意统计_各单位_2026-03-01_2026-03-31_区住房城乡建委.csv"
+
+
+async def test_exports_honour_the_filters(client: TestClient) -> None:
+    browser = await signed_in(client, "supervisor")
+    query = f"{MARCH}&street=HXJ&category={quote('环境保护')}&department={A}"
+    response = await browser.session.get(browser.url(
+        f"/console/dashboard/export.csv?{query}&table=department"))
+    assert attachment_name(response) == (
+        "民意统计_各单位_2026-03-01_2026-03-31_区城市管理局_华新街街道_环境保护.csv")
+    rows = list(csv.reader(io.StringIO((await response.read()).decode("utf-8-sig"))))
+    # A's two HXJ noise slips only, as on the page with these filters
+    assert [(r[0], r[1]) for r in rows[1:]] == [("区城市管理局", "2"), ("合计", "2")]
+    _, html = await browser.get(f"/console/dashboard?{query}")
+    assert cells(html, "合计")[:1] == ["2"]
+    # the export buttons submit the filter form itself, so they send what the form shows…
+    form = html[html.index('<form class="card dash-filters"'):]
+    form = form[:form.index("</form>")]
+    assert 'formaction="/console/dashboard/export.xlsx"' in form
+    assert 'formaction="/console/dashboard/export.csv" name="table" value="department"' in form
+    # …and each table's own export carries the filters its figures were computed with
+    links = re.findall(r'href="(/console/dashboard/export\.csv\?[^"]+)"', html)
+    assert len(links) == 4
+    for link in links:
+        asked = parse_qs(urlsplit(link.replace("&amp;", "&")).query)
+        assert asked["street"] == ["HXJ"] and asked["category"] == ["环境保护"]
+        assert asked["department"] == [A] and asked["from"] == ["2026-03-01"]
+    response = await browser.session.get(browser.url(
+        f"/console/dashboard/export.csv?{query}&table=period&period=day"))
+    rows = list(csv.reader(io.StringIO((await response.read()).decode("utf-8-sig"))))
+    assert [r[1] for r in rows[1:]] == ["0", "0", "0", "1", "1"] + ["0"] * 15
+
+
+async def test_the_daily_trend_has_every_day(client: TestClient) -> None:
+    browser = await signed_in(client, "supervisor")
+    _, html = await browser.get(f"/console/dashboard?{MARCH}&period=day")
+    trend = html[html.index('id="table-trend"'):]
+    days = re.findall(r"<td>(2026-03-\d\d)</td>", trend)
+    assert days == [f"2026-03-{d:02d}" for d in range(1, 21)]  # up to "now", the 20th
+    assert cells(trend, "2026-03-09")[:3] == ["0", "—", "—"]
+    chart = html[html.index('id="chart-received"'):]
+    chart = chart[:chart.index("</section>")]
+    assert chart.count('class="bar"') == 20
