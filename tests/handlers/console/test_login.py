@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from aiohttp.test_utils import TestClient
 from yarl import URL
 
@@ -207,6 +209,10 @@ async def test_password_change_ends_other_sessions(
         {"current": PASSWORD, "new": "short", "repeat": "short"},
     )
     assert response.status == 400 and "至少需要 8 个字符" in page
+    field = re.search(r'<input id="f-new"[^>]*>', page)
+    assert field is not None and 'aria-invalid="true"' in field.group(0)
+    assert 'aria-describedby="new-error"' in field.group(0) and "autofocus" in field.group(0)
+    assert '<input id="f-current"' in page and page.count("autofocus") == 1
     response, page = await laptop.post(
         "/console/account/password",
         {"current": "wrong-one-1", "new": "another-pass-2", "repeat": "another-pass-2"},

@@ -446,6 +446,44 @@ async def test_close_survey_reopen_and_merge_through_the_forms(
     assert f'href="/console/slips/{slip.number}"' in page  # links to the kept slip
 
 
+async def test_a_merged_slips_survey_waits_for_the_kept_slip_and_its_unsatisfied_reopens_it(
+    client: TestClient, people: None, browsers: NewBrowser
+) -> None:
+    """A dispatcher entering a merged resident's phone survey: no 满意度评价 form on the
+    merged slip while the kept slip is being worked (it could only fail); once the kept slip
+    is finished the form is there, and a 不满意 sends the kept slip back to its department."""
+    kept = await issue_slip(client, "路灯不亮", key="kept")
+    twin = await issue_slip(client, "路灯还是不亮", key="twin", openid="oResident0000000000000002")
+    pd = await signed_in(browsers, client, "pd")
+    await pd.get(f"/console/slips/{twin.number}")
+    response, _ = await pd.post(
+        f"/console/slips/{twin.number}/actions/merge", {"into": kept.number}
+    )
+    assert response.status == 200
+    _, page = await pd.get(f"/console/slips/{twin.number}")
+    assert "已合并" in page and 'id="action-survey"' not in page
+    response, page = await pd.post(
+        f"/console/slips/{twin.number}/actions/survey", {"verdict": "满意"}
+    )
+    assert response.status == 409 and "还没有办结" in page  # a form left open meanwhile
+    cg = await signed_in(browsers, client, "cg")
+    await cg.get(f"/console/slips/{kept.number}")
+    await cg.post(f"/console/slips/{kept.number}/actions/sign", {"note": "签收"})
+    await cg.post(f"/console/slips/{kept.number}/actions/close", {"result": "灯泡已更换"})
+    _, page = await pd.get(f"/console/slips/{twin.number}")
+    assert 'id="action-survey"' in page
+    response, page = await pd.post(
+        f"/console/slips/{twin.number}/actions/survey",
+        {"verdict": "不满意", "note": "电话回访：晚上又不亮了"},
+    )
+    assert response.status == 200 and "不满意" in page
+    assert (await _current(client, twin.number)).status == "merged"
+    after = await _current(client, kept.number)
+    assert (after.status, after.reopen_count) == ("dispatched", 1)
+    events = await client.server.app[keys.SLIPS].timeline(kept.number, _system())
+    assert events[-1].action == "reopen" and "电话回访：晚上又不亮了" in (events[-1].note or "")
+
+
 async def test_transfer_with_co_handlers_from_the_multi_select(
     client: TestClient, people: None, browsers: NewBrowser
 ) -> None:
@@ -538,6 +576,12 @@ async def test_signing_with_a_contact_that_is_no_phone_number_is_refused(
         assert response.status == 400, bogus
         assert "应包含电话号码" in _field_error(page, "contact"), bogus
         assert f'value="{bogus}"' in page  # what was typed stays, to be corrected
+        # the field says so to a screen reader, points at its message and takes the focus
+        field = re.search(r'<input id="f-sign-contact"[^>]*>', page)
+        assert field is not None
+        assert 'aria-invalid="true"' in field.group(0) and "autofocus" in field.group(0)
+        assert 'aria-describedby="f-sign-contact-error"' in field.group(0)
+        assert 'id="f-sign-contact-error"' in page and page.count("autofocus") == 1
     assert await _events(client, slip.id) == before
     assert (await _current(client, slip.number)).status == "dispatched"
     assert "signed" not in await _texts(client, slip.id)
