@@ -9,7 +9,8 @@ as builtins: LookupError for an unknown slip or one that is not the resident's, 
 A resident whose slip was merged into another (合并办理) follows the kept slip: its number
 answers with its progress, their own slip's status says where it went and how that slip
 stands, and when it is finished they are asked how satisfied they are; the verdict goes on
-their own slip (the workflow lets a merged slip be rated and leaves it merged).
+their own slip (the workflow lets a merged slip be rated and leaves it merged, and its 不满意
+reopens the kept slip, knowledge/workflow.yaml).
 """
 
 from __future__ import annotations
@@ -205,25 +206,14 @@ class SlipDeskAdapter:
         # A verdict on a slip the resident's own was merged into goes on their own slip.
         own = await self._merged_into(number, openid)
         # The chat's reply tells the resident what became of the slip (reopened: by whom, until
-        # when), so the workflow's resident notice is not pushed on top of it.
+        # when), so the workflow's resident notice is not pushed on top of it. A merged
+        # resident's 不满意 reopens the kept slip in the same step (the workflow's follow-on).
         view = await self._act(own or number, "survey", openid, note=reason, data=data,
                                quiet_resident=True)
         if own is not None:
-            if verdict == "不满意" or solved is False:
-                await self._reopen_kept(number, reason)
             kept = await self._kept(number)
             return self._to_status(kept or view, summary_of=view.description)
         return self._to_status(view)
-
-    async def _reopen_kept(self, number: str, reason: str | None) -> None:
-        """A merged resident says the problem is not solved: the kept slip is worked again
-        (重办), as their own would have been; its handler is told why, and the kept slip's own
-        resident is not sent a notice they did not ask for."""
-        note = f"合并办理的另一位居民评价不满意：{reason or '未说明原因'}"
-        try:
-            await self._service.act(number, "reopen", _CHAT, note=note, quiet_resident=True)
-        except (TransitionNotAllowed, InvalidInput, NotFound, Forbidden):
-            pass  # reopened already, or no longer possible: the verdict stands on its own
 
     async def _merged_into(self, number: str, openid: str) -> str | None:
         """The number of the resident's slip merged into slip `number` (None: `number` is

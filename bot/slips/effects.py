@@ -50,8 +50,11 @@ SURVEYED_WITH = ("resolved", "awaiting_survey", "rated", "archived")
 
 
 # -- guards: rules that depend on the slip, checked before inputs (also by actions_for) -------
-def guard(action: str, slip: Slip, now: datetime, timing: SlipTiming) -> str | None:
-    """Why `action` cannot be taken now (beyond the from-states), or None."""
+def guard(
+    action: str, slip: Slip, now: datetime, timing: SlipTiming, *, kept: Slip | None = None
+) -> str | None:
+    """Why `action` cannot be taken now (beyond the from-states), or None. `kept`: the slip a
+    merged `slip` went into (its rating waits for that one to be finished)."""
     if action == "return":
         deadline = timing.return_deadline(slip)
         if deadline is not None and now > deadline:
@@ -61,6 +64,17 @@ def guard(action: str, slip: Slip, now: datetime, timing: SlipTiming) -> str | N
         return "已有延期申请等待审批"
     if action in ("approve_extension", "reject_extension") and slip.extension_requested_date is None:
         return "没有待审批的延期申请"
+    if action == "survey" and slip.status == "merged":
+        return _kept_not_finished(kept)
+    return None
+
+
+def _kept_not_finished(kept: Slip | None) -> str | None:
+    """A merged duplicate is rated once the slip it was merged into is finished."""
+    if kept is None:
+        return "这张交办单已合并，但找不到合并到的交办单"
+    if kept.status not in SURVEYED_WITH:
+        return f"合并到的交办单 {kept.number} 还没有办结，办结后才能评价"
     return None
 
 
@@ -298,11 +312,10 @@ async def _kept_is_finished(step: Step) -> None:
     kept = None
     if step.slip.merged_into_id is not None:
         kept = await step.session.get(Slip, step.slip.merged_into_id)
-    if kept is None:
-        raise TransitionNotAllowed("survey", "merged", "这张交办单已合并，但找不到合并到的交办单")
-    if kept.status not in SURVEYED_WITH:
-        raise TransitionNotAllowed(
-            "survey", "merged", f"合并到的交办单 {kept.number} 还没有办结，办结后才能评价")
+    reason = _kept_not_finished(kept)
+    if reason:
+        raise TransitionNotAllowed("survey", "merged", reason)
+    assert kept is not None
     step.event_data["kept"] = kept.number
 
 

@@ -1,11 +1,16 @@
 """The workflow engine: who may do what to a slip, and applying an action inside a transaction
-(effect → status → lights → hash-chained event → notices → follow-on actions)."""
+(effect → status → lights → hash-chained event → notices → follow-on actions).
+
+A follow-on (workflow.yaml `then`) is taken on the slip itself or, `target: kept`, on the slip
+it was merged into: a merged duplicate's 不满意 reopens the slip handled for it, whichever way
+the rating arrives (the chat, the console, the API)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.slips.actor import Actor
@@ -17,7 +22,7 @@ from bot.slips.notices import Notices
 from bot.slips.notify import notice_values, write_notices
 from bot.slips.query import ALL_SEEING
 from bot.slips.timing import SlipTiming
-from bot.slips.workflow import Action, Workflow
+from bot.slips.workflow import Action, FollowOn, Workflow
 from knowledge.records import Department, Taxonomy
 
 
@@ -56,8 +61,20 @@ class SlipEngine:
             return actor.department in self.parties(slip)
         return False
 
-    def check(self, slip: Slip, action: Action, actor: Actor, now: datetime) -> None:
-        """Raise Forbidden or TransitionNotAllowed unless `actor` may take `action` now."""
+    @staticmethod
+    async def kept_of(session: AsyncSession, slip: Slip) -> Slip | None:
+        """The slip a merged duplicate went into (None for any other slip)."""
+        if slip.status != "merged" or slip.merged_into_id is None:
+            return None
+        return await session.get(Slip, slip.merged_into_id)
+
+    def check(
+        self, slip: Slip, action: Action, actor: Actor, now: datetime, *,
+        kept: Slip | None = None,
+    ) -> None:
+        """Raise Forbidden or TransitionNotAllowed unless `actor` may take `action` now.
+        `kept`: for a merged slip, the slip it went into (`kept_of`); its rating waits for
+        that slip to be finished."""
         if action.internal:
             raise TransitionNotAllowed(action.code, slip.status, "该操作由系统自动完成")
         if actor.role_key not in action.roles:
@@ -71,7 +88,7 @@ class SlipEngine:
             raise TransitionNotAllowed(
                 action.code, slip.status, f"交办单{state.label}，不能{action.label}"
             )
-        reason = guard(action.code, slip, now, self.timing)
+        reason = guard(action.code, slip, now, self.timing, kept=kept)
         if reason:
             raise TransitionNotAllowed(action.code, slip.status, reason)
 
@@ -88,8 +105,11 @@ class SlipEngine:
         values: dict[str, Any] | None = None,
         event_data: dict[str, Any] | None = None,
         quiet_resident: bool = False,
+        tell: Slip | None = None,
     ) -> None:
-        """Apply an action already checked; the caller's transaction commits it all."""
+        """Apply an action already checked; the caller's transaction commits it all.
+        `tell`: the slip whose resident gets this action's resident notices instead of the
+        slip's own (the merged resident whose 不满意 reopened it)."""
         step = Step(session, slip, action, actor, now, note, dict(values or {}), self.timing,
                     self.workflow, self.departments, event_data=dict(event_data or {}),
                     taxonomy=self.taxonomy)
@@ -107,7 +127,7 @@ class SlipEngine:
         values_for_text = notice_values(slip, event, actor, self.workflow, self.timing,
                                         step.notice_values)
         await write_notices(session, slip, event, action.notices, self.notices, values_for_text,
-                            quiet_resident=quiet_resident)
+                            quiet_resident=quiet_resident, tell=tell)
         for other, code, data in step.side_events:
             other.updated_at = now
             session.add(record_event(other, action=code, actor=actor, at=now,
@@ -115,11 +135,28 @@ class SlipEngine:
         if step.side_events:
             await session.flush()
         for follow in action.then:
-            nxt = self.workflow.actions[follow.action]
-            if slip.status in nxt.sources and self._holds(follow.when, slip):
+            await self._follow(session, slip, follow, now, note, quiet_resident)
+
+    async def _follow(
+        self, session: AsyncSession, slip: Slip, follow: FollowOn, now: datetime,
+        note: str | None, quiet_resident: bool,
+    ) -> None:
+        nxt = self.workflow.actions[follow.action]
+        if follow.target == "self":
+            if slip.status in nxt.sources and await self._holds(session, follow.when, slip, slip):
                 await self.apply(session, slip, nxt, _follow_actor(follow.action), now,
                                  note=_follow_note(follow.action, note),
                                  quiet_resident=quiet_resident)
+            return
+        kept = await self.kept_of(session, slip)
+        if kept is None or kept.status not in nxt.sources:
+            return  # not merged, or the kept slip was reopened or archived meanwhile
+        if await self._holds(session, follow.when, slip, kept):
+            # the kept slip's own resident did not ask for it: the merged resident who did is
+            # told instead (unless the caller answers them itself, as the chat does)
+            await self.apply(session, kept, nxt, _follow_actor(follow.action), now,
+                             note=_follow_note(follow.action, note, merged=slip.number),
+                             quiet_resident=quiet_resident, tell=slip)
 
     def _after_status(self, slip: Slip, before: str | None, now: datetime) -> None:
         was_open = before is None or self.workflow.states[before].is_open
@@ -131,18 +168,33 @@ class SlipEngine:
         self.timing.refresh_alerts(slip, is_open=is_open)
         slip.updated_at = now
 
-    def _holds(self, condition: str, slip: Slip) -> bool:
+    async def _holds(
+        self, session: AsyncSession, condition: str, slip: Slip, target: Slip
+    ) -> bool:
+        """Whether `condition` holds for a follow-on of an action on `slip` that is taken on
+        `target` (the slip itself, or the slip it was merged into)."""
         if condition == "confident":
             # a lead the catalogue lacks, or the dispatch desk itself (兜底), is routed by hand
             dept = self.departments.get(_suggested_lead(slip) or "")
             return (bool(self.workflow.rule("auto_dispatch", True)) and not slip.low_confidence
                     and dept is not None and "dispatch" not in dept.kinds)
         if condition == "has_resident":
-            return bool(slip.openid)
+            # a slip entered by staff has none of its own; the residents of the duplicates
+            # merged into it are still asked how it was handled
+            return bool(target.openid) or await _awaits_merged_rating(session, target)
         if condition == "dissatisfied":
             limit = int(self.workflow.rule("reopen_limit", 2))
-            return slip.satisfaction == "不满意" and slip.reopen_count < limit
+            return slip.satisfaction == "不满意" and target.reopen_count < limit
         return False
+
+
+async def _awaits_merged_rating(session: AsyncSession, slip: Slip) -> bool:
+    """Whether a resident whose duplicate was merged into `slip` has not rated it yet."""
+    found = await session.execute(
+        select(Slip.id).where(Slip.merged_into_id == slip.id, Slip.status == "merged",
+                              Slip.openid.is_not(None), Slip.satisfaction.is_(None)).limit(1)
+    )
+    return found.first() is not None
 
 
 def _suggested_lead(slip: Slip) -> str | None:
@@ -155,7 +207,10 @@ def _follow_actor(action: str) -> Actor:
     return Actor.system({"dispatch": "triage", "reopen": "survey"}.get(action, "system"))
 
 
-def _follow_note(action: str, note: str | None) -> str | None:
+def _follow_note(action: str, note: str | None, *, merged: str | None = None) -> str | None:
+    """The note of a follow-on; `merged`: the number of the merged duplicate whose rating
+    caused it (its handler is told whose verdict reopened the slip)."""
     if action == "reopen":
-        return f"居民评价不满意：{note}" if note else "居民评价不满意"
+        who = f"合并办理的交办单 {merged} 的居民" if merged else "居民"
+        return f"{who}评价不满意：{note}" if note else f"{who}评价不满意"
     return None

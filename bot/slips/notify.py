@@ -56,8 +56,12 @@ def notice_values(
 async def write_notices(
     session: AsyncSession, slip: Slip, event: SlipEvent, kinds: tuple[str, ...],
     notices: Notices, values: dict[str, Any], *, quiet_resident: bool = False,
+    tell: Slip | None = None,
 ) -> int:
-    """Enqueue the notices `kinds` for this event; returns how many were written."""
+    """Enqueue the notices `kinds` for this event; returns how many were written.
+    Resident notices go to the slip's resident and (MERGED_HEAR) to those of the duplicates
+    merged into it, even when the slip has no resident of its own (entered by staff); `tell`:
+    to that slip's resident instead, and to nobody else."""
     written = 0
     for kind in kinds:
         spec = notices.get(kind).for_urgency(slip.urgency)
@@ -68,14 +72,16 @@ async def write_notices(
                     "status": values.get("status", ""), **template}
         key = f"{slip.number}:{event.seq}:{kind}"
         if spec.audience == "resident":
-            if quiet_resident or not slip.openid:
+            if quiet_resident:
                 continue
-            written += await outbox.enqueue(session, outbox.Notice(
-                kind=kind, text=text, idempotency_key=key, openid=slip.openid,
-                resident_id=slip.resident_id, slip_id=slip.id, audience="resident",
-                template_data=template,
-            ))
-            if kind in MERGED_HEAR:
+            to = tell if tell is not None else slip
+            if to.openid:
+                written += await outbox.enqueue(session, outbox.Notice(
+                    kind=kind, text=text, idempotency_key=key, openid=to.openid,
+                    resident_id=to.resident_id, slip_id=slip.id, audience="resident",
+                    template_data=template,
+                ))
+            if kind in MERGED_HEAR and tell is None:
                 written += await _to_merged_residents(session, slip, kind, key, text, template,
                                                       unrated=kind != "closed")
             continue

@@ -203,10 +203,11 @@ class SlipService:
         now = self._clock()
         async with self._db.session() as session:
             slip = await self._visible(session, ref, actor)
+            kept = await self.engine.kept_of(session, slip)
         specs = []
         for action in self.workflow.actions.values():
             try:
-                self.engine.check(slip, action, actor, now)
+                self.engine.check(slip, action, actor, now, kept=kept)
             except (Forbidden, TransitionNotAllowed):
                 continue
             fields = tuple(
@@ -326,7 +327,8 @@ class SlipService:
             try:
                 async with self._db.session() as session:
                     slip = await self._visible(session, ref, actor)
-                    self.engine.check(slip, spec, actor, now)
+                    self.engine.check(slip, spec, actor, now,
+                                      kept=await self.engine.kept_of(session, slip))
                     if expected_version is not None and slip.version != expected_version:
                         raise VersionConflict(ref, expected_version, slip.version)
                     clean_note, values = check_inputs(spec, self.workflow, note, data or {},

@@ -18,6 +18,9 @@ ROLES = ("dispatcher", "handler", "supervisor", "admin", "resident", "system")
 FIELD_KINDS = ("text", "phone", "department", "departments", "date", "slip", "choice", "bool",
                "media", "category")
 CONDITIONS = ("confident", "has_resident", "dissatisfied")
+# Which slip a follow-on action is taken on: the slip itself, or the slip it was merged into
+# (a merged duplicate's 不满意 reopens the slip that is handled for it).
+TARGETS = ("self", "kept")
 SCOPES = ("lead", "party")
 
 
@@ -58,6 +61,7 @@ class FieldSpec:
 class FollowOn:
     action: str
     when: str
+    target: str = "self"  # one of TARGETS
 
 
 @dataclass(frozen=True)
@@ -212,14 +216,18 @@ def _actions(
         then = []
         for j, raw_then in enumerate(item.get("then") or []):
             t_entry = f"{entry}.then[{j}]"
-            raw_then = _mapping(file, t_entry, raw_then, {"action", "when"})
+            raw_then = _mapping(file, t_entry, raw_then, {"action", "when", "target"})
             follow = FollowOn(
                 action=_text(file, f"{t_entry}.action", raw_then.get("action")),
                 when=_text(file, f"{t_entry}.when", raw_then.get("when")),
+                target=raw_then.get("target", "self"),
             )
             if follow.when not in CONDITIONS:
                 raise WorkflowError(file, f"{t_entry}.when", f"{follow.when!r} is not one of "
                                     f"{CONDITIONS}")
+            if follow.target not in TARGETS:
+                raise WorkflowError(file, f"{t_entry}.target",
+                                    f"{follow.target!r} is not one of {TARGETS}")
             follow_ons.append((t_entry, follow))
             then.append(follow)
         actions[code] = Action(

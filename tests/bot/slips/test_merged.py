@@ -135,3 +135,104 @@ def test_a_stay_state_must_be_one_the_action_starts_from(tmp_path) -> None:  # t
     with pytest.raises(WorkflowError) as exc:
         load_workflow(path)
     assert exc.value.entry.endswith(".stay") and "withdrawn" in exc.value.reason
+
+
+# -- the rule lives in the workflow: it holds however the rating arrives -----------------------
+async def test_a_merged_residents_unsatisfied_verdict_recorded_by_staff_reopens_the_kept_slip(
+    slips: Slips,
+) -> None:
+    """A survey taken by phone and entered in the console (or the API): the kept slip is
+    worked again as the chat would have had it; the merged resident, who is not answered by a
+    chat reply, is told it is handled again; the kept slip's own resident is not."""
+    kept, dup = await _merged(slips)
+    await slips.service.act(kept, "close", HANDLER, data={"result": "已更换灯泡"})
+    await slips.service.act(kept, "survey", RESIDENT, data={"verdict": "满意"})
+    await slips.service.act(dup, "survey", DISPATCHER, note="电话回访：晚上还是不亮",
+                            data={"verdict": "不满意", "solved": False})
+    row = await slips.row(dup)
+    assert (row.status, row.satisfaction, row.solved) == ("merged", "不满意", False)
+    row = await slips.row(kept)
+    assert (row.status, row.reopen_count, row.satisfaction) == ("dispatched", 1, None)
+    reopen = (await slips.events(kept))[-1]
+    assert (reopen.action, reopen.actor_kind) == ("reopen", "system")
+    assert dup in reopen.note and "电话回访：晚上还是不亮" in reopen.note
+    pushed = [(n.kind, n.openid) for n in await slips.outbox(kept)]
+    assert ("reopened", MERGED) in pushed
+    assert ("reopened", OPENID) not in pushed
+    [staff] = [n for n in await slips.outbox(kept) if n.kind == "reopened_staff"]
+    assert "电话回访：晚上还是不亮" in staff.text
+
+
+@pytest.mark.parametrize(
+    ("verdict", "solved"),
+    [pytest.param("满意", True, id="satisfied"),
+     pytest.param("基本满意", False, id="basically-satisfied-not-solved")],
+)
+async def test_only_an_unsatisfied_merged_verdict_reopens_the_kept_slip(
+    slips: Slips, verdict: str, solved: bool
+) -> None:
+    """As for a resident's own slip: 不满意 reopens, not 基本满意 (the chat thanks them)."""
+    kept, dup = await _merged(slips)
+    await slips.service.act(kept, "close", HANDLER, data={"result": "已更换灯泡"})
+    await slips.service.act(dup, "survey", DISPATCHER, data={"verdict": verdict,
+                                                              "solved": solved})
+    assert (await slips.row(kept)).status == "awaiting_survey"
+    assert (await slips.row(dup)).satisfaction == verdict
+
+
+async def test_a_merged_verdict_past_the_reopen_limit_is_recorded_without_a_reopen(
+    desk: SlipDeskAdapter, slips: Slips
+) -> None:
+    kept, dup = await _merged(slips)
+    await slips.service.act(kept, "close", HANDLER, data={"result": "已更换灯泡"})
+    limit = slips.service.workflow.rule("reopen_limit")
+    await slips.force(kept, "awaiting_survey", reopen_count=limit)
+    answered = await desk.record_survey(MERGED, kept, "不满意", False, "晚上还是不亮")
+    assert answered.is_open is False  # the chat thanks them; a supervisor decides
+    assert (await slips.row(dup)).satisfaction == "不满意"
+    assert (await slips.row(kept)).status == "awaiting_survey"
+
+
+async def test_a_merged_slip_is_not_offered_the_survey_before_the_kept_slip_is_finished(
+    slips: Slips,
+) -> None:
+    kept, dup = await _merged(slips)
+    codes = [a.code for a in await slips.service.actions_for(dup, DISPATCHER)]
+    assert "survey" not in codes
+    await slips.service.act(kept, "close", HANDLER, data={"result": "已更换灯泡"})
+    codes = [a.code for a in await slips.service.actions_for(dup, DISPATCHER)]
+    assert "survey" in codes
+
+
+# -- a kept slip without a resident of its own ------------------------------------------------
+async def test_a_kept_slip_without_a_resident_still_surveys_its_merged_residents(
+    desk: SlipDeskAdapter, slips: Slips
+) -> None:
+    """A slip entered by staff has nobody of its own to ask; the residents whose duplicates
+    went into it hear the result and are asked, reminded, and their 不满意 reopens it."""
+    kept, dup = await _merged(slips)
+    await slips.force(kept, "signed", openid=None, resident_id=None)
+    await slips.service.act(kept, "close", HANDLER, data={"result": "已更换灯泡"})
+    assert (await slips.row(kept)).status == "awaiting_survey"
+    pushed = [(n.kind, n.openid) for n in await slips.outbox(kept)]
+    assert ("closed", MERGED) in pushed and ("survey", MERGED) in pushed
+    assert (await desk.awaiting_survey(MERGED)).number == kept
+    await slips.service.act(kept, "remind_survey", SYSTEM)
+    reminded = [n.openid for n in await slips.outbox(kept) if n.kind == "survey_reminder"]
+    assert reminded == [MERGED]
+
+    answered = await desk.record_survey(MERGED, kept, "不满意", False, "晚上还是不亮")
+    assert answered.is_open is True and answered.number == kept
+    row = await slips.row(kept)
+    assert (row.status, row.reopen_count) == ("dispatched", 1)
+    assert (await slips.row(dup)).status == "merged"
+
+
+async def test_a_slip_without_any_resident_is_closed_without_a_survey(slips: Slips) -> None:
+    slip = await slips.issue("建新北路12号门口的路灯坏了")
+    await slips.force(slip.number, "dispatched", openid=None, resident_id=None)
+    await slips.service.act(slip.number, "sign", HANDLER)
+    await slips.service.act(slip.number, "close", HANDLER, data={"result": "已更换灯泡"})
+    assert (await slips.row(slip.number)).status == "resolved"
+    assert [n.kind for n in await slips.outbox(slip.number)
+            if n.audience == "resident"] == []

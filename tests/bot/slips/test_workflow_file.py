@@ -76,6 +76,9 @@ def _entry(short: str) -> str:
      "close:then[0].action", "must allow the role system"),
     (lambda d: _action(d, "close").update(then=[{"action": "archive", "when": "sunny"}]),
      "close:then[0].when", "'sunny'"),
+    (lambda d: _action(d, "close").update(
+        then=[{"action": "archive", "when": "has_resident", "target": "neighbour"}]),
+     "close:then[0].target", "'neighbour'"),
     (lambda d: d["actions"].append(dict(_action(d, "sign"))), "+1:code",
      "listed twice"),
     (lambda d: d["states"][0].update(open311="maybe"), "states[0].open311", "open or closed"),
