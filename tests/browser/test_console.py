@@ -263,6 +263,23 @@ async def test_pages_on_a_phone(server: Server, browser) -> None:
         await page.screenshot(path=str(SHOTS / f"{name}-phone.png"), full_page=True)
         width = await page.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"] + 1, (name, width)
+        # every menu item is on the screen, none scrolled out of sight
+        off = await page.evaluate(
+            "[...document.querySelectorAll('.nav a')].filter(a => {"
+            " const r = a.getBoundingClientRect(); return r.left < 0 || r.right > innerWidth;"
+            "}).map(a => a.textContent)"
+        )
+        assert off == [], (name, off)
+    # the administrator has the longest menu
+    admin = await (await browser.new_context(viewport=PHONE, is_mobile=True)).new_page()
+    await _login(admin, server, "root")
+    await admin.screenshot(path=str(SHOTS / "workbench-admin-phone.png"), full_page=True)
+    off = await admin.evaluate(
+        "[...document.querySelectorAll('.nav a')].filter(a => {"
+        " const r = a.getBoundingClientRect(); return r.left < 0 || r.right > innerWidth;"
+        "}).map(a => a.textContent)"
+    )
+    assert off == [], off
 
 
 async def test_dispatcher_queue_and_user_management_pages(server: Server, browser) -> None:
