@@ -105,6 +105,10 @@ class Nlu:
             normalize(w) for w in str_list(source, "new_report_markers",
                                            data.get("new_report_markers"))
         )
+        self.request_markers = frozenset(
+            normalize(w) for w in str_list(source, "request_markers",
+                                           data.get("request_markers"))
+        )
         self.phone_declines = tuple(
             normalize(w) for w in str_list(source, "phone_declines", data.get("phone_declines"))
         )
@@ -419,9 +423,11 @@ class Nlu:
             text = re.sub(_PHONE_LEAD + number + r"[，,。.；;\s]*", "，", text)
         return re.sub(r"[，,]{2,}", "，", text).strip(" ，,；;。")
 
-    def without_lead_marker(self, text: str) -> str:
+    def without_lead_marker(self, text: str, *, keep_request: bool = False) -> str:
         """ "另外，公厕没人打扫" → "公厕没人打扫", "等一哈，还有个事，我们小区停水两天了" →
-        "我们小区停水两天了" (the marker is about the chat, not the problem)."""
+        "我们小区停水两天了" (the marker is about the chat, not the problem).
+        `keep_request`: a marker that says what kind of request it is stays ("我要举报，…",
+        the description of a slip); only an aside before it goes."""
         stripped = text.lstrip()
         for marker in sorted(self.new_report_markers, key=len, reverse=True):
             at = stripped.find(marker)
@@ -429,7 +435,11 @@ class Nlu:
             if at < 0 or at > _ASIDE or (at and stripped[at - 1] not in "，,。.！!、 "):
                 continue
             rest = _AFTER_MARKER.sub("", stripped[at + len(marker):]).lstrip("，,：:。.；;、 ")
-            return rest if len(rest) >= 2 else text
+            if len(rest) < 2:
+                return text
+            if keep_request and marker in self.request_markers:
+                return stripped[at:]
+            return rest
         return text
 
     def second_problem(self, text: str) -> str | None:

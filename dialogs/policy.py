@@ -221,11 +221,21 @@ class Policy:
     ) -> Plan:
         intent = parse["intent"]["name"]
         stashed = conv.slot("stashed") or {}
+        media = stashed_media(conv)
         if intent == "confirm":
+            if media:
+                # the photo, voice note or video that came with the question joins the draft
+                # (the form then asks what it was asking, or shows the summary again)
+                resets = {"awaiting_confirmation": False} if conv.slot(
+                    "awaiting_confirmation") else {}
+                return Plan([*echo, RESUME, FORM], media, resets, activate_form=True)
             return Plan([*echo, RESUME, *self._reask(conv)])
         if intent in ("deny", "new_report", "restart"):
-            restart = stashed if (stashed.get("parse") or {}).get("report_like") else None
-            return Plan([*echo, DROP_DRAFT, FORM], activate_form=True, restart_with=restart)
+            # the new report starts from the message that came with the question when it
+            # told a problem, or was a photo, voice note or video (kept for it)
+            keep = media or (stashed.get("parse") or {}).get("report_like")
+            return Plan([*echo, DROP_DRAFT, FORM], activate_form=True,
+                        restart_with=stashed if keep else None)
         if parse.get("report_like") and intent in (REPORT, FALLBACK):
             # a new problem: the old draft goes, this message starts the new one
             found = candidates(self.kit.nlu, _without_draft(conv), parse, msg, starting=True)
@@ -287,6 +297,9 @@ class Policy:
                 return Plan([*echo, FORM], activate_form=True)
             if numbered in INFO:
                 return Plan([*echo, INFO[numbered]])
+            if intent == "confirm" and conv.slot("last_slip"):
+                # "确认" again after the slip was issued: it is filed already (its number)
+                return Plan([*echo, "action_already_filed"])
             if intent in ("confirm", "deny"):
                 return Plan([*echo, "action_thanks" if conv.slot("last_slip")
                              else "action_nothing_to_confirm"])
@@ -307,6 +320,24 @@ class Policy:
             return Plan([*echo, "action_already_solved"])
         found = candidates(self.kit.nlu, conv, parse, msg, starting=not media_only)
         return Plan([*echo, *said, FORM], found.slots, found.resets, activate_form=True)
+
+
+# media kinds of a message and the draft slots that keep them
+MEDIA_SLOTS = {"image": "photos", "voice": "voices", "video": "videos"}
+
+
+def stashed_media(conv: Conversation) -> dict[str, Any]:
+    """The photo, video or voice note (one WeChat could not put into words) that came with
+    the resume question, as slot candidates for the draft; {} for any other message."""
+    stashed = conv.slot("stashed") or {}
+    meta = stashed.get("metadata") or {}
+    kind = str(meta.get("msg_type") or "")
+    media_id = meta.get("media_id")
+    heard = str((stashed.get("parse") or {}).get("text") or "").strip()
+    slot = MEDIA_SLOTS.get(kind)
+    if slot is None or not media_id or (kind == "voice" and heard):
+        return {}
+    return {slot: [*(conv.slot(slot) or []), media_id]}
 
 
 def _without_draft(conv: Conversation) -> Conversation:

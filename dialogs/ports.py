@@ -48,6 +48,8 @@ class IssuedSlip:
     status_label: str  # the resident's coarse label, e.g. 已受理 / 已派单
     low_confidence: bool = False
     advice: str | None = None
+    # 特急 / 紧急 / 一般 as the service classified it; None: the chat uses its own triage
+    urgency: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

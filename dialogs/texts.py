@@ -25,7 +25,8 @@ REQUIRED = (
     "summary.photos", "summary.voices", "summary.videos", "summary.links", "summary.tail",
     "summary.tail_no_place",
     "issued.head", "issued.departments", "issued.queue", "issued.response", "issued.due",
-    "issued.how_to_query", "emergency.advice", "emergency.issued",
+    "issued.how_to_query", "issued.contact", "issued.contact_soon", "emergency.advice",
+    "emergency.issued",
     "control.cancelled", "control.cancel_nothing", "control.restarted", "control.resumed",
     "control.resume_dropped", "control.nothing_to_confirm", "control.busy",
     "control.issue_failed", "control.error",
@@ -41,7 +42,8 @@ REQUIRED = (
     "chat.fallback", "chat.voice_heard", "chat.photo_added",
     "chat.voice_unclear", "chat.video_added", "chat.link_added", "chat.location_added",
     "chat.location_noted", "chat.new_report", "chat.next_report_kept",
-    "chat.next_report_started",
+    "chat.next_report_started", "chat.already_filed", "chat.welcome_open_head",
+    "chat.welcome_open_line", "chat.welcome_open_tail", "chat.media_kept",
 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -9,6 +10,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from dialogs.actions.base import KitAction, entity_values, metadata
+from dialogs.actions.status import open_slips, slip_summary
+
+log = logging.getLogger(__name__)
 
 
 class Say(KitAction):
@@ -73,14 +77,57 @@ class ActionNewReport(Say):
     NAME, KEY = "action_new_report", "chat.new_report"
 
 
+class ActionAlreadyFiled(KitAction):
+    """ "确认" (or "好的确认") after the slip was issued: the resident thinks it must be
+    confirmed again. They are told it is filed, its number and how to follow it; once the
+    slip is finished, a "确认" is only thanked."""
+
+    NAME = "action_already_filed"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        number = str(tracker.get_slot("last_slip") or "")
+        finished = not number
+        if number:
+            try:
+                status = await self.kit.desk.status(number, tracker.sender_id)
+            except Exception:  # noqa: BLE001 - the number is this conversation's own: say it
+                log.warning("slip status unavailable; the issued slip is named anyway",
+                            exc_info=True)
+            else:
+                finished = status is None or status.is_open is False
+        if finished:
+            self.say(dispatcher, "chat.thanks")
+            return []
+        self.say(dispatcher, "chat.already_filed", number=number)
+        return []
+
+
 class ActionWelcome(KitAction):
+    """Welcome on subscribe; a resident who follows the account again is also told which of
+    their slips are still being worked on (number and status)."""
+
     NAME = "action_welcome"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
         texts = self.kit.texts
-        dispatcher.utter_message(text=texts.reply("welcome") + "\n\n" + texts.reply("menu_hint"))
+        parts = [texts.reply("welcome")]
+        try:
+            slips = await open_slips(self.kit, tracker.sender_id)
+        except Exception:  # noqa: BLE001 - the welcome never fails for a lookup
+            log.warning("open slips unavailable; plain welcome", exc_info=True)
+            slips = []
+        if slips:
+            lines = [texts.say("chat.welcome_open_head")]
+            lines += [texts.say("chat.welcome_open_line", number=s.number,
+                                summary=slip_summary(s), status=s.status) for s in slips]
+            lines.append(texts.say("chat.welcome_open_tail"))
+            parts.append("\n".join(lines))
+        parts.append(texts.reply("menu_hint"))
+        dispatcher.utter_message(text="\n\n".join(parts))
         return []
 
 

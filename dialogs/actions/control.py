@@ -53,6 +53,10 @@ class ActionRestart(KitAction):
         return [*clear_draft(), SlotSet("survey_slip", None)]
 
 
+# media that arrive with the resume question and are kept: the word for each
+_KEPT = {"image": "followup.photo", "voice": "followup.voice", "video": "followup.video"}
+
+
 def _minutes_ago(tracker: Tracker) -> float:
     stamps = [e.get("timestamp") for e in tracker.events if e.get("event") == "user"]
     stamps = [s for s in stamps if isinstance(s, int | float)]
@@ -77,6 +81,13 @@ class ActionAskResume(KitAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
         description = shorten(str(tracker.get_slot("description") or ""), 30)
+        meta = metadata(tracker)
+        kind = meta.get("msg_type")
+        if kind in _KEPT and meta.get("media_id") and not (
+            kind == "voice" and meta.get("recognition")
+        ):
+            # kept for the draft on "继续" (or the new report on "重新开始"): said so
+            self.say(dispatcher, "chat.media_kept", what=self.kit.texts.say(_KEPT[kind]))
         self.say(dispatcher, "ask.resume", ago=_ago(_minutes_ago(tracker)),
                  description=description)
         latest = tracker.latest_message

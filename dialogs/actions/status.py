@@ -21,7 +21,8 @@ WITHDRAW_OFFERED = "action_withdraw_offered"
 KEEP_SLIP = "action_keep_slip"
 
 
-def _summary(status: SlipStatus) -> str:
+def slip_summary(status: SlipStatus) -> str:
+    """ "（建新北路12号门口井盖丢了…）": a slip's problem in a few words, for lists."""
     return f"（{shorten(status.summary, 16)}）" if status.summary else ""
 
 
@@ -79,7 +80,8 @@ class ActionQueryStatus(KitAction):
                 self.say(dispatcher, "followup.not_needed", number=status.number)
                 continue
             texts = self.kit.texts
-            lines = [texts.say("status.line", number=status.number, summary=_summary(status)),
+            lines = [texts.say("status.line", number=status.number,
+                               summary=slip_summary(status)),
                      texts.say("status.state", status=status.status)]
             if status.is_open is not False:
                 # a withdrawn or finished slip has no deadline left to tell
@@ -142,9 +144,10 @@ class ActionAskWithdraw(KitAction):
         offer = {"numbers": [s.number for s in slips], "reason": text}
         if len(slips) == 1:
             self.say(dispatcher, "ask.withdraw_one", number=slips[0].number,
-                     summary=_summary(slips[0]))
+                     summary=slip_summary(slips[0]))
         else:
-            lines = "\n".join(f"{i}. {s.number}{_summary(s)}" for i, s in enumerate(slips, 1))
+            lines = "\n".join(f"{i}. {s.number}{slip_summary(s)}"
+                              for i, s in enumerate(slips, 1))
             self.say(dispatcher, "ask.withdraw_which", count=len(slips), lines=lines)
         return [SlotSet("withdraw_offer", offer)]
 
@@ -229,7 +232,7 @@ class ActionMySlips(KitAction):
         lines = [texts.say("status.list_head")]
         for index, slip in enumerate(slips, 1):
             lines.append(texts.say("status.list_line", index=index, number=slip.number,
-                                   summary=_summary(slip), status=slip.status))
+                                   summary=slip_summary(slip), status=slip.status))
         lines.append(texts.say("status.list_tail"))
         dispatcher.utter_message(text="\n".join(lines))
         return []
