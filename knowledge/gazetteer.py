@@ -1,8 +1,9 @@
 """Gazetteer: finds the street, town or community a complaint is about.
 
 From free text ("建新北路12号", "观音桥那边", "鱼嘴镇") it returns the area record with a confidence;
-from a WeChat location message (lat/lon) the nearest known point's street. All names come from
-the pack's areas.yaml, so another city only replaces that file.
+from a WeChat location message (lat/lon) the nearest known point's street. A place of another
+district of the city ("解放碑" → 渝中区) is told apart (`elsewhere`), never taken for ours. All
+names come from the pack's areas.yaml, so another city only replaces that file.
 """
 
 from __future__ import annotations
@@ -33,8 +34,9 @@ class AreaMatch:
     lat: float | None = None
     lon: float | None = None
     confidence: float = 1.0
-    inside: bool = True  # False: a shared location outside the district
-    kind: str = "street"  # street / community / landmark / location / code
+    inside: bool = True  # False: a shared location outside the district, or `elsewhere`
+    kind: str = "street"  # street / community / landmark / location / code / elsewhere
+    district: str | None = None  # kind "elsewhere": the other district the place is in
 
     @property
     def code(self) -> str | None:
@@ -57,12 +59,13 @@ class AreaMatch:
 
 @dataclass(frozen=True)
 class _Entry:
-    kind: str  # street / community / landmark / not_here
+    kind: str  # street / community / landmark / not_here / elsewhere
     street: str | None
     community: str | None
     lat: float | None
     lon: float | None
     confidence: float
+    district: str | None = None  # elsewhere: the other district's name
 
 
 def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -94,6 +97,11 @@ class Gazetteer:
             entries += [(name, _Entry("landmark", lm.street, lm.community, lm.lat, lm.lon, conf))
                         for name in (lm.name, *lm.aliases)]
         entries += [(w, _Entry("not_here", None, None, None, None, 0.0)) for w in areas.not_here]
+        for other in areas.other_districts:
+            entry = _Entry("elsewhere", None, None, None, None, 0.0, other.name)
+            entries += [(w, entry) for w in (other.name, *other.aliases)]
+            entries += [(w, entry) for place in other.places for w in place]
+        self._ours = tuple(normalize(w) for w in (areas.district.name, *areas.district.aliases))
         self._names: KeywordSet[_Entry] = KeywordSet(entries)
         # Points for nearest-street lookups: every street, community and landmark with coordinates.
         self._points: list[tuple[float, float, str, str | None]] = [
@@ -110,26 +118,24 @@ class Gazetteer:
         return (self._names,)
 
     def find_all(self, text: str, *, normalized: bool = False,
-                 scan: Prescan | None = None) -> list[AreaMatch]:
+                 scan: Prescan | None = None, elsewhere: bool = False) -> list[AreaMatch]:
         """Every area named in ``text``, in order of appearance (overlaps resolved longest-first).
 
         ``normalized``: ``text`` is already normalised (knowledge.matching.normalize).
+        ``elsewhere``: also the places of other districts named (``inside`` False, kind
+        "elsewhere", ``district`` set); `best_of` never picks them.
         """
         norm = text if normalized else normalize(text)
-        hits = self._names.find(norm, scan)
-        blocked = [h for h in hits if h.payload.kind == "not_here"]
-        hits = [h for h in hits if h.payload.kind != "not_here" and not any(
-            b.start <= h.start and h.end <= b.end for b in blocked)]
-        # Overlapping names: the longer wins ("石门大桥北" is 石门大桥, not the 桥北 community).
-        chosen: list = []
-        for h in sorted(hits, key=lambda h: (-(h.end - h.start), h.start)):
-            if not any(h.start < o.end and o.start < h.end for o in chosen):
-                chosen.append(h)
-        hits = sorted(chosen, key=lambda h: h.start)
         out: list[AreaMatch] = []
         seen: set[tuple[str | None, str | None, str]] = set()
-        for hit in hits:
+        for hit in self._resolve(norm, scan):
             e = hit.payload
+            if e.kind == "elsewhere":
+                if elsewhere and (hit.word, e.district, e.kind) not in seen:
+                    seen.add((hit.word, e.district, e.kind))
+                    out.append(AreaMatch(text=hit.word, confidence=0.0, inside=False,
+                                         kind="elsewhere", district=e.district))
+                continue
             key = (e.street, e.community, e.kind)
             if key in seen:
                 continue
@@ -142,6 +148,43 @@ class Gazetteer:
                 conf = max(0.05, conf - 0.1)
             out.append(self._match(hit.word, e.kind, e.street, e.community, e.lat, e.lon, conf))
         return out
+
+    def elsewhere(self, text: str, *, normalized: bool = False,
+                  scan: Prescan | None = None) -> AreaMatch | None:
+        """The place of another district that ``text`` names ("解放碑门口" → 解放碑, 渝中区), or
+        None: also when ``text`` names a place of ours as well (ours wins), or our district
+        itself ("江北区的…": the resident says it is ours). Of several, the longest name."""
+        norm = text if normalized else normalize(text)
+        if any(w in norm for w in self._ours):
+            return None
+        hits = self._resolve(norm, scan)
+        if any(h.payload.kind != "elsewhere" for h in hits):
+            return None
+        if not hits:
+            return None
+        best = max(hits, key=lambda h: (h.end - h.start, -h.start))
+        return AreaMatch(text=best.word, confidence=0.0, inside=False, kind="elsewhere",
+                         district=best.payload.district)
+
+    def _resolve(self, norm: str, scan: Prescan | None) -> list[Any]:
+        """The names in ``norm`` that count, in order: none inside a not_here name; of names
+        that overlap, the longer ("石门大桥北" is 石门大桥, not the 桥北 community), and ours
+        before another district's of the same length."""
+        hits = self._names.find(norm, scan)
+        blocked = [h for h in hits if h.payload.kind == "not_here"]
+        hits = [h for h in hits if h.payload.kind != "not_here" and not any(
+            b.start <= h.start and h.end <= b.end for b in blocked)]
+        # another district's name inside one of ours, or the same name: ours
+        # ("江北嘴中央公园" is not 渝北's 中央公园)
+        ours = [h for h in hits if h.payload.kind != "elsewhere"]
+        hits = [h for h in hits if h.payload.kind != "elsewhere" or not any(
+            o.start <= h.start and h.end <= o.end for o in ours)]
+        chosen: list = []
+        for h in sorted(hits, key=lambda h: (-(h.end - h.start), h.start,
+                                             h.payload.kind == "elsewhere")):
+            if not any(h.start < o.end and o.start < h.end for o in chosen):
+                chosen.append(h)
+        return sorted(chosen, key=lambda h: h.start)
 
     def find(self, text: str, *, normalized: bool = False,
              scan: Prescan | None = None) -> AreaMatch | None:
@@ -156,6 +199,7 @@ class Gazetteer:
     def best_of(matches: list[AreaMatch]) -> AreaMatch | None:
         """The best of `find_all`'s matches, as `find` picks it (for a caller that needs all
         of them and the best without scanning the text twice)."""
+        matches = [m for m in matches if m.kind != "elsewhere"]
         if not matches:
             return None
         best = max(matches, key=lambda m: (m.confidence + 0.05 * _SPECIFIC.get(m.kind, 0),

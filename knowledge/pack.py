@@ -35,6 +35,7 @@ from knowledge.records import (
     Department,
     District,
     Landmark,
+    OtherDistrict,
     Policy,
     RequestTypeEntry,
     RequestTypeRules,
@@ -175,7 +176,8 @@ def _coords(node: Node, *, required: bool) -> tuple[float | None, float | None]:
 
 def _areas(path: Path) -> Areas:
     root = _root(path)
-    root.mapping(allowed={"district", "streets", "communities", "landmarks", "not_here"})
+    root.mapping(allowed={"district", "streets", "communities", "landmarks", "not_here",
+                          "other_districts"})
     d = root.child("district")
     d.mapping(allowed={"code", "name", "full_name", "aliases", "lat", "lon", "max_distance_km"})
     district = District(
@@ -258,7 +260,46 @@ def _areas(path: Path) -> Areas:
             claim(item, "name", word)
         landmarks.append(landmark)
     return Areas(district, tuple(streets), tuple(communities), tuple(landmarks),
-                 root.words("not_here"))
+                 root.words("not_here"), _other_districts(root, district))
+
+
+def _other_districts(root: Node, district: District) -> tuple[OtherDistrict, ...]:
+    """`other_districts`: each with name, aliases and places (a place is a name, or a list of
+    its name and aliases). A name may also be one of ours: ours wins when a message is read
+    (knowledge.gazetteer), so such a name is allowed, and never matches as the other district."""
+    out: list[OtherDistrict] = []
+    seen: dict[str, str] = {}
+
+    def claim(node: Node, key: str, word: str) -> None:
+        if word in seen:
+            node.fail(f"name {word!r} is already used by {seen[word]}", key)
+        if word == district.name or word in district.aliases:
+            node.fail(f"{word!r} names this district ({district.name})", key)
+        seen[word] = node.where
+
+    for item in root.items("other_districts", required=False):
+        item.mapping(allowed={"name", "aliases", "places"})
+        name = item.text("name")
+        aliases = item.words("aliases")
+        for word in (name, *aliases):
+            claim(item, "name", word)
+        places: list[tuple[str, ...]] = []
+        for place in item.items("places", required=False):
+            words = place.value if isinstance(place.value, list) else [place.value]
+            clean: list[str] = []
+            for i, word in enumerate(words):
+                if isinstance(word, int) and not isinstance(word, bool):
+                    word = str(word)
+                if not isinstance(word, str) or not word.strip():
+                    place.fail(f"must be non-empty text, got {word!r}",
+                               f"[{i}]" if isinstance(place.value, list) else None)
+                claim(place, f"[{i}]" if isinstance(place.value, list) else "", word.strip())
+                clean.append(word.strip())
+            if not clean:
+                place.fail("must name a place")
+            places.append(tuple(clean))
+        out.append(OtherDistrict(name, aliases, tuple(places)))
+    return tuple(out)
 
 
 # -- departments -------------------------------------------------------------------------------

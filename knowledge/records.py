@@ -107,12 +107,23 @@ class Landmark:
 
 
 @dataclass(frozen=True)
+class OtherDistrict:
+    """Another district of the same city and its best-known places: a place named here is not
+    ours, and the resident is told whose it is."""
+
+    name: str
+    aliases: tuple[str, ...]
+    places: tuple[tuple[str, ...], ...]  # each place: its name, then its aliases
+
+
+@dataclass(frozen=True)
 class Areas:
     district: District
     streets: tuple[Street, ...]
     communities: tuple[Community, ...]
     landmarks: tuple[Landmark, ...]
     not_here: tuple[str, ...] = ()
+    other_districts: tuple[OtherDistrict, ...] = ()
 
     def street(self, code: str) -> Street | None:
         return next((s for s in self.streets if s.code == code), None)

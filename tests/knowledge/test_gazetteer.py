@@ -98,3 +98,63 @@ def test_to_dict_has_the_dialog_place_fields(gaz: Gazetteer) -> None:
 def test_haversine() -> None:
     assert haversine_km(29.5750, 106.5310, 29.5750, 106.5310) == 0
     assert 4.0 < haversine_km(29.5750, 106.5310, 29.5860, 106.5740) < 4.6
+
+
+# -- the third product review: places of other districts, well-known places of ours ----------
+@pytest.mark.parametrize(("text", "street"), [
+    ("红旗河沟", "GYQ"), ("红旗河沟转盘旁边", "GYQ"), ("观音桥", "GYQ"), ("北城天街", "GYQ"),
+    ("江北嘴", "JBC"), ("大石坝", "DSB"), ("石马河", "SMH"), ("五里店", "WLD"), ("寸滩", "CT"),
+    ("鱼嘴", "YZ"), ("郭家沱", "GJT"), ("铁山坪", "TSP"), ("华新街", "HXJ"), ("石门", "DSB"),
+    ("塔坪", "WLD"), ("九街", "GYQ"), ("洋河", "GYQ"), ("建新北路", "GYQ"),
+])
+def test_well_known_places_of_ours(gaz: Gazetteer, text: str, street: str) -> None:
+    found = gaz.find(text)
+    assert found is not None and found.street_code == street, text
+    assert gaz.elsewhere(text) is None
+
+
+@pytest.mark.parametrize(("text", "place", "district"), [
+    ("解放碑的路灯坏了", "解放碑", "渝中区"),
+    ("沙坪坝三峡广场", "三峡广场", "沙坪坝区"),
+    ("南坪那边", "南坪", "南岸区"),
+    ("杨家坪步行街", "杨家坪步行街", "九龙坡区"),
+    ("江北机场附近", "江北机场", "渝北区"),  # named after 江北, but in 渝北区
+    ("钓鱼嘴", "钓鱼嘴", "大渡口区"),  # a longer name than our 鱼嘴
+    ("观音岩", "观音岩", "渝中区"),  # not our 观音桥
+    ("南滨路", "南滨路", "南岸区"),  # not our 北滨路
+    ("渝北区", "渝北区", "渝北区"),
+])
+def test_places_of_other_districts(gaz: Gazetteer, text: str, place: str, district: str
+                                   ) -> None:
+    assert gaz.find(text) is None  # never taken for a street of ours
+    other = gaz.elsewhere(text)
+    assert other is not None and (other.text, other.district) == (place, district)
+    assert not other.inside and other.street_code is None
+    assert [m.district for m in gaz.find_all(text, elsewhere=True)][-1:] == [district]
+    assert gaz.find_all(text) == []
+
+
+def test_our_names_win_over_other_districts(gaz: Gazetteer) -> None:
+    # 渝北's 中央公园 inside our 江北嘴中央公园
+    assert gaz.find("江北嘴中央公园").street_code == "JBC"
+    assert gaz.elsewhere("江北嘴中央公园") is None
+    assert gaz.elsewhere("中央公园").district == "渝北区"
+    # a text that names a place of ours as well is ours; so is one that says our district
+    assert gaz.elsewhere("观音桥还有解放碑") is None
+    assert gaz.elsewhere("江北区的解放碑路") is None
+    assert [m.kind for m in gaz.find_all("观音桥还有解放碑", elsewhere=True)] == [
+        "street", "elsewhere"]
+    assert gaz.best_of(gaz.find_all("解放碑和观音桥", elsewhere=True)).street_code == "GYQ"
+
+
+def test_a_name_of_ours_listed_for_another_district_stays_ours() -> None:
+    from dataclasses import replace
+
+    from knowledge.records import OtherDistrict
+
+    areas = load_pack().areas
+    gaz = Gazetteer(replace(areas, other_districts=(
+        OtherDistrict("渝中区", ("渝中",), (("观音桥", "解放碑"),)),)))
+    assert gaz.find("观音桥").street_code == "GYQ"
+    assert gaz.elsewhere("观音桥") is None
+    assert gaz.elsewhere("解放碑").district == "渝中区"

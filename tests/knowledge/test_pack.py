@@ -194,6 +194,8 @@ BROKEN = [
     ("complexity.yaml", "    - 经济管理/企业破产", "    - 经济管理/企业倒闭", "categories.复杂[6]", "not in the taxonomy"),
     ("request_types.yaml", "order: [举报, 求助, 投诉, 建议, 咨询]", "order: [举报, 求助, 投诉, 建议, 问询]", "order[4]", "'问询' is not one of"),
     ("collective.yaml", "  group: 10\n  several: 3", "  group: 3\n  several: 10", "counts.several", "must not be larger than group"),
+    ("areas.yaml", "places: [九宫庙,", "places: [解放碑,", "other_districts[4].places[0]", "'解放碑' is already used"),
+    ("areas.yaml", "  - {name: 长寿区}", "  - {name: 长寿区, aliases: [江北区]}", "other_districts[14].name", "names this district"),
 ]
 
 
