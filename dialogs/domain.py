@@ -32,6 +32,9 @@ SLOTS: dict[str, tuple[str, Any]] = {
     "triage": ("any", None),
     "phone_offered": ("text", None),  # the remembered phone we offered back ("" = declined)
     "last_rejected": ("text", None),  # a slot whose last answer was not usable
+    # why the last place was not taken: {"kind": "elsewhere", "place", "district"} (another
+    # district's) or {"kind": "several", "places", "text"} (two places: which one?)
+    "place_issue": ("any", None),
     "awaiting_confirmation": ("bool", False),
     "submission_key": ("text", None),  # set before issuing; a replay reuses it
     "submission_failed": ("bool", False),  # issuing failed and the resident was told so
@@ -48,7 +51,7 @@ SLOTS: dict[str, tuple[str, Any]] = {
 
 # Slots that belong to one draft complaint: cleared by cancel, restart and after issuing.
 DRAFT_SLOTS = (
-    *FORM_SLOTS, "problem_kind", "triage", "phone_offered", "last_rejected",
+    *FORM_SLOTS, "problem_kind", "triage", "phone_offered", "last_rejected", "place_issue",
     "awaiting_confirmation", "submission_key", "submission_failed", "requested_slot", "stashed", "resume_pending",
     "next_report",
 )

@@ -38,6 +38,23 @@ def spoken_digits(norm: str) -> str:
         lambda m: "".join(SPOKEN_DIGITS.get(c, c) for c in m.group(0)), norm)
 
 
+_LIST_MARKS = "，,、；;。. "
+
+
+def _within(area: Any, place: Any) -> bool:
+    """``area`` is a street (or town) and ``place`` lies in it."""
+    if area is None or place is None or not getattr(area, "inside", False):
+        return False
+    data, inner = area.to_dict(), place.to_dict()
+    return bool(data.get("street_code")) and not data.get("community_code") and (
+        inner.get("street_code") == data["street_code"]) and getattr(area, "kind", "street") in (
+        "street", "code")
+
+
+def _narrower(first: Any, second: Any) -> Any:
+    return second if second is not None else first
+
+
 def _mask(text: str, start: int, end: int) -> str:
     return text[:start] + MASK * (end - start) + text[end:]
 
@@ -55,6 +72,8 @@ class PlaceRules:
     stop_chars: frozenset[str]
     name_max: int
     name_min: int
+    list_words: tuple[str, ...] = ()
+    between_words: tuple[str, ...] = ()
 
 
 class EntityExtractor:
@@ -101,6 +120,8 @@ class EntityExtractor:
             stop_chars=frozenset(str(place.get("stop_chars") or "")),
             name_max=int(place.get("name_max") or 6),
             name_min=int(place.get("name_min") or 2),
+            list_words=words_of("list_words"),
+            between_words=words_of("between_words"),
         )
         self._employer_suffixes = tuple(sorted(
             str_list(source, "entities.employer.suffixes", employer.get("suffixes")),
@@ -116,6 +137,14 @@ class EntityExtractor:
 
     # -- public --------------------------------------------------------------------------
     def extract(self, text: str) -> list[dict[str, Any]]:
+        norm, work, found = self._masked(text)
+        for finder in (self._place_entities, self._employers):
+            found.extend(finder(work, norm))
+        return sorted(found, key=lambda e: (e["start"], e["entity"]))
+
+    def _masked(self, text: str) -> tuple[str, str, list[dict[str, Any]]]:
+        """The normalised text, the same with slip numbers, phones and times masked, and those
+        entities."""
         norm = spoken_digits(normalize(text))
         found: list[dict[str, Any]] = []
         work = norm
@@ -123,9 +152,54 @@ class EntityExtractor:
             for entity in finder(work):
                 found.append(entity)
                 work = _mask(work, entity["start"], entity["end"])
-        for finder in (self._place_entities, self._employers):
-            found.extend(finder(work, norm))
-        return sorted(found, key=lambda e: (e["start"], e["entity"]))
+        return norm, work, found
+
+    def several_places(self, text: str) -> list[str]:
+        """The places of an answer that names two or more separate ones ("观音桥还有寸滩",
+        "建新北路和洋河路"), in order; [] for one place. One place may take several names:
+        an area and an address in it ("观音桥建新北路12号", "观音桥，建新北路12号"), or the stretch
+        or crossing between two ("建新北路和洋河路之间", "建新北路与洋河路交叉口")."""
+        norm, work, _ = self._masked(text)
+        if self._places is None:
+            return []
+        spans: list[tuple[int, int, Any]] = []
+        for place in self._places.find_all(work.replace(MASK, "，"), elsewhere=True):
+            name = normalize(place.text)
+            at = work.find(name) if name else -1
+            if at >= 0:
+                spans.append((at, at + len(name), place))
+        spans += [(s, e, None) for s, e, score, _ in self._generic_places(work) if score >= 2]
+        spans.sort(key=lambda s: (s[0], -(s[1] - s[0])))
+        groups: list[tuple[int, int, Any]] = []
+        for start, end, place in spans:
+            if groups and start < groups[-1][1]:  # inside (or across) the one before
+                last = groups[-1]
+                groups[-1] = (last[0], max(last[1], end), last[2] or place)
+                continue
+            if groups and self._same_place(work[groups[-1][1]:start], groups[-1][2], place):
+                last = groups[-1]
+                groups[-1] = (last[0], end, _narrower(last[2], place))
+                continue
+            groups.append((start, end, place))
+        if len(groups) < 2:
+            return []
+        after_first = work[groups[0][1]:]
+        if any(w in after_first for w in self._place.between_words):
+            return []
+        return [norm[start:end] for start, end, _ in groups]
+
+    def _same_place(self, gap: str, before: Any, after: Any) -> bool:
+        """Two names with ``gap`` between them name one place: nothing or 的 between them, a
+        house number, a relative word ("北城天街旁边的…"), other words ("从…到…"), or a comma
+        between a street and a place in it. Names joined by a list word (和, 还有…) are two."""
+        if gap in ("", "的") or self._is_filler(gap) or self._is_relative_gap(gap):
+            return True
+        words = gap.strip(_LIST_MARKS)
+        if any(w in words for w in self._place.list_words):
+            return False
+        if not words:  # only a comma: "观音桥，建新北路12号" is one place, "观音桥，寸滩" two
+            return _within(before, after) or _within(after, before)
+        return True
 
     def phone_of(self, text: str) -> str | None:
         """The first phone number in `text`, normalised (13812345678 / 023-67891234)."""
@@ -178,9 +252,13 @@ class EntityExtractor:
         # every name the gazetteer knows, whole ("五里店街道江北嘴社区" must not lose its 五里
         # to the walk back from 街道, which stops at 里, as in "在家里"); the best one scores
         # most and carries the area. One scan of the text for both.
-        named = self._places.find_all(work.replace(MASK, "，")) if self._places else []
-        known = self._places.best_of(named) if self._places else None
-        for place in named:
+        # Another district's place ("解放碑") is a place too, with no area of ours, when the
+        # text names none of ours: the form tells the resident whose it is.
+        named = (self._places.find_all(work.replace(MASK, "，"), elsewhere=True)
+                 if self._places else [])
+        ours = [p for p in named if p.inside]
+        known = self._places.best_of(ours) if self._places else None
+        for place in ours or named:
             name = normalize(place.text)
             at = work.find(name) if name else -1
             if at < 0:
@@ -188,7 +266,7 @@ class EntityExtractor:
             if known is not None and name == normalize(known.text):
                 spans.append((at, at + len(name), 3, known))
             else:
-                spans.append((at, at + len(name), 2, None))
+                spans.append((at, at + len(name), 2 if ours else 3, None))
         spans.extend(self._generic_places(work))
         if not spans:
             return []
@@ -254,7 +332,7 @@ class EntityExtractor:
             if merged:
                 p_start, p_end, p_score, p_place = merged[-1]
                 gap = work[p_end:start] if start > p_end else ""
-                if start <= p_end or gap in ("的", "和") or self._is_filler(gap) or (
+                if start <= p_end or gap in ("的", "和", "与") or self._is_filler(gap) or (
                     self._is_relative_gap(gap)
                 ):
                     merged[-1] = (p_start, max(p_end, end), p_score + score,

@@ -33,6 +33,14 @@ def _rejected(slot: str, why: str | None = None) -> dict[str, Any]:
     return {slot: None, "last_rejected": why or slot}
 
 
+def _accepted(tracker: Tracker, slot: str) -> dict[str, Any]:
+    """Clears this slot's earlier rejection, never another slot's that the same message
+    brought ("解放碑的路灯坏了，电话…": the phone is fine, the question that follows still says
+    whose 解放碑 is)."""
+    rejected = tracker.get_slot("last_rejected")
+    return {"last_rejected": None} if not rejected or rejected.startswith(slot) else {}
+
+
 class ValidateComplaintForm(FormValidationAction):
     def __init__(self, kit: DialogKit) -> None:
         self.kit = kit
@@ -67,7 +75,7 @@ class ValidateComplaintForm(FormValidationAction):
         triage = self.kit.classify(text)
         kind = self.kit.intake.kind_for(text, triage, self.kit.nlu.is_plain_question(text))
         return {"description": text, "triage": triage, "problem_kind": kind.name,
-                "last_rejected": None}
+                **_accepted(tracker, "description")}
 
     def validate_location(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -88,11 +96,21 @@ class ValidateComplaintForm(FormValidationAction):
                 dispatcher.utter_message(text=self.kit.texts.say("chat.location_added",
                                                                  label=text))
             return {"location": {"text": text, "lat": lat, "lon": lon, "area": area},
-                    "last_rejected": None}
+                    "last_rejected": None, "place_issue": None}
         if isinstance(value, dict):
             value = value.get("text")
-        text = str(value or "").strip()[:120]
         nlu = self.kit.nlu
+        # "建新北路12号，不留电话": what it says about the resident is not part of the place
+        text = nlu.without_contact_clauses(str(value or "").strip())[:120]
+        issue = tracker.get_slot("place_issue") or {}
+        if issue.get("kind") == "several" and not nlu.names_place(text) and nlu.says_both(text):
+            # "两处都有", after "which of the two?": both are kept, staff see both
+            return self._place(tracker, dispatcher, str(issue.get("text") or text))
+        if nlu.acknowledges(text) and not nlu.names_place(text):
+            # "好的", "知道了", "确认": no place (after another district's place was explained,
+            # the explanation is said again)
+            return _rejected("location", "location_elsewhere" if issue.get("kind") == "elsewhere"
+                             else "location")
         if nlu.is_unknown(text) or nlu.refuses_place(text):
             # "不留", "不知道": not a place; the question says why one is needed
             return _rejected("location", "location_refused")
@@ -108,13 +126,37 @@ class ValidateComplaintForm(FormValidationAction):
             # the problem told again ("我们小区门口那个下水道堵了，污水漫到路上了"): a 门口 in
             # it names no place staff could go to
             return _rejected("location")
+        several = nlu.entities.several_places(text)
+        answer = str(tracker.latest_message.get("text") or "")
+        if not several and tracker.get_slot("requested_slot") == "location" and answer:
+            # the whole answer, when its best place was taken out of it ("观音桥还有寸滩")
+            several = nlu.entities.several_places(nlu.without_contact_clauses(answer))
+            if several:
+                text = nlu.without_contact_clauses(answer).strip()[:120]
+        if several:
+            # two separate places: which one? (a stretch or crossing between two is one place)
+            return {"location": None, "last_rejected": "location_several",
+                    "place_issue": {"kind": "several", "places": several[:3], "text": text}}
+        other = places.elsewhere(text) if places is not None else None
+        if other is not None and (not answer or places.elsewhere(answer) is not None):
+            # (the whole message may say it is ours: "江北区的解放碑路3号")
+            # "解放碑": another district's; not filed for ours unless they give a place of ours
+            return {"location": None, "last_rejected": "location_elsewhere",
+                    "place_issue": {"kind": "elsewhere", "place": other.text,
+                                    "district": getattr(other, "district", None) or ""}}
+        return self._place(tracker, dispatcher, text)
+
+    def _place(self, tracker: Tracker, dispatcher: CollectingDispatcher, text: str
+               ) -> dict[str, Any]:
+        """A place in words, taken: with the area of ours it names, if any."""
+        places = self.kit.places
         place = places.find(text) if places else None
         area = place.to_dict() if place is not None and place.inside else None
         if tracker.get_slot("requested_slot") == "contact_phone":
             # said instead of a phone number: the question that follows asks for it again
             dispatcher.utter_message(text=self.kit.texts.say("chat.location_noted", label=text))
         return {"location": {"text": text, "lat": None, "lon": None, "area": area},
-                "last_rejected": None}
+                "last_rejected": None, "place_issue": None}
 
     def validate_employer(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -122,20 +164,20 @@ class ValidateComplaintForm(FormValidationAction):
         text = str(value or "").strip()[:80]
         if len(normalize(text)) < 2 or self.kit.nlu.is_unknown(text):
             return _rejected("employer")
-        return {"employer": text, "last_rejected": None}
+        return {"employer": text, **_accepted(tracker, "employer")}
 
     def validate_contact_phone(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         if value == "":
-            return {"contact_phone": "", "last_rejected": None}
+            return {"contact_phone": "", **_accepted(tracker, "contact_phone")}
         text = str(value or "")
         if self.kit.nlu.declines_phone(text):
-            return {"contact_phone": "", "last_rejected": None}
+            return {"contact_phone": "", **_accepted(tracker, "contact_phone")}
         phone = self.kit.nlu.entities.phone_of(text)
         if phone is None:
             return _rejected("contact_phone")
-        return {"contact_phone": phone, "last_rejected": None}
+        return {"contact_phone": phone, **_accepted(tracker, "contact_phone")}
 
     def validate_occurred(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

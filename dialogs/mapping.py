@@ -101,9 +101,17 @@ def candidates(
             and not nlu.has_problem_word(text)):
         slots["location"] = _PLACE_LEAD.sub("", text).strip() or slots["location"]
 
-    # free text answers the slot that was asked for
-    if requested == "location" and "location" not in slots and not found:
-        slots["location"] = text
+    # "建新北路12号，不留电话": the phone is turned down with the place; not asked for again
+    if (requested == "location" and "contact_phone" not in slots
+            and nlu.declines_phone_aside(text)):
+        slots["contact_phone"] = ""
+
+    # free text answers the slot that was asked for (a place the gazetteer does not know, said
+    # with a phone number: the place without the number)
+    if requested == "location" and "location" not in slots and not found - {"contact_phone"}:
+        said = nlu.without_phones(text, parse) if "contact_phone" in found else text
+        if said:
+            slots["location"] = said
     elif requested == "employer" and "employer" not in slots and not found and (
         len(normalize(text)) <= 12 or not report_like
     ):

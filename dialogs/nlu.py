@@ -43,6 +43,7 @@ _THIS_NOT = re.compile(r"^是?(?P<new>.+?)[，,、；;\s]*(?:而)?不是(?P<old>
 _ABOUT = re.compile(r"(?:的)?(?:问题|事情|事儿|事)$")
 _PREDICATE = re.compile(r"[了着过坏漏堵吵臭脏乱塌裂掉丢倒没不]")
 _ASIDE = 6  # characters before a new-report marker that may be an aside ("等一哈，")
+_CLAUSES = re.compile(r"[，,。！!？?；;\n、]+|\s+")
 _QUESTION = re.compile(r"[?？]|吗|么|怎|如何|多久|多长|什么|哪|几点|能不能|可不可以|有没有|是否")
 
 
@@ -117,6 +118,16 @@ class Nlu:
         )
         self.place_refusals = frozenset(
             bare(w) for w in str_list(source, "place_refusals", data.get("place_refusals"))
+        )
+        self.contact_words = tuple(
+            normalize(w) for w in str_list(source, "contact_words", data.get("contact_words"))
+        )
+        self.place_both_words = tuple(
+            normalize(w) for w in str_list(source, "place_both_words",
+                                           data.get("place_both_words"))
+        )
+        self.acknowledgements = frozenset(
+            bare(w) for w in str_list(source, "acknowledgements", data.get("acknowledgements"))
         )
         self.question_words = tuple(
             normalize(w) for w in str_list(source, "question_words", data.get("question_words"))
@@ -349,6 +360,53 @@ class Nlu:
         if any(e["entity"] == "place" for e in self.entities.extract(text)):
             return True
         return self.entities.has_relative_place_word(text)
+
+    def _contact_clauses(self, text: str) -> tuple[list[str], list[str]]:
+        """The clauses of ``text`` (between punctuation or spaces): those about the resident
+        (phone, contact, name) that name no place, and the others."""
+        about_them: list[str] = []
+        rest: list[str] = []
+        for clause in _CLAUSES.split(text):
+            if not clause.strip():
+                continue
+            norm = normalize(clause)
+            if any(w in norm for w in self.contact_words) and not self.names_place(clause):
+                about_them.append(clause)
+            else:
+                rest.append(clause)
+        return about_them, rest
+
+    def without_contact_clauses(self, text: str) -> str:
+        """The place in an answer without what it says about the resident: "建新北路12号，不留
+        电话" → "建新北路12号", "老菜场背后 我姓王" → "老菜场背后". Unchanged when nothing else
+        is left."""
+        about_them, rest = self._contact_clauses(text)
+        if not about_them or not rest:
+            return text
+        kept = text
+        for clause in about_them:
+            kept = kept.replace(clause, "", 1)
+        kept = re.sub(r"[，,、；;。.！!\s]{2,}", "，", kept)
+        return kept.strip(" ，,、；;。.！!") or text
+
+    def declines_phone_aside(self, text: str) -> bool:
+        """A clause of ``text`` turns down giving a phone in so many words ("…，不留电话",
+        "电话就不留了"), besides something else: the phone need not be asked for."""
+        about_them, rest = self._contact_clauses(text)
+        return bool(rest) and any(
+            self.declines_phone(c) and any(w in normalize(c) for w in ("电话", "手机", "号码"))
+            for c in about_them)
+
+    def says_both(self, text: str) -> bool:
+        """ "两处都有": both of the places just named."""
+        norm = normalize(text)
+        return any(w in norm for w in self.place_both_words)
+
+    def acknowledges(self, text: str) -> bool:
+        """ "好的", "知道了": the resident agrees or heard what was said, and answers nothing."""
+        forms = self._bare_forms(normalize(text))
+        return any(f in self.acknowledgements for f in forms) or any(
+            f in rule.exact for rule in self.rules if rule.name == "confirm" for f in forms)
 
     def is_question(self, text: str) -> bool:
         norm = normalize(text)

@@ -142,7 +142,8 @@ class Place:
     lat: float | None = None
     lon: float | None = None
     confidence: float = 1.0
-    inside: bool = True  # False: a shared location outside the district
+    inside: bool = True  # False: a shared location outside the district, or `elsewhere`
+    district: str | None = None  # a place of another district (Places.elsewhere): its name
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -174,7 +175,14 @@ class Places(Protocol):
 
     def find(self, text: str) -> PlaceLike | None: ...
 
-    def find_all(self, text: str) -> list[Any]: ...
+    def find_all(self, text: str, *, elsewhere: bool = False) -> list[Any]:
+        """Every place named, in order; `elsewhere`: other districts' too (inside False)."""
+        ...
+
+    def elsewhere(self, text: str) -> PlaceLike | None:
+        """A place of another district the text names ("解放碑": 渝中区, in `district`) when
+        it names none of ours and not our district itself; else None."""
+        ...
 
     def best_of(self, matches: list[Any]) -> PlaceLike | None: ...
 

@@ -14,6 +14,8 @@ from dialogs.domain import ASKED
 from dialogs.kit import DialogKit
 from dialogs.text import mask_phone
 
+_COUNT = {2: "两", 3: "三"}
+
 
 class AskSlot(KitAction):
     def __init__(self, kit: DialogKit, slot: str) -> None:
@@ -61,8 +63,19 @@ class AskSlot(KitAction):
     async def _ask_location(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, rejected: str | None
     ) -> list[dict[str, Any]]:
+        issue = tracker.get_slot("place_issue") or {}
         if rejected == "location_outside":
             self.say(dispatcher, "ask.location_outside")
+        elif rejected == "location_elsewhere" and issue.get("kind") == "elsewhere":
+            place, other = str(issue.get("place") or ""), str(issue.get("district") or "")
+            if not place or place in other:  # "渝北区", "渝北": the district itself
+                self.say(dispatcher, "ask.location_elsewhere_district", elsewhere=other)
+            else:
+                self.say(dispatcher, "ask.location_elsewhere", place=place, elsewhere=other)
+        elif rejected == "location_several" and issue.get("kind") == "several":
+            names = [f"“{p}”" for p in issue.get("places") or []]
+            self.say(dispatcher, "ask.location_which",
+                     places="、".join(names[:-1]) + "和" + names[-1], count=_COUNT[len(names)])
         elif rejected == "location":
             self.say(dispatcher, "ask.location_again")
         elif rejected == "location_refused":

@@ -165,6 +165,14 @@ PLACES = {
     "鲤鱼池": Place(text="鲤鱼池", street="观音桥街道", street_code="GYQ", community="鲤鱼池社区",
                     community_code="GYQ-LYC"),
     "观音桥": Place(text="观音桥", street="观音桥街道", street_code="GYQ"),
+    "寸滩": Place(text="寸滩", street="寸滩街道", street_code="CT"),
+    "洋河路": Place(text="洋河路", street="观音桥街道", street_code="GYQ"),
+}
+# places of other districts (the gazetteer's other_districts)
+ELSEWHERE = {
+    "解放碑": Place(text="解放碑", inside=False, district="渝中区"),
+    "南坪": Place(text="南坪", inside=False, district="南岸区"),
+    "渝北区": Place(text="渝北区", inside=False, district="渝北区"),
 }
 
 
@@ -172,11 +180,20 @@ class FakePlaces:
     def find(self, text: str) -> Place | None:
         return self.best_of(self.find_all(text))
 
-    def find_all(self, text: str) -> list[Place]:
-        return [p for name, p in PLACES.items() if name in text]
+    def find_all(self, text: str, *, elsewhere: bool = False) -> list[Place]:
+        found = [(text.find(name), p) for name, p in PLACES.items() if name in text]
+        if elsewhere:
+            found += [(text.find(name), p) for name, p in ELSEWHERE.items() if name in text]
+        return [p for _, p in sorted(found, key=lambda f: f[0])]
 
     def best_of(self, matches: list[Place]) -> Place | None:
-        return matches[0] if matches else None
+        ours = [m for m in matches if m.inside]
+        return ours[0] if ours else None
+
+    def elsewhere(self, text: str) -> Place | None:
+        if "江北区" in text or self.find_all(text):
+            return None
+        return next((p for name, p in ELSEWHERE.items() if name in text), None)
 
     def near(self, lat: float, lon: float) -> Place | None:
         if 29.4 < lat < 29.8 and 106.3 < lon < 106.9:
