@@ -76,6 +76,7 @@ class IssuedSlip:
     status_label: str
     low_confidence: bool = False
     advice: str | None = None
+    urgency: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -117,6 +118,7 @@ class SlipDeskAdapter:
             status_label=view.resident_status,
             low_confidence=view.low_confidence,
             advice=view.advice,
+            urgency=view.urgency,
         )
 
     async def slips_of(self, openid: str, limit: int = 5) -> list[Any]:

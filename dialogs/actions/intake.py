@@ -181,6 +181,10 @@ class ActionSubmitComplaint(KitAction):
         # description (the triage's 紧急 advice said the contact promise: it now leads)
         urgency = issued.urgency or (tracker.get_slot("triage") or {}).get("urgency")
         lines = issued_lines(self.kit.texts, issued, urgency=urgency, now=self.kit.clock())
+        if urgency == "特急":
+            # the danger showed only in the whole report (a detail added to the form, a
+            # correction): the resident hears the emergency numbers now, before the rest
+            lines.insert(1, issued.advice or self.kit.texts.say("emergency.advice"))
         lines.append(self.kit.texts.say("issued.how_to_query"))
         dispatcher.utter_message(text="\n".join(lines))
         events = [*clear_draft(), SlotSet("last_slip", issued.number)]

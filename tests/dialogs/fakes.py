@@ -50,6 +50,9 @@ class FakeDesk:
         self.phones: dict[str, str] = {}
         self.issue_calls = 0
         self.fail_next = False
+        # what the slip service's own triage says of the whole report (None: nothing)
+        self.urgency: str | None = None
+        self.advice: str | None = None
 
     async def issue(self, draft: SlipDraft) -> IssuedSlip:
         self.issue_calls += 1
@@ -70,6 +73,8 @@ class FakeDesk:
             response_due_at=NOW + timedelta(hours=2 if urgent else 24),
             due_at=slip.due_at,
             status_label="已派单",
+            urgency=self.urgency,
+            advice=self.advice,
         )
 
     async def slips_of(self, openid: str, limit: int = 5) -> list[SlipStatus]:

@@ -185,6 +185,21 @@ async def test_an_urgent_slip_is_issued_with_the_contact_promised_first(
     assert reply.count("24小时内") == 1  # the triage's advice does not say it again
 
 
+async def test_a_slip_the_service_finds_dangerous_is_issued_with_the_emergency_numbers(
+    resident: Resident, desk: FakeDesk, kit: DialogKit
+) -> None:
+    """The chat's triage of the first words saw nothing dangerous; the slip service's triage
+    of the whole report says 特急: the resident is told to call 119 / 110 at once."""
+    kit.clock = lambda: NOW
+    desk.urgency = "特急"
+    desk.advice = "情况紧急，请立即拨打119（火警）、110（报警）！我们已同时通知值班人员。"
+    await resident.say("建新北路12号楼道里堆满了纸箱，电话13812345678")
+    reply = await resident.say("确认")
+    lines = reply.split("\n")
+    assert "交办单" in lines[0] and lines[1] == desk.advice
+    assert "这是紧急诉求，工作人员会在" in lines[2]
+
+
 async def test_an_ordinary_slip_is_issued_as_before(resident: Resident, desk: FakeDesk) -> None:
     await issued(resident, desk)
     reply = resident.replies[-1]
