@@ -134,6 +134,9 @@ def cases() -> list[Case]:
             "search 无此内容 (no match)", ADMIN, SlipFilter(q="无此内容"), query={"q": "无此内容"}
         ),
         Case("search + handler scope", BIG_HANDLER, SlipFilter(q="井盖"), query={"q": "井盖"}),
+        # "单号尾号 00017", "手机尾号 8000": tails of slip and phone numbers
+        Case("search number tail 00017", ADMIN, SlipFilter(q="00017"), query={"q": "00017"}),
+        Case("search phone tail 8000", ADMIN, SlipFilter(q="8000"), query={"q": "8000"}),
         Case(
             "search + status open",
             ADMIN,

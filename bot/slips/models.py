@@ -174,6 +174,15 @@ Index(
     postgresql_using="gin",
 ).ddl_if(dialect="postgresql")
 
+# PostgreSQL only: the last digits of slip and phone numbers ("尾号0017"), looked up as the
+# prefix of the reversed value (migration slips0006; query.py tail_condition).
+for _column in ("number", "phone"):
+    Index(
+        f"ix_slip_{_column}_tail",
+        func.reverse(Slip.__table__.c[_column]),
+        postgresql_ops={"reverse": "text_pattern_ops"},
+    ).ddl_if(dialect="postgresql")
+
 
 class SlipDepartment(Base):
     """Every department on a slip (lead and co-handlers): the handler's scope, indexed."""

@@ -31,6 +31,8 @@ from bot.slips.workflow import Workflow
 ALL_SEEING = frozenset({"dispatcher", "supervisor", "admin"})
 _NUMBER = re.compile(r"^[A-Za-z]{1,8}\d{8,}$")
 _PHONE = re.compile(r"^\+?\d{7,15}$")
+# The last digits of a slip number ("0017", "2026112500017") or of a phone number ("5678").
+_TAIL = re.compile(r"^\d{4,15}$")
 
 
 def bigrams(text: str) -> list[str]:
@@ -158,4 +160,15 @@ def _term_condition(term: str, dialect: str, entity: Any, indexed: bool) -> Colu
         alternatives.append(entity.number == term.upper())
     if _PHONE.match(term):
         alternatives.append(entity.phone == term)
+    if _TAIL.match(term):
+        alternatives += [_ends_with(entity.number, term, dialect),
+                         _ends_with(entity.phone, term, dialect)]
     return or_(*alternatives)
+
+
+def _ends_with(column: Any, digits: str, dialect: str) -> ColumnElement[bool]:
+    """`column` ends with `digits` (a tail of a slip or phone number: digits only, so nothing
+    to escape). On PostgreSQL through the reversed-value indexes of migration slips0006."""
+    if dialect == "postgresql":
+        return func.reverse(column).like(digits[::-1] + "%")
+    return column.like("%" + digits)

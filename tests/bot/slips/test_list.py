@@ -72,6 +72,22 @@ async def test_free_text_finds_two_character_words_numbers_and_phones(
     assert await _numbers(slips, q="噪音", department="D-CGJ") == []
 
 
+async def test_the_last_digits_of_a_slip_or_phone_number_find_it(
+    slips: Slips, clock: Clock
+) -> None:
+    """"单号尾号 0002", "手机尾号 8000": what a resident reads out on the phone."""
+    m = await _city(slips, clock)
+    assert await _numbers(slips, q=m["noise"][-8:]) == [m["noise"]]  # day and count
+    assert await _numbers(slips, q=m["noise"][-4:]) == [  # each day's first slip
+        m["wage"], m["noise"], m["lamp"]]
+    assert await _numbers(slips, q=m["noise"][2:]) == [m["noise"]]  # without the JB
+    assert await _numbers(slips, q="8000") == [m["lamp"]]  # the phone's last four
+    assert await _numbers(slips, q="0138000") == [m["lamp"]]
+    assert await _numbers(slips, q="1380") == []  # the middle of a phone is no tail
+    assert await _numbers(slips, q="8000 噪音") == []  # and every word must still match
+    assert await _numbers(slips, q="8000", department="D-STHJ") == []
+
+
 async def test_handlers_search_only_their_department(slips: Slips, clock: Clock) -> None:
     m = await _city(slips, clock)
     page = await slips.service.list(HANDLER, SlipFilter(q="路"))
