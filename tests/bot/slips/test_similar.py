@@ -70,15 +70,21 @@ async def test_the_open_slip_cache_answers_by_area_and_time(
     assert slip.text == "建新北路12号路灯坏了" and slip.area_code == "C-JXDL"
 
 
-async def test_the_shipped_triage_finds_an_open_duplicate_through_the_cache(
-    database, clock: Clock, pack  # type: ignore[no-untyped-def]
-) -> None:
+def _with_shipped_triage(database, clock: Clock, pack):  # type: ignore[no-untyped-def]
+    """A slip service whose shipped triage looks for similar slips in an open-slip cache."""
     from knowledge.triage import load_default_triage
 
     cache = OpenSlipCache(database, clock=clock)
     tri = load_default_triage(similar_source=cache)
     service = SlipService(database, settings=make_settings(), clock=clock, pack=pack,
                           triage=tri, open_slips=cache)
+    return service, cache
+
+
+async def test_the_shipped_triage_finds_an_open_duplicate_through_the_cache(
+    database, clock: Clock, pack  # type: ignore[no-untyped-def]
+) -> None:
+    service, _ = _with_shipped_triage(database, clock, pack)
 
     def d(text: str):  # type: ignore[no-untyped-def]
         base = draft(text)
@@ -95,12 +101,7 @@ async def test_the_shipped_triage_finds_an_open_duplicate_through_the_cache(
 async def test_open_slips_are_compared_by_the_residents_own_words_not_shared_links(
     database, clock: Clock, pack  # type: ignore[no-untyped-def]
 ) -> None:
-    from knowledge.triage import load_default_triage
-
-    cache = OpenSlipCache(database, clock=clock)
-    tri = load_default_triage(similar_source=cache)
-    service = SlipService(database, settings=make_settings(), clock=clock, pack=pack,
-                          triage=tri, open_slips=cache)
+    service, cache = _with_shipped_triage(database, clock, pack)
     article = "群众发来的链接：江北区将开展老旧小区路灯和下水道集中整治 https://example.cn/a/1"
 
     def d(text: str, link: bool):  # type: ignore[no-untyped-def]
