@@ -20,7 +20,9 @@ FORM_SLOTS = (*OPTIONAL, *ASKED)
 # name -> (Rasa slot type, initial value)
 SLOTS: dict[str, tuple[str, Any]] = {
     "description": ("text", None),
-    "location": ("any", None),  # {"text", "lat", "lon", "area"}
+    # {"text", "lat", "lon", "area"}; {"text": None, …, "unknown": True}: the resident could
+    # not say where (filed without a place, 待核实)
+    "location": ("any", None),
     "employer": ("text", None),
     "contact_phone": ("text", None),  # "" = the resident chose not to give one
     "occurred": ("text", ""),
@@ -33,8 +35,11 @@ SLOTS: dict[str, tuple[str, Any]] = {
     "phone_offered": ("text", None),  # the remembered phone we offered back ("" = declined)
     "last_rejected": ("text", None),  # a slot whose last answer was not usable
     # why the last place was not taken: {"kind": "elsewhere", "place", "district"} (another
-    # district's) or {"kind": "several", "places", "text"} (two places: which one?)
+    # district's), {"kind": "several", "places", "text"} (two places: which one?) or
+    # {"kind": "unsure"} (the resident could not or would not say: asked once more)
     "place_issue": ("any", None),
+    # "我要举报" sent alone: the words start the description the next message gives
+    "request_marker": ("text", None),
     "awaiting_confirmation": ("bool", False),
     "submission_key": ("text", None),  # set before issuing; a replay reuses it
     "submission_failed": ("bool", False),  # issuing failed and the resident was told so
@@ -53,7 +58,7 @@ SLOTS: dict[str, tuple[str, Any]] = {
 DRAFT_SLOTS = (
     *FORM_SLOTS, "problem_kind", "triage", "phone_offered", "last_rejected", "place_issue",
     "awaiting_confirmation", "submission_key", "submission_failed", "requested_slot", "stashed", "resume_pending",
-    "next_report",
+    "next_report", "request_marker",
 )
 
 INTENTS = (

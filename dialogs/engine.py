@@ -32,7 +32,7 @@ from dialogs.domain import FORM, VALIDATE_FORM, domain
 from dialogs.inputs import Incoming
 from dialogs.kit import DialogKit
 from dialogs.mapping import candidates
-from dialogs.policy import Plan, Policy, asks
+from dialogs.policy import Plan, Policy, asks, stashed_incoming
 from dialogs.state import Conversation
 
 log = logging.getLogger(__name__)
@@ -214,6 +214,12 @@ class DialogEngine:
                 if plan.restart_with:
                     pending = self._restart_with(conv, plan.restart_with, msg)
                     plan.restart_with = None
+                elif plan.replay:
+                    # the form reads the kept message as the one it answers
+                    earlier = stashed_incoming(plan.replay, msg)
+                    conv.record_user(plan.replay.get("parse") or {}, earlier.metadata(),
+                                     self.clock())
+                    plan.replay = None
                 queue[:0] = await self._form_step(turn, pending)
                 pending = {}
                 continue
@@ -245,19 +251,7 @@ class DialogEngine:
     ) -> dict[str, Any]:
         """Start the new report from a message kept aside (the resume prompt, a follow-up)."""
         parse = stashed.get("parse") or {}
-        meta = stashed.get("metadata") or {}
-        earlier = Incoming(
-            openid=msg.openid,
-            kind=str(meta.get("msg_type") or "text"),
-            dedupe_key=str(meta.get("dedupe_key") or msg.dedupe_key),
-            text=str(parse.get("text") or ""),
-            media_id=meta.get("media_id"),
-            lat=meta.get("lat"),
-            lon=meta.get("lon"),
-            label=meta.get("label"),
-            title=meta.get("title"),
-            url=meta.get("url"),
-        )
+        earlier = stashed_incoming(stashed, msg)
         conv.record_user(parse, earlier.metadata(), self.clock())
         return candidates(self.kit.nlu, conv, parse, earlier, starting=True).slots
 

@@ -186,7 +186,9 @@ class EntityExtractor:
         after_first = work[groups[0][1]:]
         if any(w in after_first for w in self._place.between_words):
             return []
-        return [norm[start:end] for start, end, _ in groups]
+        names = list(dict.fromkeys(norm[start:end] for start, end, _ in groups))
+        # one place said twice ("观音桥的路灯坏了，观音桥这边好黑") is one place
+        return names if len(names) >= 2 else []
 
     def _same_place(self, gap: str, before: Any, after: Any) -> bool:
         """Two names with ``gap`` between them name one place: nothing or 的 between them, a

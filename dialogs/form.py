@@ -72,10 +72,20 @@ class ValidateComplaintForm(FormValidationAction):
         if len(normalize(text)) < 2 or _is_noise(text):
             # "0??", "啊啊": nothing staff could act on
             return _rejected("description")
+        text = self._with_request_marker(tracker, text)
         triage = self.kit.classify(text)
         kind = self.kit.intake.kind_for(text, triage, self.kit.nlu.is_plain_question(text))
         return {"description": text, "triage": triage, "problem_kind": kind.name,
                 **_accepted(tracker, "description")}
+
+    def _with_request_marker(self, tracker: Tracker, text: str) -> str:
+        """"我要举报" sent alone, then the problem: the description starts with those words,
+        as when they come in one message ("我要举报，…"), unless the problem says them."""
+        marker = str(tracker.get_slot("request_marker") or "")
+        verb = marker.removeprefix("我要").removeprefix("我想")
+        if not marker or (verb and verb in normalize(text)[: len(marker) + 4]):
+            return text
+        return f"{marker}，{text}"
 
     def validate_location(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -100,8 +110,10 @@ class ValidateComplaintForm(FormValidationAction):
         if isinstance(value, dict):
             value = value.get("text")
         nlu = self.kit.nlu
-        # "建新北路12号，不留电话": what it says about the resident is not part of the place
-        text = nlu.without_contact_clauses(str(value or "").strip())[:120]
+        # "建新北路12号，不留电话": what it says about the resident is not part of the place,
+        # nor is a "谢谢" after it
+        text = nlu.without_polite_words(
+            nlu.without_contact_clauses(str(value or "").strip()))[:120]
         issue = tracker.get_slot("place_issue") or {}
         if issue.get("kind") == "several" and not nlu.names_place(text) and nlu.says_both(text):
             # "两处都有", after "which of the two?": both are kept, staff see both
@@ -111,9 +123,13 @@ class ValidateComplaintForm(FormValidationAction):
             # the explanation is said again)
             return _rejected("location", "location_elsewhere" if issue.get("kind") == "elsewhere"
                              else "location")
-        if nlu.is_unknown(text) or nlu.refuses_place(text):
-            # "不留", "不知道": not a place; the question says why one is needed
-            return _rejected("location", "location_refused")
+        if nlu.unsure_of_place(text):
+            # "不留", "不知道", "你们自己去看嘛": not a place. Asked once more, with examples of
+            # what helps; the second time it is filed without one (staff check where)
+            if issue.get("kind") == "unsure":
+                return self._no_place(dispatcher)
+            return {"location": None, "last_rejected": "location_refused",
+                    "place_issue": {"kind": "unsure"}}
         if len(normalize(text)) < 2 or (
             not nlu.names_place(text) and (nlu.is_question(text) or nlu.has_problem_word(text))
         ):
@@ -128,11 +144,19 @@ class ValidateComplaintForm(FormValidationAction):
             return _rejected("location")
         several = nlu.entities.several_places(text)
         answer = str(tracker.latest_message.get("text") or "")
-        if not several and tracker.get_slot("requested_slot") == "location" and answer:
-            # the whole answer, when its best place was taken out of it ("观音桥还有寸滩")
-            several = nlu.entities.several_places(nlu.without_contact_clauses(answer))
-            if several:
-                text = nlu.without_contact_clauses(answer).strip()[:120]
+        asked = tracker.get_slot("requested_slot") == "location"
+        if not several and answer and (asked or "description" in tracker.slots_to_validate()):
+            # the whole answer (or the first message, which told the problem too), when its
+            # best place was taken out of it ("观音桥还有寸滩", "观音桥和寸滩都停水了")
+            whole = nlu.without_contact_clauses(answer)
+            several = nlu.entities.several_places(whole)
+            if several and asked:
+                text = whole.strip()[:120]
+            elif several:  # the places, without the problem told with them
+                norm = normalize(whole)
+                start = norm.find(several[0])
+                end = norm.rfind(several[-1]) + len(several[-1])
+                text = norm[start:end] if 0 <= start < end else text
         if several:
             # two separate places: which one? (a stretch or crossing between two is one place)
             return {"location": None, "last_rejected": "location_several",
@@ -145,6 +169,13 @@ class ValidateComplaintForm(FormValidationAction):
                     "place_issue": {"kind": "elsewhere", "place": other.text,
                                     "district": getattr(other, "district", None) or ""}}
         return self._place(tracker, dispatcher, text)
+
+    def _no_place(self, dispatcher: CollectingDispatcher) -> dict[str, Any]:
+        """Filed without a place: the slip says so (待核实) and staff check where."""
+        dispatcher.utter_message(text=self.kit.texts.say("chat.location_unknown"))
+        return {"location": {"text": None, "lat": None, "lon": None, "area": None,
+                             "unknown": True},
+                "last_rejected": None, "place_issue": None}
 
     def _place(self, tracker: Tracker, dispatcher: CollectingDispatcher, text: str
                ) -> dict[str, Any]:

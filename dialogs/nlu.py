@@ -44,6 +44,7 @@ _ABOUT = re.compile(r"(?:的)?(?:问题|事情|事儿|事)$")
 _PREDICATE = re.compile(r"[了着过坏漏堵吵臭脏乱塌裂掉丢倒没不]")
 _ASIDE = 6  # characters before a new-report marker that may be an aside ("等一哈，")
 _CLAUSES = re.compile(r"[，,。！!？?；;\n、]+|\s+")
+_EVASION_CHARS = 16  # an evasion is short; a longer answer says more than that
 _QUESTION = re.compile(r"[?？]|吗|么|怎|如何|多久|多长|什么|哪|几点|能不能|可不可以|有没有|是否")
 
 
@@ -55,6 +56,9 @@ class IntentRule:
     contains: tuple[str, ...]
     patterns: tuple[re.Pattern[str], ...]
     examples: tuple[str, ...]
+    # entity kinds that keep a keyword or `contains` match from counting ("建新北路12号谢谢
+    # 你们" is a place, not thanks)
+    not_with: frozenset[str] = frozenset()
 
 
 class Nlu:
@@ -87,6 +91,7 @@ class Nlu:
                         for i, p in enumerate(item.get("patterns") or [])
                     ),
                     examples=tuple(words("examples")),
+                    not_with=frozenset(words("not_with")),
                 )
             )
         self.correction_markers = tuple(
@@ -119,6 +124,12 @@ class Nlu:
         self.place_refusals = frozenset(
             bare(w) for w in str_list(source, "place_refusals", data.get("place_refusals"))
         )
+        self.place_evasions = tuple(
+            normalize(w) for w in str_list(source, "place_evasions", data.get("place_evasions"))
+        )
+        self.polite_words = tuple(sorted(
+            (normalize(w) for w in str_list(source, "polite_words", data.get("polite_words"))),
+            key=len, reverse=True))
         self.contact_words = tuple(
             normalize(w) for w in str_list(source, "contact_words", data.get("contact_words"))
         )
@@ -226,6 +237,8 @@ class Nlu:
             if rule.name == FAQ:
                 if (short or question) and self._faq_candidate(norm, kinds):
                     return FAQ, 0.8
+                continue
+            if rule.not_with & kinds:
                 continue
             if any(w in norm for w in rule.contains):
                 return rule.name, 0.8
@@ -354,6 +367,41 @@ class Nlu:
         return len(norm) <= 8 and not self.names_place(text) and any(
             w in norm for w in self.place_refusals if len(w) >= 2
         )
+
+    def evades_place(self, text: str) -> bool:
+        """An answer to the place question that names none and puts the question off:
+        "你们自己去看嘛", "就是那里", "问那么多干啥"."""
+        norm = normalize(text)
+        return len(norm) <= _EVASION_CHARS and any(w in norm for w in self.place_evasions) and (
+            not self.names_place(text)
+        )
+
+    def unsure_of_place(self, text: str) -> bool:
+        """The resident does not, or will not, say where: "不晓得", "不留", "就是那里"."""
+        return self.is_unknown(text) or self.refuses_place(text) or self.evades_place(text)
+
+    def without_polite_words(self, text: str) -> str:
+        """The place in an answer without the thanks around it: "建新北路12号，谢谢" →
+        "建新北路12号", "麻烦了，鲤鱼池小区3栋" → "鲤鱼池小区3栋". Unchanged when nothing else
+        is left."""
+        kept = text
+        for clause in _CLAUSES.split(text):
+            if clause.strip() and any(
+                form in self.polite_words for form in self._bare_forms(normalize(clause))
+            ):
+                kept = kept.replace(clause, "", 1)
+        kept = re.sub(r"[，,、；;。.！!\s]{2,}", "，", kept).strip(" ，,、；;。.！!~～")
+        # said without a comma: "建新北路12号谢谢你们"
+        changed = True
+        while changed:
+            changed = False
+            bare_tail = kept.rstrip("".join(self.fillers) + "！!~～。.")
+            for word in self.polite_words:
+                if bare_tail.endswith(word) and cjk_count(bare_tail[: -len(word)]) >= 2:
+                    kept = bare_tail[: -len(word)].rstrip(" ，,、；;。.！!")
+                    changed = True
+                    break
+        return kept or text
 
     def names_place(self, text: str) -> bool:
         """The text names somewhere: a road, an estate, a known place, or "楼下"/"旁边"."""
@@ -499,6 +547,19 @@ class Nlu:
                 return stripped[at:]
             return rest
         return text
+
+    def request_marker_of(self, text: str) -> str | None:
+        """The words of a message that only says what kind of request follows ("我要举报",
+        "举报！", "我想投诉"), to start its description; None for one that does not say
+        ("我要反映")."""
+        form = self._bare_forms(normalize(text))[-1]
+        for marker in sorted(self.request_markers, key=len, reverse=True):
+            verb = marker.removeprefix("我要")
+            if marker in form:
+                return marker
+            if verb and verb in form:
+                return form if form.startswith("我") else marker
+        return None
 
     def second_problem(self, text: str) -> str | None:
         """ "还有个事，我们小区停水两天了" while another report is being taken: the other

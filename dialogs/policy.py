@@ -37,7 +37,7 @@ from dialogs.actions.survey import ASK_SURVEY, SURVEY, SURVEY_REASON, recently_r
 from dialogs.domain import FORM
 from dialogs.inputs import Incoming
 from dialogs.kit import DialogKit
-from dialogs.mapping import candidates
+from dialogs.mapping import Candidates, candidates
 from dialogs.nlu import CORRECT, FALLBACK, REPORT
 from dialogs.state import Conversation
 
@@ -74,6 +74,9 @@ class Plan:
     activate_form: bool = False
     submission: bool = False  # persist the idempotency key before the first action
     restart_with: dict[str, Any] | None = None  # a stashed message to start a new report with
+    # a stashed message whose slot candidates are `candidates`: the form sees it as the
+    # latest message (the one that came with the resume question, on "继续")
+    replay: dict[str, Any] | None = None
 
 
 class Policy:
@@ -229,6 +232,14 @@ class Policy:
                 resets = {"awaiting_confirmation": False} if conv.slot(
                     "awaiting_confirmation") else {}
                 return Plan([*echo, RESUME, FORM], media, resets, activate_form=True)
+            said = self._stashed_answer(conv, stashed, msg)
+            if said is not None:
+                # the text that came with the question: the answer to the pending question
+                # ("建新北路12号", a phone number), a correction, or more about the problem
+                resets = {"awaiting_confirmation": False} if conv.slot(
+                    "awaiting_confirmation") else {}
+                return Plan([*echo, RESUME, FORM], said.slots, {**resets, **said.resets},
+                            activate_form=True, replay=stashed)
             return Plan([*echo, RESUME, *self._reask(conv)])
         if intent in ("deny", "new_report", "restart"):
             # the new report starts from the message that came with the question when it
@@ -246,6 +257,29 @@ class Policy:
         if conv.slot("awaiting_confirmation") and not found.slots:
             return Plan([*echo, SUMMARY], resets=resets)
         return Plan([*echo, FORM], found.slots, resets, activate_form=True)
+
+    def _stashed_answer(
+        self, conv: Conversation, stashed: dict[str, Any], msg: Incoming
+    ) -> Candidates | None:
+        """What the text that came with the resume question gives the draft (None: nothing):
+        read as if it came now, when the resident continues."""
+        parse = stashed.get("parse") or {}
+        text = str(parse.get("text") or "").strip()
+        intent = (parse.get("intent") or {}).get("name")
+        if not text or not intent or intent == "new_report":
+            return None
+        nlu = self.kit.nlu
+        found = candidates(nlu, conv, parse, stashed_incoming(stashed, msg), starting=False)
+        said = found.slots.get("location")
+        if (conv.form and conv.slot("requested_slot") == "location"
+                and isinstance(said, str) and "description" not in found.slots
+                and nlu.has_problem_word(text) and not nlu.names_place(text)):
+            # more about the problem, not where it is: kept with the description (the place
+            # is asked again)
+            del found.slots["location"]
+            more = nlu.without_addition_marker(text)
+            found.slots["description"] = f"{conv.slot('description') or ''}；{more}".lstrip("；")
+        return found if found.slots or found.resets else None
 
     def _confirming(
         self, conv: Conversation, parse: dict[str, Any], msg: Incoming, echo: list[str]
@@ -277,12 +311,15 @@ class Policy:
         )
         kinds = {e.get("entity") for e in parse.get("entities") or []}
         if intent == "new_report":
+            # "我要举报" alone: the words start the description the next message gives
+            marker = self.kit.nlu.request_marker_of(text)
+            said = {"request_marker": marker} if marker else {}
             earlier = conv.slot("followup_text")
             if earlier and conv.latest_action_name == FOLLOWUP:
                 restart = {"parse": self.kit.nlu.parse(earlier), "metadata": {}}
                 return Plan([*echo, "action_new_report", FORM], activate_form=True,
-                            restart_with=restart, resets={"followup_text": None})
-            return Plan([*echo, FORM], activate_form=True)
+                            restart_with=restart, resets={"followup_text": None, **said})
+            return Plan([*echo, FORM], activate_form=True, resets=said)
         starts = media_only or intent in (REPORT, CORRECT) or (
             intent in SURVEY_INTENTS and parse.get("report_like")
         )
@@ -338,6 +375,24 @@ def stashed_media(conv: Conversation) -> dict[str, Any]:
     if slot is None or not media_id or (kind == "voice" and heard):
         return {}
     return {slot: [*(conv.slot(slot) or []), media_id]}
+
+
+def stashed_incoming(stashed: dict[str, Any], msg: Incoming) -> Incoming:
+    """The message kept aside (with the resume question, or a follow-up) as it came."""
+    parse = stashed.get("parse") or {}
+    meta = stashed.get("metadata") or {}
+    return Incoming(
+        openid=msg.openid,
+        kind=str(meta.get("msg_type") or "text"),
+        dedupe_key=str(meta.get("dedupe_key") or msg.dedupe_key),
+        text=str(parse.get("text") or ""),
+        media_id=meta.get("media_id"),
+        lat=meta.get("lat"),
+        lon=meta.get("lon"),
+        label=meta.get("label"),
+        title=meta.get("title"),
+        url=meta.get("url"),
+    )
 
 
 def _without_draft(conv: Conversation) -> Conversation:

@@ -22,7 +22,7 @@ REQUIRED = (
     "ask.correction", "ask.survey", "ask.survey_reason", "ask.resume", "ask.emergency_location",
     "ask.emergency_location_phone", "ask.emergency_phone",
     "summary.head", "summary.description", "summary.description_long", "summary.location",
-    "summary.area",
+    "summary.area", "summary.location_unknown",
     "summary.employer", "summary.occurred", "summary.contact_phone", "summary.phone_declined",
     "summary.photos", "summary.voices", "summary.videos", "summary.links", "summary.tail",
     "summary.tail_no_place",
@@ -43,7 +43,7 @@ REQUIRED = (
     "survey.nothing", "survey.changed", "chat.greet", "chat.greet_short", "chat.thanks", "chat.chitchat", "chat.abuse", "chat.abuse_short",
     "chat.fallback", "chat.voice_heard", "chat.photo_added",
     "chat.voice_unclear", "chat.video_added", "chat.link_added", "chat.location_added",
-    "chat.location_noted", "chat.new_report", "chat.next_report_kept",
+    "chat.location_noted", "chat.location_unknown", "chat.new_report", "chat.next_report_kept",
     "chat.next_report_started", "chat.already_filed", "chat.welcome_open_head",
     "chat.welcome_open_line", "chat.welcome_open_tail", "chat.media_kept",
 )

@@ -55,6 +55,8 @@ class ActionComplaintSummary(KitAction):
             area = area_label(location.get("area"))
             if area and area not in location["text"]:
                 lines.append(texts.say("summary.area", value=area))
+        elif isinstance(location, dict) and location.get("unknown"):
+            lines.append(texts.say("summary.location_unknown"))
         if slot("employer"):
             lines.append(texts.say("summary.employer", value=slot("employer")))
         if slot("occurred"):
