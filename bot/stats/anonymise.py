@@ -13,7 +13,8 @@ simply left out; free text that must be shown (a department's result summary) go
   "5号楼1203" → "*号楼*"), but not a time ("*号10点"); the road name always stays;
 - people: a surname with up to two more characters before a title (王建国先生 → 某先生),
   "联系人：张三"-style labels, a surname and name before 反映/投诉/来电 (某某反映) or after
-  居民/业主/联系/告知/与… where the name ends the phrase (已联系居民王秀英（… → 居民某某（…);
+  居民/业主/联系/告知/与… where the name ends the phrase (已联系居民王秀英（… → 居民某某（…), or
+  after a house number ("301室王建国（…" → "*室某某（…");
 - any `known` strings (the resident's own nickname, staff names) wherever they appear.
 
 It is a filter on top of leaving fields out, not a licence to publish descriptions: the
@@ -70,7 +71,7 @@ _BEFORE_VERB = re.compile(rf"[{SURNAMES}][\u4e00-\u9fff]{{1,2}}(?=(反映|投诉
 # end where the sentence breaks or a plain word follows, so "居民张贴告示" stays.
 _ROLE_WORDS = "居民|市民|村民|业主|住户|租户|户主|当事人|反映人|投诉人|来电人|老人"
 # what a name never ends with, but a place or an office does ("向阳路", "与江北城街道")
-_NOT_A_NAME_END = "路街道桥村镇区巷园苑城湾坝沟门站口局所队办委会司厂店馆院校场处部科"
+_NOT_A_NAME_END = "路街道桥村镇区巷园苑城湾坝沟门站口局所队办委会司厂店馆院校场处部科铺库间房"
 _AFTER_ROLE = re.compile(
     rf"(?:(?P<who>{_ROLE_WORDS}|联系了?|联系上|告知|通知|回访了?|约见|走访了?)"
     rf"(?P<name>[{SURNAMES}][\u4e00-\u9fff]{{1,2}}?)(?<![{_NOT_A_NAME_END}])"
@@ -78,6 +79,13 @@ _AFTER_ROLE = re.compile(
     # 与/和/向 only before a word of talking to someone: "与李强沟通", not "向阳路"
     rf"|(?P<with>与|和|向)(?P<name2>[{SURNAMES}][\u4e00-\u9fff]{{1,2}}?)"
     rf"(?<![{_NOT_A_NAME_END}])(?=沟通|协商|说明|解释|核实|联系|确认|了解))"
+)
+
+# A name straight after a house number already masked: who lives there ("9栋2单元301室王建国
+# （电话…）" → "*栋*单元*室某某（电话***）"), ending where the sentence breaks.
+_AFTER_HOUSE = re.compile(
+    rf"(\*(?:号楼|号院|号|栋|幢|座|单元|室|楼|层|户)\*?)(?P<name>[{SURNAMES}][\u4e00-\u9fff]{{1,2}}?)"
+    rf"(?<![{_NOT_A_NAME_END}])(?=[（(，,。；;、：:！!\s]|$|家|本人|等人|反映|表示|同意|确认)"
 )
 
 
@@ -113,6 +121,7 @@ def scrub(text: str | None, known: Iterable[str | None] = ()) -> str:
     out = _TITLED.sub(lambda m: "某" + m.group(1) if m.group(1) != "某" else "某", out)
     out = _BEFORE_VERB.sub("某某", out)
     out = _AFTER_ROLE.sub(lambda m: (m.group("who") or m.group("with")) + "某某", out)
+    out = _AFTER_HOUSE.sub(lambda m: m.group(1) + "某某", out)
     return out
 
 

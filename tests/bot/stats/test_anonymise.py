@@ -44,6 +44,11 @@ def test_a_time_or_a_count_after_a_house_number_is_not_a_room() -> None:
     ("已告知刘德华，并回访了陈静。", "已告知某某，并回访了某某。"),
     ("工作人员联系上张梅，她表示满意", "工作人员联系上某某，她表示满意"),
     ("居民王秀英家门口的井盖已更换", "居民某某家门口的井盖已更换"),
+    # the third review's close result: the name after the room was published
+    ("已联系南桥寺小区9栋2单元301室王建国（电话13923456780），问题已解决。",
+     "已联系南桥寺小区*栋*单元*室某某（电话***），问题已解决。"),
+    ("5号楼1203欧阳明本人同意", "*号楼*某某本人同意"),
+    ("3栋2单元402室张丽家的漏水已修好", "*栋*单元*室某某家的漏水已修好"),
 ])
 def test_names_after_who_they_are_or_what_was_done_are_masked(text: str, public: str) -> None:
     assert scrub(text) == public
@@ -61,3 +66,14 @@ def test_names_after_who_they_are_or_what_was_done_are_masked(text: str, public:
 ])
 def test_ordinary_words_after_those_words_are_kept(text: str) -> None:
     assert scrub(text) == text
+
+
+@pytest.mark.parametrize("text", [
+    "建新北路5号商铺，已责令整改",  # 商 is a surname, 商铺 a shop
+    "3栋车库，积水已抽干",  # 车 is a surname
+    "12号房间，已检查无异常",  # 房 is a surname
+    "2单元楼道的灯已修好",
+    "5号楼1203门口的垃圾已清运",
+])
+def test_what_follows_a_house_number_is_not_taken_for_a_name(text: str) -> None:
+    assert "某" not in scrub(text)
