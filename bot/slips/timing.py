@@ -11,7 +11,7 @@ of the running clocks so lists, filters and the workbench need no calendar arith
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from bot.slips.errors import InvalidInput
@@ -125,6 +125,12 @@ class SlipTiming:
         if slip.due_at is None:
             raise InvalidInput("due_date", "这张交办单没有办结时限，无需延期")
         current = self.local_date(slip.due_at)
+        if not self.calendar.is_workday(wanted):
+            # the deadline is the end of a working day: a Saturday asked for became Friday in
+            # the resident's notice while the console said the Saturday
+            before, after = self._workday_before(wanted), self.calendar.next_workday(wanted)
+            raise InvalidInput("due_date", f"{wanted:%Y-%m-%d}不是工作日（周末或节假日），请选一个"
+                               f"工作日，例如 {before:%Y-%m-%d} 或 {after:%Y-%m-%d}")
         days = self.calendar.working_days_between(current, wanted)
         if days < 1:
             raise InvalidInput("due_date", f"延期后的日期须晚于当前办结时限（{current:%Y-%m-%d}）后的"
@@ -137,6 +143,12 @@ class SlipTiming:
                 f"本次{days}个工作日）",
             )
         return days, self.calendar.add_working_days(slip.due_at, days)
+
+    def _workday_before(self, day: date) -> date:
+        day -= timedelta(days=1)
+        while not self.calendar.is_workday(day):
+            day -= timedelta(days=1)
+        return day
 
     def return_deadline(self, slip: Slip) -> datetime | None:
         """The end of the window for 退单, counted from when the slip reached the department

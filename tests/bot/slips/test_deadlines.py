@@ -114,6 +114,12 @@ async def test_extensions_need_a_supervisor_and_stay_within_ten_working_days(
     with pytest.raises(InvalidInput):
         await slips.service.act(view.number, "request_extension", HANDLER, note="x",
                                 data={"due_date": "12月9日"})
+    with pytest.raises(InvalidInput) as exc:  # a Saturday: the console and the resident's
+        # notice would give different dates (the deadline is the end of a working day)
+        await slips.service.act(view.number, "request_extension", HANDLER, note="x",
+                                data={"due_date": "2026-12-05"})
+    assert exc.value.field == "due_date"
+    assert "不是工作日" in exc.value.message and "2026-12-04 或 2026-12-07" in exc.value.message
     await slips.service.act(view.number, "request_extension", HANDLER, note="需协调施工",
                             data={"due_date": "2026-12-09"})
     with pytest.raises(TransitionNotAllowed):  # one request at a time

@@ -19,6 +19,7 @@ from bot.slips.models import Slip
 from bot.slips.views import SlipDraft
 from handlers import keys as app_keys
 from handlers.console import keys
+from knowledge.calendar import default_calendar
 from tests.handlers.staff_app import Browser, NewBrowser, add_member, signed_in, triage_for
 
 ADMIN = Actor(kind="staff", id="0", name="管理员", role="admin")
@@ -68,6 +69,11 @@ async def _set_clock(client: TestClient, number: str, *, due: datetime, yellow: 
         await session.execute(update(Slip).where(Slip.number == number).values(
             due_at=due, alert_yellow_at=yellow, alert_red_at=red))
         await session.commit()
+
+
+def _workday_after(due: datetime, days: int):  # type: ignore[no-untyped-def]
+    """A working day about `days` after `due` (an extension to a weekend is refused)."""
+    return default_calendar().workday_on_or_after((due + timedelta(days=days)).date())
 
 
 async def _request_extension(cg: Browser, number: str, wanted: str, reason: str) -> None:
@@ -131,7 +137,7 @@ async def test_an_approved_extension_shows_its_date_to_the_handler_and_tells_the
     client: TestClient, people: None, browsers: NewBrowser
 ) -> None:
     slip = await _signed(client, "建新北路的路灯坏了三天了，晚上很黑")
-    wanted = (slip.due_at + timedelta(days=7)).date()
+    wanted = _workday_after(slip.due_at, 7)
     cg = await signed_in(browsers, client, "cg")
     _, page = await cg.get(f"/console/slips/{slip.number}")
     assert "批准后，这个理由会随新的办结时限一起告诉居民" in page  # the form says so
@@ -181,7 +187,7 @@ async def test_a_refused_extension_shows_the_reason_to_the_handler(
     client: TestClient, people: None, browsers: NewBrowser
 ) -> None:
     slip = await _signed(client, "小区门口垃圾堆了一周没人清")
-    wanted = (slip.due_at + timedelta(days=5)).date().isoformat()
+    wanted = _workday_after(slip.due_at, 5).isoformat()
     cg = await signed_in(browsers, client, "cg")
     await _request_extension(cg, slip.number, wanted, "人手不够")
     db = await signed_in(browsers, client, "db")
@@ -203,7 +209,7 @@ async def test_a_refused_extension_shows_the_reason_to_the_handler(
     assert "extended" not in kinds and "extension_rejected" in kinds  # the resident hears nothing
 
     # asked again: waiting once more, the refusal no longer shown
-    later = (slip.due_at + timedelta(days=3)).date().isoformat()
+    later = _workday_after(slip.due_at, 3).isoformat()
     await _request_extension(cg, slip.number, later, "垃圾车坏了，周五才修好")
     _, page = await cg.get("/console/workbench")
     row = _row(_section(page, "in-progress"), slip.number)
