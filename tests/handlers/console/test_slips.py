@@ -12,6 +12,7 @@ from bot.outbox.models import OutboxRow
 from bot.slips.models import SlipEvent
 from handlers import keys as app_keys
 from handlers.console import keys
+from knowledge.calendar import default_calendar
 from tests.handlers.staff_app import NewBrowser, add_member, issue_slip, signed_in
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>井盖丢了'
@@ -391,7 +392,9 @@ async def test_extension_requested_by_the_handler_and_approved_by_a_supervisor(
         {"note": "需要协调供电公司", "due_date": "not a date"},
     )
     assert response.status == 400 and 'data-field="due_date"' in page
-    wanted = (slip.due_at + timedelta(days=5)).date().isoformat()
+    # a working day (an extension to a weekend or a holiday is refused)
+    wanted = default_calendar().workday_on_or_after(
+        (slip.due_at + timedelta(days=5)).date()).isoformat()
     response, page = await cg.post(
         f"/console/slips/{slip.number}/actions/request_extension",
         {"note": "需要协调供电公司", "due_date": wanted},
