@@ -14,7 +14,8 @@ check the slip's state), so a lost slot or a restart does no harm.
   (a watermark in the stores; after a loss, `LOOKBACK` back).
 - surveys: 24 h after the survey was sent (`request_survey`) a reminder (`remind_survey`),
   once per survey; 72 h after, `expire_survey` (the slip is archived as 未评价, never counted
-  as satisfied).
+  as satisfied; a slip without a resident of its own is archived without a verdict, and the
+  residents merged into it who did not answer are 未评价 on their own slips).
 - drafts: copies of unfinished conversations (bot/storage/drafts.py) older than the
   conversation store keeps a conversation (72 h) are deleted.
 

@@ -144,7 +144,10 @@ def _fields_follow_events(slip: Slip, events: list[SlipEvent]) -> Broken | None:
 SATISFACTION_SETTERS: dict[str, Callable[[SlipEvent], str | None]] = {
     "survey": lambda e: (e.data or {}).get("verdict"),
     "reopen": lambda e: None,
-    "expire_survey": lambda e: "未评价",
+    # a slip without a resident of its own keeps no verdict when its survey expires
+    "expire_survey": lambda e: None if (e.data or {}).get("no_resident") else "未评价",
+    # a merged duplicate's resident who did not answer when the kept slip's survey expired
+    "merged_survey_expired": lambda e: "未评价",
 }
 
 

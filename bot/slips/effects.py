@@ -47,6 +47,10 @@ Effect = Callable[[Step], Awaitable[None]]
 
 # A merged duplicate's resident is asked about the kept slip once it reaches one of these.
 SURVEYED_WITH = ("resolved", "awaiting_survey", "rated", "archived")
+# A survey that got no answer in time (expire_survey), and the event that says so on a merged
+# duplicate whose resident did not answer (it stays 已合并; not a workflow step).
+NOT_RATED = "未评价"
+MERGED_NOT_RATED = "merged_survey_expired"
 
 
 # -- guards: rules that depend on the slip, checked before inputs (also by actions_for) -------
@@ -335,7 +339,25 @@ async def reopen(step: Step) -> None:
 
 
 async def expire_survey(step: Step) -> None:
-    step.slip.satisfaction = "未评价"
+    """Nobody answered in time. The slip's own resident is counted as 未评价; a slip without
+    one (entered by staff, surveyed only for the duplicates merged into it) was never asked
+    itself and keeps no verdict. The merged residents who did not answer are 未评价 on their
+    own slips, where their answers would have counted (bot/stats)."""
+    slip = step.slip
+    if slip.openid:
+        slip.satisfaction = NOT_RATED
+    else:
+        step.event_data["no_resident"] = True
+    unrated = (await step.session.execute(
+        select(Slip).where(Slip.merged_into_id == slip.id, Slip.status == "merged",
+                           Slip.openid.is_not(None), Slip.satisfaction.is_(None))
+        .order_by(Slip.id)
+    )).scalars().all()
+    for merged in unrated:
+        merged.satisfaction = NOT_RATED
+        step.side_events.append((merged, MERGED_NOT_RATED, {"kept": slip.number}))
+    if unrated:
+        step.event_data["merged_unrated"] = [m.number for m in unrated]
 
 
 async def merge(step: Step) -> None:

@@ -185,6 +185,9 @@ class SlipEngine:
         if condition == "dissatisfied":
             limit = int(self.workflow.rule("reopen_limit", 2))
             return slip.satisfaction == "不满意" and target.reopen_count < limit
+        if condition == "all_rated":
+            # a slip with no resident of its own waits only for its merged residents' verdicts
+            return not target.openid and not await _awaits_merged_rating(session, target)
         return False
 
 

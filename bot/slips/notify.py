@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import bot.outbox as outbox
 from bot.slips.actor import Actor
 from bot.slips.models import Slip, SlipEvent
-from bot.slips.notices import Notices
+from bot.slips.notices import Notices, NoticeText
 from bot.slips.timing import SlipTiming
 from bot.slips.workflow import Workflow
 
@@ -19,6 +19,11 @@ SUMMARY_CHARS = 30
 # Resident notices of a slip that the residents of the duplicates merged into it get too: the
 # result, and the survey (they rate the handling on their own slip, bot/slips/effects.py).
 MERGED_HEAR = ("closed", "survey", "survey_reminder")
+# Resident notices the residents of the duplicates merged into a slip get in words of their
+# own: a 重办 asked for by one resident (or staff) is news to the others, who are told the
+# problem is handled again without being told who asked. Sent also when the resident who asked
+# is answered by the chat itself (quiet_resident).
+MERGED_VARIANT = {"reopened": "reopened_merged"}
 
 
 def cn_date(moment: datetime | None, timing: SlipTiming) -> str:
@@ -61,20 +66,24 @@ async def write_notices(
     """Enqueue the notices `kinds` for this event; returns how many were written.
     Resident notices go to the slip's resident and (MERGED_HEAR) to those of the duplicates
     merged into it, even when the slip has no resident of its own (entered by staff); `tell`:
-    to that slip's resident instead, and to nobody else."""
+    to that slip's resident instead, and to nobody else. A MERGED_VARIANT notice goes to
+    the merged residents in its own words, whoever else is told."""
     written = 0
     for kind in kinds:
         spec = notices.get(kind).for_urgency(slip.urgency)
-        text, template = spec.render(values)
-        # Ready template fields (first, keyword1.., remark) plus the names the delivery
-        # worker's field patterns use ({title}, {number}, {status}).
-        template = {"title": template.get("first", ""), "number": slip.number,
-                    "status": values.get("status", ""), **template}
+        text, template = _rendered(spec, slip, values)
         key = f"{slip.number}:{event.seq}:{kind}"
         if spec.audience == "resident":
+            to = tell if tell is not None else slip
+            variant = MERGED_VARIANT.get(kind)
+            if variant is not None:
+                v_text, v_template = _rendered(
+                    notices.get(variant).for_urgency(slip.urgency), slip, values)
+                written += await _to_merged_residents(
+                    session, slip, variant, f"{slip.number}:{event.seq}:{variant}", v_text,
+                    v_template, skip={to.openid})
             if quiet_resident:
                 continue
-            to = tell if tell is not None else slip
             if to.openid:
                 written += await outbox.enqueue(session, outbox.Notice(
                     kind=kind, text=text, idempotency_key=key, openid=to.openid,
@@ -95,12 +104,22 @@ async def write_notices(
     return written
 
 
+def _rendered(spec: NoticeText, slip: Slip, values: dict[str, Any]
+              ) -> tuple[str, dict[str, str]]:
+    """A notice's text and template fields: the ready fields (first, keyword1.., remark) plus
+    the names the delivery worker's field patterns use ({title}, {number}, {status})."""
+    text, template = spec.render(values)
+    return text, {"title": template.get("first", ""), "number": slip.number,
+                  "status": values.get("status", ""), **template}
+
+
 async def _to_merged_residents(
     session: AsyncSession, slip: Slip, kind: str, key: str, text: str, template: dict[str, str],
-    *, unrated: bool = False,
+    *, unrated: bool = False, skip: set[str | None] | None = None,
 ) -> int:
     """The residents whose duplicates were merged into this slip hear its result too, and are
-    asked (unrated: only those who have not answered yet) how satisfied they are."""
+    asked (unrated: only those who have not answered yet) how satisfied they are. `skip`: the
+    openids told otherwise (the resident who asked for a 重办)."""
     query = (
         select(Slip.number, Slip.openid, Slip.resident_id)
         .where(Slip.merged_into_id == slip.id, Slip.openid.is_not(None),
@@ -110,7 +129,7 @@ async def _to_merged_residents(
     if unrated:
         query = query.where(Slip.satisfaction.is_(None))
     rows = await session.execute(query)
-    written, seen = 0, {slip.openid}
+    written, seen = 0, {slip.openid, *(skip or ())}
     for number, openid, resident_id in rows:
         if openid in seen:
             continue

@@ -279,9 +279,11 @@ class Statistics(SlipReader):
             func.count().filter(self._overdue(now)).label("overdue_now"),
             func.count().filter(Slip.reopen_count > 0).label("reopened"),
             func.count().filter(or_(resolved, Slip.reopen_count > 0)).label("reopen_base"),
-            func.count().filter(or_(
+            # a survey its own resident did not answer (yet): a slip entered by staff has
+            # nobody to ask (the residents merged into it are counted on their own slips)
+            func.count().filter(and_(Slip.openid.is_not(None), or_(
                 Slip.status == "awaiting_survey", Slip.satisfaction == NOT_RATED
-            )).label("unanswered"),
+            ))).label("unanswered"),
         ]
         return grouping.apply(select(*columns).where(*conds))
 

@@ -32,6 +32,7 @@ KIND_LABELS = {
     "survey": "满意度评价",
     "survey_reminder": "评价提醒",
     "reopened": "重办通知",
+    "reopened_merged": "重办通知（合并办理的居民）",
     "merged": "合并通知",
     "supervised": "督办（工作人员）",
     "overdue": "超期提醒（工作人员）",

@@ -3,11 +3,19 @@ its number answers, 我的工单 shows its progress, and they are surveyed when 
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 import pytest
 
+from bot.slips.audit import check_chain
 from bot.slips.desk import SlipDeskAdapter
 from bot.slips.errors import TransitionNotAllowed
+from bot.stats.filters import StatsFilter
+from bot.stats.labels import Labels
+from bot.stats.measures import StatsRow
+from bot.stats.queries import Statistics
 from dialogs import ports
+from knowledge.pack import load_pack
 from tests.bot.slips.conftest import (
     DISPATCHER,
     HANDLER,
@@ -236,3 +244,136 @@ async def test_a_slip_without_any_resident_is_closed_without_a_survey(slips: Sli
     assert (await slips.row(slip.number)).status == "resolved"
     assert [n.kind for n in await slips.outbox(slip.number)
             if n.audience == "resident"] == []
+
+
+# -- the survey of a kept slip without a resident, and the statistics -------------------------
+THIRD = "oResidentCCCC0003"  # a second resident whose duplicate is merged into the kept slip
+
+
+async def _staff_kept(slips: Slips) -> tuple[str, str, str]:
+    """A kept slip entered by staff (no resident of its own) with two merged duplicates,
+    finished and waiting for its merged residents' verdicts."""
+    kept, dup = await _merged(slips)
+    third = await slips.issue("建新北路路灯不亮，晚上走路看不见", openid=THIRD)
+    await slips.service.act(third.number, "merge", DISPATCHER, data={"into": kept})
+    await slips.force(kept, "signed", openid=None, resident_id=None)
+    await slips.service.act(kept, "close", HANDLER, data={"result": "已更换灯泡"})
+    assert (await slips.row(kept)).status == "awaiting_survey"
+    return kept, dup, third.number
+
+
+async def _totals(slips: Slips) -> StatsRow:
+    stats = Statistics(slips.db, workflow=slips.service.workflow,
+                       labels=Labels.from_pack(load_pack()),
+                       tz=ZoneInfo("Asia/Shanghai"), clock=slips.service._clock)
+    return await stats.total(StatsFilter())
+
+
+async def _intact(slips: Slips, *numbers: str) -> None:
+    for number in numbers:
+        assert check_chain(await slips.row(number), await slips.events(number)) is None
+
+
+async def test_a_kept_slip_without_a_resident_is_rated_once_its_merged_residents_have(
+    slips: Slips,
+) -> None:
+    """It waited at 待评价 for 72 hours and was archived as 未评价, although everybody it was
+    surveyed for had answered: nobody of its own was ever asked."""
+    kept, dup, third = await _staff_kept(slips)
+    await slips.service.act(dup, "survey", DISPATCHER, data={"verdict": "满意"})
+    assert (await slips.row(kept)).status == "awaiting_survey"  # one resident still to answer
+    await slips.service.act(third, "survey", DISPATCHER, data={"verdict": "基本满意"})
+    row = await slips.row(kept)
+    assert (row.status, row.satisfaction) == ("rated", None)
+    assert (await slips.events(kept))[-1].action == "finish_survey"
+    # each merged resident's verdict counts once, on their own slip; nothing is 未评价
+    total = await _totals(slips)
+    assert (total.answered, total.satisfied, total.unanswered) == (2, 2, 0)
+    await _intact(slips, kept, dup, third)
+
+
+async def test_a_kept_slip_with_a_resident_of_its_own_still_waits_for_them(
+    slips: Slips,
+) -> None:
+    kept, dup = await _merged(slips)
+    await slips.service.act(kept, "close", HANDLER, data={"result": "已更换灯泡"})
+    await slips.service.act(dup, "survey", DISPATCHER, data={"verdict": "满意"})
+    assert (await slips.row(kept)).status == "awaiting_survey"
+    assert (await _totals(slips)).unanswered == 1  # the kept slip's own resident
+
+
+async def test_an_expired_survey_counts_only_residents_who_were_asked_as_unrated(
+    slips: Slips,
+) -> None:
+    kept, dup, third = await _staff_kept(slips)
+    await slips.service.act(dup, "survey", DISPATCHER, data={"verdict": "满意"})
+    assert (await _totals(slips)).unanswered == 0  # the staff slip itself asks nobody
+    await slips.service.act(kept, "expire_survey", SYSTEM)
+    row = await slips.row(kept)
+    assert (row.status, row.satisfaction) == ("archived", None)
+    # the resident who did not answer is 未评价 on their own slip, which stays merged
+    row = await slips.row(third)
+    assert (row.status, row.satisfaction) == ("merged", "未评价")
+    assert (await slips.row(dup)).satisfaction == "满意"
+    assert [e.action for e in await slips.events(third)][-1] == "merged_survey_expired"
+    total = await _totals(slips)
+    assert (total.answered, total.satisfied, total.unanswered) == (1, 1, 1)
+    assert total.satisfaction_rate == 1.0
+    await _intact(slips, kept, dup, third)
+    # staff see why in the merged slip's timeline
+    labels = [e.action_label for e in await slips.service.timeline(third, DISPATCHER)]
+    assert labels[-1] == "超期未评价"
+
+
+async def test_an_expired_survey_of_a_slip_with_its_own_resident_is_unrated(
+    slips: Slips,
+) -> None:
+    kept, dup = await _merged(slips)
+    await slips.service.act(kept, "close", HANDLER, data={"result": "已更换灯泡"})
+    await slips.service.act(kept, "expire_survey", SYSTEM)
+    assert (await slips.row(kept)).satisfaction == "未评价"
+    assert (await slips.row(dup)).satisfaction == "未评价"
+    assert (await _totals(slips)).unanswered == 2
+    await _intact(slips, kept, dup)
+
+
+# -- a 重办 is news to the other residents merged into the slip --------------------------------
+@pytest.mark.parametrize("via", ["chat", "console"])
+async def test_the_other_merged_residents_hear_that_the_kept_slip_is_handled_again(
+    desk: SlipDeskAdapter, slips: Slips, via: str
+) -> None:
+    """One merged resident's 不满意 reopened the kept slip and the others, who had been told
+    it was finished, heard nothing more."""
+    kept, dup = await _merged(slips)
+    third = await slips.issue("建新北路路灯不亮，晚上走路看不见", openid=THIRD)
+    await slips.service.act(third.number, "merge", DISPATCHER, data={"into": kept})
+    await slips.service.act(kept, "close", HANDLER, data={"result": "已更换灯泡"})
+    await slips.service.act(third.number, "survey", DISPATCHER, data={"verdict": "满意"})
+    if via == "chat":
+        await desk.record_survey(MERGED, kept, "不满意", False, "晚上还是不亮，我家老人摔了一跤")
+    else:
+        await slips.service.act(dup, "survey", DISPATCHER, note="电话回访：晚上还是不亮",
+                                data={"verdict": "不满意", "solved": False})
+    assert (await slips.row(kept)).status == "dispatched"
+    told = [n for n in await slips.outbox(kept) if n.kind == "reopened_merged"]
+    assert [n.openid for n in told] == [THIRD]  # not the one who asked, not the kept's own
+    [notice] = told
+    assert kept in notice.text and "重新" in notice.text and "办理" in notice.text
+    # plain, and nothing of the other resident: not their slip, reason or verdict
+    for word in (dup, "不满意", "不亮", "摔", "电话回访", "居民"):
+        assert word not in notice.text
+    assert notice.template_data["number"] == kept
+    pushed = [(n.kind, n.openid) for n in await slips.outbox(kept)]
+    assert ("reopened", OPENID) not in pushed and ("reopened_merged", OPENID) not in pushed
+
+
+async def test_a_reopen_asked_by_the_kept_slips_own_resident_is_news_to_the_merged_ones(
+    desk: SlipDeskAdapter, slips: Slips
+) -> None:
+    kept, _dup = await _merged(slips)
+    await slips.service.act(kept, "close", HANDLER, data={"result": "已更换灯泡"})
+    await desk.record_survey(OPENID, kept, "不满意", False, "还是不亮")
+    assert (await slips.row(kept)).status == "dispatched"
+    told = [(n.kind, n.openid) for n in await slips.outbox(kept) if n.kind.startswith("reopened")
+            and n.audience == "resident"]
+    assert told == [("reopened_merged", MERGED)]  # the asker is answered by the chat
