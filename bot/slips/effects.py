@@ -336,6 +336,11 @@ async def reopen(step: Step) -> None:
     slip.dispatched_at = step.now
     step.timing.restart_completion(slip, step.now)
     step.event_data["due_at"] = slip.due_at.isoformat() if slip.due_at else None
+    # 督办 chases the handling that was just called unsolved: the new round starts without the
+    # mark (supervise_count and the events keep the history, shown as 重办前曾督办)
+    if slip.supervised:
+        step.event_data["supervision_cleared"] = True
+    slip.supervised, slip.supervised_at = False, None
 
 
 async def expire_survey(step: Step) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any, Protocol
 
@@ -80,15 +80,21 @@ def extension_mark(
 
 
 def supervision(events: Iterable[EventLike]) -> Supervision | None:
-    """How often the slip was supervised (督办), and the latest opinion; None when it was
-    not. Like the slip's `supervised` flag, a 重办 does not clear it."""
-    count, latest = 0, None
+    """How often the slip was supervised (督办) since it was last reopened (重办), and the
+    latest opinion; `earlier`: how often before that. A 重办 clears the slip's `supervised`
+    flag: the mark is about the current round of handling, the history stays. None when it
+    was never supervised."""
+    count, earlier, latest = 0, 0, None
     for e in events:
         if e.action == "supervise":
             count, latest = count + 1, e
-    if latest is None:
+        elif e.action == "reopen":
+            count, earlier, latest = 0, earlier + count, None
+    if latest is None and not earlier:
         return None
-    return Supervision(count, latest.note, latest.at)
+    if latest is None:
+        return Supervision(0, None, None, earlier)
+    return Supervision(count, latest.note, latest.at, earlier)
 
 
 def summary(
@@ -126,8 +132,11 @@ def summary(
 
 
 def slip_view(
-    slip: Slip, workflow: Workflow, now: datetime, actor: Actor, merged_into: str | None
+    slip: Slip, workflow: Workflow, now: datetime, actor: Actor, merged_into: str | None,
+    marks: Sequence[EventLike] | None = None,
 ) -> SlipView:
+    """`marks`: the slip's MARK_ACTIONS events (oldest first) for its extension and 督办, or
+    None where they are not shown (residents; closed slips)."""
     state = workflow.state(slip.status)
     staff = actor.kind in ("staff", "system")
     own = actor.kind == "resident" and actor.id == slip.openid
@@ -183,6 +192,9 @@ def slip_view(
         last_staff_reply=slip.last_staff_reply,
         last_staff_reply_at=slip.last_staff_reply_at,
         openid=slip.openid if staff or own else None,
+        extension=extension_mark(slip.extension_requested_date, slip.extension_reason, marks)
+        if staff and marks is not None else None,
+        supervision=supervision(marks) if staff and marks is not None else None,
     )
 
 

@@ -471,7 +471,19 @@ class SlipService:
             merged_into = (await session.execute(
                 select(Slip.number).where(Slip.id == slip.merged_into_id)
             )).scalar_one_or_none()
-        return slip_view(slip, self.workflow, now, actor, merged_into)
+        marks = None
+        if actor.kind in ("staff", "system") and self.workflow.state(slip.status).is_open:
+            marks = []
+            # an extension is asked for and decided while the slip is in hand, an approved
+            # one leaves extension_days, a 督办 supervise_count: a slip with none of these
+            # (a fresh one, as issued) needs no query
+            if slip.status in IN_HAND or slip.supervise_count or slip.extension_days:
+                marks = list((await session.execute(
+                    select(SlipEvent).where(SlipEvent.slip_id == slip.id,
+                                            SlipEvent.action.in_(MARK_ACTIONS))
+                    .order_by(SlipEvent.seq)
+                )).scalars())
+        return slip_view(slip, self.workflow, now, actor, merged_into, marks)
 
 
 def _departments_of(data: dict[str, Any]) -> set[str]:

@@ -129,11 +129,13 @@ class ExtensionMark:
 
 @dataclass(frozen=True)
 class Supervision:
-    """督办 of an open slip: how many times, and the latest opinion."""
+    """督办 of an open slip since it was last reopened (重办): how many times, and the latest
+    opinion (none yet: count 0); `earlier`: how many times before the latest 重办."""
 
     count: int
     note: str | None
     at: datetime | None
+    earlier: int = 0
 
 
 @dataclass(frozen=True)
@@ -193,6 +195,11 @@ class SlipView:
     last_staff_reply: str | None
     last_staff_reply_at: datetime | None
     openid: str | None  # staff and the resident themself; None for others
+    # staff only, while the slip is open (as the console shows them): where its extension
+    # (延期) stands — waiting, or the latest decision since it was last reopened — and its
+    # 督办 since then (with how often before the latest 重办)
+    extension: ExtensionMark | None = None
+    supervision: Supervision | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return _jsonable(asdict(self))

@@ -18,7 +18,6 @@ from bot.slips.errors import (
     TransitionNotAllowed,
     VersionConflict,
 )
-from bot.slips.present import extension_mark, supervision
 from bot.staff import StaffMember
 from handlers import keys as app_keys
 from handlers.console import keys
@@ -171,9 +170,11 @@ async def _detail(
             "survey_notes": survey_notes,
             "survey_reason": _latest_survey_reason(timeline, view.satisfaction),
             # where an extension stands (waiting, approved to a date, refused and why) and the
-            # latest 督办 opinion, while the slip is being handled
-            "extension": _extension(view, timeline),
-            "supervision": supervision(timeline) if view.is_open else None,
+            # latest 督办 opinion, while the slip is being handled (as the API gives them)
+            "extension": view.extension,
+            "supervision": view.supervision,
+            # a merged slip's 满意度评价 waits for the slip it was merged into to be finished
+            "survey_waits_for": _survey_waits_for(view, actions, slips.workflow, actor),
             "deliveries": deliveries,
             "errors": errors or {},
             "open_action": open_action,
@@ -344,11 +345,14 @@ def _suggested_lead(view: Any, timeline: list, catalogue: Any) -> str:
     return lead if lead in catalogue.handling_departments else ""
 
 
-def _extension(view: Any, timeline: list) -> Any:
-    if not view.is_open:
+def _survey_waits_for(view: Any, actions: list, workflow: Any, actor: Any) -> str | None:
+    """The kept slip's number, when this account records merged residents' verdicts but the
+    form is not offered because the kept slip is not finished (办结) yet."""
+    survey = workflow.action("survey")
+    if (view.status != "merged" or not view.merged_into or survey is None
+            or actor.role_key not in survey.roles or spec_of(actions, "survey") is not None):
         return None
-    pending = view.pending_extension or {}
-    return extension_mark(pending.get("due_date"), pending.get("reason"), timeline)
+    return view.merged_into
 
 
 def _latest_survey_reason(timeline: list, verdict: str | None) -> str | None:

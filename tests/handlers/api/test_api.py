@@ -388,3 +388,51 @@ async def test_scope_and_search_on_both_backends(both_client: TestClient) -> Non
     assert await numbers(cg, q=lamp.number) == [lamp.number]
     assert (await client.get(f"{API}/slips/{noise.number}", headers=cg)).status == 403
     assert (await client.get(f"{API}/slips/{lamp.number}", headers=hb)).status == 403
+
+
+async def test_a_slip_carries_its_extension_and_supervision_as_the_console_shows_them(
+    client: TestClient, people: None
+) -> None:
+    from datetime import timedelta
+
+    from knowledge.calendar import default_calendar
+
+    doc = await _doc(client)
+    view = doc["components"]["schemas"]["SlipView"]["properties"]
+    assert {"extension", "supervision"} <= set(view)
+    slip = await issue_slip(client)
+    cg, db = await _token(client, "cg"), await _token(client, "db")
+    path = f"{API}/slips/{slip.number}"
+
+    async def get(auth: dict[str, str]) -> dict[str, Any]:
+        return await _check(doc, await client.get(path, headers=auth), "/slips/{number}")
+
+    assert ((await get(cg))["extension"], (await get(cg))["supervision"]) == (None, None)
+    await client.post(f"{path}/actions/sign", json={"note": "已联系"}, headers=cg)
+    # a working day (an extension to a weekend or a holiday is refused)
+    wanted = default_calendar().workday_on_or_after(
+        (slip.due_at + timedelta(days=7)).date()).isoformat()
+    asked = await client.post(f"{path}/actions/request_extension", headers=cg,
+                              json={"note": "需要供电公司换电缆", "data": {"due_date": wanted}})
+    assert asked.status == 200
+    one = await get(cg)
+    assert one["extension"] == {"state": "pending", "due_date": wanted,
+                                "reason": "需要供电公司换电缆", "at": None}
+    await client.post(f"{path}/actions/supervise", json={"note": "请抓紧"}, headers=db)
+    refused = await client.post(f"{path}/actions/reject_extension", json={"note": "人手够"},
+                                headers=db)
+    assert refused.status == 200
+    one = await get(cg)
+    assert one["extension"]["state"] == "rejected" and one["extension"]["reason"] == "人手够"
+    assert one["extension"]["due_date"] == wanted and one["extension"]["at"]
+    assert one["supervision"]["count"] == 1 and one["supervision"]["note"] == "请抓紧"
+    assert one["supervision"]["earlier"] == 0 and one["supervision"]["at"]
+    await client.post(f"{path}/actions/request_extension", headers=cg,
+                      json={"note": "需要供电公司换电缆", "data": {"due_date": wanted}})
+    approved = await _check(
+        doc, await client.post(f"{path}/actions/approve_extension", json={"note": "同意"},
+                               headers=db),
+        "/slips/{number}/actions/{action}", "post")
+    assert approved["extension"]["state"] == "approved"
+    assert (approved["extension"]["due_date"], approved["extension"]["reason"]) == (wanted, "同意")
+    assert (await get(cg))["extension"] == approved["extension"]

@@ -741,3 +741,62 @@ async def test_a_dropped_co_handler_and_a_returned_slip_are_explained_too(
         assert response.status == 403 and f"交办单 {slip.number} 已改派给{lead}办理" in page
     response, _ = await (await signed_in(browsers, client, "zj")).get(url)
     assert response.status == 200
+
+
+async def test_a_merged_slip_says_why_its_survey_form_is_not_there_yet(
+    client: TestClient, people: None, browsers: NewBrowser
+) -> None:
+    kept = await issue_slip(client, "路灯不亮", key="kept")
+    twin = await issue_slip(client, "路灯还是不亮", key="twin", openid="oResident0000000000000002")
+    pd = await signed_in(browsers, client, "pd")
+    await pd.get(f"/console/slips/{twin.number}")
+    await pd.post(f"/console/slips/{twin.number}/actions/merge", {"into": kept.number})
+    _, page = await pd.get(f"/console/slips/{twin.number}")
+    found = re.search(r'<p class="muted" id="survey-waits">(.+?)</p>', page)
+    assert found, "no hint on the merged slip"
+    hint = re.sub(r"<[^>]+>", "", found.group(1))
+    assert hint == f"本单已合并到 {kept.number}，该单办结后可在此记录本单居民的满意度评价。"
+    assert f'href="/console/slips/{kept.number}"' in found.group(1)
+    # the kept slip itself, and the merged one once the kept slip is finished: no hint
+    _, page = await pd.get(f"/console/slips/{kept.number}")
+    assert 'id="survey-waits"' not in page
+    cg = await signed_in(browsers, client, "cg")
+    await cg.get(f"/console/slips/{kept.number}")
+    await cg.post(f"/console/slips/{kept.number}/actions/sign", {"note": "签收"})
+    await cg.post(f"/console/slips/{kept.number}/actions/close", {"result": "灯泡已更换"})
+    _, page = await pd.get(f"/console/slips/{twin.number}")
+    assert 'id="action-survey"' in page and 'id="survey-waits"' not in page
+
+
+async def test_a_reopened_slip_loses_its_supervise_badge_and_says_it_was_supervised_before(
+    client: TestClient, people: None, browsers: NewBrowser
+) -> None:
+    slip = await issue_slip(client, "路灯不亮")
+    db = await signed_in(browsers, client, "db")
+    await db.get(f"/console/slips/{slip.number}")
+    await db.post(f"/console/slips/{slip.number}/actions/supervise", {"note": "请今天联系居民"})
+    cg = await signed_in(browsers, client, "cg")
+    await cg.get(f"/console/slips/{slip.number}")
+    await cg.post(f"/console/slips/{slip.number}/actions/sign", {"note": "签收"})
+    await cg.post(f"/console/slips/{slip.number}/actions/close", {"result": "灯泡已更换"})
+    pd = await signed_in(browsers, client, "pd")
+    await pd.get(f"/console/slips/{slip.number}")
+    await pd.post(f"/console/slips/{slip.number}/actions/survey",
+                  {"verdict": "不满意", "note": "电话回访：晚上又不亮了"})
+    assert (await _current(client, slip.number)).status == "dispatched"
+    _, page = await cg.get(f"/console/slips/{slip.number}")
+    heading = page.split("<h1>", 1)[1].split("</h1>", 1)[0]
+    assert "督办" not in heading
+    found = re.search(r'<dd id="supervision">(.+?)</dd>', page)
+    assert found and "请今天联系居民" not in found.group(1)
+    assert re.sub(r"<[^>]+>", "", found.group(1)) == "重办前曾督办 1 次，重办后尚未督办"
+    # the timeline keeps the 督办 and its opinion
+    assert "请今天联系居民" in page
+    # supervised again: the new opinion, and the earlier round in brackets
+    await db.get(f"/console/slips/{slip.number}")
+    await db.post(f"/console/slips/{slip.number}/actions/supervise", {"note": "重办也要抓紧"})
+    _, page = await cg.get(f"/console/slips/{slip.number}")
+    assert '<span class="badge urgent">督办</span>' in page.split("</h1>", 1)[0]
+    found = re.search(r'<dd id="supervision">(.+?)</dd>', page)
+    text = re.sub(r"<[^>]+>", "", found.group(1)) if found else ""
+    assert text.endswith("：重办也要抓紧（重办前另督办 1 次）"), text
