@@ -66,6 +66,11 @@ class SlipStatus:
     # the response (签收 and contact) deadline: hours for 特急/紧急, restarted on 重办
     response_due_at: datetime | None = None
     signed_at: datetime | None = None  # when the lead department signed it (None: not yet)
+    # whether the slip has a phone number to call the resident on (None: unknown); without
+    # one, staff answer in the chat and the resident is never promised a call
+    has_phone: bool | None = None
+    reopen_count: int = 0  # how often it was reopened (重办), by a resident or by staff
+    lead_phone: str | None = None  # the lead department's public phone, if the catalogue has one
 
 
 class SlipDesk(Protocol):

@@ -92,6 +92,9 @@ class SlipStatus:
     urgency: str | None = None
     response_due_at: datetime | None = None
     signed_at: datetime | None = None
+    has_phone: bool | None = None
+    reopen_count: int = 0
+    lead_phone: str | None = None
 
 
 class SlipDeskAdapter:
@@ -115,7 +118,7 @@ class SlipDeskAdapter:
             lead=view.lead_department.name if view.lead_department else self._desk_name,
             response_due_at=view.response_due_at,
             due_at=view.due_at,
-            status_label=view.resident_status,
+            status_label=resident_label(view, self._desk_name),
             low_confidence=view.low_confidence,
             advice=view.advice,
             urgency=view.urgency,
@@ -139,7 +142,8 @@ class SlipDeskAdapter:
         kept = await self._kept(view.merged_into)
         if kept is None:
             return self._to_status(view)
-        state = f"已合并到交办单 {kept.number} 一并办理（该单目前{kept.resident_status}）"
+        state = (f"已合并到交办单 {kept.number} 一并办理"
+                 f"（该单目前{resident_label(kept, self._desk_name)}）")
         return self._to_status(kept, number=view.number, status=state,
                                summary_of=view.description)
 
@@ -264,7 +268,7 @@ class SlipDeskAdapter:
         text = (view.description if summary_of is None else summary_of) or ""
         return self._status(
             number=number or view.number,
-            status=status or view.resident_status,
+            status=status or resident_label(view, self._desk_name),
             updated_at=view.updated_at,
             due_at=view.due_at,
             last_staff_reply=view.last_staff_reply,
@@ -274,4 +278,17 @@ class SlipDeskAdapter:
             urgency=view.urgency,
             response_due_at=view.response_due_at,
             signed_at=view.signed_at,
+            has_phone=bool(view.phone),
+            reopen_count=view.reopen_count,
+            lead_phone=getattr(view.lead_department, "phone", None) or None,
         )
+
+
+def resident_label(view: SlipView, desk_name: str) -> str:
+    """The state a resident reads in the chat: the workflow's coarse label, except for a slip
+    handed to a department that has not signed it yet, which is not being worked on: "已交给区城
+    市管理局，等待签收" (the console shows 已派单)."""
+    if view.status == "dispatched":
+        lead = view.lead_department.name if view.lead_department else desk_name
+        return f"已交给{lead}，等待签收"
+    return view.resident_status

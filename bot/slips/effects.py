@@ -9,13 +9,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.media.enqueue import queue_media
 from bot.slips.actor import Actor
 from bot.slips.errors import InvalidInput, TransitionNotAllowed
-from bot.slips.models import Slip, SlipCluster, SlipDepartment
+from bot.slips.models import Slip, SlipCluster, SlipDepartment, SlipEvent
 from bot.slips.timing import SlipTiming
 from bot.slips.workflow import Action, State, Workflow
 from knowledge.records import Department, Taxonomy
@@ -299,11 +299,23 @@ async def close(step: Step) -> None:
     step.notice_values["result"] = result
 
 
+# The verdicts a resident gives (a slip's satisfaction may also be 未评价, NOT_RATED).
+VERDICTS = ("满意", "基本满意", "不满意")
+
+
 async def survey(step: Step) -> None:
     if step.slip.status == "merged":
         await _kept_is_finished(step)
     verdict = step.values.get("verdict")
     solved = step.values.get("solved")
+    if step.slip.satisfaction in VERDICTS:
+        # a change of mind about the verdict of this round (rated, or a merged resident's
+        # own): it replaces that answer, in the statistics too (bot/stats counts each
+        # survey round once)
+        step.event_data["replaces"] = (await step.session.execute(
+            select(func.max(SlipEvent.seq)).where(SlipEvent.slip_id == step.slip.id,
+                                                  SlipEvent.action == "survey")
+        )).scalar()
     step.slip.satisfaction = verdict
     step.slip.solved = solved
     step.event_data.update(verdict=verdict, solved=solved)

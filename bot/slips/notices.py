@@ -16,7 +16,8 @@ DEFAULT_NOTICES = Path(__file__).resolve().parents[2] / "knowledge" / "notices.y
 PLACEHOLDERS = frozenset({
     "number", "status", "time", "summary", "lead_department", "departments", "due_date",
     "handler", "contact", "note", "result", "kept_number", "requested_date", "verdict",
-    "reason", "withdrawn_by", "urgency", "response_due",
+    "reason", "withdrawn_by", "urgency", "response_due", "reach_you", "reopen_why",
+    "emergency_lines", "emergency_advice",
 })
 # Slips on a clock-hour response limit (DESIGN.md §3.1): their notices speak of a quick
 # contact, not of a completion date days away (a notice's `urgent:` variant).

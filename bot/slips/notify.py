@@ -26,6 +26,10 @@ MERGED_HEAR = ("closed", "survey", "survey_reminder")
 MERGED_VARIANT = {"reopened": "reopened_merged"}
 
 
+REOPEN_BY_RESIDENT = "收到您的意见。"
+REOPEN_BY_STAFF = "经工作人员复核，您反映的问题还需要再办理。"
+
+
 def cn_date(moment: datetime | None, timing: SlipTiming) -> str:
     if moment is None:
         return ""
@@ -53,6 +57,13 @@ def notice_values(
         "handler": actor.name if actor.kind == "staff" else "",
         "note": event.note or "",
         "result": slip.result or "",
+        # how staff will get back to the resident: a call needs a phone on the slip; without
+        # one they answer in the chat, and nobody is promised to call
+        "reach_you": "与您联系" if slip.phone else "在微信里回复您",
+        # why a slip is handled again: the resident's own 不满意 (the system reopens it) or a
+        # staff member's review (督办/复核), which the resident did not ask for
+        "reopen_why": (REOPEN_BY_STAFF if event.action == "reopen" and actor.kind == "staff"
+                       else REOPEN_BY_RESIDENT),
     }
     values.update(extra)
     return values

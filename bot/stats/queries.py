@@ -18,6 +18,7 @@ from sqlalchemy import (
     Select,
     and_,
     case,
+    exists,
     func,
     literal_column,
     or_,
@@ -25,6 +26,7 @@ from sqlalchemy import (
     true,
     tuple_,
 )
+from sqlalchemy.orm import aliased
 
 from bot.slips.models import Slip, SlipEvent
 from bot.stats.filters import Dimension, StatsFilter
@@ -45,6 +47,8 @@ GONE = ("withdrawn", "merged")  # closed without being handled: no deadline is o
 SATISFIED = ("满意", "基本满意")
 VERDICTS = ("满意", "基本满意", "不满意")
 NOT_RATED = "未评价"
+# a later survey answer on the same slip (one that changes an earlier one)
+_Later = aliased(SlipEvent)
 _TOTAL = literal_column("'total'")  # the key of the grand total (no GROUP BY)
 
 
@@ -311,7 +315,12 @@ class Statistics(SlipReader):
             .join(Slip, Slip.id == SlipEvent.slip_id)
             # (the verdict test sits in the FILTERs: in WHERE, PostgreSQL cannot estimate it
             # and picks a nested loop over every answer)
-            .where(SlipEvent.action == "survey", *conds)
+            .where(SlipEvent.action == "survey", *conds,
+                   # a verdict the resident changed afterwards counts as the new one only
+                   # (bot/slips/effects.py marks the change with the answer it replaces)
+                   ~exists().where(_Later.slip_id == SlipEvent.slip_id,
+                                   _Later.action == "survey",
+                                   _Later.data["replaces"].as_integer() == SlipEvent.seq))
         )
         if since is not None:
             q = q.where(SlipEvent.at >= since)
