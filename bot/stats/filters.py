@@ -1,5 +1,5 @@
-"""What a statistics query is about: a range of local dates and optional department, street and
-category; and how to read it from a query string (console, public pages, exports)."""
+"""What a statistics query is about: a range of local dates and optional department, street,
+category and urgency; and how to read it from a query string (console, public pages, exports)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from bot.stats.sql import PERIODS, Period
+from knowledge.records import URGENCIES
 
 Dimension = Literal["department", "street", "category", "period", "total"]
 DIMENSIONS: tuple[Dimension, ...] = ("department", "street", "category", "period", "total")
@@ -32,6 +33,7 @@ class StatsFilter:
     department: str | None = None  # lead department code
     street: str | None = None
     category: str | None = None  # first-level category
+    urgency: str | None = None  # 特急 | 紧急 | 一般
 
     def scoped(self, department: str | None) -> StatsFilter:
         """The same filter held to one department (a handler sees only their own)."""
@@ -43,7 +45,7 @@ class StatsFilter:
             out["from"] = self.date_from.isoformat()
         if self.date_to:
             out["to"] = self.date_to.isoformat()
-        for name in ("department", "street", "category"):
+        for name in ("department", "street", "category", "urgency"):
             value = getattr(self, name)
             if value:
                 out[name] = value
@@ -64,7 +66,7 @@ def parse_filter(
     now: datetime | None = None,
 ) -> StatsFilter:
     """from/to (YYYY-MM-DD; default: the last `default_days` days), department, street,
-    category. Raises FilterError naming the field."""
+    category, urgency. Raises FilterError naming the field."""
     start, end = default_range(tz, default_days, now)
     date_from = _date(query.get("from"), "from") or start
     date_to = _date(query.get("to"), "to") or end
@@ -72,12 +74,16 @@ def parse_filter(
         raise FilterError("from", "开始日期不能晚于结束日期")
     if (date_to - date_from).days > MAX_DAYS:
         raise FilterError("from", f"统计区间不能超过{MAX_DAYS}天")
+    urgency = _text(query.get("urgency"))
+    if urgency is not None and urgency not in URGENCIES:
+        raise FilterError("urgency", f"紧急程度应为{'、'.join(URGENCIES)}之一")
     return StatsFilter(
         date_from=date_from,
         date_to=date_to,
         department=_text(query.get("department")),
         street=_text(query.get("street")),
         category=_text(query.get("category")),
+        urgency=urgency,
     )
 
 

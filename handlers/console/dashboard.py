@@ -1,5 +1,5 @@
-"""统计分析: the console dashboard (trends, department ranking, category mix, hot spots),
-exports (CSV, XLSX), the definitions, and hot issues (clusters) with their bulk close.
+"""统计分析: the console dashboard (trends, department ranking, category mix, hot spots,
+特急 and 紧急 slips), exports (CSV, XLSX), the definitions, and hot issues (clusters) with their bulk close.
 
 Handlers see their own department's figures and clusters only; everyone else sees all.
 Mounted by handlers/console/app.py with `dashboard.setup(console)`.
@@ -37,6 +37,7 @@ from handlers.console import keys
 from handlers.console.render import error_page, render
 from handlers.public.format import rate_series, setup_filters
 from handlers.public.keys import STATS
+from knowledge.records import URGENCIES
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,8 @@ SHEETS = {"department": ("单位", "单位"), "street": ("街镇", "街镇"),
 BULK_LIMIT = 200  # slips closed in one bulk action, at most
 DEFAULT_DAYS = 90  # the dashboard opens on the last 90 days, week by week
 CLUSTER_DAYS = 365  # hot issues: the last year
+# an urgency in an ASCII file name (the Chinese one goes in filename*)
+URGENCY_CODES = {"特急": "extra-urgent", "紧急": "urgent", "一般": "normal"}
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,7 @@ async def _figures(services: StatsServices, asked: Asked) -> dict[str, Any]:
         "streets": tables["street"],
         "categories": tables["category"],
         "hot_spots": await stats.hot_spots(f),
+        "emergencies": await stats.emergencies(f),
     }
 
 
@@ -164,6 +168,25 @@ def _charts(figures: dict[str, Any], asked: Asked) -> dict[str, Any]:
             fmt=lambda v: f"{v:,.0f}",
         ),
         "ranked": ranked,
+    }
+
+
+def _emergency_links(asked: Asked, urgency: str) -> dict[str, str]:
+    """The slip lists behind an emergency's counts, with the dashboard's department, street
+    (the list's 地点) and category: "open", the ones being handled now whenever accepted;
+    "received", those accepted in the period."""
+    f = asked.filter
+    base = {"urgency": urgency}
+    for name, value in (("department", f.department), ("area", f.street),
+                        ("category", f.category)):
+        if value:
+            base[name] = value
+    period = {"date_from": f.date_from.isoformat() if f.date_from else "",
+              "date_to": f.date_to.isoformat() if f.date_to else ""}
+    return {
+        "open": "/console/slips?" + urlencode({**base, "status": "open"}),
+        "received": "/console/slips?" + urlencode(
+            {**base, **{k: v for k, v in period.items() if v}}),
     }
 
 
@@ -214,7 +237,11 @@ async def dashboard(request: web.Request) -> web.Response:
         "asked": asked,
         "f": asked.filter,
         "export_query": _query(asked),
-        "clusters_query": urlencode(asked.filter.to_query()),
+        # hot issues are not sorted by urgency: their page has no such filter
+        "clusters_query": urlencode(
+            {k: v for k, v in asked.filter.to_query().items() if k != "urgency"}),
+        "emergency_links": {e.urgency: _emergency_links(asked, e.urgency)
+                            for e in figures["emergencies"]},
         **figures,
         **_charts(figures, asked),
     })
@@ -236,9 +263,12 @@ def _fallback(request: web.Request, services: StatsServices, member: StaffMember
 
 
 def _without_dates(request: web.Request, services: StatsServices, days: int) -> StatsFilter:
-    """The filter's choices but the dates (which were refused), to fill a form in again."""
-    return parse_filter({k: v for k, v in request.query.items() if k not in ("from", "to")},
-                        services.tz, default_days=days, now=services.now())
+    """The filter's choices but the dates and an unknown urgency (which were refused), to fill
+    a form in again."""
+    query = {k: v for k, v in request.query.items() if k not in ("from", "to")}
+    if query.get("urgency", "").strip() not in ("", *URGENCIES):
+        del query["urgency"]
+    return parse_filter(query, services.tz, default_days=days, now=services.now())
 
 
 def _typed_dates(request: web.Request) -> dict[str, str]:
@@ -286,6 +316,9 @@ def _filename(services: StatsServices, asked: Asked, ext: str, table: str | None
         ascii_words.append(labels.street_code(f.street) or "")
     if f.category:
         words.append(f.category)
+    if f.urgency:
+        words.append(f.urgency)
+        ascii_words.append(URGENCY_CODES.get(f.urgency, ""))
     name = "_".join(_UNSAFE_IN_NAME.sub("-", w) for w in words if w)
     fallback = "_".join(re.sub(r"[^A-Za-z0-9.-]+", "-", w) for w in ascii_words if w)
     return f"{name}.{ext}", f"{fallback}.{ext}"

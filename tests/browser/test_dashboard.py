@@ -190,3 +190,42 @@ async def test_tables_and_menus_fit_a_phone_and_a_desktop(base: str, browser, wi
     else:
         assert content <= inner + 1
     await context.close()
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+async def test_the_emergencies_on_a_phone_and_a_desktop(base: str, browser, sqlite_url: str,
+                                                        width: int) -> None:
+    """特急 and 紧急 near the top: each count on one line, nothing wider than the screen, and
+    the open count opens the list of those slips."""
+    from bot.storage import Database
+    from tests.bot.stats.dataset import mark_urgent
+
+    db = Database.open(sqlite_url)
+    await mark_urgent(db)
+    await db.close()
+    phone = width < 500
+    context = await browser.new_context(
+        viewport={"width": width, "height": 844 if phone else 900},
+        device_scale_factor=2 if phone else 1, is_mobile=phone)
+    page = await context.new_page()
+    await _login(page, base)
+    await page.goto(f"{base}/console/dashboard?{MARCH}&period=week")
+    tiles = page.locator("#emergencies .figure.emergency")
+    assert await tiles.count() == 2
+    assert (await tiles.first.inner_text()).startswith("特急 · 仍在办理\n3")
+    heights = await page.locator("#emergencies .value").evaluate_all(
+        "els => els.map(e => e.getBoundingClientRect().height / "
+        "parseFloat(getComputedStyle(e).lineHeight))")
+    assert max(heights) < 1.5, heights
+    assert await page.evaluate(NO_OVERFLOW)
+    for tile in await tiles.all():
+        box = await tile.bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= width + 0.5
+    await page.screenshot(path=str(SHOTS / f"dashboard-emergencies-{width}.png"),
+                          full_page=True)
+    await page.locator("#emergencies").screenshot(
+        path=str(SHOTS / f"dashboard-emergencies-tiles-{width}.png"))
+    await tiles.first.locator("a.open-count").click()
+    await page.wait_for_url("**/console/slips?*")
+    assert await page.locator("table.list tbody tr").count() == 3
+    await context.close()

@@ -19,7 +19,7 @@ from bot.config import Settings
 from bot.outbox.models import OutboxRow
 from bot.slips.models import Slip, SlipEvent
 from handlers import keys as app_keys
-from tests.bot.stats.dataset import A, B
+from tests.bot.stats.dataset import A, B, mark_urgent
 from tests.conftest import make_settings
 from tests.handlers.staff_app import FAST_PASSWORDS, Browser, add_member, staff_of
 from tests.handlers.stats_app import stats_app
@@ -328,3 +328,83 @@ async def test_the_daily_trend_has_every_day(client: TestClient) -> None:
     chart = html[html.index('id="chart-received"'):]
     chart = chart[:chart.index("</section>")]
     assert chart.count('class="bar"') == 20
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def any_settings(request: pytest.FixtureRequest, settings: Settings) -> Settings:
+    if request.param == "sqlite":
+        return settings
+    return make_settings(**{"database.url": request.getfixturevalue("pg_url"),
+                            "redis.url": "memory://", "console.cookie_secure": False})
+
+
+@pytest.fixture
+async def any_client(any_settings: Settings) -> AsyncIterator[TestClient]:
+    """The dashboard on SQLite and on PostgreSQL."""
+    async with TestClient(TestServer(stats_app(any_settings))) as c:
+        staff_of(c).passwords = FAST_PASSWORDS
+        yield c
+
+
+def emergency(html: str, urgency: str) -> dict[str, str]:
+    tile = re.search(rf'<div class="figure emergency[^"]*" data-urgency="{urgency}">(.*?)'
+                     r"\n  </div>", html, re.S)
+    assert tile, f"no {urgency} tile"
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", tile.group(1))).strip()
+    links = {m.group(1): m.group(2).replace("&amp;", "&") for m in re.finditer(
+        r'<a class="(open-count|received-count)[^"]*" href="([^"]+)"', tile.group(1))}
+    return {"text": text, "alert": " alert" in tile.group(0)[:60], **links}
+
+
+async def test_leaders_see_the_emergencies_and_reach_the_slips(any_client: TestClient) -> None:
+    await mark_urgent(any_client.server.app[app_keys.DATABASE])
+    browser = await signed_in(any_client, "supervisor")
+    response, html = await browser.get(f"/console/dashboard?{MARCH}")
+    assert response.status == 200
+    top = emergency(html, "特急")
+    assert top["text"] == "特急 · 仍在办理 3 超过签收时限未签收 2 期内受理 3（未按时签收 2）"
+    assert top["alert"]
+    assert emergency(html, "紧急")["text"] == (
+        "紧急 · 仍在办理 1 超过签收时限未签收 1 期内受理 3（未按时签收 2）")
+    # the open count leads to the list of those very slips
+    assert parse_qs(urlsplit(top["open-count"]).query) == {"urgency": ["特急"],
+                                                            "status": ["open"]}
+    _, listed = await browser.get(top["open-count"])
+    assert sorted(set(re.findall(r'href="/console/slips/(JB\d+)"', listed))) == [
+        "JB2026030100001", "JB2026030500001", "JB2026031800001"]
+    _, listed = await browser.get(top["received-count"])
+    assert len(set(re.findall(r'href="/console/slips/(JB\d+)"', listed))) == 3
+    # the urgency filter narrows the whole page, and the exports with it
+    response, html = await browser.get(f"/console/dashboard?{MARCH}&urgency={quote('紧急')}")
+    assert response.status == 200 and cells(html, "合计")[:1] == ["3"]
+    assert 'data-urgency="特急"' not in html and 'data-urgency="紧急"' in html
+    assert "<option selected>紧急</option>" in html
+    links = re.findall(r'href="(/console/dashboard/export\.csv\?[^"]+)"', html)
+    assert all(parse_qs(urlsplit(link.replace("&amp;", "&")).query)["urgency"] == ["紧急"]
+               for link in links)
+    clusters = re.search(r'href="/console/dashboard/clusters\?([^"]*)"', html).group(1)
+    assert "urgency" not in clusters  # hot issues have no urgency filter
+    response = await browser.session.get(browser.url(
+        f"/console/dashboard/export.csv?{MARCH}&urgency={quote('紧急')}&table=street"))
+    assert attachment_name(response) == "民意统计_各街镇_2026-03-01_2026-03-31_紧急.csv"
+    _, html = await browser.get(f"/console/dashboard?{MARCH}&urgency={quote('一般')}")
+    assert 'id="emergencies"' not in html and cells(html, "合计")[:1] == ["5"]
+
+
+async def test_a_handler_sees_their_departments_emergencies(client: TestClient) -> None:
+    await mark_urgent(client.server.app[app_keys.DATABASE])
+    browser = await signed_in(client, "handler", A)
+    _, html = await browser.get(f"/console/dashboard?{MARCH}&department={B}")
+    assert emergency(html, "特急")["text"].startswith("特急 · 仍在办理 1 超过签收时限未签收 1")
+    link = emergency(html, "特急")["open-count"]
+    assert parse_qs(urlsplit(link).query)["department"] == [A]
+    _, listed = await browser.get(link)
+    assert set(re.findall(r'href="/console/slips/(JB\d+)"', listed)) == {"JB2026030500001"}
+
+
+async def test_an_unknown_urgency_is_explained_beside_its_field(client: TestClient) -> None:
+    browser = await signed_in(client, "supervisor")
+    response, html = await browser.get(f"/console/dashboard?{MARCH}&urgency=x&department={A}")
+    assert response.status == 400
+    assert re.search(r'data-field="urgency">紧急程度应为特急、紧急、一般之一<', html)
+    assert f'<option value="{A}" selected>' in html and 'id="emergencies"' not in html

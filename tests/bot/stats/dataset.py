@@ -195,3 +195,28 @@ async def insert(db: Database, slips: list[S] | None = None) -> dict[str, int]:
                     prev_hash="0" * 64, hash=f"{slip.id:064d}"[:64],
                 ))
     return ids
+
+
+# 特急 and 紧急 for the emergency counts (every slip above is 一般 as inserted: 特急 ones are
+# never published, and the public pages' tests count on all of them). Worked out by hand, for
+# March: 特急 open 3 (0305, 0301, 0318), 2 of them unsigned past the response limit (0305,
+# 0301); received 3, 2 late. 紧急 open 1 (0319, late); received 3 (0303 signed late, 0319,
+# 0310 withdrawn: owed nothing), 2 late. The February 特急 slip is closed and outside March.
+URGENT = {
+    "JB2026030500001": "特急",
+    "JB2026030100001": "特急",
+    "JB2026031800001": "特急",
+    "JB2026022800001": "特急",
+    "JB2026030300001": "紧急",
+    "JB2026031900001": "紧急",
+    "JB2026031000001": "紧急",
+}
+
+
+async def mark_urgent(db: Database) -> None:
+    from sqlalchemy import update
+
+    async with db.session() as session:
+        for number, urgency in URGENT.items():
+            await session.execute(update(Slip).where(Slip.number == number)
+                                  .values(urgency=urgency))
