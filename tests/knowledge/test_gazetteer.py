@@ -23,6 +23,10 @@ def gaz() -> Gazetteer:
     ("江北嘴中央公园", "JBC", "JBC-JBZ", "landmark"),
     ("寸滩街道办事处", "CT", None, "street"),
     ("石门大桥北桥头", "DSB", "DSB-SM", "landmark"),  # not the 桥北 community of 华新街
+    # names residents use for their 村/小区 (fifth product review: 华新村 had no street)
+    ("华新村3栋的路灯坏了", "HXJ", "HXJ-HXC", "community"),
+    ("我住在华新村社区", "HXJ", "HXJ-HXC", "community"),
+    ("港城那边的路烂了", "CT", "CT-GC", "community"),
 ])
 def test_find_in_text(gaz: Gazetteer, text: str, street: str, community: str | None,
                       kind: str) -> None:
