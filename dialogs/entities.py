@@ -94,6 +94,8 @@ class EntityExtractor:
         self._mobile = regex(source, "entities.phone.mobile", phone.get("mobile"))
         self._landline = regex(source, "entities.phone.landline", phone.get("landline"))
         self._local = regex(source, "entities.phone.local", phone.get("local"))
+        self._local_alone = (regex(source, "entities.phone.local_alone", phone["local_alone"])
+                             if phone.get("local_alone") else None)
         self._area_code = str(phone.get("default_area_code") or "")
         words = sorted(str_list(source, "entities.time.words", time.get("words")), key=len,
                        reverse=True)
@@ -229,7 +231,12 @@ class EntityExtractor:
             value = f"{area}-{number}" + (f"转{m.group(4)}" if m.group(4) else "")
             out.append(_entity("phone", value, m.start(), m.end()))
             text = _mask(text, m.start(), m.end())
-        for m in self._local.finditer(text):
+        local: list[re.Match[str]] = list(self._local.finditer(text))
+        if not out and not local and self._local_alone is not None:
+            # a local number sent alone ("67891234"), with nothing it could be a count of
+            alone = self._local_alone.match(text)
+            local = [alone] if alone else []
+        for m in local:
             number = re.sub(r"\D", "", m.group(1))
             value = f"{self._area_code}-{number}" if self._area_code else number
             out.append(_entity("phone", value, m.start(1), m.end(1)))

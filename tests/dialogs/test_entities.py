@@ -26,6 +26,9 @@ def values(text: str, kind: str) -> list[str]:
         ("(023)67891234", ["023-67891234"]),
         ("座机67891234", ["023-67891234"]),  # local number after 座机: default area code
         ("12号楼住了67891234个人", []),  # a bare 8-digit number is not a phone
+        ("67891234", ["023-67891234"]),  # ... unless it is all the message says
+        ("6789 1234。", ["023-67891234"]),
+        ("12号楼", []),
         ("1381234", []),
         ("JB2026112500017", []),
         ("138123456789", []),  # twelve digits
