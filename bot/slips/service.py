@@ -12,7 +12,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, select, text
+from sqlalchemy import ColumnElement, and_, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
@@ -38,6 +38,7 @@ from bot.slips.present import (
     MARK_ACTIONS,
     event_view,
     extension_mark,
+    mask_phone,
     slip_view,
     summary,
     supervision,
@@ -56,6 +57,7 @@ from bot.slips.timing import SlipTiming
 from bot.slips.views import (
     ActionSpec,
     EventView,
+    MergedSlip,
     MovedAway,
     Page,
     Returned,
@@ -78,6 +80,7 @@ RESEND_ROLES = ("handler", "dispatcher", "supervisor", "admin")
 # a department's slips being worked on (已签收, 办理中): the handler's own list, and the
 # states an extension is asked for and decided in (knowledge/workflow.yaml)
 IN_HAND = ("signed", "in_progress")
+MERGED_SHOWN = 100  # duplicates listed on a kept slip's page (a hot issue may have more)
 
 
 class SlipService:
@@ -240,6 +243,36 @@ class SlipService:
             if not any(actor.department in _departments_of(d or {}) for d in assignments):
                 return None
             return MovedAway(lead=slip.lead_department_name or slip.lead_department)
+
+    async def merged_in(self, ref: Ref, actor: Actor, limit: int = MERGED_SHOWN
+                        ) -> tuple[list[MergedSlip], int]:
+        """The duplicates merged into this slip, oldest first (at most `limit`), and how many
+        there are: staff only (a resident never sees another's slip). A staff member who may
+        not open a duplicate itself (a handler: a duplicate merged from the queue has no
+        department) sees its description, but its phone masked, as on a resident's page."""
+        if actor.kind not in ("staff", "system"):
+            return [], 0
+        async with self._db.session() as session:
+            kept = await self._visible(session, ref, actor)
+            rows = (await session.execute(
+                select(Slip).where(Slip.merged_into_id == kept.id, Slip.status == "merged")
+                .order_by(Slip.created_at, Slip.id).limit(limit)
+            )).scalars().all()
+            total = len(rows)
+            if total == limit:
+                total = (await session.execute(
+                    select(func.count()).select_from(Slip)
+                    .where(Slip.merged_into_id == kept.id, Slip.status == "merged")
+                )).scalar_one()
+        out = []
+        for s in rows:
+            openable = self.engine.visible(s, actor)
+            out.append(MergedSlip(
+                number=s.number, description=s.description,
+                phone=s.phone if openable else mask_phone(s.phone), created_at=s.created_at,
+                satisfaction=s.satisfaction, openable=openable,
+            ))
+        return out, total
 
     async def for_resident(self, openid: str, limit: int = 5) -> list[SlipView]:
         actor = Actor.resident(openid)

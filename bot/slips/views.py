@@ -247,6 +247,18 @@ class MovedAway:
 
 
 @dataclass(frozen=True)
+class MergedSlip:
+    """A duplicate merged into a slip (合并), as the staff on the kept slip's page see it."""
+
+    number: str
+    description: str
+    phone: str | None  # full where the staff member may open the duplicate, else masked
+    created_at: datetime
+    satisfaction: str | None  # its resident's verdict on the kept slip's handling
+    openable: bool  # the staff member may open the duplicate's own page
+
+
+@dataclass(frozen=True)
 class Workbench:
     """A staff member's queues (each nearest-due first, at most `limit` items) and their sizes."""
 

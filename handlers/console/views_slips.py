@@ -156,6 +156,8 @@ async def _detail(
     deliveries = await deliveries_of(request.config_dict[app_keys.DATABASE], view.id)
     copies = await copies_of(request.config_dict[app_keys.DATABASE],
                              [str(m.get("media_id") or "") for m in view.media])
+    # 合并进来的交办单: the residents merged into this slip, their words and phones
+    merged_in, merged_total = await slips.merged_in(view.id, actor)
     done = request.query.get("done")
     return render(
         request,
@@ -195,6 +197,8 @@ async def _detail(
             "media_index": {m.get("media_id"): i for i, m in enumerate(view.media)},
             # media id → stored | pending | fetching | expired | failed (no entry: no copy)
             "media_state": {media_id: c.status for media_id, c in copies.items()},
+            "merged_in": merged_in,
+            "merged_total": merged_total,
         },
         status=status,
     )
