@@ -85,3 +85,41 @@ async def test_a_reopened_slip_is_marked_on_the_handlers_workbench(
     row = next(r for r in section.split("<tr>") if f"/console/slips/{slip.number}\"" in r)
     assert '<span class="badge reopened">重办</span>' in row
     assert '<div class="why reopen-reason">居民评价不满意：灯还是不亮</div>' in row
+
+
+async def test_a_slip_dispatched_by_hand_loses_its_unclassified_tag(
+    client: TestClient, people: None, browsers: NewBrowser
+) -> None:
+    slip = await issue_slip(client, "有个事情想反映一下", low_confidence=True)
+    pd = await signed_in(browsers, client, "pd")
+    _, page = await pd.get("/console/queue")
+    assert slip.number in page and "待人工分类" in page
+    _, page = await pd.get(f"/console/slips/{slip.number}")
+    assert "待人工确认" in page
+    response, _ = await pd.post(f"/console/slips/{slip.number}/actions/dispatch",
+                                {"department": "D-CGJ"})
+    assert response.status == 200
+    for url in ("/console/slips", "/console/slips?status=open", "/console/workbench"):
+        _, page = await pd.get(url)
+        assert slip.number in page or url == "/console/workbench"
+        assert "待人工分类" not in page, url
+    _, page = await pd.get(f"/console/slips/{slip.number}")
+    assert "待人工确认" not in page and "区城市管理局" in page
+    cg = await signed_in(browsers, client, "cg")
+    for url in ("/console/workbench", "/console/slips", f"/console/slips/{slip.number}"):
+        _, page = await cg.get(url)
+        assert slip.number in page
+        assert "待人工分类" not in page and "待人工确认" not in page, url
+
+
+async def test_a_slip_merged_from_the_queue_is_not_tagged_unclassified(
+    client: TestClient, people: None, browsers: NewBrowser
+) -> None:
+    kept = await issue_slip(client, "路灯不亮", key="kept")
+    twin = await issue_slip(client, "那个灯", key="twin", low_confidence=True,
+                            openid="oResident0000000000000002")
+    pd = await signed_in(browsers, client, "pd")
+    await pd.get(f"/console/slips/{twin.number}")
+    await pd.post(f"/console/slips/{twin.number}/actions/merge", {"into": kept.number})
+    _, page = await pd.get("/console/slips?status=closed")
+    assert twin.number in page and "待人工分类" not in page
