@@ -62,7 +62,7 @@ DRAFT_SLOTS = (
 )
 
 INTENTS = (
-    "greet", "report", "new_report", "query_status", "my_slips", "cancel", "restart", "confirm",
+    "greet", "report", "new_report", "query_status", "my_slips", "slip_question", "cancel", "restart", "confirm",
     "deny", "correct", "help", "thanks", "faq", "chitchat", "abuse", "survey_satisfied", "survey_basic",
     "survey_unsatisfied", "nlu_fallback",
 )

@@ -153,8 +153,17 @@ class Nlu:
             normalize(w)
             for w in str_list(source, "not_needed_words", data.get("not_needed_words"))
         )
+        self.withdraw_exact = frozenset(
+            bare(w) for w in str_list(source, "withdraw_exact", data.get("withdraw_exact"))
+        )
         self.withdraw_words = tuple(
             normalize(w) for w in str_list(source, "withdraw_words", data.get("withdraw_words"))
+        )
+        self.rating_words = tuple(
+            normalize(w) for w in str_list(source, "rating_words", data.get("rating_words"))
+        )
+        self.rerate_markers = tuple(
+            normalize(w) for w in str_list(source, "rerate_markers", data.get("rerate_markers"))
         )
         survey = data.get("survey_words") or {}
         if not isinstance(survey, dict):
@@ -488,6 +497,12 @@ class Nlu:
         norm = normalize(text)
         return any(w in norm for w in self.not_needed_words) or self.says_solved_already(text)
 
+    def calls_off(self, text: str) -> bool:
+        """ "算了 不要你们管了", "取消", "我不反映了": the resident may want their open slip
+        withdrawn (the chat asks to confirm)."""
+        forms = self._bare_forms(normalize(text))
+        return self.says_not_needed(text) or any(f in self.withdraw_exact for f in forms)
+
     def says_withdraw(self, text: str) -> bool:
         """"撤回 JB…": the resident withdraws the slip named with it."""
         norm = normalize(text)
@@ -517,6 +532,19 @@ class Nlu:
         if self.solved(text) is False:
             return "不满意", False
         return None, False
+
+    def rates(self, text: str) -> bool:
+        """The message rates the handling in so many words: a menu number ("1", "3 又脏了")
+        or a satisfaction word (满意, 不满意, 基本满意…), not thanks or praise alone."""
+        norm = normalize(text)
+        return bool(_SURVEY_DIGIT.match(norm)) or bare(norm) in _SURVEY_NUMERALS or (
+            any(w in norm for w in self.rating_words))
+
+    def rerates(self, text: str) -> bool:
+        """A verdict that changes one given lately: said as a rating ("3", "其实挺满意的") or
+        with a word that changes it ("改成基本满意", "还是给个差评"); "谢谢你们哈" is thanks."""
+        norm = normalize(text)
+        return self.rates(text) or any(w in norm for w in self.rerate_markers)
 
     def without_phones(self, text: str, parse: dict[str, Any]) -> str:
         """The text with its phone numbers (and a "电话：" before them) taken out: the

@@ -30,6 +30,7 @@ from dialogs.actions.status import (
     KEEP_SLIP,
     MY_SLIPS,
     QUERY_STATUS,
+    SLIP_QUESTION,
     WITHDRAW_OFFERED,
     offered_number,
 )
@@ -44,12 +45,13 @@ from dialogs.state import Conversation
 EMERGENCY_URGENCY = "特急"
 SURVEY_INTENTS = ("survey_satisfied", "survey_basic", "survey_unsatisfied")
 # intents a survey answer in everyday words does not override
-NOT_SURVEY = frozenset({"query_status", "my_slips", "faq", "help", "cancel", "restart",
+NOT_SURVEY = frozenset({"query_status", "my_slips", "slip_question", "faq", "help", "cancel", "restart",
                         "new_report", "correct"})
 # intents answered without touching the draft
 INFO = {
     "query_status": QUERY_STATUS,
     "my_slips": MY_SLIPS,
+    "slip_question": SLIP_QUESTION,
     "faq": "action_faq",
     "help": "action_help",
     "greet": "action_greet",
@@ -111,8 +113,9 @@ class Policy:
         if not (drafting or conv.slot("survey_slip") or conv.slot("resume_pending")) and (
             await self._calls_off(parse, msg)
         ):
-            # "撤销", "不用办了", "红绿灯已经修好了，你们不用来了" with no number and nothing
-            # being filled in: withdraw the open slip? (asked; several: which one)
+            # "撤销", "不用办了", "算了 不要你们管了", "取消", "红绿灯已经修好了，你们不用来
+            # 了" with no number and nothing being filled in: withdraw the open slip? (asked;
+            # several: which one)
             return Plan([*echo, ASK_WITHDRAW])
         if intent == "cancel":
             return Plan([CANCEL])
@@ -190,9 +193,17 @@ class Policy:
             return False
         waiting = await self.kit.desk.awaiting_survey(msg.openid)
         if waiting is None:
-            # a change of mind about the last rating: a verdict other than the one given
+            # a change of mind about the last rating: another verdict, said as one ("改成满
+            # 意", "其实挺满意的", "3"); thanks and praise ("谢谢你们哈") rate nothing again
             recent = recently_rated(conv.slot("rated_slip"), conv.updated_at or 0.0)
-            return bool(recent and outright and verdict != recent.get("verdict"))
+            if recent and outright and verdict != recent.get("verdict"):
+                return self.kit.nlu.rerates(text)
+            if not outright or drafting:
+                return False
+            # the answer to a survey whose slip someone else reopened meanwhile (another
+            # resident of the same problem said 不满意, or staff): still about that slip
+            reopened = await self.kit.desk.open_slip_of(msg.openid)
+            return bool(reopened and reopened.reopen_count and self.kit.nlu.rates(text))
         if outright:
             return True
         places = [str(e.get("value") or "") for e in parse.get("entities") or []
@@ -205,7 +216,7 @@ class Policy:
         kinds = {e.get("entity") for e in parse.get("entities") or []}
         nlu = self.kit.nlu
         # "撤回是什么意思" asks about the word; it calls nothing off
-        return bool(text) and "slip_number" not in kinds and nlu.says_not_needed(text) and (
+        return bool(text) and "slip_number" not in kinds and nlu.calls_off(text) and (
             not nlu.has_new_report_marker(text) and not nlu.asks_meaning(text)
         ) and await self.kit.desk.open_slip_of(msg.openid) is not None
 

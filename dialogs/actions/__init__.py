@@ -25,7 +25,7 @@ def all_actions(kit: DialogKit) -> list[Action]:
         emergency.ActionEmergency, followup.ActionFollowup,
         intake.ActionComplaintSummary, intake.ActionSubmitComplaint, intake.ActionKeepNextReport,
         status.ActionQueryStatus, status.ActionMySlips, status.ActionAskWithdraw,
-        status.ActionWithdrawOffered, status.ActionKeepSlip,
+        status.ActionWithdrawOffered, status.ActionKeepSlip, status.ActionSlipQuestion,
         survey.ActionSurvey, survey.ActionSurveyReason, survey.ActionAskSurvey,
     ]
     return [ValidateComplaintForm(kit), *ask_actions(kit), *(cls(kit) for cls in simple)]

@@ -116,24 +116,27 @@ def draft_of(tracker: Tracker, key: str) -> SlipDraft:
     )
 
 
-def contact_line(kit_texts: Any, response_due_at: datetime | None, now: datetime) -> str:
+def contact_line(kit_texts: Any, response_due_at: datetime | None, now: datetime,
+                 *, phone: bool = True) -> str:
     """The quick contact an urgent slip's resident is promised: "工作人员会在24小时内（11月26日
-    10:00前）与您联系"; "尽快" when the time is unknown or already gone."""
+    10:00前）与您联系"; "尽快" when the time is unknown or already gone. Without a `phone`
+    to call, staff answer in the chat ("…在微信里回复您")."""
+    wechat = "" if phone else "_wechat"
     if response_due_at is None:
-        return kit_texts.say("issued.contact_soon")
+        return kit_texts.say(f"issued.contact_soon{wechat}")
     if response_due_at.tzinfo is None:
         response_due_at = response_due_at.replace(tzinfo=UTC)
     left = (response_due_at - now).total_seconds()
     if left <= 0:
-        return kit_texts.say("issued.contact_soon")
+        return kit_texts.say(f"issued.contact_soon{wechat}")
     # the service set the deadline a moment before this: 23.99 hours are the policy's 24
-    return kit_texts.say("issued.contact", hours=max(1, round(left / 3600)),
+    return kit_texts.say(f"issued.contact{wechat}", hours=max(1, round(left / 3600)),
                          response=local_time(response_due_at))
 
 
 def issued_lines(
     kit_texts: Any, issued: IssuedSlip, *, urgency: str | None = None,
-    now: datetime | None = None,
+    now: datetime | None = None, phone: bool = True,
 ) -> list[str]:
     """The slip number, its departments and its time limits. A 特急 or 紧急 slip leads with
     the contact promised within hours, and its completion deadline follows, plain; an
@@ -141,7 +144,8 @@ def issued_lines(
     lines = [kit_texts.say("issued.head", number=issued.number)]
     urgent = urgency in URGENT
     if urgent:
-        lines.append(contact_line(kit_texts, issued.response_due_at, now or datetime.now(UTC)))
+        lines.append(contact_line(kit_texts, issued.response_due_at, now or datetime.now(UTC),
+                                  phone=phone))
     if issued.departments and not issued.low_confidence:
         lines.append(kit_texts.say("issued.departments", departments="、".join(issued.departments)))
     else:
@@ -149,7 +153,8 @@ def issued_lines(
     if issued.due_at is not None:
         due = kit_texts.say("issued.due", due=local_time(issued.due_at))
         if issued.response_due_at is not None and not urgent:
-            response = kit_texts.say("issued.response", response=local_time(issued.response_due_at))
+            response = kit_texts.say("issued.response" if phone else "issued.response_wechat",
+                                     response=local_time(issued.response_due_at))
             due = f"{due}（{response}）"
         lines.append(due)
     return lines
@@ -182,7 +187,8 @@ class ActionSubmitComplaint(KitAction):
         # the slip's own urgency when the desk tells it, else the intake's triage of the
         # description (the triage's 紧急 advice said the contact promise: it now leads)
         urgency = issued.urgency or (tracker.get_slot("triage") or {}).get("urgency")
-        lines = issued_lines(self.kit.texts, issued, urgency=urgency, now=self.kit.clock())
+        lines = issued_lines(self.kit.texts, issued, urgency=urgency, now=self.kit.clock(),
+                             phone=bool(draft.phone))
         if urgency == "特急":
             # the danger showed only in the whole report (a detail added to the form, a
             # correction): the resident hears the emergency numbers now, before the rest

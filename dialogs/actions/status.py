@@ -19,6 +19,8 @@ MY_SLIPS = "action_my_slips"
 ASK_WITHDRAW = "action_ask_withdraw"
 WITHDRAW_OFFERED = "action_withdraw_offered"
 KEEP_SLIP = "action_keep_slip"
+SLIP_QUESTION = "action_slip_question"
+_ASKS_PHONE = ("电话", "号码", "联系方式")
 
 
 def slip_summary(status: SlipStatus) -> str:
@@ -41,18 +43,39 @@ def contact_by(status: SlipStatus, now: datetime) -> datetime | None:
     return due if due > now else None
 
 
-def deadline_line(texts: Any, status: SlipStatus, now: datetime) -> str | None:
-    """What the status reply says about time for an open slip: the completion deadline of an
-    一般 slip; the promised contact for a 特急 or 紧急 one (a completion date days away would
-    not answer a resident told someone comes within hours)."""
+def contact_text(texts: Any, status: SlipStatus, now: datetime, by: str, soon: str) -> str:
+    """The quick contact an urgent slip's resident was promised, in the texts `by` (with the
+    response deadline, while it is ahead) or `soon`; a slip with no phone to call has them
+    `_wechat` (staff answer in the chat: no call is promised)."""
+    contact = contact_by(status, now)
+    wechat = "_wechat" if status.has_phone is False else ""
+    if contact is None:
+        return texts.say(f"{soon}{wechat}")
+    return texts.say(f"{by}{wechat}", response=local_time(contact))
+
+
+def deadline_lines(texts: Any, status: SlipStatus, now: datetime) -> list[str]:
+    """What the status reply says about time for an open slip: for a 特急 or 紧急 slip the
+    contact promised within hours first, then (as for an 一般 slip) its completion deadline."""
+    lines = []
     if status.urgency in URGENT:
-        contact = contact_by(status, now)
-        if contact is None:
-            return texts.say("status.contact_soon")
-        return texts.say("status.contact_by", response=local_time(contact))
+        lines.append(contact_text(texts, status, now, "status.contact_by",
+                                  "status.contact_soon"))
     if status.due_at is not None:
-        return texts.say("status.due", due=local_time(status.due_at))
-    return None
+        lines.append(texts.say("status.due", due=local_time(status.due_at)))
+    return lines
+
+
+def status_lines(texts: Any, status: SlipStatus, now: datetime) -> list[str]:
+    """A slip's number, state, handling department and time limits, for the status reply."""
+    lines = [texts.say("status.line", number=status.number, summary=slip_summary(status)),
+             texts.say("status.state", status=status.status)]
+    if status.is_open is not False:
+        # a withdrawn or finished slip has no department at work and no deadline left to tell
+        if status.lead and status.lead not in status.status:
+            lines.append(texts.say("status.department", department=status.lead))
+        lines.extend(deadline_lines(texts, status, now))
+    return lines
 
 
 class ActionQueryStatus(KitAction):
@@ -80,14 +103,7 @@ class ActionQueryStatus(KitAction):
                 self.say(dispatcher, "followup.not_needed", number=status.number)
                 continue
             texts = self.kit.texts
-            lines = [texts.say("status.line", number=status.number,
-                               summary=slip_summary(status)),
-                     texts.say("status.state", status=status.status)]
-            if status.is_open is not False:
-                # a withdrawn or finished slip has no deadline left to tell
-                line = deadline_line(texts, status, self.kit.clock())
-                if line:
-                    lines.append(line)
+            lines = status_lines(texts, status, self.kit.clock())
             if status.last_staff_reply:
                 lines.append(texts.say("status.reply", reply=shorten(status.last_staff_reply,
                                                                      200)))
@@ -245,3 +261,31 @@ class ActionMySlips(KitAction):
             return None
         about = [s for s in slips if any(w in (s.summary or "") for w in words)]
         return about[0] if len(about) == 1 else None
+
+
+class ActionSlipQuestion(KitAction):
+    """ "这个事情是哪个在管嘛", "哪个部门在管我这个事 电话多少", "好久能修好": answered from
+    the resident's open slip (its department, state and time limits; the department's phone
+    when the catalogue publishes one); with none open, their slips as "我的工单" lists them."""
+
+    NAME = SLIP_QUESTION
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        slip = await self.kit.desk.open_slip_of(tracker.sender_id)
+        if slip is None:
+            return await ActionMySlips(self.kit).run(dispatcher, tracker, domain)
+        texts = self.kit.texts
+        lines = status_lines(texts, slip, self.kit.clock())
+        if slip.last_staff_reply:
+            lines.append(texts.say("status.reply", reply=shorten(slip.last_staff_reply, 200)))
+        text = str(tracker.latest_message.get("text") or "")
+        if any(w in text for w in _ASKS_PHONE):
+            if slip.lead_phone:
+                lines.append(texts.say("status.asked_phone", department=slip.lead or "",
+                                       phone=slip.lead_phone))
+            else:
+                lines.append(texts.say("status.no_phone"))
+        dispatcher.utter_message(text="\n".join(lines))
+        return []

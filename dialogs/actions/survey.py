@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from dialogs.actions.base import KitAction
-from dialogs.actions.status import URGENT, contact_by
+from dialogs.actions.status import URGENT, contact_text
 from dialogs.ports import SlipStatus
 from dialogs.text import cjk_count, local_time
 
@@ -50,19 +50,27 @@ def rated(number: str, verdict: str, now: float) -> dict[str, Any]:
     return {"number": number, "verdict": verdict, "at": now}
 
 
-async def survey_target(action: KitAction, tracker: Tracker) -> tuple[SlipStatus | None, bool]:
-    """The slip a verdict is for: the one waiting for it, else the one rated lately (True)."""
+WAITING, CHANGING, REOPENED = "waiting", "changing", "reopened"
+
+
+async def survey_target(action: KitAction, tracker: Tracker) -> tuple[SlipStatus | None, str]:
+    """The slip a verdict is for, and why: the one waiting for it (WAITING), else the one
+    rated lately (CHANGING), else the resident's open slip that someone else reopened while
+    the survey was out (REOPENED: another resident whose problem was merged into it said
+    不满意, or staff reviewed it)."""
     desk = action.kit.desk
     waiting = await desk.awaiting_survey(tracker.sender_id)
     if waiting is not None:
-        return waiting, False
+        return waiting, WAITING
     recent = recently_rated(tracker.get_slot("rated_slip"), _now(tracker))
-    if recent is None:
-        return None, False
-    status = await desk.status(str(recent["number"]), tracker.sender_id)
-    if status is None or status.is_open is not False:
-        return None, False
-    return status, True
+    if recent is not None:
+        status = await desk.status(str(recent["number"]), tracker.sender_id)
+        if status is not None and status.is_open is False:
+            return status, CHANGING
+    reopened = await desk.open_slip_of(tracker.sender_id)
+    if reopened is not None and reopened.reopen_count:
+        return reopened, REOPENED
+    return None, WAITING
 
 
 class ActionSurvey(KitAction):
@@ -75,10 +83,12 @@ class ActionSurvey(KitAction):
         text = str(tracker.latest_message.get("text") or "")
         # the words first: "不咋个满意" is a survey_unsatisfied answer however it was parsed
         verdict = self.kit.nlu.survey_verdict(text)[0] or VERDICTS.get(str(intent))
-        waiting, changing = await survey_target(self, tracker)
+        waiting, why = await survey_target(self, tracker)
         if verdict is None or waiting is None:
             self.say(dispatcher, "survey.nothing")
             return []
+        if why == REOPENED:
+            return await self._reopened(dispatcher, tracker, waiting, verdict, text)
         solved = self.kit.nlu.solved(text)
         if verdict == "不满意":
             reason = _VERDICT_WORDS.sub("", text, count=1).strip(" ，,。.")
@@ -92,9 +102,27 @@ class ActionSurvey(KitAction):
         except (LookupError, ValueError):
             self.say(dispatcher, "survey.nothing")
             return [SlotSet("rated_slip", None)]
-        self.say(dispatcher, "survey.changed" if changing else "survey.thanks",
+        self.say(dispatcher, "survey.changed" if why == CHANGING else "survey.thanks",
                  number=waiting.number, verdict=verdict)
         return [SlotSet("rated_slip", rated(waiting.number, verdict, _now(tracker)))]
+
+    async def _reopened(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, slip: SlipStatus,
+        verdict: str, text: str,
+    ) -> list[dict[str, Any]]:
+        """The answer to a survey whose slip was reopened meanwhile by someone else: the
+        handling it rated is being redone, so there is nothing to rate now; the resident is
+        told so and will be asked again when it is finished. What they said besides the
+        verdict ("3 还是脏") reaches the handler as a follow-up."""
+        reason = _VERDICT_WORDS.sub("", text, count=1).strip(" ，,。.")
+        if verdict == "不满意" and cjk_count(reason) >= 2:
+            try:
+                await self.kit.desk.add_followup(tracker.sender_id, slip.number, text, [])
+            except (LookupError, ValueError):
+                pass  # the slip no longer takes follow-ups: the reply below still holds
+        self.say(dispatcher, "survey.reopened_by_other", number=slip.number,
+                 department=slip.lead or "工作人员")
+        return []
 
 
 class ActionAskSurvey(KitAction):
@@ -148,9 +176,8 @@ async def record_unsatisfied(
     # besides): who handles the slip now and its new deadline; for a 特急 or 紧急 slip the
     # contact promised instead (as the reopened notice's urgent text).
     if status.urgency in URGENT:
-        contact = contact_by(status, kit.clock())
-        due = kit.texts.say("survey.reopened_soon") if contact is None else \
-            kit.texts.say("survey.reopened_contact", response=local_time(contact))
+        due = contact_text(kit.texts, status, kit.clock(), "survey.reopened_contact",
+                           "survey.reopened_soon")
     elif status.due_at is not None:
         due = kit.texts.say("survey.reopened_due", due=local_time(status.due_at))
     else:

@@ -30,6 +30,7 @@ class FakeSlip:
     urgency: str | None = None  # the draft's triage's, unless a test sets it
     response_due_at: datetime | None = NOW + timedelta(hours=24)
     signed_at: datetime | None = None
+    reopen_count: int = 0
 
     def view(self) -> SlipStatus:
         return SlipStatus(number=self.number, status=self.status, updated_at=NOW,
@@ -37,7 +38,8 @@ class FakeSlip:
                           summary=self.draft.description[:20], lead="区城市管理局",
                           is_open=self.status in (*OPEN, "重办"),
                           urgency=self.urgency or (self.draft.triage or {}).get("urgency"),
-                          response_due_at=self.response_due_at, signed_at=self.signed_at)
+                          response_due_at=self.response_due_at, signed_at=self.signed_at,
+                          has_phone=bool(self.draft.phone), reopen_count=self.reopen_count)
 
 
 class FakeDesk:
@@ -117,6 +119,7 @@ class FakeDesk:
         reopens = sum(1 for v, _, _ in slip.surveys[:-1] if v == "不满意")
         if verdict == "不满意" and reopens < self.reopen_limit:
             slip.status, slip.due_at = "重办", slip.due_at + timedelta(days=5)
+            slip.reopen_count += 1
             slip.signed_at = None  # both clocks restart: to be signed again
             slip.response_due_at = NOW + timedelta(hours=2 if slip.urgency == "特急" else 24)
         else:

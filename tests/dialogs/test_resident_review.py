@@ -87,8 +87,11 @@ async def test_a_resident_withdraws_a_slip_with_its_number(
 ) -> None:
     # "单号加上“已解决，不用办了”" only showed the status: the bot promised what it could not do
     number = await issued(resident, desk)
+    # "取消" with a slip open and nothing being filled in: withdraw it? (asked, third review)
     told = await resident.say("取消")
-    assert "撤回 JB" in told and "我的工单" in told
+    assert f"是要撤回交办单 {number}" in told
+    assert "继续办理" in await resident.say("算了")
+    assert desk.slips[number].withdrawn is None
     # with one slip open, which slip is meant is asked rather than how to name it
     asked = await resident.say("我想撤回交办单")
     assert f"是要撤回交办单 {number}" in asked

@@ -27,7 +27,8 @@ async def test_issue_answers_with_number_departments_and_deadlines(desk: SlipDes
     assert isinstance(issued, ports.IssuedSlip)
     assert issued.number == "JB2026112500001"
     assert issued.departments == ["区城市管理局", "区住房城乡建委"]
-    assert issued.lead == "区城市管理局" and issued.status_label == "办理中"
+    assert issued.lead == "区城市管理局"
+    assert issued.status_label == "已交给区城市管理局，等待签收"  # dispatched, not signed yet
     assert issued.due_at is not None and issued.response_due_at is not None
     assert not issued.low_confidence and issued.advice == "您的诉求已受理。"
     again = await desk.issue(d)  # the same confirming message again
@@ -100,7 +101,7 @@ async def test_the_survey_round_trip(desk: SlipDeskAdapter, slips: Slips) -> Non
     assert waiting is not None and waiting.number == view.number and waiting.status == "待评价"
     assert (await desk.open_slip_of(OPENID)) is None
     after = await desk.record_survey(OPENID, view.number, "不满意", False, "还是不亮")
-    assert after.status == "办理中"  # reopened
+    assert after.status == "已交给区城市管理局，等待签收"  # reopened: to be signed again
     # the result the resident just called unsolved is not shown back as the latest reply
     assert after.last_staff_reply is None
     assert (await desk.status(view.number, OPENID)).last_staff_reply is None
@@ -147,7 +148,7 @@ async def test_a_rating_can_be_changed_and_a_later_unsatisfied_reopens(
     rated = await desk.record_survey(OPENID, view.number, "满意", True, None)
     assert rated.is_open is False
     after = await desk.record_survey(OPENID, view.number, "不满意", False, "又脏了")
-    assert after.is_open and after.status == "办理中"
+    assert after.is_open and after.status == "已交给区城市管理局，等待签收"
 
 
 async def test_past_the_reopen_limit_the_chat_answer_is_only_recorded(

@@ -36,7 +36,8 @@ def _emergency(urgency: str = "特急", *, low_confidence: bool = True, **kwargs
 async def test_dispatching_an_emergency_speaks_of_a_quick_contact_not_a_date(
     slips: Slips, clock: Clock, urgency: str
 ) -> None:
-    view = await slips.issue(FALL, triage=_emergency(urgency, category=("商贸旅游",)))
+    view = await slips.issue(FALL, triage=_emergency(urgency, category=("商贸旅游",)),
+                             phone="13812345678")
     clock.advance(minutes=12)
     await slips.service.act(view.number, "dispatch", DISPATCHER, data={"department": "D-WJW"})
     [told] = [n for n in await slips.outbox(view.number) if n.kind == "dispatched"]
@@ -62,7 +63,8 @@ async def test_an_emergency_transferred_or_reopened_is_not_promised_a_far_date(
     await slips.service.act(view.number, "transfer", DISPATCHER, note="属卫健职责",
                             data={"department": "D-WJW"})
     told = {n.kind: n for n in await slips.outbox(view.number)}
-    assert "工作人员会尽快与您联系" in told["transferred"].text
+    # no phone on this slip: nobody promises to call (fifth product review)
+    assert "工作人员会尽快在微信里回复您" in told["transferred"].text
     assert "办结时限" not in told["transferred"].text
     assert told["transferred_staff"].text.startswith(f"【特急】交办单 {view.number} 已改派给本单位，请立即签收")
     await slips.service.act(view.number, "sign", ADMIN)
@@ -70,8 +72,10 @@ async def test_an_emergency_transferred_or_reopened_is_not_promised_a_far_date(
     clock.advance(hours=1)
     await slips.service.act(view.number, "reopen", SUPERVISOR, note="居民说没人来")
     told = {n.kind: n for n in await slips.outbox(view.number)}
-    assert told["reopened"].text == (f"收到您的意见。交办单 {view.number} 已重新交区卫生健康委办理，"
-                                     "工作人员会尽快与您联系。")
+    # a supervisor reopened it: the resident gave no opinion (fifth product review)
+    assert told["reopened"].text == ("经工作人员复核，您反映的问题还需要再办理。"
+                                     f"交办单 {view.number} 已重新交区卫生健康委办理，"
+                                     "工作人员会尽快在微信里回复您。")
     assert "【重办·特急】" in told["reopened_staff"].text
 
 

@@ -1,0 +1,159 @@
+"""Survey, status and contact (fifth product review): thanks after a rating, a survey answer for
+a slip someone else reopened, calls promised to residents who left no phone, who handles a slip
+and when it is done, and withdrawal in everyday words."""
+
+from __future__ import annotations
+
+import pytest
+
+from dialogs.kit import DialogKit
+from dialogs.text import local_time
+from tests.dialogs.conftest import COMPLETE, Resident, issued
+from tests.dialogs.fakes import NOW, FakeDesk
+
+pytestmark = pytest.mark.usefixtures("one_question_per_reply")
+
+
+@pytest.fixture(autouse=True)
+def now(kit: DialogKit) -> None:
+    kit.clock = lambda: NOW
+
+
+async def rated_basic(resident: Resident, desk: FakeDesk) -> str:
+    number = await issued(resident, desk)
+    desk.close(number)
+    assert "已记录为“基本满意”" in await resident.say("2")
+    return number
+
+
+# -- 1. thanks after a rating is not a new rating ------------------------------------------------
+@pytest.mark.parametrize("said", ["谢谢你们哈", "谢谢", "辛苦了", "[强]"])
+async def test_thanks_after_a_rating_changes_nothing(
+    resident: Resident, desk: FakeDesk, said: str
+) -> None:
+    number = await rated_basic(resident, desk)
+    reply = await resident.say(said)
+    assert "评价已改为" not in reply
+    assert desk.slips[number].surveys == [("基本满意", None, None)]
+
+
+@pytest.mark.parametrize(("said", "verdict"), [
+    ("改成满意", "满意"), ("其实挺满意的", "满意"), ("1", "满意"),
+])
+async def test_an_explicit_rerating_changes_it(
+    resident: Resident, desk: FakeDesk, said: str, verdict: str
+) -> None:
+    number = await rated_basic(resident, desk)
+    reply = await resident.say(said)
+    assert f"交办单 {number} 的评价已改为“{verdict}”" in reply
+    assert [s[0] for s in desk.slips[number].surveys] == ["基本满意", verdict]
+
+
+# -- 2. a survey answer for a slip someone else reopened meanwhile --------------------------------
+@pytest.mark.parametrize("said", ["1", "满意", "3 还是脏得很"])
+async def test_an_answer_for_a_slip_reopened_by_someone_else_is_about_that_slip(
+    resident: Resident, desk: FakeDesk, said: str
+) -> None:
+    number = await issued(resident, desk)
+    slip = desk.slips[number]
+    # surveyed, then another resident's 不满意 (their slip was merged into this one) reopened it
+    slip.status, slip.reopen_count, slip.signed_at = "已派单", 1, None
+    reply = await resident.say(said)
+    assert "请说说遇到了什么问题" not in reply
+    assert f"交办单 {number} 已经重新交区城市管理局办理，办好后会再请您评价" in reply
+    assert len(desk.of(resident.openid)) == 1 and slip.surveys == []
+    if said.startswith("3"):
+        assert slip.followups == [(said, [])]  # their words reach the handler
+
+
+async def test_a_digit_with_no_reopened_slip_is_still_the_menu(
+    resident: Resident, desk: FakeDesk
+) -> None:
+    await issued(resident, desk)
+    assert "请说说遇到了什么问题" in await resident.say("1")
+
+
+# -- 4. no phone: nobody promises to call -------------------------------------------------------
+async def test_an_urgent_slip_without_a_phone_is_answered_in_wechat(
+    resident: Resident, desk: FakeDesk
+) -> None:
+    await resident.say("我们小区停水两天了，建新北路12号")
+    await resident.say("不留")
+    reply = await resident.say("确认")
+    if "紧急诉求" in reply:
+        assert "在微信里回复您" in reply and "与您联系" not in reply
+    number = desk.of(resident.openid)[-1].number
+    desk.slips[number].urgency = "紧急"
+    status = await resident.say(f"{number} 怎么样了")
+    assert "在微信里回复您" in status and "与您联系" not in status
+
+
+async def test_an_ordinary_slip_without_a_phone_promises_no_call(
+    resident: Resident, desk: FakeDesk
+) -> None:
+    await resident.say("建新北路12号门口井盖丢了两天了")
+    await resident.say("不留")
+    reply = await resident.say("确认")
+    assert "联系您" not in reply and "与您联系" not in reply
+
+
+# -- 5. the department, the state and the deadline ------------------------------------------------
+async def test_the_status_reply_names_the_department_and_the_deadline(
+    resident: Resident, desk: FakeDesk
+) -> None:
+    number = await issued(resident, desk)
+    slip = desk.slips[number]
+    slip.urgency = "紧急"
+    reply = await resident.say("我的工单")
+    assert "承办部门：区城市管理局" in reply
+    assert f"办理期限：{local_time(slip.due_at)}" in reply
+
+
+@pytest.mark.parametrize("said", ["这个事情是哪个在管嘛", "哪个部门在管我这个事 电话多少",
+                                  "好久能修好"])
+async def test_who_handles_it_and_when_is_answered_from_the_open_slip(
+    resident: Resident, desk: FakeDesk, said: str
+) -> None:
+    number = await issued(resident, desk)
+    reply = await resident.say(said)
+    slip = desk.slips[number]
+    assert f"交办单 {number}" in reply and "承办部门：区城市管理局" in reply
+    assert f"办理期限：{local_time(slip.due_at)}" in reply
+    assert slip.followups == []  # not filed as more about the slip
+    assert "没太看明白" not in reply
+    if "电话" in said:
+        assert "没有对外公布电话" in reply and "12345" in reply
+
+
+async def test_who_handles_it_with_no_slip_says_there_is_none(resident: Resident) -> None:
+    assert "还没有在这里反映过问题" in await resident.say("这个事情是哪个在管嘛")
+
+
+# -- 6. withdrawal in everyday words ------------------------------------------------------------
+@pytest.mark.parametrize("said", ["算了 不要你们管了 我自己去找劳动局", "不用你们管了",
+                                  "我不反映了", "撤回", "取消"])
+async def test_withdrawal_in_everyday_words_asks_to_confirm(
+    resident: Resident, desk: FakeDesk, said: str
+) -> None:
+    number = await issued(resident, desk)
+    asked = await resident.say(said)
+    assert f"是要撤回交办单 {number}" in asked
+    assert desk.slips[number].followups == [] and desk.slips[number].withdrawn is None
+    assert "已撤回" in await resident.say("是")
+    assert desk.slips[number].status == "已撤销"
+
+
+async def test_a_cancelled_benefit_is_not_a_withdrawal(
+    resident: Resident, desk: FakeDesk
+) -> None:
+    number = await issued(resident, desk)
+    assert "撤回" not in await resident.say("我的低保被取消了，建新北路12号")
+    assert desk.slips[number].status != "已撤销"
+
+
+async def test_withdrawal_words_while_filling_a_report_cancel_the_draft(
+    resident: Resident, desk: FakeDesk
+) -> None:
+    await resident.say(COMPLETE.split("，")[0])
+    assert "已取消" in await resident.say("取消")
+    assert desk.of(resident.openid) == []
