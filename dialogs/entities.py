@@ -215,6 +215,17 @@ class EntityExtractor:
         norm = normalize(text)
         return any(w in norm for w in self._place.relative_words)
 
+    def units(self, norm: str) -> list[re.Match[str]]:
+        """The parts of an address in normalised text: "3号", "8栋", "2单元", "五楼"."""
+        return list(self._place.unit.finditer(norm))
+
+    def without_units(self, norm: str) -> str:
+        """Normalised text without its address parts and relative words ("3号附近" → "")."""
+        rest = self._place.unit.sub("", norm)
+        for word in self._place.relative_words:
+            rest = rest.replace(word, "")
+        return rest
+
     # -- kinds ---------------------------------------------------------------------------
     def _slip_numbers(self, text: str) -> list[dict[str, Any]]:
         return [_entity("slip_number", f"{self._slip_prefix}{m.group(1)}{m.group(2)}",

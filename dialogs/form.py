@@ -72,6 +72,12 @@ class ValidateComplaintForm(FormValidationAction):
         if len(normalize(text)) < 2 or _is_noise(text):
             # "0??", "啊啊": nothing staff could act on
             return _rejected("description")
+        nlu = self.kit.nlu
+        if nlu.announces_only(text):
+            # "我要反映个事情": the problem is still to come; asked for as at the start
+            marker = nlu.request_marker_of(text)
+            return {"description": None, "last_rejected": "description_announced",
+                    **({"request_marker": marker} if marker else {})}
         text = self._with_request_marker(tracker, text)
         triage = self.kit.classify(text)
         kind = self.kit.intake.kind_for(text, triage, self.kit.nlu.is_plain_question(text))
@@ -118,6 +124,9 @@ class ValidateComplaintForm(FormValidationAction):
         if issue.get("kind") == "several" and not nlu.names_place(text) and nlu.says_both(text):
             # "两处都有", after "which of the two?": both are kept, staff see both
             return self._place(tracker, dispatcher, str(issue.get("text") or text))
+        if nlu.announces_only(text):
+            # "我要反映个事情" said to the place question: no place
+            return _rejected("location")
         if nlu.acknowledges(text) and not nlu.names_place(text):
             # "好的", "知道了", "确认": no place (after another district's place was explained,
             # the explanation is said again)

@@ -51,6 +51,16 @@ def candidates(
     if msg.kind == "location" and msg.lat is not None and msg.lon is not None:
         slots["location"] = {"lat": msg.lat, "lon": msg.lon, "label": msg.label or ""}
 
+    # a part of the place corrected ("不对不对 是9栋不是8栋") or a detail of it added ("3号附近
+    # 农业银行门口", after "建新东路"): the place changes, not the problem
+    if (text and drafting and not starting and intent not in NOT_ANSWERS
+            and intent not in ("confirm", "deny")
+            and requested not in ("location", "description", "employer")):
+        revised = _revised_place(nlu, conv, parse, text)
+        if revised:
+            slots.update(revised)
+            return out
+
     # a correction of the description replaces it and touches nothing else: "问题改成垃圾站的
     # 垃圾一个星期没人清运了" says neither where nor when
     correction = parse.get("correction") if intent == CORRECT else None
@@ -129,6 +139,36 @@ def candidates(
         elif "description" not in slots and "location" not in slots:
             slots["contact_phone"] = text  # not a number: the form says so and asks again
     return out
+
+
+def _revised_place(
+    nlu: Nlu, conv: Conversation, parse: dict[str, Any], text: str
+) -> dict[str, Any]:
+    """Slot candidates for a message about a part of the draft's place ({} if it is not one):
+    the place as revised (a shared location keeps its point), the description with the part
+    corrected where it says it too, and a phone given or turned down with it."""
+    location = conv.slot("location")
+    if not isinstance(location, dict) or not location.get("text"):
+        return {}
+    entities = parse.get("entities") or []
+    said = nlu.without_phones(text, parse) or text
+    revision = nlu.revise_place(str(location["text"]), said, entities)
+    if revision is None:
+        return {}
+    slots: dict[str, Any] = {}
+    if location.get("lat") is not None:
+        slots["location"] = {**location, "label": revision.text}
+    else:
+        slots["location"] = revision.text
+    description = str(conv.slot("description") or "")
+    if revision.wrong and revision.right and revision.wrong in description:
+        slots["description"] = description.replace(revision.wrong, revision.right)
+    phone = next((e["value"] for e in entities if e.get("entity") == "phone"), None)
+    if phone is not None:
+        slots["contact_phone"] = phone
+    elif nlu.declines_phone_aside(text):
+        slots["contact_phone"] = ""
+    return slots
 
 
 # what leads up to a place given in words: "在", "地址是", "地址改成", "地点不对，应该是"

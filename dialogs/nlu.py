@@ -20,6 +20,7 @@ from dialogs.text import bare, cjk_count, normalize
 
 FALLBACK = "nlu_fallback"
 REPORT = "report"
+NEW_REPORT = "new_report"
 FAQ = "faq"
 CORRECT = "correct"
 ABUSE = "abuse"
@@ -44,8 +45,30 @@ _ABOUT = re.compile(r"(?:的)?(?:问题|事情|事儿|事)$")
 _PREDICATE = re.compile(r"[了着过坏漏堵吵臭脏乱塌裂掉丢倒没不]")
 _ASIDE = 6  # characters before a new-report marker that may be an aside ("等一哈，")
 _CLAUSES = re.compile(r"[，,。！!？?；;\n、]+|\s+")
+_DETAIL_CHARS = 30  # an address detail sent on its own is short
+# an address part said to be wrong: "不是8栋", "8栋改成9栋"
+_WRONG_BEFORE = ("不是在", "不是")
+_WRONG_AFTER = ("改成", "改为", "换成", "换为", "应该是")
+# what else a correction of an address part may say ("不对不对 是9栋不是8栋", "地址错了，在3单元")
+_CORRECTION_WORDS = ("不是", "应该", "其实", "是在", "就在", "是", "在", "地址", "地点", "位置",
+                     "门牌", "写", "说", "的", "哈", "哦")
+_UNIT_NUMBER = re.compile(r"^(?:[0-9a-z]+|[一二三四五六七八九十百千零〇幺]+)")
+_DETAIL_LEAD = re.compile(r"^(?:就是在|就在|是在|在|是)")
+_ANNOUNCE_CHARS = 20  # a message that only announces a complaint is short
 _EVASION_CHARS = 16  # an evasion is short; a longer answer says more than that
+# intents a message that only announces a complaint may have been read as ("喂 你好 我想问个事")
+_MAY_ANNOUNCE = frozenset({FALLBACK, REPORT, "greet", "help", "chitchat"})
 _QUESTION = re.compile(r"[?？]|吗|么|怎|如何|多久|多长|什么|哪|几点|能不能|可不可以|有没有|是否")
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceRevision:
+    """The place of a draft after a message about it: a part corrected ("是9栋不是8栋":
+    `wrong` 8栋, `right` 9栋) or a detail added ("3号附近 农业银行门口")."""
+
+    text: str
+    wrong: str | None = None
+    right: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +206,14 @@ class Nlu:
             raise DialogDataError(source, "number_menu", "must map numbers to intents")
         self.number_menu = {str(k): str(v) for k, v in numbers.items()}
         self.report_min_chars = int(data.get("report_min_chars") or 6)
+        self.announce_words = tuple(sorted(
+            (normalize(w) for w in str_list(source, "announce_words",
+                                            data.get("announce_words"))),
+            key=len, reverse=True))
+        self.announce_fillers = tuple(sorted(
+            (normalize(w) for w in str_list(source, "announce_fillers",
+                                            data.get("announce_fillers"))),
+            key=len, reverse=True))
         self.report_keywords = tuple(
             normalize(w) for w in str_list(source, "report_keywords", data.get("report_keywords"))
         )
@@ -207,6 +238,9 @@ class Nlu:
         if name == ABUSE and self._tells_a_problem(norm, kinds):
             # "你们吃干饭的，楼下下水道堵了一个月了": the problem is what matters
             name, confidence = REPORT, 0.6
+        if name in _MAY_ANNOUNCE and self.announces_only(text, entities):
+            # "我要反映个事情": a report is coming, as "我要反映" says; not the report itself
+            name, confidence, report_like = NEW_REPORT, 0.8, False
         correction = self._correction_target(norm, kinds) if name == CORRECT else None
         if name == FAQ:
             entry = self.faq.match(text)
@@ -589,6 +623,86 @@ class Nlu:
                 return form if form.startswith("我") else marker
         return None
 
+    def announces_only(self, text: str, entities: list[dict[str, Any]] | None = None) -> bool:
+        """ "我要反映个事情", "有个事情要反映", "喂 你好 我想问个事": the message says a complaint
+        is coming and nothing about it (no problem word, no place, no other words once the
+        words that announce, the fillers and the clauses about the resident — "莫得电话 我用的
+        老年机" — are taken out). Its description is still to be asked for."""
+        if entities is None:
+            entities = self.entities.extract(text)
+        if any(e.get("entity") in ("place", "slip_number", "employer") for e in entities):
+            return False
+        about_them, rest = self._contact_clauses(self.without_phones(text, {"entities": entities}))
+        said = normalize("".join(rest))
+        if not said or len(said) > _ANNOUNCE_CHARS or self.has_problem_word(said):
+            return False
+        if not any(w in said for w in self.announce_words):
+            return False
+        for word in (*self.announce_words, *self.announce_fillers):
+            said = said.replace(word, "")
+        return cjk_count(said) == 0 and not re.search(r"[0-9a-z]", said)
+
+    def revise_place(self, old: str, text: str, entities: list[dict[str, Any]]
+                     ) -> PlaceRevision | None:
+        """A message that is only about a part of the draft's place ``old``, or None: a
+        correction of an address part ("不对不对 是9栋不是8栋" on "鲤鱼池小区8栋门口" →
+        "鲤鱼池小区9栋门口"; "9栋" alone too), or a detail that extends it ("3号附近 农业银行
+        门口" on "建新东路" → "建新东路3号附近 农业银行门口"). A message naming a place of its
+        own ("鲤鱼池小区3栋") is not one: it replaces the place as before."""
+        norm = normalize(text)
+        if not old.strip() or not norm or len(norm) > _DETAIL_CHARS:
+            return None
+        if self.has_problem_word(text) or self.is_question(text) or self.unsure_of_place(text):
+            return None
+        for entity in entities:
+            if entity.get("entity") == "place" and cjk_count(
+                    self.entities.without_units(normalize(str(entity.get("value") or "")))) >= 2:
+                return None
+        units = self.entities.units(norm)
+        wrong = [u for u in units
+                 if norm[:u.start()].endswith(_WRONG_BEFORE) or norm[u.end():].startswith(
+                     _WRONG_AFTER)]
+        right = [u.group(0) for u in units if u not in wrong]
+        if wrong or self._has_marker(norm):
+            rest = norm
+            for word in (*(u.group(0) for u in units), *self.correction_markers,
+                         *_CORRECTION_WORDS, *self.fillers):
+                rest = rest.replace(word, "")
+            if cjk_count(rest) or len(right) != 1:
+                return None  # a correction of something else ("问题不对，…")
+            return self._place_part(old, right[0], wrong[0].group(0) if wrong else None)
+        if not units and not (self.entities.has_relative_place_word(text)
+                              and cjk_count(norm) >= 3):
+            return None
+        if units and not cjk_count(self.entities.without_units(norm).replace("的", "")):
+            # "9栋" alone, after "…8栋…": that part said again, differently
+            kinds = {_unit_kind(u.group(0)) for u in self.entities.units(normalize(old))}
+            if len(right) == 1 and _unit_kind(right[0]) in kinds:
+                return self._place_part(old, right[0], None)
+        about_them, rest_clauses = self._contact_clauses(text)
+        if not rest_clauses:
+            return None
+        detail = _DETAIL_LEAD.sub("", self.without_polite_words(
+            self.without_contact_clauses(text)).strip(" ，,。.；;、")).strip()
+        if not detail or normalize(detail) in normalize(old):
+            return None
+        return PlaceRevision(f"{old}{detail}")
+
+    def _place_part(self, old: str, right: str, wrong: str | None) -> PlaceRevision | None:
+        """``old`` with its part of the kind of ``right`` (栋, 单元, 号…) made ``right``."""
+        kind = _unit_kind(right)
+        if wrong is None:
+            same = [u.group(0) for u in self.entities.units(normalize(old))
+                    if _unit_kind(u.group(0)) == kind]
+            wrong = same[0] if len(same) == 1 else None
+        if wrong and wrong in old:
+            return PlaceRevision(old.replace(wrong, right, 1), wrong, right)
+        if wrong and wrong in normalize(old):
+            return PlaceRevision(normalize(old).replace(wrong, right, 1), wrong, right)
+        if any(_unit_kind(u.group(0)) == kind for u in self.entities.units(normalize(old))):
+            return None  # which of its parts is meant is not clear
+        return PlaceRevision(f"{old}{right}", wrong, right)
+
     def second_problem(self, text: str) -> str | None:
         """ "还有个事，我们小区停水两天了" while another report is being taken: the other
         problem's text, or None when the message is not one."""
@@ -604,3 +718,8 @@ class Nlu:
 
     def intent_examples(self) -> dict[str, tuple[str, ...]]:
         return {rule.name: rule.examples for rule in self.rules if rule.examples}
+
+
+def _unit_kind(unit: str) -> str:
+    """ "8栋" → "栋", "三单元" → "单元"."""
+    return _UNIT_NUMBER.sub("", unit)

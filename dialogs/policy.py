@@ -220,6 +220,15 @@ class Policy:
             not nlu.has_new_report_marker(text) and not nlu.asks_meaning(text)
         ) and await self.kit.desk.open_slip_of(msg.openid) is not None
 
+    def _contact_of(self, parse: dict[str, Any]) -> dict[str, Any]:
+        """The phone a message gives, or its turning one down ("莫得电话"), as a candidate."""
+        text = str(parse.get("text") or "")
+        phone = next((e["value"] for e in parse.get("entities") or []
+                      if e.get("entity") == "phone"), None)
+        if phone is not None:
+            return {"contact_phone": phone}
+        return {"contact_phone": ""} if self.kit.nlu.declines_phone_aside(text) else {}
+
     def _reask(self, conv: Conversation) -> list[str]:
         """The pending question again, after an answer to something else."""
         if conv.slot("awaiting_confirmation"):
@@ -330,7 +339,8 @@ class Policy:
                 restart = {"parse": self.kit.nlu.parse(earlier), "metadata": {}}
                 return Plan([*echo, "action_new_report", FORM], activate_form=True,
                             restart_with=restart, resets={"followup_text": None, **said})
-            return Plan([*echo, FORM], activate_form=True, resets=said)
+            # "我要反映个事情；莫得电话": what it says about the phone is kept for the draft
+            return Plan([*echo, FORM], self._contact_of(parse), activate_form=True, resets=said)
         starts = media_only or intent in (REPORT, CORRECT) or (
             intent in SURVEY_INTENTS and parse.get("report_like")
         )
