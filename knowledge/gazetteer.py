@@ -20,6 +20,14 @@ from knowledge.records import Areas
 _SPECIFIC = {"street": 0, "landmark": 1, "community": 2}
 _NUMBER_AFTER = re.compile(r"[0-9一二三四五六七八九十百]+(号|栋|幢|单元|楼|弄|附|巷)")
 _VAGUE_AFTER = re.compile(r"(那边|那一带|一带|附近|周边|那块|那头|那儿|那里)")
+# An estate or building the gazetteer does not know, named before its kind word: "那个红土地小区"
+# → 红土地. The name starts after a word that cannot be part of it (那个, 在, 住, 的 …) and is 2-5
+# characters; a description ("拆迁安置小区", "老旧小区") is not a name.
+_ESTATE = re.compile(
+    r"(?:^|(?<=[个在住是的到于和跟与近旁边面对])|(?<=那个)|(?<=这个))"
+    r"([\u4e00-\u9fff]{2,5}?)(?=小区|花园|家园|新村|公寓|大厦|名苑|雅苑|苑|山庄|新城|广场|商场|大楼)")
+_NOT_A_NAME = re.compile(r"安置|还建|拆迁|保障|公租|廉租|老旧|商品|整个|附近|周边|我们|你们|他们|"
+                         r"这个|那个|哪个|什么|高档|新建|在建|开放|封闭|物业")
 
 
 @dataclass(frozen=True)
@@ -185,6 +193,16 @@ class Gazetteer:
             if not any(h.start < o.end and o.start < h.end for o in chosen):
                 chosen.append(h)
         return sorted(chosen, key=lambda h: h.start)
+
+    def name_spans(self, norm: str, scan: Prescan | None = None) -> list[tuple[int, int]]:
+        """Where normalised ``norm`` names a place: the gazetteer's names (ours and other
+        districts') and unknown estates named before their kind word ("红土地小区" → 红土地).
+        A topic keyword inside one ("土地" in 红土地) says nothing about the complaint."""
+        spans = [(h.start, h.end) for h in self._resolve(norm, scan)]
+        for m in _ESTATE.finditer(norm):
+            if not _NOT_A_NAME.search(m.group(1)):
+                spans.append(m.span(1))
+        return sorted(spans)
 
     def find(self, text: str, *, normalized: bool = False,
              scan: Prescan | None = None) -> AreaMatch | None:

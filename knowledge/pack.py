@@ -32,6 +32,7 @@ from knowledge.records import (
     Community,
     ComplexityRule,
     ComplexityRules,
+    DangerRoute,
     Department,
     District,
     Landmark,
@@ -107,13 +108,20 @@ def load_pack(path: str | Path | None = None) -> KnowledgePack:
     taxonomy = _taxonomy(root / "taxonomy.csv", root / "taxonomy.yaml")
     areas = _areas(root / "areas.yaml")
     departments = _departments(root / "departments.yaml", areas)
+    routing = _routing(root / "routing.yaml", departments, taxonomy)
+    urgency = _urgency(root / "urgency.yaml", policy, taxonomy)
+    teji = {r.id for r in urgency.rules if r.level == "特急"}
+    for i, route in enumerate(routing.danger_rules):
+        if route.danger not in teji:
+            raise KnowledgeError(display_path(root / "routing.yaml"), f"danger_rules[{i}].danger",
+                                 f"{route.danger!r} is not a 特急 rule of urgency.yaml")
     return KnowledgePack(
         path=root,
         taxonomy=taxonomy,
         departments=departments,
         areas=areas,
-        routing=_routing(root / "routing.yaml", departments, taxonomy),
-        urgency=_urgency(root / "urgency.yaml", policy, taxonomy),
+        routing=routing,
+        urgency=urgency,
         complexity=_complexity(root / "complexity.yaml", taxonomy),
         request_types=_request_types(root / "request_types.yaml"),
         collective=_collective(root / "collective.yaml"),
@@ -377,7 +385,7 @@ def _department_ref(node: Node, key: str, ref: str, depts: tuple[Department, ...
 # -- routing -----------------------------------------------------------------------------------
 def _routing(path: Path, depts: tuple[Department, ...], taxonomy: Taxonomy) -> Routing:
     root = _root(path)
-    root.mapping(allowed={"rules", "category_rules", "ignore"})
+    root.mapping(allowed={"rules", "category_rules", "danger_rules", "ignore"})
     rules: list[RoutingRule] = []
     ids: set[str] = set()
     for item in root.items("rules"):
@@ -415,7 +423,19 @@ def _routing(path: Path, depts: tuple[Department, ...], taxonomy: Taxonomy) -> R
             _department_ref(item, "lead", item.text("lead"), depts),
             tuple(_department_ref(item, f"co[{i}]", c, depts) for i, c in enumerate(co)),
         ))
-    return Routing(tuple(rules), tuple(cat_rules), root.words("ignore"))
+    danger_rules: list[DangerRoute] = []
+    for item in root.items("danger_rules", required=False):
+        item.mapping(allowed={"danger", "lead", "co"})
+        danger = item.text("danger")
+        if any(d.danger == danger for d in danger_rules):
+            item.fail(f"danger {danger!r} is listed twice", "danger")
+        co = item.words("co")
+        danger_rules.append(DangerRoute(
+            danger,
+            _department_ref(item, "lead", item.text("lead"), depts),
+            tuple(_department_ref(item, f"co[{i}]", c, depts) for i, c in enumerate(co)),
+        ))
+    return Routing(tuple(rules), tuple(cat_rules), root.words("ignore"), tuple(danger_rules))
 
 
 # -- urgency -----------------------------------------------------------------------------------

@@ -156,10 +156,20 @@ class CategoryRoute:
 
 
 @dataclass(frozen=True)
+class DangerRoute:
+    """Who handles a 特急 danger (an urgency.yaml 特急 rule id), whatever the words suggest."""
+
+    danger: str
+    lead: str
+    co: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Routing:
     rules: tuple[RoutingRule, ...]
     category_rules: tuple[CategoryRoute, ...]
     ignore: tuple[str, ...] = ()
+    danger_rules: tuple[DangerRoute, ...] = ()
 
 
 @dataclass(frozen=True)

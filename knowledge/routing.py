@@ -1,7 +1,8 @@
 """Departments (主办 + 协办) and handling level (社区 / 街镇 / 区).
 
 Topic rules from routing.yaml fire on words; several topics in one message give several
-departments. With no topic, the category decides; with no category rule either, the street
+departments. A 特急 danger (danger_rules) leads over them all: the topics' departments become its
+co-handlers. With no topic, the category decides; with no category rule either, the street
 office of the complaint's area takes it (属地兜底), or the dispatch desk when the area is unknown.
 """
 
@@ -33,6 +34,7 @@ class RoutingDecision:
     rules: tuple[dict[str, object], ...]  # topic rules that fired, strongest first
     fallback: str | None = None  # None / "category" / "属地兜底" / "dispatch"
     handling_hint: str | None = None
+    danger: str | None = None  # the 特急 danger (urgency rule id) whose units lead
 
     @property
     def lead(self) -> Assignment:
@@ -50,6 +52,7 @@ class Router:
         )
         self._by_code = {d.code: d for d in pack.departments}
         self._dispatch = next(d for d in pack.departments if "dispatch" in d.kinds)
+        self._dangers = {r.danger: r for r in pack.routing.danger_rules}
 
     # -- departments ---------------------------------------------------------------------------
     def resolve(self, ref: str, area: AreaMatch | None) -> Department | None:
@@ -79,11 +82,15 @@ class Router:
 
     def route(self, text: str, *, category: tuple[str, ...] = (),
               area: AreaMatch | None = None, scan: Prescan | None = None,
-              category_confident: bool = True) -> RoutingDecision:
+              category_confident: bool = True, danger: str | None = None,
+              shown: str | None = None) -> RoutingDecision:
         """Departments for normalised ``text`` about ``category`` in ``area``.
 
         ``category_confident=False``: the category is a guess, so it does not pick a department
         (the street office or the dispatch desk does instead).
+        ``danger``: the 特急 danger (urgency rule id); its danger_rules units lead when it has one.
+        ``shown``: the text the explanation quotes words from, when ``text`` has parts blanked
+        out (place names, same length).
         """
         fired: dict[int, list] = {}
         for hit in self._matcher.find(text, scan):
@@ -92,6 +99,18 @@ class Router:
         chosen: list[tuple[Department, str]] = []
         explained: list[dict[str, object]] = []
         hint: str | None = None
+        route = self._dangers.get(danger) if danger else None
+        if route is not None:
+            lead = self.resolve(route.lead, area)
+            cos = [d for d in (self.resolve(c, area) for c in route.co) if d is not None]
+            if lead is None and cos:
+                lead, cos = cos[0], cos[1:]
+            if lead is not None:
+                self._add(chosen, lead, cos)
+            else:
+                route = None
+        if route is None:
+            danger = None
         for index in order:
             rule = self._rules[index]
             lead = self.resolve(rule.lead, area)
@@ -106,11 +125,12 @@ class Router:
             explained.append({
                 "rule": rule.id,
                 "topic": rule.topic,
-                "words": list(distinct_words(h.word for h in fired[index])),
+                "words": list(distinct_words(shown[h.start:h.end] if shown else h.word
+                                             for h in fired[index])),
                 "lead": lead.code,
                 "co": [d.code for d in cos],
             })
-            if rule.exclusive and len(explained) == 1:
+            if rule.exclusive and len(explained) == 1 and danger is None:
                 break  # the strongest rule keeps the slip to its own departments
         fallback = None
         if not chosen and category_confident:
@@ -134,7 +154,7 @@ class Router:
         departments = tuple(
             Assignment(d.code, d.name, role, d.level) for d, role in chosen
         )
-        return RoutingDecision(departments, tuple(explained), fallback, hint)
+        return RoutingDecision(departments, tuple(explained), fallback, hint, danger)
 
     @staticmethod
     def _add(chosen: list[tuple[Department, str]], lead: Department,

@@ -165,15 +165,23 @@ class Triage:
         place = self._area(area, norm, scan)
         urgency = self._urgency.assess(norm, scan)
         predictions = self.classifier.predict(text, top_k=self._top_k) if norm else []
-        category = self._category.resolve(norm, predictions, scan)
+        # Topic words inside a place name ("土地" in 红土地小区) say nothing about the complaint:
+        # category and routing read the text with the place names blanked out.
+        topic_text, topic_scan = self._without_places(norm, scan)
+        category = self._category.resolve(topic_text, predictions, topic_scan)
+        guessed = category.confidence < self.policy.low_confidence_threshold
+        first = next((f for f in urgency.findings if f.level == "特急"), None)
+        teji_rule = _danger_id(first.rule_id) if urgency.level == "特急" and first else None
+        # a rule's danger is known; the urgency model's alone is its reading of the words
+        by_rule = first is not None and not first.rule_id.startswith("model:")
         danger = None
         if urgency.level == "特急":
-            danger = next((f for f in urgency.findings
-                           if f.level == "特急" and f.rule_id in self._danger_paths), None)
+            danger = next((f for f in urgency.findings if f.level == "特急"
+                           and _danger_id(f.rule_id) in self._danger_paths), None)
         if danger is not None:
             # the danger names the category (a smell of gas is 燃气, though "味" sounds like
             # 环境保护 to the classifier): its path (or a finer one), as sure as the rule
-            home = self._danger_paths[danger.rule_id]
+            home = self._danger_paths[_danger_id(danger.rule_id)]
             category = replace(category, confidence=max(category.confidence, 0.9),
                                path=category.path if category.path[:len(home)] == home else home)
         request = self._request.assess(norm, scan)
@@ -183,8 +191,9 @@ class Triage:
             signs, len(similar), several_similar=self.policy.several_similar,
             group_similar=self.policy.group_similar)
         routing = self.router.route(
-            norm, category=category.path, area=place, scan=scan,
-            category_confident=category.confidence >= self.policy.low_confidence_threshold)
+            topic_text, category=category.path, area=place, scan=topic_scan,
+            category_confident=category.confidence >= self.policy.low_confidence_threshold,
+            danger=teji_rule, shown=norm)
         complexity = self._complexity.assess(
             norm, scan=scan, category=category.path, departments=len(routing.departments),
             universality=universality, request_type=request.type)
@@ -195,8 +204,14 @@ class Triage:
             hint=routing.handling_hint, area_known=place is not None)
         plan = self.deadlines.plan(urgency.level, complexity.level, request.type)
         due = self.deadlines.due_times(plan, now)
-        confidence = self._confidence(category.confidence, routing, bool(norm))
+        confidence = self._confidence(category.confidence, routing, bool(norm), by_rule)
         low = confidence < self.policy.low_confidence_threshold
+        # A 特急 slip is never auto-dispatched to a guessed department: unless a danger rule
+        # named who handles it, a weak category sends it to the dispatcher (the duty alert and
+        # the emergency numbers are given all the same).
+        teji_guess = (urgency.level == "特急" and guessed
+                      and not (by_rule and routing.danger is not None))
+        low = low or teji_guess
         advice = self._advice(urgency, request.type, low, plan, routing.lead.name)
         classifier_words: list[tuple[str, float]] = []
         if norm and predictions and self._explain_words:
@@ -222,7 +237,9 @@ class Triage:
             "complexity": [dict(r) for r in complexity.reasons],
             "universality": {"markers": list(signs.words), "count": signs.count,
                              "similar": [{"key": k, "score": s} for k, s in similar]},
-            "routing": {"rules": [dict(r) for r in routing.rules], "fallback": routing.fallback},
+            "routing": {"rules": [dict(r) for r in routing.rules], "fallback": routing.fallback,
+                        **({"danger": teji_rule} if routing.danger else {}),
+                        **({"teji_guess": True} if teji_guess else {})},
             "deadlines": plan.reason,
             "area": ({"matched": place.text, "kind": place.kind, "confidence": place.confidence}
                      if place else None),
@@ -252,6 +269,12 @@ class Triage:
         )
         explanation["summary"] = summary_lines(result)
         return result
+
+    def urgency_of(self, text: str) -> Any:
+        """The urgency (knowledge.urgency.UrgencyResult) of ``text`` alone: rules, context and
+        the urgency model, as classify() judges it (a resident's follow-up on an open slip)."""
+        norm = normalize(text or "")[:MAX_RULE_TEXT]
+        return self._urgency.assess(norm, self._scanner.scan(norm))
 
     def classify_many(self, texts: Iterable[str], *, area: AreaInput = None,
                       now: dt.datetime | None = None) -> list[TriageResult]:
@@ -297,12 +320,27 @@ class Triage:
         found = self.similar_source.query(text, area_code=place.code, since=since, limit=10)
         return [(k, round(float(s), 4)) for k, s in found if s >= self.policy.similar_min_score]
 
+    def _without_places(self, norm: str, scan: Prescan) -> tuple[str, Prescan]:
+        """``norm`` with every place name blanked out, and its scan (the same when none)."""
+        spans = self.gazetteer.name_spans(norm, scan)
+        if not spans:
+            return norm, scan
+        chars = list(norm)
+        for start, end in spans:
+            chars[start:end] = "_" * (end - start)
+        masked = "".join(chars)
+        return masked, self._scanner.scan(masked)
+
     @staticmethod
-    def _confidence(category: float, routing: Any, has_text: bool) -> float:
+    def _confidence(category: float, routing: Any, has_text: bool,
+                    danger_by_rule: bool = False) -> float:
         """How sure the slip's routing is: half category, half how the departments were found."""
         if not has_text or routing.fallback == "dispatch":
             return 0.0
-        if routing.fallback is None:
+        if routing.danger is not None:
+            # the danger's own units: as sure as the rule that found it; the model's guess less
+            route = 0.95 if danger_by_rule else 0.6
+        elif routing.fallback is None:
             words = sum(len(r["words"]) for r in routing.rules)
             route = min(0.95, 0.75 + 0.05 * (words - 1))
         elif routing.fallback == "category":
@@ -335,6 +373,11 @@ class Triage:
 
 
 _LAYER_NAMES = {"rules": "规则", "model": "模型", "context": "语境"}
+
+
+def _danger_id(rule_id: str) -> str:
+    """The urgency rule id of a finding ("model:gas_leak": the model's reading of gas_leak)."""
+    return rule_id.removeprefix("model:")
 
 
 def summary_lines(result: TriageResult) -> list[str]:
@@ -375,13 +418,18 @@ def summary_lines(result: TriageResult) -> list[str]:
         how = "属地兜底（未识别出主管部门）"
     elif routing["fallback"] == "dispatch":
         how = "未识别出部门和属地，转派单员"
+    if routing.get("danger"):
+        how = f"险情（{urgent[0]['label'] if urgent else routing['danger']}）的处置部门" + (
+            f"；另涉及{how}" if how else "")
     lines.append(f"部门：{depts}（{how}）")
     if result.area:
         place = result.area.community or result.area.street or result.area.text
         lines.append(f"属地：{place}（{result.area.text}，把握 {result.area.confidence:.2f}）")
     lines.append(f"办理层级：{result.handling_level}")
     lines.append(f"时限：{ex['deadlines']}")
-    if result.low_confidence:
+    if routing.get("teji_guess"):
+        lines.append("特急但类别把握不足：不自动派单，先交派单员确认（已提示居民拨打急救电话）")
+    elif result.low_confidence:
         lines.append(f"把握度 {result.confidence:.2f} 偏低：先交派单员确认")
     return lines
 

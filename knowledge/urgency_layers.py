@@ -60,6 +60,9 @@ class UrgencyContext:
     present: tuple[re.Pattern[str], ...]
     not_present: tuple[re.Pattern[str], ...]
     told: dict[str, tuple[re.Pattern[str], ...]]  # past / hypothetical / reported
+    # spans removed before told words are looked for: where the reporter is ("我在外地打工"),
+    # a phone call tried ("打过电话") — never a sign that the danger is only told
+    not_told: tuple[re.Pattern[str], ...] = ()
 
     @classmethod
     def load(cls, path: str | Path | None = None,
@@ -90,6 +93,8 @@ class UrgencyContext:
             present=_patterns(file, "present", data.get("present")),
             not_present=_patterns(file, "not_present", data.get("not_present")),
             told={k: _patterns(file, k, data.get(k)) for k in _KINDS},
+            not_told=(_patterns(file, "not_told", data["not_told"])
+                      if data.get("not_told") is not None else ()),
         )
 
     def present_words(self, text: str) -> list[str]:
@@ -98,6 +103,8 @@ class UrgencyContext:
         return [m.group(0) for p in self.present for m in [p.search(text)] if m]
 
     def told_words(self, text: str) -> dict[str, list[str]]:
+        for p in self.not_told:
+            text = p.sub(lambda m: "_" * len(m.group(0)), text)
         found = {}
         for kind, patterns in self.told.items():
             words = [m.group(0) for p in patterns for m in [p.search(text)] if m]

@@ -233,3 +233,23 @@ def test_few_real_board_letters_come_out_teji(urgency) -> None:
     assert teji < rules
     assert teji / len(letters) <= BOARD_TEJI_SHARE_CEILING, f"{teji}/{len(letters)}"
 
+
+
+# -- the reporter away from home is not hearsay (product review) ------------------------------
+def test_a_relative_reporting_from_afar_is_not_lowered(triage) -> None:
+    text = ("我爸八十多了在屋头摔了一跤 爬不起来 我在外地打工 打他电话也不接 "
+            "地址是大石坝红石路社区12栋3楼")
+    result = triage.classify(text)
+    assert result.urgency == "特急", result.explanation["urgency_decision"]
+    assert "120" in result.emergency_lines
+    assert "听说" not in result.explanation["urgency_decision"]["why"]
+
+
+@pytest.mark.parametrize("text", [
+    "听说别的城市有个小区燃气爆炸了，我们这的燃气管道也很旧",
+    "新闻上说外地一个化工厂爆炸了，我们附近也有化工厂",
+    "网上看到外地有家餐馆着火了，希望加强检查",
+])
+def test_genuine_hearsay_about_distant_events_is_still_lowered(urgency, text: str) -> None:
+    result = assess(urgency, text)
+    assert result.level == "紧急", result.why
