@@ -438,6 +438,31 @@ async def followup(step: Step) -> None:
         step.event_data["phone_added"] = True  # the number stays out of the audit chain
 
 
+async def escalate(step: Step) -> None:
+    """A follow-up told of a danger now: the slip becomes 特急. The response limit is the
+    policy's for 特急 from now, or the one it had when that is sooner; the completion limit
+    stays. The values say why (the rule words) and what the resident is to ring."""
+    slip = step.slip
+    before = slip.urgency
+    plan = step.timing.plan({"urgency": "特急", "complexity": slip.complexity,
+                             "request_type": slip.request_type})
+    slip.urgency = "特急"
+    if plan.response_hours is not None:
+        due = step.timing.calendar.add_hours(step.now, plan.response_hours)
+        if slip.response_due_at is None or due < slip.response_due_at:
+            slip.response_hours, slip.response_working_days = plan.response_hours, None
+            slip.response_start_at, slip.response_due_at = step.now, due
+    step.event_data.update({
+        "urgency_before": before, "urgency": "特急",
+        "why": str(step.values.get("why") or ""),
+        "findings": list(step.values.get("findings") or []),
+        "lines": list(step.values.get("lines") or []),
+        "response_due_at": slip.response_due_at.isoformat() if slip.response_due_at else None,
+    })
+    step.notice_values["emergency_lines"] = str(step.values.get("lines_text") or "110、119、120")
+    step.notice_values["emergency_advice"] = str(step.values.get("advice") or "")
+
+
 async def withdraw(step: Step) -> None:
     """The notices say who withdrew the slip and why, in a sentence of their own."""
     reason = (step.note or "").strip().rstrip("。.!！;；，, ")
@@ -472,5 +497,6 @@ EFFECTS: dict[str, Effect] = {
     "merge": merge,
     "link": link,
     "followup": followup,
+    "escalate": escalate,
     "withdraw": withdraw,
 }

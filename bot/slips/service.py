@@ -6,6 +6,7 @@ event(s) and the outbox notices they cause are written together or not at all.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
@@ -73,6 +74,8 @@ from bot.storage.types import INT8_MAX, row_id, storable, utcnow
 from knowledge.deadlines import Deadlines
 from knowledge.pack import KnowledgePack, load_pack
 
+log = logging.getLogger(__name__)
+
 Ref = int | str
 
 RESEND_ACTION = "resend_notice"  # the audit event of a notice sent again (not a workflow step)
@@ -109,6 +112,7 @@ class SlipService:
                                  taxonomy=pack.taxonomy)
         self.workflow = workflow
         self._similar_min_score = pack.policy.similar_min_score
+        self._emergency_names = dict(pack.policy.emergency_lines)
 
     # -- issuing ------------------------------------------------------------------------------
     async def issue(self, draft: Any) -> SlipView:
@@ -368,11 +372,41 @@ class SlipService:
                                                      role=actor.role_key)
                     await self.engine.apply(session, slip, spec, actor, now, note=clean_note,
                                             values=values, quiet_resident=quiet_resident)
+                    if spec.code == "followup" and clean_note:
+                        await self._escalate_if_danger(session, slip, clean_note, now)
                     return await self._view(session, slip, actor, now)
             except StaleDataError:
                 if attempt == attempts:
                     raise VersionConflict(ref, expected_version) from None
         raise AssertionError("unreachable")
+
+    async def _escalate_if_danger(self, session: AsyncSession, slip: Slip, text: str,
+                                  now: datetime) -> None:
+        """A follow-up ("咋个还没得人来 我爸还在地上") that the triage's urgency rules call 特急
+        raises a slip that is not: action escalate, in the follow-up's transaction."""
+        assess = getattr(self._triage, "urgency_of", None)
+        spec = self.workflow.action("escalate")
+        if assess is None or spec is None or slip.urgency == "特急":
+            return
+        if slip.status not in spec.sources:
+            return
+        try:
+            found = assess(text)
+        except Exception:  # an urgency fault must not lose the follow-up itself
+            log.exception("urgency of a follow-up failed; the slip keeps its urgency")
+            return
+        if found.level != "特急":
+            return
+        names = self._emergency_names
+        values = {
+            "why": found.why,
+            "findings": [f.to_dict() for f in found.findings if f.level == "特急"],
+            "lines": list(found.calls),
+            "lines_text": "、".join(names.get(c, c) for c in found.calls) or "110、119、120",
+            "advice": "".join(found.guidance),
+        }
+        await self.engine.apply(session, slip, spec, Actor.system("triage"), now, note=text,
+                                values=values)
 
     # -- notices that did not arrive ----------------------------------------------------------
     def may_resend(self, actor: Actor) -> bool:
