@@ -47,6 +47,12 @@ def test_faq_questions_find_their_answer(entry: str, text: str, matches: bool) -
         ("JB2026112500017 现在怎么样了", "query_status"),
         ("确认！", "confirm"),
         ("算了吧", "cancel"),
+        # a leading digit is a rating only without a house number, a line or a count after it
+        ("1楼的餐馆油烟大", "report"),
+        ("3号楼电梯坏了好几天了", "report"),
+        ("2号线站口有人占道摆摊", "report"),
+        ("3，还是没修好", "survey_unsatisfied"),
+        ("1 已解决", "survey_satisfied"),
     ],
 )
 def test_messages_residents_send(text: str, intent: str) -> None:
