@@ -130,6 +130,28 @@ def test_a_smell_of_gas_is_filed_under_gas_whatever_the_model_hears(pack: Knowle
     assert calm.category[0] == "环境保护" and "danger" not in calm.explanation["category"]
 
 
+def test_a_place_name_does_not_pick_the_category_of_a_gas_leak(triage: Triage) -> None:
+    """The third review: 红土地 (an estate) matched 土地 and a gas leak went to the planning
+    bureau; the danger's own departments take it (燃气 with 消防)."""
+    result = classify(triage, "隔壁屋头一股怪味道 臭鸡蛋那种，在五里店那个红土地小区5栋2单元")
+    assert result.urgency == "特急" and "119" in result.advice
+    assert result.category[0] == "城乡建设" and result.category[-1] == "燃气"
+    roles = [(d.name, d.role) for d in result.departments]
+    assert roles[:2] == [("重庆燃气集团江北片区", "主办"), ("区消防救援支队", "协办")]
+    assert not any("规划" in name for name, _ in roles)
+    lamp = classify(triage, "红土地小区门口的路灯坏了")
+    assert lamp.category[0] == "城乡建设" and lamp.lead.name == "区城市管理局"
+
+
+def test_wage_arrears_on_a_building_site_go_to_labour_inspection(triage: Triage) -> None:
+    """The third review: unpaid building workers were sent to 住建委 alone."""
+    result = classify(triage, "老板欠我们工钱三个月了，十几个工人，鱼嘴那个工地")
+    roles = [(d.name, d.role) for d in result.departments]
+    assert roles[0] == ("区人力社保局", "主办") and ("区住房城乡建委", "协办") in roles
+    assert result.universality in ("多人", "群体")
+    assert classify(triage, "公司拖欠我工资两个月了").lead.name == "区人力社保局"
+
+
 def test_water_cut_for_a_whole_estate(triage: Triage) -> None:
     result = classify(triage, "我们小区停水两天了，全小区都没水")
     assert result.urgency == "紧急"
