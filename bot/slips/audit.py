@@ -148,6 +148,8 @@ SATISFACTION_SETTERS: dict[str, Callable[[SlipEvent], str | None]] = {
     "expire_survey": lambda e: None if (e.data or {}).get("no_resident") else "未评价",
     # a merged duplicate's resident who did not answer when the kept slip's survey expired
     "merged_survey_expired": lambda e: "未评价",
+    # a merged duplicate's verdict on a round of the kept slip that was reopened
+    "merged_survey_reset": lambda e: None,
 }
 
 

@@ -51,6 +51,9 @@ SURVEYED_WITH = ("resolved", "awaiting_survey", "rated", "archived")
 # duplicate whose resident did not answer (it stays 已合并; not a workflow step).
 NOT_RATED = "未评价"
 MERGED_NOT_RATED = "merged_survey_expired"
+# The event on a merged duplicate whose verdict belonged to a round of the kept slip that was
+# just reopened: the resident is asked again when the kept slip is finished once more.
+MERGED_NEW_ROUND = "merged_survey_reset"
 
 
 # -- guards: rules that depend on the slip, checked before inputs (also by actions_for) -------
@@ -353,6 +356,17 @@ async def reopen(step: Step) -> None:
     if slip.supervised:
         step.event_data["supervision_cleared"] = True
     slip.supervised, slip.supervised_at = False, None
+    # The merged residents rated the handling that is now redone: like the kept slip's own
+    # resident, they are asked again when it is finished (their earlier verdicts stay in the
+    # events, and in the statistics as that round's answers).
+    rated = (await step.session.execute(
+        select(Slip).where(Slip.merged_into_id == slip.id, Slip.status == "merged",
+                           Slip.satisfaction.is_not(None))
+    )).scalars().all()
+    for merged in rated:
+        step.side_events.append((merged, MERGED_NEW_ROUND, {
+            "kept": slip.number, "previous_satisfaction": merged.satisfaction}))
+        merged.satisfaction = merged.solved = None
 
 
 async def expire_survey(step: Step) -> None:

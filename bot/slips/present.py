@@ -199,7 +199,8 @@ def slip_view(
 
 
 # Events that are not workflow steps (staff only; residents never see them).
-EVENT_LABELS = {"resend_notice": "重新发送通知", "merged_survey_expired": "超期未评价"}
+EVENT_LABELS = {"resend_notice": "重新发送通知", "merged_survey_expired": "超期未评价",
+                "merged_survey_reset": "合并单重办，待重新评价"}
 
 
 def event_view(e: SlipEvent, workflow: Workflow, actor: Actor, slip: Slip) -> EventView | None:

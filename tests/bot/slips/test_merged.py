@@ -119,7 +119,11 @@ async def test_a_merged_residents_unsatisfied_verdict_reopens_the_kept_slip(
     await slips.service.act(kept, "survey", RESIDENT, data={"verdict": "满意"})
     answered = await desk.record_survey(MERGED, kept, "不满意", False, "晚上还是不亮")
     assert answered.is_open is True and answered.number == kept
-    assert (await slips.row(dup)).satisfaction == "不满意"
+    # the verdict is recorded on their slip, and cleared for the redone round
+    survey, reset = (await slips.events(dup))[-2:]
+    assert (survey.action, survey.data["verdict"], reset.action) == (
+        "survey", "不满意", "merged_survey_reset")
+    assert (await slips.row(dup)).satisfaction is None
     row = await slips.row(kept)
     assert (row.status, row.reopen_count) == ("dispatched", 1)
     reopen = (await slips.events(kept))[-1]
@@ -157,8 +161,10 @@ async def test_a_merged_residents_unsatisfied_verdict_recorded_by_staff_reopens_
     await slips.service.act(kept, "survey", RESIDENT, data={"verdict": "满意"})
     await slips.service.act(dup, "survey", DISPATCHER, note="电话回访：晚上还是不亮",
                             data={"verdict": "不满意", "solved": False})
+    survey = (await slips.events(dup))[-2]
+    assert (survey.data["verdict"], survey.data["solved"]) == ("不满意", False)
     row = await slips.row(dup)
-    assert (row.status, row.satisfaction, row.solved) == ("merged", "不满意", False)
+    assert (row.status, row.satisfaction) == ("merged", None)  # asked again after the redo
     row = await slips.row(kept)
     assert (row.status, row.reopen_count, row.satisfaction) == ("dispatched", 1, None)
     reopen = (await slips.events(kept))[-1]
@@ -377,3 +383,29 @@ async def test_a_reopen_asked_by_the_kept_slips_own_resident_is_news_to_the_merg
     told = [(n.kind, n.openid) for n in await slips.outbox(kept) if n.kind.startswith("reopened")
             and n.audience == "resident"]
     assert told == [("reopened_merged", MERGED)]  # the asker is answered by the chat
+
+
+async def test_merged_residents_are_asked_again_after_the_kept_slip_is_redone(
+    desk: SlipDeskAdapter, slips: Slips
+) -> None:
+    """A merged resident's 不满意 reopened the kept slip; when it was finished again, only the
+    kept slip's own resident was surveyed: the unhappy resident's old verdict still stood."""
+    kept, dup = await _merged(slips)
+    await slips.service.act(kept, "close", HANDLER, data={"result": "已更换灯泡"})
+    await desk.record_survey(MERGED, kept, "不满意", False, "晚上还是不亮")
+    assert (await slips.row(kept)).status == "dispatched"
+    row = await slips.row(dup)
+    assert (row.status, row.satisfaction) == ("merged", None)  # this round is redone
+    event = (await slips.events(dup))[-1]
+    assert (event.action, event.data["previous_satisfaction"]) == ("merged_survey_reset",
+                                                                   "不满意")
+    before = len([n for n in await slips.outbox(kept) if n.kind == "survey"])
+
+    await slips.service.act(kept, "sign", HANDLER)
+    await slips.service.act(kept, "close", HANDLER, data={"result": "换了整套灯具"})
+    asked = [n.openid for n in (await slips.outbox(kept))[before:] if n.kind == "survey"]
+    assert MERGED in asked and OPENID in asked
+    assert (await desk.awaiting_survey(MERGED)).number == kept
+    await desk.record_survey(MERGED, kept, "满意", True, None)
+    assert (await slips.row(dup)).satisfaction == "满意"
+    await _intact(slips, kept, dup)
