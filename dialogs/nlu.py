@@ -628,6 +628,9 @@ class Nlu:
         is coming and nothing about it (no problem word, no place, no other words once the
         words that announce, the fillers and the clauses about the resident — "莫得电话 我用的
         老年机" — are taken out). Its description is still to be asked for."""
+        norm = normalize(text)
+        if not any(w in norm for w in self.announce_words):
+            return False  # most messages: no word that announces (checked first, it is cheap)
         if entities is None:
             entities = self.entities.extract(text)
         if any(e.get("entity") in ("place", "slip_number", "employer") for e in entities):
