@@ -6,13 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
-
-import pytest
-from aiohttp import web_app
 
 from bench.dialogs import Chat, Site
-from bot.config import Settings
 from bot.slips.actor import Actor
 from bot.stores import ClaimState
 from bot.stores.memory import MemoryStores
@@ -23,13 +18,6 @@ SLIP = re.compile(r"JB\d{13}")
 COMPLETE = "建新北路12号门口井盖丢了两天了，电话13812345678"
 
 
-@pytest.fixture
-async def site(backend_settings: Settings) -> AsyncIterator[Site]:
-    async with Site.running(backend_settings) as running:
-        yield running
-    # aiohttp caches middleware chains per (handler, apps) in a module-level LRU of 1024
-    # entries, which keeps finished apps (and their loaded classifier) alive for the session
-    web_app._cached_build_middleware.cache_clear()
 
 
 async def talk(chat: Chat, *texts: str) -> list[str]:

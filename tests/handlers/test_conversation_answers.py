@@ -5,26 +5,13 @@ the resume question, and a "谢谢" after the address."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
-from aiohttp import web_app
-
 from bench.dialogs import Chat, Site
-from bot.config import Settings
+from tests.handlers.chat import say
 
 PHONE = "13812345678"
 
 
-@pytest.fixture
-async def site(backend_settings: Settings) -> AsyncIterator[Site]:
-    async with Site.running(backend_settings) as running:
-        yield running
-    web_app._cached_build_middleware.cache_clear()  # as tests/handlers/test_conversation.py
 
-
-async def say(chat: Chat, text: str) -> str:
-    return (await chat.send({"say": text}))[1]
 
 
 async def test_an_evasion_is_asked_again_then_filed_without_a_place(site: Site) -> None:

@@ -7,13 +7,8 @@ from __future__ import annotations
 import itertools
 import re
 import time
-from collections.abc import AsyncIterator
-
-import pytest
-from aiohttp import web_app
 
 from bench.dialogs import Chat, Site
-from bot.config import Settings
 from bot.slips.actor import Actor
 from tests.conftest import fixture_path
 
@@ -21,11 +16,6 @@ COMPLETE = "建新北路12号门口井盖丢了两天了，电话13812345678"
 _ids = itertools.count(1)
 
 
-@pytest.fixture
-async def site(backend_settings: Settings) -> AsyncIterator[Site]:
-    async with Site.running(backend_settings) as running:
-        yield running
-    web_app._cached_build_middleware.cache_clear()  # as tests/handlers/test_conversation.py
 
 
 def fixture_from(chat: Chat, name: str, **fields: str) -> str:

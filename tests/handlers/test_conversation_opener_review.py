@@ -5,24 +5,8 @@ address, a local number at the summary becomes the phone, and 华新村 has its 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
-from aiohttp import web_app
-
 from bench.dialogs import Chat, Site
-from bot.config import Settings
-
-
-@pytest.fixture
-async def site(backend_settings: Settings) -> AsyncIterator[Site]:
-    async with Site.running(backend_settings) as running:
-        yield running
-    web_app._cached_build_middleware.cache_clear()  # as tests/handlers/test_conversation.py
-
-
-async def say(chat: Chat, text: str) -> str:
-    return (await chat.send({"say": text}))[1]
+from tests.handlers.chat import say
 
 
 def line(reply: str, head: str) -> str:

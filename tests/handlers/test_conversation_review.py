@@ -5,27 +5,14 @@ in the description, and the issued message of a 紧急 slip."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
-from aiohttp import web_app
-
 from bench.dialogs import Chat, Site
-from bot.config import Settings
 from dialogs.text import local_time
+from tests.handlers.chat import say
 
 COMPLETE = "建新北路12号门口井盖丢了两天了，电话13812345678"
 
 
-@pytest.fixture
-async def site(backend_settings: Settings) -> AsyncIterator[Site]:
-    async with Site.running(backend_settings) as running:
-        yield running
-    web_app._cached_build_middleware.cache_clear()  # as tests/handlers/test_conversation.py
 
-
-async def say(chat: Chat, text: str) -> str:
-    return (await chat.send({"say": text}))[1]
 
 
 async def test_confirming_again_and_following_again_name_the_open_slip(site: Site) -> None:

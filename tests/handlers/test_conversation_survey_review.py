@@ -5,15 +5,11 @@ promised; thanks after a rating; the state of a slip nobody has signed yet."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from zoneinfo import ZoneInfo
 
-import pytest
-from aiohttp import web_app
 from sqlalchemy import select
 
 from bench.dialogs import Chat, Site
-from bot.config import Settings
 from bot.outbox.models import OutboxRow
 from bot.slips.actor import Actor
 from bot.stats.filters import StatsFilter
@@ -21,19 +17,12 @@ from bot.stats.labels import Labels
 from bot.stats.queries import Statistics
 from handlers import keys
 from knowledge.pack import load_pack
+from tests.handlers.chat import say
 
 ADMIN = Actor(kind="staff", id="review", name="复核员", role="admin")
 
 
-@pytest.fixture
-async def site(backend_settings: Settings) -> AsyncIterator[Site]:
-    async with Site.running(backend_settings) as running:
-        yield running
-    web_app._cached_build_middleware.cache_clear()  # as tests/handlers/test_conversation.py
 
-
-async def say(chat: Chat, text: str) -> str:
-    return (await chat.send({"say": text}))[1]
 
 
 async def notices_to(site: Site, openid: str) -> list[str]:
