@@ -800,3 +800,15 @@ async def test_a_reopened_slip_loses_its_supervise_badge_and_says_it_was_supervi
     found = re.search(r'<dd id="supervision">(.+?)</dd>', page)
     text = re.sub(r"<[^>]+>", "", found.group(1)) if found else ""
     assert text.endswith("：重办也要抓紧（重办前另督办 1 次）"), text
+
+
+async def test_a_slip_without_a_place_says_so_for_the_handler(
+    client: TestClient, people: None, browsers: NewBrowser
+) -> None:
+    """A resident who could not say where (the chat filed it as 待核实): the page said "—",
+    as if nothing were missing."""
+    slip = await issue_slip(client, "路灯坏了三天了，晚上很黑", location_text=None)
+    assert slip.location_text is None
+    cg = await signed_in(browsers, client, "cg")
+    _, page = await cg.get(f"/console/slips/{slip.number}")
+    assert "<dt>地点</dt><dd>未提供（居民没有说清或不需要地点；需要时请与居民核实）" in page
