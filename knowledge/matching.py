@@ -140,6 +140,16 @@ class Prescan:
     def hits_of(self, keywords: KeywordSet[Any]) -> list[Hit[Any]] | None:
         return self._hits.get(id(keywords))
 
+    def blanked(self, text: str, spans: list[tuple[int, int]]) -> Prescan:
+        """The scan of ``text``, this text with ``spans`` blanked out (no keyword holds the
+        blank): the hits clear of every span, without scanning again. Every occurrence of
+        every word is a hit, so none was hidden by a blanked one."""
+        return Prescan(text, {
+            key: [h for h in hits if not any(h.start < end and start < h.end
+                                             for start, end in spans)]
+            for key, hits in self._hits.items()
+        })
+
 
 class Scanner:
     """Runs many KeywordSets over a message in one pass (one automaton of all their words).

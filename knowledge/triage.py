@@ -329,7 +329,7 @@ class Triage:
         for start, end in spans:
             chars[start:end] = "_" * (end - start)
         masked = "".join(chars)
-        return masked, self._scanner.scan(masked)
+        return masked, scan.blanked(masked, spans)
 
     @staticmethod
     def _confidence(category: float, routing: Any, has_text: bool,

@@ -65,6 +65,20 @@ def test_scanner_gives_each_set_its_own_hits() -> None:
     assert first.find("没有", scan) == []
 
 
+def test_a_blanked_scan_is_the_scan_of_the_blanked_text() -> None:
+    """Triage blanks place names ("土地" in 红土地小区) and reuses the scan, not scanning again."""
+    places = KeywordSet([("红土地", "place"), ("土地", "topic"), ("煤气", "gas"), ("气味", "smell")])
+    scanner = Scanner([places])
+    text = normalize("红土地小区有煤气味，土地被占")
+    for spans in ([(0, 3)], [(0, 3), (7, 9)], []):
+        chars = list(text)
+        for start, end in spans:
+            chars[start:end] = "_" * (end - start)
+        masked = "".join(chars)
+        blanked = scanner.scan(text).blanked(masked, spans)
+        assert places.find(masked, blanked) == places.find(masked)
+
+
 def test_clause_bounds_and_distinct_words() -> None:
     text = "楼下着火了,已经扑灭了"
     assert clause_bounds(text, 2) == (0, 5)
