@@ -443,8 +443,8 @@ def _urgency(path: Path, policy: Policy, taxonomy: Taxonomy) -> UrgencyRules:
     root = _root(path)
     root.mapping(allowed={"suppressors", "特急", "紧急"})
     s = root.child("suppressors")
-    s.mapping(allowed={"negation", "resolved", "drill", "hypothetical", "past", "chronic",
-                       "window", "narrative"})
+    s.mapping(allowed={"negation", "resolved", "drill", "hypothetical", "worry", "happening",
+                       "past", "chronic", "window", "narrative"})
     neg = s.child("negation")
     neg.mapping(allowed={"words", "fillers", "not_after"})
     suppressors = Suppressors(
@@ -454,6 +454,8 @@ def _urgency(path: Path, policy: Policy, taxonomy: Taxonomy) -> UrgencyRules:
         resolved=s.words("resolved"),
         drill=s.words("drill"),
         hypothetical=s.patterns("hypothetical"),
+        worry=s.patterns("worry"),
+        happening=s.words("happening"),
         past=s.patterns("past"),
         chronic=s.patterns("chronic"),
         window=s.integer("window", lo=1, hi=40, default=8),

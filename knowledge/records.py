@@ -200,6 +200,10 @@ class Suppressors:
     past: tuple[re.Pattern[str], ...]
     chronic: tuple[re.Pattern[str], ...]
     window: int
+    # worry words ("担心", "怕") soften only a danger not told as happening ("着火了"): see
+    # UrgencyAssessor._softening
+    worry: tuple[re.Pattern[str], ...] = ()
+    happening: tuple[str, ...] = ()
     narrative_min_chars: int = 300
     now_words: tuple[str, ...] = ()
 

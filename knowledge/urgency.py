@@ -3,7 +3,7 @@
 Every 特急 rule fires on any of its words or patterns anywhere in the message. A hit is only
 softened when that is cheap and safe (see urgency.yaml): negated right before it ("没有煤气味")
 it does not count; resolved, a drill, a worry, a past event or a chronic hazard makes it 紧急,
-never 一般. A message with one unsoftened 特急 hit is 特急, whatever else it says.
+never 一般 — but a worry about a danger told as happening ("我担心楼下着火了") is not softened. A message with one unsoftened 特急 hit is 特急, whatever else it says.
 """
 
 from __future__ import annotations
@@ -77,6 +77,8 @@ class UrgencyAssessor:
         self._window = s.window
         self._narrative_min = s.narrative_min_chars
         self._now = [normalize(w) for w in s.now_words]
+        self._worry = s.worry
+        self._happening = s.happening
         self._soft_patterns = {
             "hypothetical": s.hypothetical,
             "past": s.past,
@@ -134,6 +136,17 @@ class UrgencyAssessor:
     def _rule(self, rule_id: str) -> UrgencyRule:
         return next(r for r in self.rules if r.id == rule_id)
 
+    def _worried(self, window: str, hit: RuleHit, text: str, clause_end: int) -> bool:
+        """A worry word before the danger, which is not told as happening ("担心着火" yes,
+        "担心楼下着火了" no: that resident is reporting a fire)."""
+        found = [m for p in self._worry if (m := p.search(window))]
+        if not found:
+            return False
+        after = text[hit.end:clause_end]
+        happening = any(hit.word.endswith(w) or after.startswith(w) for w in self._happening)
+        told_as_future = any("会" in window[m.end():] for m in found)
+        return told_as_future or not happening
+
     def _softening(self, rule: UrgencyRule, hit: RuleHit, text: str, drill: bool) -> str | None:
         """Why this 特急 hit does not count as 特急 (None: it does)."""
         allowed = rule.suppress
@@ -152,6 +165,8 @@ class UrgencyAssessor:
         if "drill" in allowed and drill:
             return "drill"
         window = text[max(c_start, hit.start - self._window):hit.start]
+        if "hypothetical" in allowed and self._worried(window, hit, text, c_end):
+            return "hypothetical"
         for name in ("hypothetical", "past", "chronic"):
             if name in allowed and any(p.search(window) for p in self._soft_patterns[name]):
                 return name
