@@ -665,7 +665,8 @@ def _policy(path: Path) -> Policy:
     cl = root.child("classification")
     cl.mapping(allowed={"low_confidence_threshold", "category_keyword_weight"})
     un = root.child("universality")
-    un.mapping(allowed={"window_days", "min_score", "several_similar", "group_similar"})
+    un.mapping(allowed={"window_days", "min_score", "same_topic_min_text", "several_similar",
+                        "group_similar"})
     several = un.integer("several_similar", lo=1, default=1)
     group = un.integer("group_similar", lo=1, default=4)
     if several > group:
@@ -710,6 +711,7 @@ def _policy(path: Path) -> Policy:
         category_keyword_weight=cl.number("category_keyword_weight", lo=0, hi=5, default=0.6),
         similar_window_days=un.integer("window_days", lo=1, hi=3650),
         similar_min_score=un.number("min_score", lo=0.01, hi=1),
+        similar_topic_floor=un.number("same_topic_min_text", lo=0.01, hi=1, default=0.1),
         several_similar=several,
         group_similar=group,
         district_if=district_if,

@@ -33,8 +33,11 @@ class SimilarSlips(Protocol):
         area_code: str | None = None,
         since: dt.datetime | None = None,
         limit: int = 10,
+        *,
+        topics: frozenset[str] = frozenset(),
     ) -> list[tuple[str, float]]:
-        """(slip key, similarity 0..1), most similar first."""
+        """(slip key, similarity 0..1), most similar first. ``topics``: what the complaint is
+        about (routing rule ids); an open slip about one of them counts as more similar."""
         ...
 
 

@@ -280,6 +280,7 @@ class Policy:
     category_keyword_weight: float = 0.6
     similar_window_days: int = 30
     similar_min_score: float = 0.5
+    similar_topic_floor: float = 0.1
     several_similar: int = 1
     group_similar: int = 4
     district_if: dict[str, frozenset[str]] = field(default_factory=dict)

@@ -80,6 +80,10 @@ class Router:
     def keyword_sets(self) -> tuple[KeywordSet[Any], ...]:
         return self._matcher.keyword_sets
 
+    def topics(self, text: str, scan: Prescan | None = None) -> frozenset[str]:
+        """The ids of the rules whose words are in normalised ``text`` (what it is about)."""
+        return frozenset(self._rules[hit.rule].id for hit in self._matcher.find(text, scan))
+
     def route(self, text: str, *, category: tuple[str, ...] = (),
               area: AreaMatch | None = None, scan: Prescan | None = None,
               category_confident: bool = True, danger: str | None = None,

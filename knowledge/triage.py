@@ -118,15 +118,17 @@ class Triage:
                 )
         self.pack = pack
         self.classifier = classifier
-        if similar_source is not None and not hasattr(similar_source, "query"):
-            similar_source = RecentSlipsMatcher(similar_source, area_parents(pack.areas))
-        self.similar_source: SimilarSlips | None = similar_source  # type: ignore[assignment]
         self.policy = pack.policy
         self.tz = zoneinfo.ZoneInfo(pack.policy.timezone)
         self.calendar = calendar or WorkingCalendar.from_policy(pack.policy)
         self.deadlines = Deadlines(pack.policy, self.calendar)
         self.gazetteer = Gazetteer(pack.areas)
         self.router = Router(pack)
+        if similar_source is not None and not hasattr(similar_source, "query"):
+            similar_source = RecentSlipsMatcher(
+                similar_source, area_parents(pack.areas), read=self.compared,
+                topic_floor=pack.policy.similar_topic_floor)
+        self.similar_source: SimilarSlips | None = similar_source  # type: ignore[assignment]
         # Urgency: rules first, then context and the urgency model (None: the shipped artefact).
         context_file = pack.path / CONTEXT_FILE
         self._urgency = LayeredUrgency(
@@ -186,14 +188,15 @@ class Triage:
                                path=category.path if category.path[:len(home)] == home else home)
         request = self._request.assess(norm, scan)
         signs = self._collective.detect(norm, scan)
-        similar = self._similar(text, place, now)
-        universality = decide_universality(
-            signs, len(similar), several_similar=self.policy.several_similar,
-            group_similar=self.policy.group_similar)
         routing = self.router.route(
             topic_text, category=category.path, area=place, scan=topic_scan,
             category_confident=category.confidence >= self.policy.low_confidence_threshold,
             danger=teji_rule, shown=norm)
+        similar = self._similar(topic_text, place, now,
+                                frozenset(str(r["rule"]) for r in routing.rules))
+        universality = decide_universality(
+            signs, len(similar), several_similar=self.policy.several_similar,
+            group_similar=self.policy.group_similar)
         complexity = self._complexity.assess(
             norm, scan=scan, category=category.path, departments=len(routing.departments),
             universality=universality, request_type=request.type)
@@ -312,12 +315,20 @@ class Triage:
                 return in_text
         return found
 
-    def _similar(self, text: str, place: AreaMatch | None,
-                 now: dt.datetime) -> list[tuple[str, float]]:
+    def compared(self, text: str) -> tuple[str, frozenset[str]]:
+        """What of ``text`` the similar-slip search compares: the normalised text with its place
+        names blanked out, and the routing rules its words fire (see knowledge/similarity.py)."""
+        norm = normalize(text or "")[:MAX_RULE_TEXT]
+        topic_text, topic_scan = self._without_places(norm, self._scanner.scan(norm))
+        return topic_text, self.router.topics(topic_text, topic_scan)
+
+    def _similar(self, text: str, place: AreaMatch | None, now: dt.datetime,
+                 topics: frozenset[str]) -> list[tuple[str, float]]:
         if self.similar_source is None or place is None or place.code is None:
             return []
         since = now - dt.timedelta(days=self.policy.similar_window_days)
-        found = self.similar_source.query(text, area_code=place.code, since=since, limit=10)
+        found = self.similar_source.query(text, area_code=place.code, since=since, limit=10,
+                                          topics=topics)
         return [(k, round(float(s), 4)) for k, s in found if s >= self.policy.similar_min_score]
 
     def _without_places(self, norm: str, scan: Prescan) -> tuple[str, Prescan]:

@@ -279,11 +279,17 @@ def test_location_outside_the_district_is_not_an_area(triage: Triage) -> None:
 # -- universality from similar open slips --------------------------------------------------------
 def test_similar_open_slips_make_it_a_group_issue(pack: KnowledgePack) -> None:
     index = SimilarityIndex(area_parents(pack.areas))
+    triage = Triage(pack, FakeClassifier(), index)
+
+    def add(key: str, text: str, days_ago: int) -> None:
+        # a caller's own index holds what triage compares: place names blanked, and the topics
+        compared, topics = triage.compared(text)
+        index.add(key, compared, "GYQ", NOW - dt.timedelta(days=days_ago), topics)
+
     for i, text in enumerate(["建新北路路灯坏了", "建新北路的路灯不亮", "建新北路路灯坏了好几天",
                               "建新北路晚上路灯坏了很黑"]):
-        index.add(f"JB2026092{i}0001", text, "GYQ", NOW - dt.timedelta(days=i + 1))
-    index.add("JB20260801000001", "建新北路路灯坏了", "GYQ", NOW - dt.timedelta(days=60))
-    triage = Triage(pack, FakeClassifier(), index)
+        add(f"JB2026092{i}0001", text, i + 1)
+    add("JB20260801000001", "建新北路路灯坏了", 60)
     result = triage.classify("建新北路的路灯坏了", now=NOW)
     assert result.universality == "群体"
     assert len(result.similar) == 4
@@ -301,6 +307,41 @@ def test_recent_open_slips_source_is_accepted(pack: KnowledgePack) -> None:
     result = Triage(pack, FakeClassifier(), Store()).classify("建新北路的路灯坏了", now=NOW)
     assert result.universality == "多人"
     assert [k for k, _ in result.similar] == ["JB1"]
+
+
+# Reports of one problem in other words (product review: a bigram cosine of 0.1-0.4), and
+# reports of other problems that share some words with them.
+SAME_PROBLEM = [
+    ("建新北路3栋门口的路灯不亮了，晚上走路看不见", "我们建新北路3栋那里晚上黑黢黢的，路灯坏了好几天了"),
+    ("建新北路小区门口烧烤摊油烟很大，熏得窗户都不敢开", "建新北路楼下烧烤店每天晚上冒烟，屋头全是油烟味"),
+    ("建新北路菜市场旁边的下水道堵了，污水流到路上", "建新北路菜市场边上污水横流，下水道堵起了，臭得很"),
+    ("建新北路楼上装修每天早上七点就开始电钻，吵得睡不着", "建新北路楼上天天搞装修，电钻声音好大"),
+]
+OTHER_PROBLEM = [
+    ("建新北路小区门口路面有个大坑", "建新北路小区门口井盖丢了"),
+    ("建新北路楼下酒吧半夜音乐声太大", "建新北路工地晚上十二点还在打桩，吵得睡不着"),
+]
+
+
+@pytest.mark.parametrize(("stored", "new"), SAME_PROBLEM)
+def test_one_problem_in_other_words_is_linked(pack: KnowledgePack, stored: str, new: str) -> None:
+    class Store:
+        def recent_open_slips(self, area_code, since):
+            return [OpenSlip("JB1", stored, "GYQ", NOW - dt.timedelta(days=1))]
+
+    result = Triage(pack, FakeClassifier(), Store()).classify(new, now=NOW)
+    assert [k for k, _ in result.similar] == ["JB1"]
+    assert result.universality == "多人"
+
+
+@pytest.mark.parametrize(("stored", "new"), OTHER_PROBLEM)
+def test_other_problems_in_one_place_are_not_linked(pack: KnowledgePack, stored: str,
+                                                    new: str) -> None:
+    class Store:
+        def recent_open_slips(self, area_code, since):
+            return [OpenSlip("JB1", stored, "GYQ", NOW - dt.timedelta(days=1))]
+
+    assert Triage(pack, FakeClassifier(), Store()).classify(new, now=NOW).similar == ()
 
 
 # -- many, and the pack ---------------------------------------------------------------------------
