@@ -396,7 +396,9 @@ def summary_lines(result: TriageResult) -> list[str]:
     ex = result.explanation
     lines = []
     cat = ex["category"]
-    kw = cat["keywords"][0]["words"] if cat["keywords"] else []
+    # the words of the chosen path only (another path's words may rank first: "停水" chosen
+    # over "烧烤、油烟" by the classifier's score must not be explained by 烧烤、油烟)
+    kw = next((k["words"] for k in cat["keywords"] if tuple(k["path"]) == result.category), [])
     top = "、".join(f"{t['label']} {t['score']:.2f}" for t in cat["top"])
     lines.append(f"类别：{' › '.join(result.category)}"
                  + (f"（危险情形：{cat['danger']}）" if cat.get("danger") else

@@ -452,3 +452,15 @@ def test_load_default_triage_uses_the_shipped_pack_and_model() -> None:
     assert triage.pack.path == DEFAULT_PACK
     assert set(triage.classifier.labels) == set(triage.pack.taxonomy.first_level)
     assert triage.classify("好像有煤气味", now=NOW).urgency == "特急"
+
+
+def test_summary_names_the_words_of_the_chosen_category(pack: KnowledgePack) -> None:
+    class WaterFirst(FakeClassifier):
+        cues = {"停水": "城乡建设"}
+
+    result = Triage(pack, WaterFirst()).classify("楼下烧烤油烟大，另外我家停水了两天", now=NOW)
+    keywords = [tuple(k["path"]) for k in result.explanation["category"]["keywords"]]
+    # another path's words ranked first, and the classifier's score chose 停水
+    assert keywords[0] != result.category and result.category[-1] == "停水"
+    line = result.explanation["summary"][0]
+    assert "关键词：停水" in line and "烧烤" not in line
