@@ -111,9 +111,12 @@ def candidates(
             and not nlu.has_problem_word(text)):
         slots["location"] = _PLACE_LEAD.sub("", text).strip() or slots["location"]
 
-    # "建新北路12号，不留电话": the phone is turned down with the place; not asked for again
-    if (requested == "location" and "contact_phone" not in slots
-            and nlu.declines_phone_aside(text)):
+    # The phone turned down aside, not asked for (again): with the place ("建新北路12号，不留
+    # 电话"), or in the report itself ("路灯坏了一个星期了，我不留电话", outright refusals only).
+    if "contact_phone" not in slots and (
+        (requested == "location" and nlu.declines_phone_aside(text))
+        or (requested not in ("contact_phone", "location") and nlu.refuses_phone_aside(text))
+    ):
         slots["contact_phone"] = ""
 
     # free text answers the slot that was asked for (a place the gazetteer does not know, said

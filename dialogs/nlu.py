@@ -141,6 +141,9 @@ class Nlu:
         self.phone_declines = tuple(
             normalize(w) for w in str_list(source, "phone_declines", data.get("phone_declines"))
         )
+        self.phone_refusals = tuple(
+            normalize(w) for w in str_list(source, "phone_refusals", data.get("phone_refusals"))
+        )
         self.unknowns = tuple(
             normalize(w) for w in str_list(source, "unknowns", data.get("unknowns"))
         )
@@ -487,6 +490,14 @@ class Nlu:
         return bool(rest) and any(
             self.declines_phone(c) and any(w in normalize(c) for w in ("电话", "手机", "号码"))
             for c in about_them)
+
+    def refuses_phone_aside(self, text: str) -> bool:
+        """A report says, in a clause of its own, that the resident will not leave a phone
+        ("路灯坏了一个星期了，我不留电话", "…，匿名反映"): outright refusals only, so that "我不知道
+        物业的电话" in a report is not read as one."""
+        about_them, rest = self._contact_clauses(text)
+        return bool(rest) and any(
+            any(w in normalize(c) for w in self.phone_refusals) for c in about_them)
 
     def says_both(self, text: str) -> bool:
         """ "两处都有": both of the places just named."""

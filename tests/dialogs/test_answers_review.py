@@ -219,3 +219,23 @@ async def test_thanks_after_an_address_alone(
     await resident.say("确认")
     location = _slip(desk, resident).draft.location_text
     assert location in ("建新北路12号", "鲤鱼池小区3栋")
+
+
+# -- 6. a phone turned down in the report itself ---------------------------------------------------
+@pytest.mark.parametrize("said", ["建新北路12号门口路灯坏了一个星期了，我不留电话",
+                                  "建新北路12号门口路灯坏了一个星期了。电话就不留了",
+                                  "建新北路12号门口路灯坏了一个星期了，匿名反映"])
+async def test_a_phone_turned_down_in_the_report_is_not_asked_for(
+    resident: Resident, desk: FakeDesk, said: str
+) -> None:
+    reply = await resident.say(said)
+    assert "请核对" in reply and "电话：不留" in reply
+    await resident.say("确认")
+    assert not _slip(desk, resident).draft.phone
+
+
+async def test_someone_elses_phone_in_the_report_is_not_a_refusal(
+    resident: Resident, desk: FakeDesk
+) -> None:
+    reply = await resident.say("我不知道物业的电话，建新北路12号楼道灯坏了")
+    assert "联系电话" in reply
