@@ -91,7 +91,8 @@ async def test_one_request_maps_the_slip_faithfully(client: TestClient) -> None:
         "long": 106.53,
     }
     [still_open] = await get_json(client, "/open311/v2/requests/jb2026030500001.json")
-    assert still_open["status"] == "open" and still_open["status_notes"] == "办理中"
+    # handed to a department that has not signed it: not yet 办理中
+    assert still_open["status"] == "open" and still_open["status_notes"] == "已转交部门"
     [queued] = await get_json(client, "/open311/v2/requests/JB2026030100001.json")
     assert queued["agency_responsible"] == "" and queued["status_notes"] == "已受理"
 

@@ -71,7 +71,7 @@ async def test_a_confident_slip_goes_straight_to_its_department(slips: Slips) ->
     view = await slips.issue(triage=triage(lead="D-CGJ", co=("D-ZJW",)), phone="13800138000",
                              area={"street": "观音桥街道", "community": "建新东路社区"})
     assert view.status == "dispatched" and view.status_label == "已派单"
-    assert view.resident_status == "办理中"
+    assert view.resident_status == "已转交部门"  # not 办理中: nobody has signed it yet
     assert view.lead_department.code == "D-CGJ"
     assert view.lead_department.name == "区城市管理局"  # from the department catalogue
     assert [d.code for d in view.co_departments] == ["D-ZJW"]
