@@ -15,7 +15,9 @@ check the slip's state), so a lost slot or a restart does no harm.
 - surveys: 24 h after the survey was sent (`request_survey`) a reminder (`remind_survey`),
   once per survey; 72 h after, `expire_survey` (the slip is archived as 未评价, never counted
   as satisfied; a slip without a resident of its own is archived without a verdict, and the
-  residents merged into it who did not answer are 未评价 on their own slips).
+  residents merged into it who did not answer are 未评价 on their own slips). When the slip's
+  own resident answered first, those merged residents are reminded and counted 未评价 all the
+  same, on the same clock (remind_merged_survey, expire_merged_survey).
 - drafts: copies of unfinished conversations (bot/storage/drafts.py) older than the
   conversation store keeps a conversation (72 h) are deleted.
 
@@ -230,6 +232,55 @@ class Scheduler:
                 action = "expire_survey"
             elif reminded_at is None or reminded_at < asked_at:
                 action = "remind_survey"
+            else:
+                continue
+            try:
+                await self._slips.act(slip_id, action, self._actor)
+                done += 1
+            except SlipError as exc:  # answered or changed meanwhile
+                log.info("slip %s: %s skipped: %s", number, action, exc)
+        return done + await self._merged_surveys(now, remind_after, expire_after)
+
+    async def _merged_surveys(self, now: datetime, remind_after: timedelta,
+                              expire_after: timedelta) -> int:
+        """Residents of duplicates merged into a slip that is rated or archived already (its
+        own resident answered first), who have not answered: the same reminder and expiry."""
+        waiting = (
+            select(Slip.merged_into_id.label("kept_id"))
+            .where(Slip.status == "merged", Slip.openid.is_not(None),
+                   Slip.satisfaction.is_(None), Slip.merged_into_id.is_not(None))
+            .distinct()
+            .subquery()
+        )
+        async with self._db.session() as session:
+            kept = (await session.execute(
+                select(Slip.id, Slip.number)
+                .join(waiting, waiting.c.kept_id == Slip.id)
+                .where(Slip.status.in_(("rated", "archived")))
+            )).all()
+            if not kept:
+                return 0
+            ids = [slip_id for slip_id, _ in kept]
+            asked = dict((await session.execute(
+                select(SlipEvent.slip_id, func.max(SlipEvent.at))
+                .where(SlipEvent.slip_id.in_(ids), SlipEvent.action == "request_survey")
+                .group_by(SlipEvent.slip_id)
+            )).all())
+            reminded = dict((await session.execute(
+                select(SlipEvent.slip_id, func.max(SlipEvent.at))
+                .where(SlipEvent.slip_id.in_(ids),
+                       SlipEvent.action.in_(("remind_survey", "remind_merged_survey")))
+                .group_by(SlipEvent.slip_id)
+            )).all())
+        done = 0
+        for slip_id, number in kept:
+            asked_at, reminded_at = asked.get(slip_id), reminded.get(slip_id)
+            if asked_at is None or asked_at > now - remind_after:
+                continue
+            if asked_at <= now - expire_after:
+                action = "expire_merged_survey"
+            elif reminded_at is None or reminded_at < asked_at:
+                action = "remind_merged_survey"
             else:
                 continue
             try:

@@ -379,11 +379,40 @@ async def expire_survey(step: Step) -> None:
         slip.satisfaction = NOT_RATED
     else:
         step.event_data["no_resident"] = True
-    unrated = (await step.session.execute(
-        select(Slip).where(Slip.merged_into_id == slip.id, Slip.status == "merged",
+    _merged_not_rated(step, await _unrated_merged(step))
+
+
+async def _unrated_merged(step: Step) -> list[Slip]:
+    """The residents' duplicates merged into this slip that have no verdict yet."""
+    return list((await step.session.execute(
+        select(Slip).where(Slip.merged_into_id == step.slip.id, Slip.status == "merged",
                            Slip.openid.is_not(None), Slip.satisfaction.is_(None))
         .order_by(Slip.id)
-    )).scalars().all()
+    )).scalars().all())
+
+
+async def remind_merged_survey(step: Step) -> None:
+    """The kept slip's own resident has answered; the merged residents who have not are
+    reminded (notice survey_reminder_merged, sent to them only)."""
+    unrated = await _unrated_merged(step)
+    if not unrated:
+        raise TransitionNotAllowed("remind_merged_survey", step.slip.status,
+                                   "合并办理的居民都已评价")
+    step.event_data["merged_unrated"] = [m.number for m in unrated]
+
+
+async def expire_merged_survey(step: Step) -> None:
+    """Like expire_survey for the merged residents who did not answer, when the kept slip
+    itself is already rated or archived (its own resident answered first)."""
+    unrated = await _unrated_merged(step)
+    if not unrated:
+        raise TransitionNotAllowed("expire_merged_survey", step.slip.status,
+                                   "合并办理的居民都已评价")
+    _merged_not_rated(step, unrated)
+
+
+def _merged_not_rated(step: Step, unrated: list[Slip]) -> None:
+    slip = step.slip
     for merged in unrated:
         merged.satisfaction = NOT_RATED
         step.side_events.append((merged, MERGED_NOT_RATED, {"kept": slip.number}))
@@ -508,6 +537,8 @@ EFFECTS: dict[str, Effect] = {
     "survey": survey,
     "reopen": reopen,
     "expire_survey": expire_survey,
+    "remind_merged_survey": remind_merged_survey,
+    "expire_merged_survey": expire_merged_survey,
     "merge": merge,
     "link": link,
     "followup": followup,

@@ -24,6 +24,9 @@ MERGED_HEAR = ("closed", "survey", "survey_reminder")
 # problem is handled again without being told who asked. Sent also when the resident who asked
 # is answered by the chat itself (quiet_resident).
 MERGED_VARIANT = {"reopened": "reopened_merged"}
+# Resident notices for the merged residents only, those who have not rated yet (the slip's own
+# resident has: remind_merged_survey).
+MERGED_ONLY = ("survey_reminder_merged",)
 
 
 REOPEN_BY_RESIDENT = "收到您的意见。"
@@ -84,6 +87,10 @@ async def write_notices(
         spec = notices.get(kind).for_urgency(slip.urgency)
         text, template = _rendered(spec, slip, values)
         key = f"{slip.number}:{event.seq}:{kind}"
+        if spec.audience == "resident" and kind in MERGED_ONLY:
+            written += await _to_merged_residents(session, slip, kind, key, text, template,
+                                                  unrated=True)
+            continue
         if spec.audience == "resident":
             to = tell if tell is not None else slip
             variant = MERGED_VARIANT.get(kind)

@@ -31,6 +31,7 @@ KIND_LABELS = {
     "closed": "办结通知",
     "survey": "满意度评价",
     "survey_reminder": "评价提醒",
+    "survey_reminder_merged": "评价提醒（合并办理的居民）",
     "reopened": "重办通知",
     "reopened_merged": "重办通知（合并办理的居民）",
     "merged": "合并通知",
