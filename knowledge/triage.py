@@ -176,13 +176,13 @@ class Triage:
         teji_rule = _danger_id(first.rule_id) if urgency.level == "特急" and first else None
         # a rule's danger is known; the urgency model's alone is its reading of the words
         by_rule = first is not None and not first.rule_id.startswith("model:")
-        danger = None
-        if urgency.level == "特急":
-            danger = next((f for f in urgency.findings if f.level == "特急"
-                           and _danger_id(f.rule_id) in self._danger_paths), None)
+        # the danger (or the basic supply cut off, for 紧急) names the category: a smell of gas
+        # is 燃气, though "味" sounds like 环境保护 to the classifier; a water cut told with a
+        # broken street lamp is 停水, the problem the urgency, the lead and the deadline are for
+        danger = next((f for f in urgency.findings if f.level == urgency.level
+                       and _danger_id(f.rule_id) in self._danger_paths), None)
         if danger is not None:
-            # the danger names the category (a smell of gas is 燃气, though "味" sounds like
-            # 环境保护 to the classifier): its path (or a finer one), as sure as the rule
+            # its path (or a finer one), as sure as the rule
             home = self._danger_paths[_danger_id(danger.rule_id)]
             category = replace(category, confidence=max(category.confidence, 0.9),
                                path=category.path if category.path[:len(home)] == home else home)
@@ -227,7 +227,9 @@ class Triage:
                 "top": [{"label": label, "score": score} for label, score in category.top],
                 "keywords": [{"path": list(n.path), "words": list(n.words), "score": n.score}
                              for n in category.keyword_nodes],
-                **({"danger": danger.label} if danger is not None else {}),
+                # "danger" for 特急, "urgent" (a basic supply cut off) for 紧急
+                **({"danger" if urgency.level == "特急" else "urgent": danger.label}
+                   if danger is not None else {}),
                 "classifier_words": [{"word": w, "weight": round(float(s), 4)}
                                      for w, s in classifier_words],
             },
@@ -402,6 +404,7 @@ def summary_lines(result: TriageResult) -> list[str]:
     top = "、".join(f"{t['label']} {t['score']:.2f}" for t in cat["top"])
     lines.append(f"类别：{' › '.join(result.category)}"
                  + (f"（危险情形：{cat['danger']}）" if cat.get("danger") else
+                    f"（紧急情形：{cat['urgent']}）" if cat.get("urgent") else
                     f"（关键词：{'、'.join(kw)}）" if kw else "")
                  + (f"；模型：{top}" if top else ""))
     urgent = [f for f in ex["urgency"] if f["level"] == result.urgency]

@@ -455,12 +455,27 @@ def test_load_default_triage_uses_the_shipped_pack_and_model() -> None:
 
 
 def test_summary_names_the_words_of_the_chosen_category(pack: KnowledgePack) -> None:
-    class WaterFirst(FakeClassifier):
-        cues = {"停水": "城乡建设"}
+    class LampFirst(FakeClassifier):
+        cues = {"路灯": "城乡建设"}
 
-    result = Triage(pack, WaterFirst()).classify("楼下烧烤油烟大，另外我家停水了两天", now=NOW)
+    result = Triage(pack, LampFirst()).classify("楼下烧烤摊油烟好大，熏得很，门口那盏路灯也不亮",
+                                                now=NOW)
     keywords = [tuple(k["path"]) for k in result.explanation["category"]["keywords"]]
-    # another path's words ranked first, and the classifier's score chose 停水
-    assert keywords[0] != result.category and result.category[-1] == "停水"
+    # another path's words ranked first, and the classifier's score chose 路灯
+    assert keywords[0] != result.category and result.category[-1] == "路灯"
     line = result.explanation["summary"][0]
-    assert "关键词：停水" in line and "烧烤" not in line
+    assert "关键词：路灯" in line and "烧烤" not in line
+
+
+def test_a_basic_supply_cut_off_names_the_category(pack: KnowledgePack) -> None:
+    """A water cut told with a broken street lamp: the slip is 紧急 and led by the water
+    company for the water; its category said 路灯 (product review)."""
+    class LampFirst(FakeClassifier):
+        cues = {"路灯": "城乡建设"}
+
+    result = Triage(pack, LampFirst()).classify(
+        "家里停水三天了，老人没水喝，还有楼下路灯坏了一个月", now=NOW)
+    assert result.urgency == "紧急"
+    assert result.category == ("城乡建设", "水电气供应", "停水")
+    assert result.lead.code == "U-WATER"
+    assert "紧急情形：停水" in result.explanation["summary"][0]
