@@ -286,7 +286,10 @@ class Policy:
         parse = stashed.get("parse") or {}
         text = str(parse.get("text") or "").strip()
         intent = (parse.get("intent") or {}).get("name")
-        if not text or not intent or intent == "new_report":
+        meta = stashed.get("metadata") or {}
+        # a location shared from the map says where, with or without words
+        shared_place = meta.get("msg_type") == "location" and meta.get("lat") is not None
+        if not shared_place and (not text or not intent or intent == "new_report"):
             return None
         nlu = self.kit.nlu
         found = candidates(nlu, conv, parse, stashed_incoming(stashed, msg), starting=False)

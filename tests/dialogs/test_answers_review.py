@@ -165,6 +165,20 @@ async def test_a_phone_that_came_with_the_resume_question_is_used(
     assert "接着办" in reply and "请核对" in reply and "138****5678" in reply
 
 
+async def test_a_map_location_that_came_with_the_resume_question_is_used(
+    resident: Resident, clock: Clock, desk: FakeDesk
+) -> None:
+    """It was dropped: "继续" asked where the problem was once more."""
+    await resident.say("路灯坏了三天了")
+    clock.advance(60)
+    assert "还没有提交" in await resident.location(29.5728, 106.5332, "北城天街")
+    reply = await resident.say("继续")
+    assert "位置已收到：北城天街" in reply and "联系电话" in reply and "什么地方" not in reply
+    await resident.say(PHONE)
+    await resident.say("确认")
+    assert _slip(desk, resident).draft.location_text == "北城天街"
+
+
 @pytest.mark.parametrize("asked_place", [False, True])
 async def test_more_about_the_problem_with_the_resume_question_joins_the_description(
     resident: Resident, clock: Clock, desk: FakeDesk, asked_place: bool
