@@ -429,6 +429,7 @@ async def merge(step: Step) -> None:
                            "请选择仍在办理的交办单")
     cluster_id = await _cluster(step, slip, kept)
     slip.merged_into_id = kept.id
+    slip.queue_reason = None  # not waiting in anyone's queue any more (the events keep why)
     step.event_data.update(into=kept.number, cluster_id=cluster_id)
     step.notice_values["kept_number"] = kept.number
     step.side_events.append((kept, "merge_in", {"merged": slip.number, "cluster_id": cluster_id}))
@@ -511,6 +512,7 @@ async def withdraw(step: Step) -> None:
     reason = (step.note or "").strip().rstrip("。.!！;；，, ")
     step.notice_values["reason"] = f"撤销原因：{reason}。" if reason else ""
     step.notice_values["withdrawn_by"] = step.actor.name if step.actor.kind == "staff" else "居民"
+    step.slip.queue_reason = None  # not waiting in anyone's queue any more (the events keep why)
 
 
 def _sentence(label: str, text: str | None) -> str:

@@ -62,6 +62,21 @@ async def test_a_returned_slip_carries_its_mark_and_reason_in_the_lists(slips: S
     assert row.returned is None and row.queue_reason is None
 
 
+async def test_a_returned_slip_merged_or_withdrawn_loses_the_mark(slips: Slips) -> None:
+    """The lists showed 被退回 on slips that were merged or withdrawn from the queue."""
+    kept = await slips.issue("建新北路12号门口的路灯坏了")
+    merged = await slips.issue("建新北路那盏路灯不亮了")
+    withdrawn = await slips.issue("路灯坏了")
+    for view in (merged, withdrawn):
+        await slips.service.act(view.number, "return", HANDLER, note="属于住建委职责")
+    await slips.service.act(merged.number, "merge", DISPATCHER, data={"into": kept.number})
+    await slips.service.act(withdrawn.number, "withdraw", DISPATCHER, note="居民电话撤回")
+    rows = {s.number: s for s in (await slips.service.list(DISPATCHER)).items}
+    for view in (merged, withdrawn):
+        assert (rows[view.number].queue_reason, rows[view.number].returned) == (None, None)
+    assert (await slips.service.list(DISPATCHER, SlipFilter(queue=True))).items == []
+
+
 async def test_a_reopened_slip_is_marked_with_the_residents_reason_on_the_desk(
     slips: Slips,
 ) -> None:
