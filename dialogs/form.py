@@ -59,7 +59,8 @@ class ValidateComplaintForm(FormValidationAction):
         description = tracker.get_slot("description")
         if tracker.get_slot("problem_kind") is None and description:
             kind = self.kit.intake.kind_for(description, self.kit.classify(description),
-                                            self.kit.nlu.is_plain_question(description))
+                                            self.kit.nlu.is_plain_question(description),
+                                            self.kit.nlu.has_problem_word(description))
         return [*kind.needs, *OPTIONAL]
 
     # -- slots -----------------------------------------------------------------------------
@@ -80,7 +81,8 @@ class ValidateComplaintForm(FormValidationAction):
                     **({"request_marker": marker} if marker else {})}
         text = self._with_request_marker(tracker, text)
         triage = self.kit.classify(text)
-        kind = self.kit.intake.kind_for(text, triage, self.kit.nlu.is_plain_question(text))
+        kind = self.kit.intake.kind_for(text, triage, self.kit.nlu.is_plain_question(text),
+                                        self.kit.nlu.has_problem_word(text))
         return {"description": text, "triage": triage, "problem_kind": kind.name,
                 **_accepted(tracker, "description")}
 

@@ -25,16 +25,20 @@ class Kind:
     request_types: frozenset[str] = frozenset()
     categories: frozenset[str] = frozenset()
     questions: bool = False  # applies to a description that is a plain question
+    # the request type and category apply only to a description without a problem word: "我家
+    # 楼上天天拖椅子，声音很大，这个归哪个管" is a question (咨询), about a problem at a place
+    plain: bool = False
     default: bool = False
 
-    def applies(self, norm: str, triage: dict[str, Any] | None, question: bool = False) -> bool:
+    def applies(self, norm: str, triage: dict[str, Any] | None, question: bool = False,
+                problem: bool = False) -> bool:
         if self.default:
             return True
         if self.words and any(w in norm for w in self.words):
             return True
         if self.questions and question:
             return True
-        if not (self.request_types or self.categories) or not triage:
+        if not (self.request_types or self.categories) or not triage or (self.plain and problem):
             return False
         category = triage.get("category") or []
         top = category[0] if isinstance(category, list) and category else None
@@ -81,6 +85,7 @@ class Intake:
                         str_list(path, f"{where}.when.categories", when.get("categories"))
                     ),
                     questions=bool(when.get("questions")),
+                    plain=bool(when.get("plain")),
                     default=not when,
                 )
             )
@@ -89,10 +94,11 @@ class Intake:
         return cls(tuple(kinds))
 
     def kind_for(self, description: str, triage: dict[str, Any] | None,
-                 question: bool = False) -> Kind:
-        """`question`: the description is a plain question (Nlu.is_plain_question)."""
+                 question: bool = False, problem: bool = False) -> Kind:
+        """`question`: the description is a plain question (Nlu.is_plain_question);
+        `problem`: it has a problem word in it (Nlu.has_problem_word)."""
         norm = normalize(description)
-        return next(kind for kind in self.kinds if kind.applies(norm, triage, question))
+        return next(kind for kind in self.kinds if kind.applies(norm, triage, question, problem))
 
     def get(self, name: str | None) -> Kind:
         return next((k for k in self.kinds if k.name == name), self.kinds[-1])

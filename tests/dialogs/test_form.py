@@ -61,6 +61,20 @@ async def test_a_policy_question_needs_no_place(kit: DialogKit) -> None:
     assert slots["requested_slot"] == "contact_phone"
 
 
+def test_a_question_about_a_problem_somewhere_needs_the_place(kit: DialogKit) -> None:
+    """A 咨询 with a problem word in it is about a problem at a place ("我家楼上天天拖椅子，
+    声音很大，这个归哪个管"): it was filed without one; a plain question still needs none."""
+    asked = {"category": ["政法", "邻里纠纷"], "request_type": "咨询"}
+    text = "我想问一下我家楼上天天拖椅子，声音很大，这个归哪个管"
+    nlu = kit.nlu
+    kind = kit.intake.kind_for(text, asked, nlu.is_plain_question(text), nlu.has_problem_word(text))
+    assert "location" in kind.needs
+    plain = "请问居住证在哪里办"
+    kind = kit.intake.kind_for(plain, asked, nlu.is_plain_question(plain),
+                               nlu.has_problem_word(plain))
+    assert kind.name == "consultation" and "location" not in kind.needs
+
+
 async def test_a_wrong_phone_is_rejected_and_marked_for_the_question(kit: DialogKit) -> None:
     slots, messages = await run(kit, tracker({"contact_phone": "1381234"},
                                              {"description": "路灯坏了", "problem_kind": "place",
