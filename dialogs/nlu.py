@@ -54,6 +54,10 @@ _CORRECTION_WORDS = ("不是", "应该", "其实", "是在", "就在", "是", "�
                      "门牌", "写", "说", "的", "哈", "哦")
 _UNIT_NUMBER = re.compile(r"^(?:[0-9a-z]+|[一二三四五六七八九十百千零〇幺]+)")
 _DETAIL_LEAD = re.compile(r"^(?:就是在|就在|是在|在|是)")
+# a greeting that opens a report ("你好 我妈八十多了…", "领导好！"): not part of the problem
+_GREETING_LEAD = re.compile(
+    r"^\s*(?:(?:你们?好|您们?好|大家好|领导们?好|领导你们好|同志你?好|老师好|喂|哈喽|hello|hi|嗨|"
+    r"早上好|上午好|下午好|晚上好)+[呀啊哈]?(?:在吗|在不在|有人吗)?[?？，,。.！!~～\s]+)+")
 _ANNOUNCE_CHARS = 20  # a message that only announces a complaint is short
 _EVASION_CHARS = 16  # an evasion is short; a longer answer says more than that
 # intents a message that only announces a complaint may have been read as ("喂 你好 我想问个事")
@@ -620,6 +624,13 @@ class Nlu:
                 return stripped[at:]
             return rest
         return text
+
+    @staticmethod
+    def without_greeting(text: str) -> str:
+        """ "你好 我妈八十多了一个人住…" → "我妈八十多了一个人住…": the greeting is for the chat,
+        not part of the problem staff read. Unchanged when little else is left."""
+        rest = _GREETING_LEAD.sub("", text, count=1)
+        return rest if len(normalize(rest)) >= 2 and rest != text else text
 
     def request_marker_of(self, text: str) -> str | None:
         """The words of a message that only says what kind of request follows ("我要举报",

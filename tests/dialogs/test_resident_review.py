@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from dialogs.kit import DialogKit
 from tests.dialogs.conftest import Resident, issued
 from tests.dialogs.fakes import FakeDesk
 
@@ -178,6 +179,24 @@ async def test_a_policy_question_is_not_asked_for_a_place(resident: Resident) ->
 async def test_a_lead_phrase_is_dropped_whole(resident: Resident, desk: FakeDesk) -> None:
     summary = await resident.say("我要反映一下建新西路5号门口井盖丢了，电话13812345678")
     assert "问题：建新西路5号门口井盖丢了" in summary
+
+
+@pytest.mark.parametrize(("said", "kept"), [
+    ("你好 建新西路5号门口井盖丢了，电话13812345678", "建新西路5号门口井盖丢了"),
+    ("领导好！建新西路5号门口井盖丢了，电话13812345678", "建新西路5号门口井盖丢了"),
+    ("您好在吗？建新西路5号门口井盖丢了，电话13812345678", "建新西路5号门口井盖丢了"),
+])
+async def test_a_greeting_is_not_part_of_the_problem(
+    resident: Resident, desk: FakeDesk, said: str, kept: str
+) -> None:
+    summary = await resident.say(said)
+    assert f"问题：{kept}\n" in summary
+    await resident.say("确认")
+    assert desk.of(resident.openid)[0].draft.description == kept
+
+
+def test_words_that_only_start_like_a_greeting_stay(kit: DialogKit) -> None:
+    assert kit.nlu.without_greeting("你好像没听懂，路灯坏了") == "你好像没听懂，路灯坏了"
 
 
 async def test_a_phone_with_spaces_after_wo_leaves_no_stray_word(
