@@ -141,6 +141,13 @@ class ValidateComplaintForm(FormValidationAction):
                 return self._no_place(dispatcher)
             return {"location": None, "last_rejected": "location_refused",
                     "place_issue": {"kind": "unsure"}}
+        if nlu.is_vague_place(text):
+            # "就在我们小区", "我家楼下": where only to the resident. Asked once more for a name
+            # or a road; said again, kept as said (staff check where)
+            if issue.get("kind") == "vague":
+                return self._place(tracker, dispatcher, text)
+            return {"location": None, "last_rejected": "location_vague",
+                    "place_issue": {"kind": "vague"}}
         if len(normalize(text)) < 2 or (
             not nlu.names_place(text) and (nlu.is_question(text) or nlu.has_problem_word(text))
         ):

@@ -58,6 +58,9 @@ _DETAIL_LEAD = re.compile(r"^(?:就是在|就在|是在|在|是)")
 _GREETING_LEAD = re.compile(
     r"^\s*(?:(?:你们?好|您们?好|大家好|领导们?好|领导你们好|同志你?好|老师好|喂|哈喽|hello|hi|嗨|"
     r"早上好|上午好|下午好|晚上好)+[呀啊哈]?(?:在吗|在不在|有人吗)?[?？，,。.！!~～\s]+)+")
+# what a vague place may be said with: "就在我们小区里", "是在我家楼下这边"
+_VAGUE_LEAD = re.compile(r"^(?:就是在|就是|就在|是在|在|是|就)")
+_VAGUE_TAIL = re.compile(r"(?:里面|里头|里|这里|那里|这边|那边|这儿|那儿|上|的)+$")
 _ANNOUNCE_CHARS = 20  # a message that only announces a complaint is short
 _EVASION_CHARS = 16  # an evasion is short; a longer answer says more than that
 # intents a message that only announces a complaint may have been read as ("喂 你好 我想问个事")
@@ -153,6 +156,9 @@ class Nlu:
         )
         self.place_refusals = frozenset(
             bare(w) for w in str_list(source, "place_refusals", data.get("place_refusals"))
+        )
+        self.vague_places = frozenset(
+            normalize(w) for w in str_list(source, "vague_places", data.get("vague_places"))
         )
         self.place_evasions = tuple(
             normalize(w) for w in str_list(source, "place_evasions", data.get("place_evasions"))
@@ -425,6 +431,13 @@ class Nlu:
         return len(norm) <= _EVASION_CHARS and any(w in norm for w in self.place_evasions) and (
             not self.names_place(text)
         )
+
+    def is_vague_place(self, text: str) -> bool:
+        """An answer to the place question that says where only to the resident: "就在我们小区",
+        "我家楼下", "在门口" (intents.yaml vague_places)."""
+        said = normalize(text).rstrip("。.！!~～ 嘛呀啊哦吧呢哈噻")
+        core = _VAGUE_TAIL.sub("", _VAGUE_LEAD.sub("", said))
+        return core in self.vague_places or (not core and len(said) <= 4)
 
     def unsure_of_place(self, text: str) -> bool:
         """The resident does not, or will not, say where: "不晓得", "不留", "就是那里"."""

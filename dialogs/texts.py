@@ -15,7 +15,7 @@ REQUIRED = (
     "ask.description", "ask.description_after_photo", "ask.description_after_voice",
     "ask.description_after_video", "ask.description_after_link",
     "ask.description_after_location", "ask.description_again", "ask.location",
-    "ask.location_again", "ask.location_needed", "ask.location_outside",
+    "ask.location_again", "ask.location_needed", "ask.location_vague", "ask.location_outside",
     "ask.location_elsewhere", "ask.location_elsewhere_district", "ask.location_which",
     "ask.employer", "ask.employer_again",
     "ask.contact_phone", "ask.contact_phone_known", "ask.contact_phone_invalid",

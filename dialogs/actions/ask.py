@@ -80,6 +80,8 @@ class AskSlot(KitAction):
             self.say(dispatcher, "ask.location_again")
         elif rejected == "location_refused":
             self.say(dispatcher, "ask.location_needed")
+        elif rejected == "location_vague":
+            self.say(dispatcher, "ask.location_vague")
         else:
             self.say(dispatcher, "ask.location")
         return []

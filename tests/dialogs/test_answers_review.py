@@ -57,7 +57,32 @@ async def test_a_place_after_an_evasion_is_filed(resident: Resident, desk: FakeD
     assert _slip(desk, resident).draft.location_text == "鲤鱼池小区3栋"
 
 
-@pytest.mark.parametrize("said", ["菜市场旁边", "老厂区那边", "我们小区门口", "老菜场背后"])
+@pytest.mark.parametrize("said", ["就在我们小区", "我家楼下", "在我们小区门口", "我们这边"])
+async def test_a_place_only_the_resident_knows_is_asked_once_more(
+    resident: Resident, desk: FakeDesk, said: str
+) -> None:
+    """"就在我们小区" was filed as the place: nobody could find it."""
+    await resident.say("路灯坏了三天了")
+    reply = await resident.say(said)
+    assert "小区叫什么名字" in reply and "联系电话" not in reply
+    assert "联系电话" in await resident.say("鲤鱼池小区3栋")
+    await resident.say(PHONE)
+    await resident.say("确认")
+    assert _slip(desk, resident).draft.location_text == "鲤鱼池小区3栋"
+
+
+async def test_a_place_only_the_resident_knows_said_twice_is_kept(
+    resident: Resident, desk: FakeDesk
+) -> None:
+    await resident.say("路灯坏了三天了")
+    await resident.say("就在我们小区")
+    assert "联系电话" in await resident.say("就是我们小区嘛")
+    await resident.say(PHONE)
+    await resident.say("确认")
+    assert _slip(desk, resident).draft.location_text == "就是我们小区嘛"
+
+
+@pytest.mark.parametrize("said", ["菜市场旁边", "老厂区那边", "鲤鱼池小区门口", "老菜场背后"])
 async def test_vague_but_useful_places_are_taken(
     resident: Resident, desk: FakeDesk, said: str
 ) -> None:
