@@ -141,6 +141,10 @@ class Nlu:
             normalize(w) for w in str_list(source, "new_report_markers",
                                            data.get("new_report_markers"))
         )
+        self.second_problem_markers = tuple(sorted(
+            (normalize(w) for w in str_list(source, "second_problem_markers",
+                                            data.get("second_problem_markers"))),
+            key=len, reverse=True))
         self.request_markers = frozenset(
             normalize(w) for w in str_list(source, "request_markers",
                                            data.get("request_markers"))
@@ -749,6 +753,21 @@ class Nlu:
                                 or cjk_count(rest) >= self.report_min_chars):
             return None
         return rest
+
+    def split_problems(self, text: str) -> tuple[str, str] | None:
+        """A report that tells a second problem after the first, in so many words ("建新北路12
+        号停水三天了，还有一个问题，门口路灯坏了一个月"): the first problem's text and the
+        second's (from its marker), or None. Both must be a problem of their own."""
+        for marker in self.second_problem_markers:
+            at = text.find(marker)
+            if at <= 0 or text[at - 1] not in "，,。.！!；;、 \n":
+                continue
+            first = text[:at].rstrip("，,。.！!；;、 \n")
+            rest = _AFTER_MARKER.sub("", text[at + len(marker):]).lstrip("，,：:。.；;、 ")
+            if all(self.has_problem_word(part) or cjk_count(part) >= self.report_min_chars
+                   for part in (first, rest)):
+                return first, text[at:]
+        return None
 
     def has_new_report_marker(self, text: str) -> bool:
         norm = normalize(text)

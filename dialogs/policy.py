@@ -24,7 +24,7 @@ from typing import Any
 from dialogs.actions.control import ASK_RESUME, CANCEL, DROP_DRAFT, RESTART, RESUME
 from dialogs.actions.emergency import EMERGENCY
 from dialogs.actions.followup import FOLLOWUP
-from dialogs.actions.intake import KEEP_NEXT, SUBMIT, SUMMARY
+from dialogs.actions.intake import KEEP_NEXT, NOTE_NEXT, SUBMIT, SUMMARY
 from dialogs.actions.status import (
     ASK_WITHDRAW,
     KEEP_SLIP,
@@ -380,7 +380,23 @@ class Policy:
             # "路灯已经修好了，不用办了" with nothing open: not a new report
             return Plan([*echo, "action_already_solved"])
         found = candidates(self.kit.nlu, conv, parse, msg, starting=not media_only)
+        two = self._two_problems(found.slots.get("description"), msg)
+        if two is not None:
+            # "…停水三天了，还有一个问题，门口路灯坏了": one slip per problem; the second is
+            # kept and taken once the first is issued
+            found.slots["description"], kept = two
+            return Plan([*echo, *said, NOTE_NEXT, FORM], found.slots,
+                        {**found.resets, "next_report": kept}, activate_form=True)
         return Plan([*echo, *said, FORM], found.slots, found.resets, activate_form=True)
+
+    def _two_problems(self, description: Any, msg: Incoming) -> tuple[str, dict[str, Any]] | None:
+        """The first problem's description and the second kept as a message of its own."""
+        split = self.kit.nlu.split_problems(description) if isinstance(description, str) else None
+        if split is None:
+            return None
+        first, second = split
+        meta = {"msg_type": "text", "dedupe_key": f"{msg.dedupe_key}:2"}
+        return first, {"parse": self.kit.nlu.parse(second), "metadata": meta}
 
 
 # media kinds of a message and the draft slots that keep them

@@ -24,6 +24,7 @@ def all_actions(kit: DialogKit) -> list[Action]:
         control.ActionResume, control.ActionDropDraft,
         emergency.ActionEmergency, followup.ActionFollowup,
         intake.ActionComplaintSummary, intake.ActionSubmitComplaint, intake.ActionKeepNextReport,
+        intake.ActionNoteNextReport,
         status.ActionQueryStatus, status.ActionMySlips, status.ActionAskWithdraw,
         status.ActionWithdrawOffered, status.ActionKeepSlip, status.ActionSlipQuestion,
         survey.ActionSurvey, survey.ActionSurveyReason, survey.ActionAskSurvey,

@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 SUMMARY = "action_complaint_summary"
 SUBMIT = "action_submit_complaint"
 KEEP_NEXT = "action_keep_next_report"
+NOTE_NEXT = "action_note_next_report"
 SUMMARY_TEXT = 150  # characters of the description the summary shows
 
 
@@ -210,6 +211,21 @@ def next_report_text(kit: Any, stashed: Any) -> str:
     parse = stashed.get("parse") if isinstance(stashed, dict) else None
     text = str((parse or {}).get("text") or "")
     return shorten(kit.nlu.second_problem(text) or text, 30) if text else ""
+
+
+class ActionNoteNextReport(KitAction):
+    """A first message that told two problems: the second (already kept in `next_report`)
+    is taken once this one is issued; the resident is told so."""
+
+    NAME = NOTE_NEXT
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        other = next_report_text(self.kit, tracker.get_slot("next_report"))
+        if other:
+            self.say(dispatcher, "chat.next_report_kept", text=other)
+        return []
 
 
 class ActionKeepNextReport(KitAction):

@@ -87,6 +87,36 @@ async def test_a_second_problem_told_mid_form_is_taken_after_the_first(
     assert second.draft.location_text == "鲤鱼池小区5栋"
 
 
+async def test_two_problems_in_the_first_message_make_two_slips(
+    resident: Resident, desk: FakeDesk
+) -> None:
+    """One slip per problem (一事一单): a water cut and a broken street lamp told in one
+    message were one slip, the lamp's deadline and department mixed with the water's."""
+    reply = await resident.say("建新北路12号停水三天了，还有一个问题，门口路灯坏了一个月，电话13812345678")
+    assert "门口路灯坏了一个月" in reply and "先记下了" in reply
+    assert line(reply, "问题：") == "问题：建新北路12号停水三天了"
+    reply = await resident.say("确认")
+    assert "已登记" in reply and "接着登记" in reply and "什么地方" in reply
+    await resident.say("建新北路12号门口")
+    summary = await resident.say("是")
+    assert line(summary, "问题：") == "问题：门口路灯坏了一个月"
+    await resident.say("确认")
+    first, second = desk.of(resident.openid)
+    assert first.draft.description == "建新北路12号停水三天了"
+    assert (second.draft.description, second.draft.location_text) == ("门口路灯坏了一个月",
+                                                                      "建新北路12号门口")
+    assert first.draft.phone == second.draft.phone == "13812345678"
+
+
+@pytest.mark.parametrize("said", ["楼下烧烤油烟大，还有晚上很吵，鲤鱼池小区3栋",
+                                  "鲤鱼池小区3栋楼下烧烤油烟大，另外晚上吵得睡不着"])
+async def test_more_about_one_problem_stays_one_report(
+    resident: Resident, desk: FakeDesk, said: str
+) -> None:
+    reply = await resident.say(said)
+    assert "先记下了" not in reply
+
+
 async def test_a_second_problem_at_the_summary_is_kept_too(
     resident: Resident, desk: FakeDesk
 ) -> None:
