@@ -48,6 +48,9 @@ SLOTS: dict[str, tuple[str, Any]] = {
     "survey_slip": ("text", None),  # slip whose "不满意" reason we are waiting for
     "stashed": ("any", None),  # message that arrived with the resume prompt
     "next_report": ("any", None),  # another problem told mid-intake: taken after this one
+    # the place the problem told before this one was at (two problems in one message): offered
+    # when this one's place is asked ("回复“一样”就行")
+    "place_hint": ("text", None),
     "rated_slip": ("any", None),  # {"number", "verdict", "at"}: the last rating, to change
     "withdraw_offer": ("any", None),  # {"numbers", "reason"}: open slips offered for 撤回
     "resume_pending": ("bool", False),
@@ -58,7 +61,7 @@ SLOTS: dict[str, tuple[str, Any]] = {
 DRAFT_SLOTS = (
     *FORM_SLOTS, "problem_kind", "triage", "phone_offered", "last_rejected", "place_issue",
     "awaiting_confirmation", "submission_key", "submission_failed", "requested_slot", "stashed", "resume_pending",
-    "next_report", "request_marker",
+    "next_report", "request_marker", "place_hint",
 )
 
 INTENTS = (

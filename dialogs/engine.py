@@ -253,7 +253,10 @@ class DialogEngine:
         parse = stashed.get("parse") or {}
         earlier = stashed_incoming(stashed, msg)
         conv.record_user(parse, earlier.metadata(), self.clock())
-        return candidates(self.kit.nlu, conv, parse, earlier, starting=True).slots
+        slots = candidates(self.kit.nlu, conv, parse, earlier, starting=True).slots
+        if stashed.get("place_hint") and "location" not in slots:
+            conv.record_slots({"place_hint": stashed["place_hint"]})
+        return slots
 
     async def _run(
         self, turn: _Turn, name: str, *, tracker: dict[str, Any] | None = None

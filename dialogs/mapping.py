@@ -119,6 +119,11 @@ def candidates(
     ):
         slots["contact_phone"] = ""
 
+    # "一样", to "如果也在“建新北路12号”，回复“一样”就行": the place of the problem before
+    hint = conv.slot("place_hint")
+    if requested == "location" and hint and "location" not in slots and nlu.says_same_place(text):
+        slots["location"] = hint
+
     # free text answers the slot that was asked for (a place the gazetteer does not know, said
     # with a phone number: the place without the number)
     if requested == "location" and "location" not in slots and not found - {"contact_phone"}:

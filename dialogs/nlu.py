@@ -161,6 +161,9 @@ class Nlu:
         self.place_refusals = frozenset(
             bare(w) for w in str_list(source, "place_refusals", data.get("place_refusals"))
         )
+        self.same_place_words = frozenset(
+            bare(w) for w in str_list(source, "same_place_words", data.get("same_place_words"))
+        )
         self.vague_places = frozenset(
             normalize(w) for w in str_list(source, "vague_places", data.get("vague_places"))
         )
@@ -435,6 +438,10 @@ class Nlu:
         return len(norm) <= _EVASION_CHARS and any(w in norm for w in self.place_evasions) and (
             not self.names_place(text)
         )
+
+    def says_same_place(self, text: str) -> bool:
+        """ "一样", "同一个地方": the place offered (ask.location_same) is this one's too."""
+        return any(form in self.same_place_words for form in self._bare_forms(normalize(text)))
 
     def is_vague_place(self, text: str) -> bool:
         """An answer to the place question that says where only to the resident: "就在我们小区",

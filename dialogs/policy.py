@@ -380,7 +380,7 @@ class Policy:
             # "路灯已经修好了，不用办了" with nothing open: not a new report
             return Plan([*echo, "action_already_solved"])
         found = candidates(self.kit.nlu, conv, parse, msg, starting=not media_only)
-        two = self._two_problems(found.slots.get("description"), msg)
+        two = self._two_problems(found.slots.get("description"), msg, found.slots.get("location"))
         if two is not None:
             # "…停水三天了，还有一个问题，门口路灯坏了": one slip per problem; the second is
             # kept and taken once the first is issued
@@ -389,14 +389,26 @@ class Policy:
                         {**found.resets, "next_report": kept}, activate_form=True)
         return Plan([*echo, *said, FORM], found.slots, found.resets, activate_form=True)
 
-    def _two_problems(self, description: Any, msg: Incoming) -> tuple[str, dict[str, Any]] | None:
+    def _two_problems(self, description: Any, msg: Incoming, location: Any
+                      ) -> tuple[str, dict[str, Any]] | None:
         """The first problem's description and the second kept as a message of its own."""
         split = self.kit.nlu.split_problems(description) if isinstance(description, str) else None
         if split is None:
             return None
         first, second = split
         meta = {"msg_type": "text", "dedupe_key": f"{msg.dedupe_key}:2"}
-        return first, {"parse": self.kit.nlu.parse(second), "metadata": meta}
+        kept: dict[str, Any] = {"parse": self.kit.nlu.parse(second), "metadata": meta}
+        place = found_place_text(location)
+        if place:
+            kept["place_hint"] = place  # offered when the second one's place is asked
+        return first, kept
+
+
+def found_place_text(location: Any) -> str | None:
+    """The words of a place slot candidate (text, or a map location's label)."""
+    if isinstance(location, dict):
+        location = location.get("text") or location.get("label")
+    return location.strip() if isinstance(location, str) and location.strip() else None
 
 
 # media kinds of a message and the draft slots that keep them

@@ -82,6 +82,8 @@ class AskSlot(KitAction):
             self.say(dispatcher, "ask.location_needed")
         elif rejected == "location_vague":
             self.say(dispatcher, "ask.location_vague")
+        elif tracker.get_slot("place_hint"):
+            self.say(dispatcher, "ask.location_same", place=tracker.get_slot("place_hint"))
         else:
             self.say(dispatcher, "ask.location")
         return []

@@ -108,6 +108,20 @@ async def test_two_problems_in_the_first_message_make_two_slips(
     assert first.draft.phone == second.draft.phone == "13812345678"
 
 
+@pytest.mark.parametrize("same", ["一样", "同一个地方", "是的"])
+async def test_the_second_problem_may_take_the_first_ones_place(
+    resident: Resident, desk: FakeDesk, same: str
+) -> None:
+    await resident.say("建新北路12号停水三天了，还有一个问题，门口路灯坏了一个月，电话13812345678")
+    reply = await resident.say("确认")
+    assert "如果也在“建新北路12号”，回复“一样”就行" in reply
+    await resident.say(same)
+    summary = await resident.say("是")
+    assert "地点：建新北路12号\n" in summary
+    await resident.say("确认")
+    assert desk.of(resident.openid)[1].draft.location_text == "建新北路12号"
+
+
 @pytest.mark.parametrize("said", ["楼下烧烤油烟大，还有晚上很吵，鲤鱼池小区3栋",
                                   "鲤鱼池小区3栋楼下烧烤油烟大，另外晚上吵得睡不着"])
 async def test_more_about_one_problem_stays_one_report(
