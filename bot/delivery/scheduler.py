@@ -228,18 +228,33 @@ class Scheduler:
             )).all()
         done = 0
         for slip_id, number, asked_at, reminded_at in rows:
-            if asked_at <= now - expire_after:
-                action = "expire_survey"
-            elif reminded_at is None or reminded_at < asked_at:
-                action = "remind_survey"
-            else:
-                continue
-            try:
-                await self._slips.act(slip_id, action, self._actor)
-                done += 1
-            except SlipError as exc:  # answered or changed meanwhile
-                log.info("slip %s: %s skipped: %s", number, action, exc)
+            done += await self._survey_step(slip_id, number, asked_at, reminded_at,
+                                            now - remind_after, now - expire_after,
+                                            ("remind_survey", "expire_survey"))
         return done + await self._merged_surveys(now, remind_after, expire_after)
+
+    async def _survey_step(
+        self, slip_id: int, number: str, asked_at: datetime | None,
+        reminded_at: datetime | None, remind_before: datetime, expire_before: datetime,
+        actions: tuple[str, str],
+    ) -> int:
+        """The reminder once a survey asked before `remind_before` (once per survey), the
+        expiry once it was asked before `expire_before`; 1 when an action was taken."""
+        remind, expire = actions
+        if asked_at is None or asked_at > remind_before:
+            return 0
+        if asked_at <= expire_before:
+            action = expire
+        elif reminded_at is None or reminded_at < asked_at:
+            action = remind
+        else:
+            return 0
+        try:
+            await self._slips.act(slip_id, action, self._actor)
+        except SlipError as exc:  # answered or changed meanwhile
+            log.info("slip %s: %s skipped: %s", number, action, exc)
+            return 0
+        return 1
 
     async def _merged_surveys(self, now: datetime, remind_after: timedelta,
                               expire_after: timedelta) -> int:
@@ -274,20 +289,10 @@ class Scheduler:
             )).all())
         done = 0
         for slip_id, number in kept:
-            asked_at, reminded_at = asked.get(slip_id), reminded.get(slip_id)
-            if asked_at is None or asked_at > now - remind_after:
-                continue
-            if asked_at <= now - expire_after:
-                action = "expire_merged_survey"
-            elif reminded_at is None or reminded_at < asked_at:
-                action = "remind_merged_survey"
-            else:
-                continue
-            try:
-                await self._slips.act(slip_id, action, self._actor)
-                done += 1
-            except SlipError as exc:  # answered or changed meanwhile
-                log.info("slip %s: %s skipped: %s", number, action, exc)
+            done += await self._survey_step(slip_id, number, asked.get(slip_id),
+                                            reminded.get(slip_id), now - remind_after,
+                                            now - expire_after,
+                                            ("remind_merged_survey", "expire_merged_survey"))
         return done
 
     # -- watermarks ---------------------------------------------------------------------------

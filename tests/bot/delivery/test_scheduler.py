@@ -179,23 +179,32 @@ async def test_an_answered_survey_is_left_alone(desk: Desk) -> None:
     assert (await desk.slip(number)).satisfaction == "满意"
 
 
-async def test_merged_residents_are_reminded_and_expire_after_the_kept_slips_own_rates(
-    desk: Desk,
-) -> None:
-    """The kept slip's own resident answered at once (rated): the resident whose duplicate
-    was merged into it was still never reminded nor counted 未评价 (product review)."""
+OTHER = "oSchedResident00000000000002"
+
+
+async def _merged_and_rated(desk: Desk) -> tuple[str, str, str]:
+    """A slip with another resident's duplicate merged into it, closed and rated by its own
+    resident at once: (its number, the duplicate's, the duplicate's resident)."""
     number = await desk.issue()
-    other = "oSchedResident00000000000002"
-    dup = await desk.slips.issue(SlipDraft(
-        openid=other, description="建新北路那盏路灯不亮了", idempotency_key="s2",
-        location_text="建新北路12号"))
+    dup = (await desk.slips.issue(SlipDraft(
+        openid=OTHER, description="建新北路那盏路灯不亮了", idempotency_key="s2",
+        location_text="建新北路12号"))).number
     dispatcher = Actor(kind="staff", id="2", name="派单员小王", role="dispatcher")
-    await desk.slips.act(dup.number, "merge", dispatcher, data={"into": number})
+    await desk.slips.act(dup, "merge", dispatcher, data={"into": number})
     lead = (await desk.slip(number)).lead_department
     handler = Actor(kind="staff", id="7", name="王工", role="handler", department=lead)
     await desk.slips.act(number, "sign", handler)
     await desk.slips.act(number, "close", handler, data={"result": "已修复"})
     await desk.slips.act(number, "survey", Actor.resident(RESIDENT), data={"verdict": "满意"})
+    return number, dup, OTHER
+
+
+async def test_merged_residents_are_reminded_and_expire_after_the_kept_slips_own_rates(
+    desk: Desk,
+) -> None:
+    """The kept slip's own resident answered at once (rated): the resident whose duplicate
+    was merged into it was still never reminded nor counted 未评价 (product review)."""
+    number, dup, other = await _merged_and_rated(desk)
     assert (await desk.slip(number)).status == "rated"
     scheduler = desk.scheduler()
 
@@ -211,33 +220,22 @@ async def test_merged_residents_are_reminded_and_expire_after_the_kept_slips_own
 
     desk.now[0] = T0 + timedelta(hours=73)
     assert await scheduler.run_job("surveys") == 1
-    merged = await desk.slip(dup.number)
+    merged = await desk.slip(dup)
     assert (merged.status, merged.satisfaction) == ("merged", "未评价")
     kept = await desk.slip(number)
     assert (kept.status, kept.satisfaction) == ("rated", "满意")
-    assert (await desk.actions(dup.number))[-1] == "merged_survey_expired"
+    assert (await desk.actions(dup))[-1] == "merged_survey_expired"
     desk.now[0] = T0 + timedelta(hours=100)
     assert await scheduler.run_job("surveys") == 0
 
 
 async def test_a_merged_resident_who_answered_is_left_alone(desk: Desk) -> None:
-    number = await desk.issue()
-    other = "oSchedResident00000000000002"
-    dup = await desk.slips.issue(SlipDraft(
-        openid=other, description="建新北路那盏路灯不亮了", idempotency_key="s2",
-        location_text="建新北路12号"))
-    dispatcher = Actor(kind="staff", id="2", name="派单员小王", role="dispatcher")
-    await desk.slips.act(dup.number, "merge", dispatcher, data={"into": number})
-    lead = (await desk.slip(number)).lead_department
-    handler = Actor(kind="staff", id="7", name="王工", role="handler", department=lead)
-    await desk.slips.act(number, "sign", handler)
-    await desk.slips.act(number, "close", handler, data={"result": "已修复"})
-    await desk.slips.act(number, "survey", Actor.resident(RESIDENT), data={"verdict": "满意"})
-    await desk.slips.act(dup.number, "survey", Actor.resident(other),
+    number, dup, other = await _merged_and_rated(desk)
+    await desk.slips.act(dup, "survey", Actor.resident(other),
                          data={"verdict": "基本满意"})
     desk.now[0] = T0 + timedelta(hours=80)
     assert await desk.scheduler().run_job("surveys") == 0
-    assert (await desk.slip(dup.number)).satisfaction == "基本满意"
+    assert (await desk.slip(dup)).satisfaction == "基本满意"
 
 
 async def test_one_execution_per_tick_across_workers(desk: Desk) -> None:
