@@ -12,6 +12,7 @@ import hashlib
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from markupsafe import Markup, escape
 
@@ -46,6 +47,15 @@ class Series:
     style: int | None = None
 
 
+def for_phones_too(render: Callable[..., Markup], *args: Any, width: int = 480,
+                   narrow: int = 340, **kwargs: Any) -> Markup:
+    """The chart drawn twice: `width` wide, and `narrow` wide for a phone, where the wide one
+    shrinks its text to 8-9 px. The stylesheet shows one (.chart-wide / .chart-narrow; the
+    hidden one is out of the accessibility tree too)."""
+    return Markup(f'<div class="chart-wide">{render(*args, width=width, **kwargs)}</div>'
+                  f'<div class="chart-narrow">{render(*args, width=narrow, **kwargs)}</div>')
+
+
 def _num(value: float) -> str:
     text = f"{value:.1f}"
     return text[:-2] if text.endswith(".0") else text
@@ -63,9 +73,11 @@ def _svg(width: int, height: int, title: str, body: list[str], css_class: str) -
 
 
 def _text(x: float, y: float, text: str, *, anchor: str = "start", fill: str = INK,
-          size: int = FONT, extra: str = "") -> str:
+          size: int = FONT, extra: str = "", tip: str | None = None) -> str:
+    """`tip`: the whole text as hover text, when `text` is cut short."""
+    title = f"<title>{escape(tip)}</title>" if tip else ""
     return (f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" fill="{fill}" '
-            f'font-size="{size}"{extra}>{escape(text)}</text>')
+            f'font-size="{size}"{extra}>{title}{escape(text)}</text>')
 
 
 def _nice_max(value: float) -> float:
@@ -101,6 +113,15 @@ def _label_width(labels: Sequence[str]) -> float:
     return widest * FONT
 
 
+def _fit(label: str, room: float) -> str:
+    """The label, cut with "…" to fit `room` (a long department name on a phone)."""
+    if _label_width([label]) <= room:
+        return label
+    while label and _label_width([label + "…"]) > room:
+        label = label[:-1]
+    return label + "…"
+
+
 def bar_chart(
     items: Sequence[tuple[str, float | None]],
     *,
@@ -126,7 +147,9 @@ def bar_chart(
             f'y2="{height - 8}" stroke="{GRID}"/>']
     for i, (label, value) in enumerate(items):
         y = top + i * row
-        body.append(_text(label_w - 8, y + row / 2 + 4, label, anchor="end"))
+        shown_label = _fit(label, label_w - 12)
+        body.append(_text(label_w - 8, y + row / 2 + 4, shown_label, anchor="end",
+                          tip=label if shown_label != label else None))
         if value is None:
             body.append(_text(label_w + 6, y + row / 2 + 4, "—", fill=MUTED))
             continue
@@ -356,7 +379,15 @@ def donut_chart(
     cx = cy = size / 2
     r_out, r_in = 92, 56
     row = 24
-    height = max(size, 12 + row * len(items))
+    # beside the ring when there is room for the legend, else under it (a phone)
+    stacked = width < size + 24 + 220
+    if stacked:
+        cx = width / 2
+        lx, ly = 8.0, size + 12.0
+        height = ly + row * len(items)
+    else:
+        lx, ly = size + 24.0, 12.0
+        height = max(size, 12 + row * len(items))
     body = []
     angle = -math.pi / 2
     for i, (label, value) in enumerate(items):
@@ -371,8 +402,7 @@ def donut_chart(
             body.append(_slice(cx, cy, r_out, r_in, angle, angle + sweep, color,
                                f"{label}：{fmt(value)}（{share * 100:.1f}%）"))
         angle += sweep
-        y = 12 + i * row
-        lx = size + 24
+        y = ly + i * row
         body.append(f'<rect x="{lx}" y="{y}" width="12" height="12" fill="{color}"/>')
         body.append(_text(lx + 18, y + 11, label))
         body.append(_text(width - 4, y + 11, f"{fmt(value)}（{share * 100:.1f}%）",

@@ -18,7 +18,7 @@ from urllib.parse import quote, urlencode
 import aiohttp_jinja2
 from aiohttp import web
 
-from bot.charts import bar_chart, column_chart, donut_chart, line_chart
+from bot.charts import bar_chart, column_chart, donut_chart, for_phones_too, line_chart
 from bot.slips.errors import (
     Forbidden,
     InvalidInput,
@@ -149,21 +149,25 @@ def _charts(figures: dict[str, Any], asked: Asked) -> dict[str, Any]:
     ranked = _ranked(figures["departments"], rank)
     is_rate = rank.endswith("_rate")
     return {
-        "received_chart": column_chart(labels, [r.received for r in trend],
-                                       title="受理量趋势"),
-        "rates_chart": line_chart(
+        # each drawn twice, for a wide screen and for a phone (bot.charts.for_phones_too)
+        "received_chart": for_phones_too(column_chart, labels, [r.received for r in trend],
+                                         title="受理量趋势"),
+        "rates_chart": for_phones_too(
+            line_chart,
             labels,
             rate_series(trend, ("response_rate", "on_time_rate", "satisfaction_rate",
                                 "solve_rate")),
             title="三率趋势", fmt=lambda v: percent(v, 0), max_value=1.0,
         ),
-        "ranking_chart": bar_chart(
+        "ranking_chart": for_phones_too(
+            bar_chart,
             [(r.label, r.value(rank)) for r in ranked[:20]],
             title=f"单位排名：{RANKS[rank]}",
             fmt=percent if is_rate else (lambda v: f"{v:,.0f}"),
             max_value=1.0 if is_rate else None,
         ),
-        "category_chart": donut_chart(
+        "category_chart": for_phones_too(
+            donut_chart,
             [(r.label, r.received) for r in figures["categories"]], title="诉求类别构成",
             fmt=lambda v: f"{v:,.0f}",
         ),

@@ -1,4 +1,5 @@
-"""Chart axes: counts get whole-number ticks, rates keep their percent ticks."""
+"""Charts: counts get whole-number ticks, rates keep their percent ticks; phones get charts drawn
+narrow, with long labels cut and the legend under the ring."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import re
 
 import pytest
 
-from bot.charts import Series, column_chart, line_chart
+from bot.charts import Series, bar_chart, column_chart, donut_chart, for_phones_too, line_chart
 
 TICK = re.compile(r'<text [^>]*text-anchor="end" fill="#8a94a0" font-size="12">([^<]*)</text>')
 
@@ -115,3 +116,29 @@ def test_x_labels_never_overlap_are_even_and_name_the_last_period(n: int) -> Non
         gaps = [round(b[0] - a[0], 1) for a, b in zip(shown, shown[1:], strict=False)]
         assert all(gap >= width for gap in gaps), (n, gaps, width)
         assert max(gaps, default=0) - min(gaps, default=0) < 0.5, gaps  # evenly spaced
+
+
+def test_a_chart_for_phones_too_is_drawn_narrow_as_well() -> None:
+    """Drawn 480 wide only, a chart's text shrank to 8-9 px on a phone."""
+    html = str(for_phones_too(column_chart, ["a", "b"], [1, 2], title="受理量趋势"))
+    wide, narrow = html.split('<div class="chart-narrow">')
+    assert 'class="chart-wide"' in wide and 'viewBox="0 0 480 ' in wide
+    assert 'viewBox="0 0 340 ' in narrow
+
+
+def test_a_long_label_is_cut_to_fit_a_narrow_bar_chart_and_kept_as_hover_text() -> None:
+    svg = str(bar_chart([("重庆水务集团江北片区", 0.5), ("区城管局", 0.9)], title="t",
+                        max_value=1.0, width=340))
+    assert "<title>重庆水务集团江北片区</title>重庆水务集团江北…" in svg
+    assert ">区城管局</text>" in svg
+    # at full width it fits whole
+    assert ">重庆水务集团江北片区</text>" in str(bar_chart([("重庆水务集团江北片区", 0.5)],
+                                                       title="t", max_value=1.0))
+
+
+def test_a_narrow_donut_puts_its_legend_under_the_ring() -> None:
+    items = [("城乡建设", 5), ("政法", 3)]
+    wide = str(donut_chart(items, title="t"))
+    narrow = str(donut_chart(items, title="t", width=340))
+    assert re.search(r'<rect x="224\.0" y="12\.0"', wide)  # beside the ring
+    assert re.search(r'<rect x="8\.0" y="212\.0"', narrow)  # under it
