@@ -11,7 +11,7 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
-from bot.charts import bar_chart, line_chart
+from bot.charts import bar_chart, for_phones_too, line_chart
 from bot.stats.filters import StatsFilter
 from bot.stats.measures import MEASURES, PERIOD_RULE, StatsRow, percent
 from bot.stats.public import (
@@ -103,7 +103,8 @@ async def _overview(services: StatsServices, period: PeriodChoice) -> dict[str, 
         per_page=8,
     )
     labels = [_month_label(r.key) for r in trend if r.key]
-    trend_chart = line_chart(
+    trend_chart = for_phones_too(
+        line_chart,
         labels,
         rate_series(trend, ("satisfaction_rate", "on_time_rate", "response_rate")),
         title="近十二个月的满意率、按时办结率和响应率",
@@ -112,7 +113,8 @@ async def _overview(services: StatsServices, period: PeriodChoice) -> dict[str, 
         width=PHONE_CHART_WIDTH,
     )
     rated = sorted((r for r in departments if r.answered), key=lambda r: -(r.satisfaction_rate or 0))
-    satisfaction_chart = bar_chart(
+    satisfaction_chart = for_phones_too(
+        bar_chart,
         [(r.label, r.satisfaction_rate) for r in rated],
         title=f"{period.label}各单位满意率",
         fmt=percent,
