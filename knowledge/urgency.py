@@ -3,7 +3,8 @@
 Every 特急 rule fires on any of its words or patterns anywhere in the message. A hit is only
 softened when that is cheap and safe (see urgency.yaml): negated right before it ("没有煤气味")
 it does not count; resolved, a drill, a worry, a past event or a chronic hazard makes it 紧急,
-never 一般 — but a worry about a danger told as happening ("我担心楼下着火了") is not softened. A message with one unsoftened 特急 hit is 特急, whatever else it says.
+never 一般 — but a worry about a danger told as happening ("我担心楼下着火了") is not softened.
+A message with one unsoftened 特急 hit is 特急, whatever else it says.
 """
 
 from __future__ import annotations
