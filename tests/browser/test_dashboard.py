@@ -78,13 +78,15 @@ async def test_dashboard_draws_its_charts(base: str, browser) -> None:
     await page.goto(f"{base}/console/dashboard?{MARCH}&period=week")
     # four weeks (from Monday 23 Feb); a rate without a denominator leaves a gap: 2 + 4 + 0 + 1
     # points, and lines only where two points meet (响应率, 按时办结率 from 23 Feb to 2 Mar)
-    assert await page.locator("#chart-received svg rect.bar").count() == 4
-    assert await page.locator("#chart-rates svg .point").count() == 7
-    assert await page.locator("#chart-rates svg polyline.line").count() == 2
-    assert await page.locator("#chart-ranking svg rect.bar").count() == 3
-    assert await page.locator("#chart-categories svg path.slice").count() == 2
+    # each chart is drawn twice; on a wide screen the wide one shows, the phone's is hidden
+    assert await page.locator("#chart-received .chart-wide svg rect.bar").count() == 4
+    assert await page.locator("#chart-rates .chart-wide svg .point").count() == 7
+    assert await page.locator("#chart-rates .chart-wide svg polyline.line").count() == 2
+    assert await page.locator("#chart-ranking .chart-wide svg rect.bar").count() == 3
+    assert await page.locator("#chart-categories .chart-wide svg path.slice").count() == 2
+    assert await page.locator(".chart-narrow svg").first.is_hidden()
     # the bars have a real size on screen
-    box = await page.locator("#chart-ranking svg rect.bar").first.bounding_box()
+    box = await page.locator("#chart-ranking .chart-wide svg rect.bar").first.bounding_box()
     assert box and box["width"] > 20 and box["height"] > 5
     await page.screenshot(path=str(SHOTS / "dashboard.png"), full_page=True)
     await page.goto(f"{base}/console/dashboard/clusters?{MARCH}&all=1")
@@ -103,8 +105,14 @@ async def test_public_page_on_a_phone(base: str, browser) -> None:
     page = await browser.new_page(viewport={"width": 390, "height": 844},
                                   device_scale_factor=2, is_mobile=True)
     await page.goto(f"{base}/public/?period=2026-03")
-    assert await page.locator("svg polyline.line").count() == 3
-    assert await page.locator("svg rect.bar").count() == 2
+    # the charts drawn for a phone show, the wide ones are hidden
+    assert await page.locator(".chart-narrow svg polyline.line").count() == 3
+    assert await page.locator(".chart-narrow svg rect.bar").count() == 2
+    assert await page.locator(".chart-wide svg").first.is_hidden()
+    # their text reads at 10 px or more (drawn wide and shrunk, it was 8-9 px)
+    sizes = await page.locator(".chart-narrow svg text").evaluate_all(
+        "els => els.map(e => e.getBoundingClientRect().height)")
+    assert sizes and min(sizes) >= 10, sizes
     overflow = await page.evaluate(
         "document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0, f"the page is {overflow}px wider than the phone"
