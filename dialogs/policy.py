@@ -118,7 +118,8 @@ class Policy:
             # several: which one)
             return Plan([*echo, ASK_WITHDRAW])
         if intent == "cancel":
-            return Plan([CANCEL])
+            # a problem kept for after this one starts instead (CANCEL asks for it)
+            return Plan([CANCEL], restart_with=conv.slot("next_report") or None)
         if self._danger(parse):
             return Plan([EMERGENCY])
         if conv.slot("resume_pending"):

@@ -30,7 +30,7 @@ REQUIRED = (
     "issued.head", "issued.departments", "issued.queue", "issued.response", "issued.due",
     "issued.how_to_query", "issued.contact", "issued.contact_soon", "emergency.advice",
     "emergency.issued",
-    "control.cancelled", "control.cancel_nothing", "control.restarted", "control.resumed",
+    "control.cancelled", "control.cancelled_next", "control.cancel_nothing", "control.restarted", "control.resumed",
     "control.resume_dropped", "control.nothing_to_confirm", "control.busy",
     "control.issue_failed", "control.error",
     "status.line", "status.state", "status.due", "status.contact_by", "status.contact_soon",

@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from dialogs.actions.base import KitAction, clear_draft, metadata
+from dialogs.actions.intake import next_report_text
+from dialogs.domain import FORM
 from dialogs.text import shorten
 
 CANCEL = "action_cancel"
@@ -34,6 +36,12 @@ class ActionCancel(KitAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
+        other = next_report_text(self.kit, tracker.get_slot("next_report"))
+        if other and has_draft(tracker):
+            # another problem was kept for after this one: this one goes, that one starts (the
+            # engine fills the form from the kept message)
+            self.say(dispatcher, "control.cancelled_next", text=other)
+            return [*clear_draft(), SlotSet("survey_slip", None), FollowupAction(FORM)]
         if has_draft(tracker) or tracker.get_slot("survey_slip"):
             self.say(dispatcher, "control.cancelled")
         else:

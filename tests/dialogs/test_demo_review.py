@@ -122,6 +122,21 @@ async def test_the_second_problem_may_take_the_first_ones_place(
     assert desk.of(resident.openid)[1].draft.location_text == "建新北路12号"
 
 
+async def test_cancelling_the_first_of_two_problems_starts_the_second(
+    resident: Resident, desk: FakeDesk
+) -> None:
+    """The second problem kept for after the first was lost when the first was cancelled."""
+    await resident.say("建新北路12号停水三天了，还有一个问题，门口路灯坏了一个月，电话13812345678")
+    reply = await resident.say("取消")
+    assert "这件不登记了" in reply and "门口路灯坏了一个月" in reply and "什么地方" in reply
+    await resident.say("一样")
+    summary = await resident.say("13812345678")
+    assert line(summary, "问题：") == "问题：门口路灯坏了一个月"
+    await resident.say("确认")
+    [only] = desk.of(resident.openid)
+    assert (only.draft.description, only.draft.location_text) == ("门口路灯坏了一个月", "建新北路12号")
+
+
 @pytest.mark.parametrize("said", ["楼下烧烤油烟大，还有晚上很吵，鲤鱼池小区3栋",
                                   "鲤鱼池小区3栋楼下烧烤油烟大，另外晚上吵得睡不着"])
 async def test_more_about_one_problem_stays_one_report(
