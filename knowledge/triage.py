@@ -27,7 +27,7 @@ from knowledge.pack import KnowledgePack, load_pack
 from knowledge.ports import CategoryModel, RecentOpenSlips, SimilarSlips
 from knowledge.request_types import RequestTypeAssessor
 from knowledge.routing import Assignment, Router, handling_level
-from knowledge.similarity import RecentSlipsMatcher, area_parents
+from knowledge.similarity import RecentSlipsMatcher
 from knowledge.universality import CollectiveDetector, decide_universality
 from knowledge.urgency_layers import CONTEXT_FILE, LayeredUrgency, UrgencyContext
 from knowledge.urgency_model import UrgencyModel
@@ -126,7 +126,7 @@ class Triage:
         self.router = Router(pack)
         if similar_source is not None and not hasattr(similar_source, "query"):
             similar_source = RecentSlipsMatcher(
-                similar_source, area_parents(pack.areas), read=self.compared,
+                similar_source, read=self.compared,
                 topic_floor=pack.policy.similar_topic_floor)
         self.similar_source: SimilarSlips | None = similar_source  # type: ignore[assignment]
         # Urgency: rules first, then context and the urgency model (None: the shipped artefact).

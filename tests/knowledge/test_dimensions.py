@@ -173,7 +173,7 @@ def test_matcher_over_a_recent_open_slips_source(pack: KnowledgePack) -> None:
                     OpenSlip("JB8", "楼上装修太吵", "GYQ", NOW - dt.timedelta(days=1))]
 
     store = Store()
-    matcher = RecentSlipsMatcher(store, area_parents(pack.areas))
+    matcher = RecentSlipsMatcher(store)
     since = NOW - dt.timedelta(days=30)
     found = matcher.query("我们小区门口的路灯坏了", area_code="GYQ", since=since)
     assert [k for k, _ in found] == ["JB9"]
