@@ -523,6 +523,8 @@ class Nlu:
         """A report says, in a clause of its own, that the resident will not leave a phone
         ("路灯坏了一个星期了，我不留电话", "…，匿名反映"): outright refusals only, so that "我不知道
         物业的电话" in a report is not read as one."""
+        if not any(w in normalize(text) for w in self.phone_refusals):
+            return False  # most reports (checked first: the clauses need entity extraction)
         about_them, rest = self._contact_clauses(text)
         return bool(rest) and any(
             any(w in normalize(c) for w in self.phone_refusals) for c in about_them)
