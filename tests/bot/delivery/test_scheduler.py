@@ -142,6 +142,16 @@ async def test_a_new_deadline_is_a_new_crossing(desk: Desk) -> None:
     assert len(await desk.notices("overdue")) == 2
 
 
+async def _one_reminder_after_24_hours(desk: Desk, scheduler: Scheduler) -> None:
+    """Nothing before 24 h after the survey (sent at T0), one reminder after, once."""
+    desk.now[0] = T0 + timedelta(hours=23)
+    assert await scheduler.run_job("surveys") == 0
+    desk.now[0] = T0 + timedelta(hours=25)
+    assert await scheduler.run_job("surveys") == 1
+    desk.now[0] = T0 + timedelta(hours=30)
+    assert await scheduler.run_job("surveys") == 0  # one reminder per survey
+
+
 async def test_survey_reminder_after_24h_and_unrated_after_72h(desk: Desk) -> None:
     number = await desk.issue()
     lead = (await desk.slip(number)).lead_department
@@ -151,12 +161,7 @@ async def test_survey_reminder_after_24h_and_unrated_after_72h(desk: Desk) -> No
     assert (await desk.slip(number)).status == "awaiting_survey"
     scheduler = desk.scheduler()
 
-    desk.now[0] = T0 + timedelta(hours=23)
-    assert await scheduler.run_job("surveys") == 0
-    desk.now[0] = T0 + timedelta(hours=25)
-    assert await scheduler.run_job("surveys") == 1
-    desk.now[0] = T0 + timedelta(hours=30)
-    assert await scheduler.run_job("surveys") == 0  # one reminder per survey
+    await _one_reminder_after_24_hours(desk, scheduler)
     assert (await desk.actions(number)).count("remind_survey") == 1
     [reminder] = await desk.notices("survey_reminder")
     assert reminder.openid == RESIDENT and number in reminder.text
@@ -208,12 +213,7 @@ async def test_merged_residents_are_reminded_and_expire_after_the_kept_slips_own
     assert (await desk.slip(number)).status == "rated"
     scheduler = desk.scheduler()
 
-    desk.now[0] = T0 + timedelta(hours=23)
-    assert await scheduler.run_job("surveys") == 0
-    desk.now[0] = T0 + timedelta(hours=25)
-    assert await scheduler.run_job("surveys") == 1
-    desk.now[0] = T0 + timedelta(hours=30)
-    assert await scheduler.run_job("surveys") == 0  # one reminder
+    await _one_reminder_after_24_hours(desk, scheduler)
     [reminder] = await desk.notices("survey_reminder_merged")
     assert reminder.openid == other and number in reminder.text
     assert not await desk.notices("survey_reminder")  # the kept slip's resident has answered
