@@ -6,7 +6,7 @@
 # 20–40 minutes on 2 cores. Take figures on a quiet machine: the load average is printed.
 #
 #   bash scripts/bench.sh            # everything
-#   bash scripts/bench.sh webhook    # only the named ones: webhook classify dialogs console stats delivery
+#   bash scripts/bench.sh webhook    # only the named ones: webhook classify similar dialogs console stats delivery
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
@@ -17,7 +17,7 @@ redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || { echo "Redis is not runn
 mkdir -p bench/results
 out="bench/results/$(date -u +%Y-%m-%dT%H%M%SZ).txt"
 want=("$@")
-[ ${#want[@]} -gt 0 ] || want=(webhook classify dialogs console stats delivery)
+[ ${#want[@]} -gt 0 ] || want=(webhook classify similar dialogs console stats delivery)
 
 run() {
   local name=$1; shift
@@ -34,11 +34,12 @@ for name in "${want[@]}"; do
   case $name in
     webhook) run webhook "$PY" bench/webhook.py ;;
     classify) run classify "$PY" bench/classify.py --messages 2178 ;;
+    similar) run similar "$PY" bench/similar.py --open 2000 ;;
     dialogs) run dialogs "$PY" bench/dialogs.py ;;
     console) run console "$PY" bench/console.py --slips 1000000 ;;
     stats) run stats "$PY" -m bench.stats --slips 1000000 --reuse ;;
     delivery) run delivery "$PY" bench/delivery_kill.py --trials 10 ;;
-    *) echo "unknown benchmark: $name (webhook classify dialogs console stats delivery)"; exit 2 ;;
+    *) echo "unknown benchmark: $name (webhook classify similar dialogs console stats delivery)"; exit 2 ;;
   esac
 done
 echo; echo "figures kept in $out"

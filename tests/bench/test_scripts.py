@@ -57,6 +57,14 @@ def test_classify_bench_reports_latency_against_its_baseline() -> None:
     assert "ratio predict/baseline" in out
 
 
+def test_similar_bench_reports_the_search_against_its_baseline() -> None:
+    out = run("bench/similar.py", "--open", "60", "--queries", "4")
+    median, p95 = figures(out, "triage.classify with the similar-slip search")
+    assert 0 < median <= p95
+    assert len(figures(out, "baseline: index rebuilt for each query")) == 2
+    assert "ratio median classify / baseline search" in out
+
+
 def test_console_bench_measures_every_query_on_loaded_slips(pg_databases: PgDatabases) -> None:
     name = f"minyi_test_{uuid.uuid4().hex[:12]}"
     pg_databases.names.append(name)  # dropped at the end of the run
