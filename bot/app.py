@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -52,14 +53,45 @@ def _slip_service(
     return service, triage, open_slips
 
 
-async def _refresh_open_slips(cache: OpenSlipCache, every_seconds: float = 120.0) -> None:
-    """Other processes issue and close slips too: reload the cache now and then."""
+async def _refresh_open_slips(
+    cache: OpenSlipCache, triage: Any = None, every_seconds: float = 120.0
+) -> None:
+    """Other processes issue and close slips too: reload the cache now and then, and weigh
+    the slips it holds before a complaint needs them."""
     while True:
         try:
-            await cache.refresh()
+            if await cache.refresh():
+                await prepare_similar(triage, cache)
         except Exception:  # noqa: BLE001 - a missed refresh only weakens similarity
             log.warning("could not refresh the open-slip cache", exc_info=True)
         await asyncio.sleep(every_seconds)
+
+
+WARM_BATCH = 100  # open slips weighed between two turns of the event loop (~25 ms)
+
+
+async def prepare_similar(triage: Any, cache: OpenSlipCache) -> int:
+    """Load the classifier (in a thread) and weigh every cached open slip for the similar-slip
+    search, a batch at a time so that residents' messages are answered meanwhile. Without
+    this, the first complaint after a start loaded the classifier (~0.15 s) and read every
+    open slip of its area (2000: ~0.5 s) while the event loop stood still. Slips weighed
+    before are remembered and cost nothing; returns how many slips were looked at."""
+    loaded = getattr(triage, "loaded", None)
+    if loaded is None:
+        return 0
+    try:
+        triage = await asyncio.to_thread(loaded)
+    except Exception:  # noqa: BLE001 - complaints still go to the dispatcher's queue
+        log.warning("triage could not be loaded ahead of the first complaint", exc_info=True)
+        return 0
+    prepare = getattr(getattr(triage, "similar_source", None), "prepare", None)
+    if prepare is None:
+        return 0
+    slips = list(cache.recent_open_slips(None, datetime.min.replace(tzinfo=UTC)))
+    for start in range(0, len(slips), WARM_BATCH):
+        prepare(slips[start : start + WARM_BATCH])
+        await asyncio.sleep(0)
+    return len(slips)
 
 
 def _dialog_engine(
@@ -123,7 +155,7 @@ def create_app(settings: Settings, *, migrate: bool = False) -> web.Application:
         delivery_events.register(router, database, stores)  # before the generic events
         router.include(conversation.build_conversation_router())
         service, triage, open_slips = _slip_service(app, settings, database)
-        refresher = asyncio.create_task(_refresh_open_slips(open_slips))
+        refresher = asyncio.create_task(_refresh_open_slips(open_slips, triage))
         app[keys.INBOX] = Inbox(
             settings=settings,
             stores=stores,

@@ -151,6 +151,11 @@ class ShippedTriage:
     def classify(self, text: str, *, area: Any = None, now: Any = None) -> Any:
         return self._loaded().classify(text, area=area, now=now)
 
+    def loaded(self) -> Any:
+        """The triage, loading the classifier now if no message has yet (thread-safe: the web
+        process calls this from a worker thread to have it ready before the first complaint)."""
+        return self._loaded()
+
     def _loaded(self) -> Any:
         with self._loading:
             if self._triage is None:

@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from knowledge.matching import normalize
-from knowledge.ports import RecentOpenSlips
+from knowledge.ports import OpenSlip, RecentOpenSlips
 
 _KEEP = re.compile(r"[\u4e00-\u9fff0-9a-z]+")
 # Bigrams that occur in almost every complaint and say nothing about the problem.
@@ -212,6 +212,21 @@ class RecentSlipsMatcher:
             found = self._memo[(key, text)] = (
                 Vector.of(*self._read(text)) if self._read is not None else Vector.of(text))
         return found
+
+    def __len__(self) -> int:
+        """How many slip texts are weighed and remembered."""
+        return len(self._memo)
+
+    def prepare(self, slips: Iterable[OpenSlip]) -> int:
+        """Weigh these open slips now, as a query would the first time it met them: the web
+        process does this after loading its open slips, so that the first complaint of an
+        area after a start does not read them all (2000 open slips: about half a second of a
+        blocked event loop). How many were weighed."""
+        count = 0
+        for slip in slips:
+            self._vector(slip.key, slip.text)
+            count += 1
+        return count
 
     def query(
         self,

@@ -64,6 +64,10 @@ def test_similar_bench_reports_the_search_against_its_baseline() -> None:
             re.escape(label) + r".*median ([\d.]+)\s+p95 ([\d.]+) ms", out).groups())
         assert 0 < median <= p95
     assert "ratio median classify / baseline search" in out
+    weighed, first = map(float, re.search(
+        r"background after a start: ([\d.]+) ms in all; first complaint after that: ([\d.]+) ms",
+        out).groups())
+    assert weighed > 0 and first > 0
 
 
 def test_console_bench_measures_every_query_on_loaded_slips(pg_databases: PgDatabases) -> None:

@@ -120,3 +120,31 @@ async def test_open_slips_are_compared_by_the_residents_own_words_not_shared_lin
     assert stored.text == "建新北路12号小区门口的路灯坏了，晚上一片漆黑"
     again = await service.issue(d("建新北路12号门口路灯坏了好几天，晚上很黑", link=False))
     assert again.cluster_id is not None
+
+
+async def test_open_slips_are_weighed_before_the_first_complaint_needs_them(
+    database, clock: Clock, pack  # type: ignore[no-untyped-def]
+) -> None:
+    """After a start the cache holds the open slips; the web process weighs them (and loads
+    the classifier) in the background, so the first complaint of an area does not."""
+    from bot.app import prepare_similar
+    from handlers.conversation import ShippedTriage
+
+    cache = OpenSlipCache(database, clock=clock)
+    service = SlipService(database, settings=make_settings(), clock=clock, pack=pack)
+    for text in ("建新北路12号路灯坏了", "五里店噪音很大", "北城天街门口井盖丢了"):
+        await service.issue(draft(text, area=JIANXIN))
+    assert await cache.refresh() == 3
+    triage = ShippedTriage(cache)
+
+    assert await prepare_similar(triage, cache) == 3
+    matcher = triage.loaded().similar_source
+    assert len(matcher) == 3
+    # weighed once: a second pass (the next refresh) finds them all remembered
+    assert await prepare_similar(triage, cache) == 3 and len(matcher) == 3
+
+
+async def test_nothing_to_weigh_without_a_shipped_triage(database, clock: Clock) -> None:  # type: ignore[no-untyped-def]
+    from bot.app import prepare_similar
+
+    assert await prepare_similar(None, OpenSlipCache(database, clock=clock)) == 0
