@@ -256,6 +256,14 @@ class DialogEngine:
         slots = candidates(self.kit.nlu, conv, parse, earlier, starting=True).slots
         if stashed.get("place_hint") and "location" not in slots:
             conv.record_slots({"place_hint": stashed["place_hint"]})
+        carried = stashed.get("contact_phone")
+        if isinstance(carried, str) and "contact_phone" not in slots:
+            # the phone given for the problem before this one is offered back ("还用…联系
+            # 您吗"), as a remembered one is; its turning one down holds for this one too
+            if carried:
+                conv.record_slots({"phone_offered": carried})
+            else:
+                slots["contact_phone"] = ""
         return slots
 
     async def _run(

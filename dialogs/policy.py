@@ -119,7 +119,7 @@ class Policy:
             return Plan([*echo, ASK_WITHDRAW])
         if intent == "cancel":
             # a problem kept for after this one starts instead (CANCEL asks for it)
-            return Plan([CANCEL], restart_with=conv.slot("next_report") or None)
+            return Plan([CANCEL], restart_with=next_report(conv))
         if self._danger(parse):
             return Plan([EMERGENCY])
         if conv.slot("resume_pending"):
@@ -311,8 +311,7 @@ class Policy:
         intent = parse["intent"]["name"]
         if intent == "confirm":
             # a problem kept meanwhile starts once the slip is issued (SUBMIT asks for it)
-            return Plan([*echo, SUBMIT], submission=True,
-                        restart_with=conv.slot("next_report") or None)
+            return Plan([*echo, SUBMIT], submission=True, restart_with=next_report(conv))
         if intent == "deny":
             return Plan([*echo, "action_ask_correction"])
         found = candidates(self.kit.nlu, conv, parse, msg, starting=False)
@@ -403,6 +402,17 @@ class Policy:
         if place:
             kept["place_hint"] = place  # offered when the second one's place is asked
         return first, kept
+
+
+def next_report(conv: Conversation) -> dict[str, Any] | None:
+    """The problem kept for after this draft (None: none), with the phone given for this
+    one, or its turning one down, as `contact_phone`: said once, it holds for both, whether
+    this one is issued or cancelled."""
+    kept = conv.slot("next_report")
+    if not isinstance(kept, dict) or not kept:
+        return None
+    phone = conv.slot("contact_phone")
+    return {**kept, "contact_phone": phone} if isinstance(phone, str) else kept
 
 
 def found_place_text(location: Any) -> str | None:

@@ -137,6 +137,55 @@ async def test_cancelling_the_first_of_two_problems_starts_the_second(
     assert (only.draft.description, only.draft.location_text) == ("门口路灯坏了一个月", "建新北路12号")
 
 
+@pytest.mark.parametrize("first_ends", ["确认", "取消"], ids=["issued", "cancelled"])
+async def test_the_phone_given_for_the_first_of_two_problems_is_offered_for_the_second(
+    resident: Resident, desk: FakeDesk, first_ends: str
+) -> None:
+    """Cancelling the first problem asked for the phone again, as if never given; issuing
+    it offered the phone back. Both now offer it."""
+    await resident.say("建新北路12号停水三天了，还有一个问题，门口路灯坏了一个月")
+    summary = await resident.say("13812345678")
+    assert line(summary, "电话：") == "电话：138****5678"
+    await resident.say(first_ends)
+    reply = await resident.say("一样")
+    assert "还用 138****5678 联系您吗" in reply and "请留一个联系电话" not in reply
+    summary = await resident.say("是")
+    assert line(summary, "问题：") == "问题：门口路灯坏了一个月"
+    assert line(summary, "电话：") == "电话：138****5678"
+    await resident.say("确认")
+    assert desk.of(resident.openid)[-1].draft.phone == "13812345678"
+
+
+@pytest.mark.parametrize("first_ends", ["确认", "取消"], ids=["issued", "cancelled"])
+@pytest.mark.parametrize(
+    "said",
+    [
+        pytest.param(
+            "建新北路12号停水三天了，我不留电话，还有一个问题，门口路灯坏了一个月",
+            id="in-the-report",
+        ),
+        # "不留" said to the phone question
+        pytest.param("建新北路12号停水三天了，还有一个问题，门口路灯坏了一个月", id="asked"),
+    ],
+)
+async def test_a_phone_turned_down_for_the_first_of_two_problems_holds_for_the_second(
+    resident: Resident, desk: FakeDesk, first_ends: str, said: str
+) -> None:
+    """The resident who would not leave a phone was asked for one again for the second
+    problem (after the first was issued or cancelled alike)."""
+    desk.phones[resident.openid] = "13900001111"  # remembered from an earlier slip
+    summary = await resident.say(said)
+    if "请核对" not in summary:
+        summary = await resident.say("不留")
+    assert line(summary, "电话：").startswith("电话：不留")
+    await resident.say(first_ends)
+    summary = await resident.say("一样")
+    assert line(summary, "问题：") == "问题：门口路灯坏了一个月"
+    assert line(summary, "电话：").startswith("电话：不留")
+    await resident.say("确认")
+    assert desk.of(resident.openid)[-1].draft.phone is None
+
+
 @pytest.mark.parametrize("said", ["楼下烧烤油烟大，还有晚上很吵，鲤鱼池小区3栋",
                                   "鲤鱼池小区3栋楼下烧烤油烟大，另外晚上吵得睡不着"])
 async def test_more_about_one_problem_stays_one_report(
