@@ -71,16 +71,23 @@ WARM_BATCH = 100  # open slips weighed between two turns of the event loop (~25 
 
 
 async def prepare_similar(triage: Any, cache: OpenSlipCache) -> int:
-    """Load the classifier (in a thread) and weigh every cached open slip for the similar-slip
-    search, a batch at a time so that residents' messages are answered meanwhile. Without
-    this, the first complaint after a start loaded the classifier (~0.15 s) and read every
-    open slip of its area (2000: ~0.5 s) while the event loop stood still. Slips weighed
+    """Load the classifier and use it once (in a thread), then weigh every cached open slip
+    for the similar-slip search, a batch at a time so that residents' messages are answered
+    meanwhile. Without this, the first complaint after a start read every open slip of its
+    area (2000: ~0.5 s) while the event loop stood still, and, outside `minyi serve`, loaded
+    the classifier too. Slips weighed
     before are remembered and cost nothing; returns how many slips were looked at."""
     loaded = getattr(triage, "loaded", None)
     if loaded is None:
         return 0
+
+    def ready() -> Any:
+        shipped = loaded()
+        shipped.classify("小区门口的路灯坏了三天了")  # builds the explanation's tables (~0.15 s)
+        return shipped
+
     try:
-        triage = await asyncio.to_thread(loaded)
+        triage = await asyncio.to_thread(ready)
     except Exception:  # noqa: BLE001 - complaints still go to the dispatcher's queue
         log.warning("triage could not be loaded ahead of the first complaint", exc_info=True)
         return 0
