@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
@@ -62,6 +63,23 @@ class ValidateComplaintForm(FormValidationAction):
                                             self.kit.nlu.is_plain_question(description),
                                             self.kit.nlu.has_problem_word(description))
         return [*kind.needs, *OPTIONAL]
+
+    async def get_validation_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        events = await super().get_validation_events(dispatcher, tracker, domain)
+        said = tracker.slots_to_validate().get("location")
+        if said is None or any(e.get("name") == "location" for e in events):
+            return events
+        # A place told for a kind that needs none (a 咨询: "我住鲤鱼池小区3栋" to the phone
+        # question): rasa-sdk validates only the required slots, so it was dropped. Kept when
+        # it is a place staff can use; one that is not is let go, never asked about.
+        trial = CollectingDispatcher()
+        place = self.validate_location(said, trial, tracker, domain).get("location")
+        if isinstance(place, dict) and place.get("text"):
+            dispatcher.messages.extend(trial.messages)
+            events.append(SlotSet("location", place))
+        return events
 
     # -- slots -----------------------------------------------------------------------------
     def validate_description(
@@ -201,7 +219,10 @@ class ValidateComplaintForm(FormValidationAction):
         places = self.kit.places
         place = places.find(text) if places else None
         area = place.to_dict() if place is not None and place.inside else None
-        if tracker.get_slot("requested_slot") == "contact_phone":
+        if (
+            tracker.get_slot("requested_slot") == "contact_phone"
+            and "contact_phone" not in tracker.slots_to_validate()
+        ):
             # said instead of a phone number: the question that follows asks for it again
             dispatcher.utter_message(text=self.kit.texts.say("chat.location_noted", label=text))
         return {"location": {"text": text, "lat": None, "lon": None, "area": area},

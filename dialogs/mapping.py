@@ -179,10 +179,13 @@ def _revised_place(
     return slots
 
 
-# what leads up to a place given in words: "在", "地址是", "地址改成", "地点不对，应该是"
+# what leads up to a place given in words: "在", "地址是", "地址改成", "地点不对，应该是",
+# "我住在"
 _PLACE_LEAD = re.compile(
     r"^\s*(?:(?:地点|地址|位置|地方)(?:不对|错了|写错了|说错了)?[：:，,\s]*)?"
-    r"(?:改成|改为|改到|换成|换为|换到|应该是|其实是|就在|是在|在|是)?[：:，,\s]*")
+    r"(?:改成|改为|改到|换成|换为|换到|应该是|其实是|我家住在|我家住|我家在|我住在|我住|住在|"
+    r"就在|是在|在|是)?[：:，,\s]*"
+)
 
 
 def _when(text: str, times: list[dict[str, Any]]) -> str | None:

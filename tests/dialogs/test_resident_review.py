@@ -175,6 +175,55 @@ async def test_a_policy_question_is_not_asked_for_a_place(resident: Resident) ->
     assert "问题：办身份证要带啥子" in summary and "地点" not in summary
 
 
+@pytest.mark.parametrize("question", ["办身份证要带啥子", "咨询一下低保怎么申请"])
+@pytest.mark.parametrize("said", ["鲤鱼池小区3栋", "我住鲤鱼池小区3栋"])
+async def test_a_place_said_to_a_consultations_phone_question_is_kept(
+    resident: Resident, desk: FakeDesk, question: str, said: str
+) -> None:
+    """A consultation needs no place; one said anyway, at the phone question, was dropped."""
+    await resident.say(question)
+    reply = await resident.say(said)
+    assert "地点记下了：鲤鱼池小区3栋" in reply and "联系电话" in reply
+    summary = await resident.say("13812345678")
+    assert "地点：鲤鱼池小区3栋\n" in summary and "所属：观音桥街道 鲤鱼池社区" in summary
+    await resident.say("确认")
+    (slip,) = desk.of(resident.openid)
+    assert slip.draft.location_text == "鲤鱼池小区3栋"
+    assert (slip.draft.area or {}).get("community") == "鲤鱼池社区"
+
+
+@pytest.mark.parametrize("said", ["鲤鱼池小区3栋，13812345678", "13812345678，我住鲤鱼池小区3栋"])
+async def test_a_phone_and_place_said_to_a_consultations_phone_question_are_both_kept(
+    resident: Resident, desk: FakeDesk, said: str
+) -> None:
+    await resident.say("办身份证要带啥子")
+    summary = await resident.say(said)
+    assert "地点记下了" not in summary  # the summary that follows shows it
+    assert "地点：鲤鱼池小区3栋\n" in summary and "电话：138****5678" in summary
+    await resident.say("确认")
+    (slip,) = desk.of(resident.openid)
+    assert (slip.draft.location_text, slip.draft.phone) == ("鲤鱼池小区3栋", "13812345678")
+
+
+async def test_a_place_in_a_consultation_is_kept_but_never_asked_for(
+    resident: Resident, desk: FakeDesk
+) -> None:
+    reply = await resident.say("咨询一下低保怎么申请，我住鲤鱼池小区3栋")
+    assert "什么地方" not in reply and "联系电话" in reply
+    summary = await resident.say("13812345678")
+    assert "地点：鲤鱼池小区3栋\n" in summary
+
+
+async def test_a_place_a_consultation_cannot_use_is_let_go_without_a_question(
+    resident: Resident, desk: FakeDesk
+) -> None:
+    await resident.say("咨询一下低保怎么申请")
+    reply = await resident.say("解放碑")  # another district's
+    assert "联系电话" in reply and "渝中区" not in reply and "地点" not in reply
+    summary = await resident.say("13812345678")
+    assert "地点" not in summary.split("没问题")[0]
+
+
 # -- 5. the complaint text is kept as the resident wrote it --------------------------------------
 async def test_a_lead_phrase_is_dropped_whole(resident: Resident, desk: FakeDesk) -> None:
     summary = await resident.say("我要反映一下建新西路5号门口井盖丢了，电话13812345678")
