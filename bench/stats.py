@@ -7,7 +7,8 @@ The slips come from the console benchmark's generator (bench/console_data.py, ge
 inside PostgreSQL); this script then gives them what the statistics read and that generator
 leaves out: signing and closing times (most on time, some late), reopens, resident verdicts as
 `survey` events (plus the usual accept/dispatch/sign/close events, so the event table has a
-realistic size), expired surveys, and clusters of similar slips.
+realistic size), expired surveys, merged duplicates with their residents' verdicts on the slip
+they went into, and clusters of similar slips.
 """
 
 from __future__ import annotations
@@ -66,19 +67,45 @@ FROM signed g
 WHERE g.id = slip.id
 """
 
+# Merged duplicates (the generator's 'merged' slips) go into a slip handled by another (or by no)
+# department, one accepted up to a few days before; their residents rate that slip's handling
+# as its own residents do (a verdict, some 未评价), recorded on their own slip with the kept
+# number (data.kept, see EVENTS): the statistics credit the kept slip's lead department.
+MERGED = """
+WITH kept AS (
+  SELECT id, row_number() OVER (ORDER BY id) AS rn FROM slip
+  WHERE status IN ('rated', 'archived')
+), n AS (SELECT count(*) AS c FROM kept),
+dup AS (
+  SELECT id, row_number() OVER (ORDER BY id) AS rn, random() AS r FROM slip
+  WHERE status = 'merged'
+)
+UPDATE slip SET
+  merged_into_id = kept.id,
+  satisfaction = CASE WHEN dup.r < 0.5 THEN '满意' WHEN dup.r < 0.65 THEN '基本满意'
+                      WHEN dup.r < 0.75 THEN '不满意' WHEN dup.r < 0.9 THEN '未评价' END
+FROM dup, n, kept
+WHERE slip.id = dup.id AND kept.rn = 1 + (dup.rn * 7919) % greatest(n.c, 1)
+"""
+
 EVENTS = """
 INSERT INTO slip_event (slip_id, seq, action, actor_kind, actor_id, actor_name, at,
                         from_status, to_status, data, prev_hash, hash)
 SELECT s.id, e.seq, e.action, e.kind, 'bench', 'bench', e.at, NULL, s.status, e.data,
        repeat('0', 64), md5(s.id::text || e.seq::text) || md5(e.seq::text || s.id::text)
 FROM slip s
+LEFT JOIN slip k ON k.id = s.merged_into_id
 CROSS JOIN LATERAL (VALUES
     (1, 'accept', 'resident', s.accepted_at, '{}'::jsonb),
     (2, 'dispatch', 'system', s.dispatched_at, '{}'::jsonb),
     (3, 'sign', 'staff', s.signed_at, '{}'::jsonb),
     (4, 'close', 'staff', s.resolved_at, '{}'::jsonb),
-    (5, 'survey', 'resident', s.resolved_at + interval '1 day',
-        jsonb_build_object('verdict', s.satisfaction, 'solved', s.solved))
+    -- a merged resident rates the kept slip once it is finished, no sooner than their own
+    (5, 'survey', 'resident',
+        greatest(coalesce(s.resolved_at, k.resolved_at), s.accepted_at) + interval '1 day',
+        jsonb_build_object('verdict', s.satisfaction, 'solved', s.solved)
+          || CASE WHEN k.id IS NOT NULL THEN jsonb_build_object('kept', k.number)
+                  ELSE '{}'::jsonb END)
 ) AS e(seq, action, kind, at, data)
 WHERE e.at IS NOT NULL
   AND (e.action <> 'survey' OR s.satisfaction IN ('满意', '基本满意', '不满意'))
@@ -118,8 +145,9 @@ async def fill(pg: str, count: int) -> None:
         for row in indexes:
             await conn.execute(f'DROP INDEX "{row["indexname"]}"')
         await conn.execute(AUGMENT)
+        await conn.execute(MERGED)
         await conn.execute(CLUSTERS)
-        print(f"  signed/closed/verdicts/clusters: {time.perf_counter() - started:.0f} s",
+        print(f"  signed/closed/verdicts/merged/clusters: {time.perf_counter() - started:.0f} s",
               flush=True)
         started = time.perf_counter()
         await conn.execute(EVENTS)

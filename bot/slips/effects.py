@@ -373,7 +373,7 @@ async def expire_survey(step: Step) -> None:
     """Nobody answered in time. The slip's own resident is counted as 未评价; a slip without
     one (entered by staff, surveyed only for the duplicates merged into it) was never asked
     itself and keeps no verdict. The merged residents who did not answer are 未评价 on their
-    own slips, where their answers would have counted (bot/stats)."""
+    own slips (bot/stats counts them, by department, for this slip's lead department)."""
     slip = step.slip
     if slip.openid:
         slip.satisfaction = NOT_RATED

@@ -3,6 +3,11 @@ over the survey answers (audit events), merged by group. Runs on PostgreSQL and 
 
 Survey answers are counted from the `survey` events, not from the slip row: a 不满意 reopens the
 slip and the row forgets the verdict, the event keeps it (definitions: bot/stats/measures.py).
+
+A resident whose slip was merged into another (合并办理) rates the handling of that kept slip:
+their answer (and their 未评价) counts for the kept slip's lead department, the one that did the
+work, not for their own slip's (a duplicate merged from the dispatcher's queue has none); by
+street, category and period it counts with their own slip, as their slip is counted there.
 """
 
 from __future__ import annotations
@@ -50,6 +55,8 @@ NOT_RATED = "未评价"
 EMERGENCIES = ("特急", "紧急")  # the urgencies the dashboard counts on their own
 # a later survey answer on the same slip (one that changes an earlier one)
 _Later = aliased(SlipEvent)
+# the slip a merged duplicate went into (its lead department is credited with the verdict)
+_Kept = aliased(Slip)
 _TOTAL = literal_column("'total'")  # the key of the grand total (no GROUP BY)
 
 
@@ -96,29 +103,33 @@ class Statistics(SlipReader):
         sets and runs one grouping after the other."""
         if self.db.dialect != "postgresql" and len(dims) > 1:
             return {d: await self.table(d, f, period=period) for d in dims}
-        grouping = _Grouping(tuple(dims), tuple(self._key(d, period) for d in dims),
-                             sets=len(dims) > 1)
+        grouping = self._grouping(dims, period)
+        # the merged residents' answers and 未评价 count for the kept slip's lead department
+        answers = self._grouping(dims, period, department=_answer_department())
+        merged = self._grouping(dims, period, department=_Kept.lead_department)
         now = self.clock()
-        conds = self._conditions(f)
         lo, _ = local_bounds(f.date_from, f.date_to, self.tz)
+        conds = self._conditions(f)
         queries = (
             self._slip_query(grouping, conds, now),
-            self._survey_query(grouping, conds, lo),
+            self._survey_query(answers, self._answer_conditions(f), lo),
             self._median_query(grouping, conds),
+            self._merged_unanswered_query(merged, self._conditions(f, _Kept.lead_department)),
         )
         if self.db.dialect == "postgresql":
-            # three connections at once: the server works on them in parallel (and the
+            # four connections at once: the server works on them in parallel (and the
             # counts, free of the ordered-set median, can use parallel workers too)
-            slip_rows, survey_rows, median_rows = await asyncio.gather(
+            slip_rows, survey_rows, median_rows, merged_rows = await asyncio.gather(
                 *(self._all(q) for q in queries))
         else:
             async with reading(self.db) as conn:
-                slip_rows, survey_rows, median_rows = [
+                slip_rows, survey_rows, median_rows, merged_rows = [
                     (await conn.execute(q)).all() for q in queries]
         slips = grouping.split(slip_rows)
-        surveys = grouping.split(survey_rows)
+        surveys = answers.split(survey_rows)
         medians = grouping.split(median_rows)
-        out = {d: self._rows(d, slips[d], surveys[d], medians[d]) for d in dims}
+        unrated = merged.split(merged_rows)
+        out = {d: self._rows(d, slips[d], surveys[d], medians[d], unrated[d]) for d in dims}
         if "period" in out:
             out["period"] = self._every_period(out["period"], f, period, now)
         return out
@@ -144,11 +155,15 @@ class Statistics(SlipReader):
         return now.astimezone(self.tz).date()
 
     def _rows(self, by: Dimension, slips: dict[Any, Any], surveys: dict[Any, Any],
-              medians: dict[Any, Any]) -> list[StatsRow]:
+              medians: dict[Any, Any], unrated: dict[Any, Any]) -> list[StatsRow]:
+        """One row per group. A department may have answers (merged residents rating a slip
+        it handled) and none of its own slips in the range: it has a row all the same."""
         rows: list[StatsRow] = []
-        for key, r in slips.items():
+        for key in dict.fromkeys([*slips, *surveys, *unrated]):
+            r = slips.get(key, _NO_SLIPS)
             s = surveys.get(key)
             m = medians.get(key)
+            u = unrated.get(key)
             rows.append(StatsRow(
                 key=bucket_key(key) if by == "period" else None if key is None else str(key),
                 label=self._label(by, key),
@@ -161,7 +176,7 @@ class Statistics(SlipReader):
                 overdue_now=r.overdue_now,
                 reopened=r.reopened,
                 reopen_base=r.reopen_base,
-                unanswered=r.unanswered,
+                unanswered=r.unanswered + (u.unanswered if u else 0),
                 answered=s.answered if s else 0,
                 satisfied=s.satisfied if s else 0,
                 very_satisfied=s.very_satisfied if s else 0,
@@ -273,9 +288,17 @@ class Statistics(SlipReader):
         ]
 
     # -- query building -----------------------------------------------------------------------
-    def _key(self, by: Dimension, period: Period) -> ColumnElement[Any]:
+    def _grouping(self, dims: Sequence[Dimension], period: Period, *,
+                  department: ColumnElement[Any] | None = None) -> _Grouping:
+        return _Grouping(tuple(dims), tuple(self._key(d, period, department) for d in dims),
+                         sets=len(dims) > 1)
+
+    def _key(self, by: Dimension, period: Period,
+             department: ColumnElement[Any] | None = None) -> ColumnElement[Any]:
+        """The grouping key; `department`: what stands for the department (by default the
+        slip's lead department)."""
         if by == "department":
-            return Slip.lead_department
+            return Slip.lead_department if department is None else department
         if by == "street":
             return self._street_key()
         if by == "category":
@@ -293,7 +316,10 @@ class Statistics(SlipReader):
             return Slip.street
         return case(names, value=Slip.street, else_=Slip.street)
 
-    def _conditions(self, f: StatsFilter) -> list[ColumnElement[bool]]:
+    def _conditions(self, f: StatsFilter, department: ColumnElement[Any] | None = None
+                    ) -> list[ColumnElement[bool]]:
+        """The filter as conditions on the slips; `department`: what the department filter
+        applies to (by default the slip's lead department)."""
         lo, hi = local_bounds(f.date_from, f.date_to, self.tz)
         conds: list[ColumnElement[bool]] = []
         if lo is not None:
@@ -301,7 +327,8 @@ class Statistics(SlipReader):
         if hi is not None:
             conds.append(Slip.accepted_at < hi)
         if f.department:
-            conds.append(Slip.lead_department == f.department)
+            conds.append((Slip.lead_department if department is None else department)
+                         == f.department)
         if f.street:
             conds.append(Slip.street.in_(self.labels.street_values(f.street)))
         if f.category:
@@ -309,6 +336,17 @@ class Statistics(SlipReader):
         if f.urgency:
             conds.append(Slip.urgency == f.urgency)
         return conds or [true()]
+
+    def _answer_conditions(self, f: StatsFilter) -> list[ColumnElement[bool]]:
+        """The filter for the survey answers, the department read as the one an answer counts
+        for. Before that exact test, a condition the slip index answers keeps only the slips
+        that can hold such an answer: the department's own, and merged ones (whose answers are
+        about the slip they went into), not every slip of the range."""
+        conds = self._conditions(replace(f, department=None))
+        if f.department:
+            conds += [or_(Slip.lead_department == f.department, Slip.status == "merged"),
+                      _answer_department() == f.department]
+        return conds
 
     def _overdue(self, now: datetime) -> ColumnElement[bool]:
         return and_(Slip.status.in_(self.workflow.open_states), Slip.alert_red_at <= now)
@@ -339,9 +377,11 @@ class Statistics(SlipReader):
             func.count().filter(Slip.reopen_count > 0).label("reopened"),
             func.count().filter(or_(resolved, Slip.reopen_count > 0)).label("reopen_base"),
             # a survey its own resident did not answer (yet): a slip entered by staff has
-            # nobody to ask (the residents merged into it are counted on their own slips)
+            # nobody to ask; a merged resident's 未评价 is about the slip theirs went into
+            # (_merged_unanswered_query)
             func.count().filter(and_(Slip.openid.is_not(None), or_(
-                Slip.status == "awaiting_survey", Slip.satisfaction == NOT_RATED
+                Slip.status == "awaiting_survey",
+                and_(Slip.satisfaction == NOT_RATED, Slip.status != "merged"),
             ))).label("unanswered"),
         ]
         return grouping.apply(select(*columns).where(*conds))
@@ -380,6 +420,20 @@ class Statistics(SlipReader):
         if since is not None:
             q = q.where(SlipEvent.at >= since)
         return grouping.apply(q)
+
+    def _merged_unanswered_query(
+        self, grouping: _Grouping, conds: Sequence[ColumnElement[bool]]
+    ) -> Select[Any]:
+        """The merged residents who did not answer the survey of the slip theirs went into
+        (未评价 on their own slip, which stays merged), grouped with the kept slip's lead
+        department. Few rows: the merged slips of the range."""
+        return grouping.apply(
+            select(*grouping.head(), func.count().label("unanswered"))
+            .select_from(Slip)
+            .join(_Kept, _Kept.id == Slip.merged_into_id)
+            .where(Slip.status == "merged", Slip.satisfaction == NOT_RATED,
+                   Slip.openid.is_not(None), *conds)
+        )
 
     def _median_query(
         self, grouping: _Grouping, conds: Sequence[ColumnElement[bool]]
@@ -470,6 +524,35 @@ class _Grouping:
             i = n - (full ^ r.g).bit_length()  # grouping(): the first key is the high bit
             out[real_dims[i]][r._mapping[f"k{i}"]] = r
         return out
+
+
+def _answer_department() -> ColumnElement[Any]:
+    """The department a survey answer counts for: the lead department of the slip whose
+    handling it rates. A merged resident's answer names the kept slip (data.kept, written by
+    bot/slips/effects.py); it is looked up only for those (a subquery in a CASE branch, by the
+    unique number), so the other answers are read from the index as before."""
+    kept = SlipEvent.data["kept"].as_string()
+    handled_by = select(_Kept.lead_department).where(_Kept.number == kept).scalar_subquery()
+    return case((kept.is_not(None), handled_by), else_=Slip.lead_department)
+
+
+@dataclass(frozen=True)
+class _NoSlips:
+    """The slip counts of a group that has answers but no slips of its own in the range."""
+
+    received: int = 0
+    response_due: int = 0
+    responded_on_time: int = 0
+    completion_due: int = 0
+    closed_on_time: int = 0
+    resolved: int = 0
+    overdue_now: int = 0
+    reopened: int = 0
+    reopen_base: int = 0
+    unanswered: int = 0
+
+
+_NO_SLIPS = _NoSlips()
 
 
 def _is_total(key: ColumnElement[Any]) -> bool:
