@@ -52,6 +52,7 @@ SLOTS: dict[str, tuple[str, Any]] = {
     # when this one's place is asked ("回复“一样”就行")
     "place_hint": ("text", None),
     "rated_slip": ("any", None),  # {"number", "verdict", "at"}: the last rating, to change
+    "rerate_offer": ("any", None),  # {"number", "verdict"}: a change of it asked about
     "withdraw_offer": ("any", None),  # {"numbers", "reason"}: open slips offered for 撤回
     "resume_pending": ("bool", False),
     "requested_slot": ("any", None),

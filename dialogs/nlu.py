@@ -208,6 +208,10 @@ class Nlu:
         self.rerate_markers = tuple(
             normalize(w) for w in str_list(source, "rerate_markers", data.get("rerate_markers"))
         )
+        self.keep_rating_markers = tuple(
+            normalize(w)
+            for w in str_list(source, "keep_rating_markers", data.get("keep_rating_markers"))
+        )
         survey = data.get("survey_words") or {}
         if not isinstance(survey, dict):
             raise DialogDataError(source, "survey_words", "must map verdicts to word lists")
@@ -620,6 +624,19 @@ class Nlu:
         with a word that changes it ("改成基本满意", "还是给个差评"); "谢谢你们哈" is thanks."""
         norm = normalize(text)
         return self.rates(text) or any(w in norm for w in self.rerate_markers)
+
+    def bare_rating(self, text: str) -> bool:
+        """Only a menu number ("1", "3。", "二") with nothing said besides: days after a
+        rating it may answer something else, or be typed by mistake."""
+        return bare(normalize(text)) in _SURVEY_NUMERALS
+
+    def keeps_rating(self, text: str, intent: str | None = None) -> bool:
+        """ "不改", "打错了", or a plain "不是" (`intent` deny, no verdict in it): the answer to
+        "如果现在不满意，请说说…" that the rating given before stands."""
+        norm = normalize(text)
+        if any(w in norm for w in self.keep_rating_markers):
+            return True
+        return intent == "deny" and self.survey_verdict(text)[0] is None
 
     def without_phones(self, text: str, parse: dict[str, Any]) -> str:
         """The text with its phone numbers (and a "电话：" before them) taken out: the

@@ -34,7 +34,15 @@ from dialogs.actions.status import (
     WITHDRAW_OFFERED,
     offered_number,
 )
-from dialogs.actions.survey import ASK_SURVEY, SURVEY, SURVEY_REASON, recently_rated
+from dialogs.actions.survey import (
+    ASK_RERATE,
+    ASK_SURVEY,
+    KEEP_RATING,
+    RERATE_OFFERED,
+    SURVEY,
+    SURVEY_REASON,
+    recently_rated,
+)
 from dialogs.domain import FORM
 from dialogs.inputs import Incoming
 from dialogs.kit import DialogKit
@@ -92,6 +100,8 @@ class Policy:
         if conv.slot("withdraw_offer") and not {ASK_WITHDRAW, WITHDRAW_OFFERED,
                                                 KEEP_SLIP} & set(plan.actions):
             plan.resets.setdefault("withdraw_offer", None)  # the offer was not taken up
+        if conv.slot("rerate_offer") and not {ASK_RERATE, RERATE_OFFERED} & set(plan.actions):
+            plan.resets.setdefault("rerate_offer", None)  # the rating stays as it was
         return plan
 
     async def _plan(
@@ -110,6 +120,10 @@ class Policy:
                 return Plan([*echo, WITHDRAW_OFFERED])
             if intent in ("deny", "cancel") and not self.kit.nlu.says_not_needed(text):
                 return Plan([*echo, KEEP_SLIP])
+        offer = conv.slot("rerate_offer")
+        if offer and not drafting and not idle and self._takes_rerate(offer, parse):
+            # "是" (or the same number again) to "要改成“满意”吗": changed
+            return Plan([*echo, RERATE_OFFERED])
         if not (drafting or conv.slot("survey_slip") or conv.slot("resume_pending")) and (
             await self._calls_off(parse, msg)
         ):
@@ -127,12 +141,18 @@ class Policy:
         if intent == "restart":
             return Plan([RESTART, FORM], activate_form=True)
         if conv.slot("survey_slip") and parse.get("text") and intent not in INFO:
+            if self._changing_rating(conv) and self.kit.nlu.keeps_rating(text, intent):
+                # "不改", "打错了" to the why of a bare "3" after a rating: it stands
+                return Plan([*echo, KEEP_RATING])
             return Plan([*echo, SURVEY_REASON])
         if drafting and idle and conv.slot("description"):
             if intent in INFO:
                 return Plan([*echo, INFO[intent]])
             return Plan([*echo, ASK_RESUME])
-        if await self._survey_answer(parse, msg, drafting, conv):
+        survey = await self._survey_answer(parse, msg, drafting, conv)
+        if survey == ASK_RERATE:
+            return Plan([*echo, ASK_RERATE])
+        if survey == SURVEY:
             return Plan([*echo, SURVEY, *self._reask(conv)])
         if intent in INFO:
             action = INFO[intent]
@@ -177,39 +197,67 @@ class Policy:
 
     async def _survey_answer(
         self, parse: dict[str, Any], msg: Incoming, drafting: bool, conv: Conversation
-    ) -> bool:
-        """The message is the verdict on the slip that waits for one ("1", "不咋个满意哦",
-        "挺好的", "还是没修好"), or a changed verdict on the slip rated in the last few days
-        ("其实我不满意，又脏了"). While a draft is being filled in, only a plain survey answer
-        counts; a message that only says something is still wrong counts unless it names
-        another place (then it is a new problem)."""
+    ) -> str | None:
+        """SURVEY when the message is the verdict on the slip that waits for one ("1", "不咋
+        个满意哦", "挺好的", "还是没修好"), or a changed verdict on the slip rated in the last
+        few days said as one ("改成满意", "其实我不满意，又脏了", "3"); ASK_RERATE for a bare
+        "1" or "2" that would change that rating (asked first); None otherwise. While a draft
+        is being filled in, only a plain survey answer counts, and a bare number never changes
+        a rating (it answers the draft's question); a message that only says something is
+        still wrong counts unless it names another place (then it is a new problem)."""
         intent = parse["intent"]["name"]
         text = str(parse.get("text") or "")
         if not text or intent in NOT_SURVEY or (drafting and intent not in SURVEY_INTENTS):
-            return False
+            return None
         if self.kit.nlu.has_new_report_marker(text):
-            return False
+            return None
         verdict, outright = self.kit.nlu.survey_verdict(text)
         if verdict is None:
-            return False
+            return None
         waiting = await self.kit.desk.awaiting_survey(msg.openid)
         if waiting is None:
             # a change of mind about the last rating: another verdict, said as one ("改成满
             # 意", "其实挺满意的", "3"); thanks and praise ("谢谢你们哈") rate nothing again
             recent = recently_rated(conv.slot("rated_slip"), conv.updated_at or 0.0)
             if recent and outright and verdict != recent.get("verdict"):
-                return self.kit.nlu.rerates(text)
+                if not self.kit.nlu.rerates(text):
+                    return None
+                if self.kit.nlu.bare_rating(text):
+                    # "1" days later may answer something else or be a slip of the finger:
+                    # "1"/"2" are asked about; "3" asks why, and nothing changes until then
+                    if drafting:
+                        return None
+                    return SURVEY if verdict == "不满意" else ASK_RERATE
+                return SURVEY
             if not outright or drafting:
-                return False
+                return None
             # the answer to a survey whose slip someone else reopened meanwhile (another
             # resident of the same problem said 不满意, or staff): still about that slip
             reopened = await self.kit.desk.open_slip_of(msg.openid)
-            return bool(reopened and reopened.reopen_count and self.kit.nlu.rates(text))
+            rates = bool(reopened and reopened.reopen_count and self.kit.nlu.rates(text))
+            return SURVEY if rates else None
         if outright:
-            return True
+            return SURVEY
         places = [str(e.get("value") or "") for e in parse.get("entities") or []
                   if e.get("entity") == "place"]
-        return all(p and p in (waiting.summary or "") for p in places)
+        return SURVEY if all(p and p in (waiting.summary or "") for p in places) else None
+
+    def _takes_rerate(self, offer: Any, parse: dict[str, Any]) -> bool:
+        """The answer to ASK_RERATE makes the change: "是", or the same number again."""
+        if parse["intent"]["name"] == "confirm":
+            return True
+        text = str(parse.get("text") or "")
+        verdict = self.kit.nlu.survey_verdict(text)[0]
+        return (
+            self.kit.nlu.bare_rating(text)
+            and isinstance(offer, dict)
+            and verdict == offer.get("verdict")
+        )
+
+    def _changing_rating(self, conv: Conversation) -> bool:
+        """The why that is owed is for a change of a rating given lately (a bare "3")."""
+        recent = recently_rated(conv.slot("rated_slip"), conv.updated_at or 0.0)
+        return bool(recent) and recent.get("number") == conv.slot("survey_slip")
 
     async def _calls_off(self, parse: dict[str, Any], msg: Incoming) -> bool:
         """The resident no longer needs a slip handled and names none, and has one open."""

@@ -28,6 +28,7 @@ def all_actions(kit: DialogKit) -> list[Action]:
         status.ActionQueryStatus, status.ActionMySlips, status.ActionAskWithdraw,
         status.ActionWithdrawOffered, status.ActionKeepSlip, status.ActionSlipQuestion,
         survey.ActionSurvey, survey.ActionSurveyReason, survey.ActionAskSurvey,
+        survey.ActionAskRerate, survey.ActionRerateOffered, survey.ActionKeepRating,
     ]
     return [ValidateComplaintForm(kit), *ask_actions(kit), *(cls(kit) for cls in simple)]
 

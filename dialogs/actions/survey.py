@@ -19,6 +19,9 @@ from dialogs.text import cjk_count, local_time
 SURVEY = "action_survey"
 SURVEY_REASON = "action_survey_reason"
 ASK_SURVEY = "action_ask_survey"
+ASK_RERATE = "action_ask_rerate"
+RERATE_OFFERED = "action_rerate_offered"
+KEEP_RATING = "action_keep_rating"
 
 VERDICTS = {"survey_satisfied": "满意", "survey_basic": "基本满意", "survey_unsatisfied": "不满意"}
 _VERDICT_WORDS = re.compile(
@@ -27,7 +30,9 @@ _VERDICT_WORDS = re.compile(
     r"没那么|不算|还是)?"
     r"(?:不满意|基本满意|满意|一般般|一般|还行|还可以|凑合|马马虎虎)[哦啊呀嘛的了哈吧]*)?"
 )
-# A rating given in the last few days may still be changed ("其实我不满意，又脏了").
+# A rating given in the last few days may still be changed ("其实我不满意，又脏了"): in so
+# many words at once; with a bare "1" or "2" only after a "是" to the change asked about, with a
+# bare "3" only once the resident says why (ASK_RERATE, ActionSurvey, policy).
 RERATE_SECONDS = 3 * 24 * 3600
 
 
@@ -93,7 +98,17 @@ class ActionSurvey(KitAction):
         if verdict == "不满意":
             reason = _VERDICT_WORDS.sub("", text, count=1).strip(" ，,。.")
             if cjk_count(reason) < 2:
-                self.say(dispatcher, "ask.survey_reason")
+                recent = recently_rated(tracker.get_slot("rated_slip"), _now(tracker))
+                if why == CHANGING and recent is not None:
+                    # the rating given before stands until they say why ("不改" keeps it)
+                    self.say(
+                        dispatcher,
+                        "ask.survey_reason_change",
+                        number=waiting.number,
+                        old=recent.get("verdict"),
+                    )
+                else:
+                    self.say(dispatcher, "ask.survey_reason")
                 return [SlotSet("survey_slip", waiting.number)]
             return await record_unsatisfied(self, dispatcher, tracker, waiting.number, reason)
         try:
@@ -123,6 +138,76 @@ class ActionSurvey(KitAction):
         self.say(dispatcher, "survey.reopened_by_other", number=slip.number,
                  department=slip.lead or "工作人员")
         return []
+
+
+class ActionAskRerate(ActionSurvey):
+    """A bare "1" or "2" for a slip rated lately with another verdict: days later it may
+    answer something else, or be a slip of the finger, so the change is asked about ("是"
+    makes it: RERATE_OFFERED). Anything but a change of a closed slip's rating is answered as
+    ActionSurvey answers it."""
+
+    NAME = ASK_RERATE
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        text = str(tracker.latest_message.get("text") or "")
+        verdict = self.kit.nlu.survey_verdict(text)[0]
+        slip, why = await survey_target(self, tracker)
+        recent = recently_rated(tracker.get_slot("rated_slip"), _now(tracker))
+        if slip is None or why != CHANGING or recent is None or verdict in (None, "不满意"):
+            return await super().run(dispatcher, tracker, domain)
+        self.say(
+            dispatcher,
+            "ask.rerate",
+            number=slip.number,
+            old=recent.get("verdict"),
+            verdict=verdict,
+        )
+        return [SlotSet("rerate_offer", {"number": slip.number, "verdict": verdict})]
+
+
+class ActionRerateOffered(KitAction):
+    """ "是" to ASK_RERATE: the rating changes to the one offered."""
+
+    NAME = RERATE_OFFERED
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        offer = tracker.get_slot("rerate_offer") or {}
+        number, verdict = str(offer.get("number") or ""), offer.get("verdict")
+        recent = recently_rated(tracker.get_slot("rated_slip"), _now(tracker))
+        events = [SlotSet("rerate_offer", None)]
+        # the slip the change was asked about: still this resident's, closed, rated lately
+        slip = None
+        if number and recent is not None and recent.get("number") == number:
+            slip = await self.kit.desk.status(number, tracker.sender_id)
+        if slip is None or slip.is_open is not False or verdict not in VERDICTS.values():
+            self.say(dispatcher, "survey.nothing")
+            return events
+        try:
+            await self.kit.desk.record_survey(tracker.sender_id, slip.number, verdict, None, None)
+        except (LookupError, ValueError):
+            self.say(dispatcher, "survey.nothing")
+            return [*events, SlotSet("rated_slip", None)]
+        self.say(dispatcher, "survey.changed", number=slip.number, verdict=verdict)
+        return [*events, SlotSet("rated_slip", rated(slip.number, verdict, _now(tracker)))]
+
+
+class ActionKeepRating(KitAction):
+    """ "不改", "打错了" to the why of a bare "3" for a slip rated lately: the rating given
+    before stands, and the resident is told so."""
+
+    NAME = KEEP_RATING
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        recent = recently_rated(tracker.get_slot("rated_slip"), _now(tracker)) or {}
+        number = tracker.get_slot("survey_slip") or recent.get("number")
+        self.say(dispatcher, "survey.kept", number=number, verdict=recent.get("verdict"))
+        return [SlotSet("survey_slip", None)]
 
 
 class ActionAskSurvey(KitAction):

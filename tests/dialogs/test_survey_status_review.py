@@ -38,7 +38,7 @@ async def test_thanks_after_a_rating_changes_nothing(
 
 
 @pytest.mark.parametrize(("said", "verdict"), [
-    ("改成满意", "满意"), ("其实挺满意的", "满意"), ("1", "满意"),
+    ("改成满意", "满意"), ("其实挺满意的", "满意"),
 ])
 async def test_an_explicit_rerating_changes_it(
     resident: Resident, desk: FakeDesk, said: str, verdict: str
@@ -47,6 +47,71 @@ async def test_an_explicit_rerating_changes_it(
     reply = await resident.say(said)
     assert f"交办单 {number} 的评价已改为“{verdict}”" in reply
     assert [s[0] for s in desk.slips[number].surveys] == ["基本满意", verdict]
+
+
+# -- 1b. a bare number after a rating never changes it silently ----------------------------------
+@pytest.mark.parametrize("later_minutes", [1, 2 * 24 * 60], ids=["at-once", "two-days-later"])
+@pytest.mark.parametrize("yes", ["是", "1"])
+async def test_a_bare_number_after_a_rating_is_asked_about_first(
+    resident: Resident, desk: FakeDesk, later_minutes: int, yes: str
+) -> None:
+    """A "1" sent within three days of a rating changed it without a word of warning (it may
+    answer something else, or be a slip of the finger)."""
+    number = await rated_basic(resident, desk)
+    resident.clock.advance(later_minutes)
+    asked = await resident.say("1")
+    assert f"您之前对交办单 {number} 的评价是“基本满意”。要改成“满意”吗" in asked
+    assert "已改为" not in asked and desk.slips[number].surveys == [("基本满意", None, None)]
+    reply = await resident.say(yes)  # "是", or the same number again
+    assert f"交办单 {number} 的评价已改为“满意”" in reply
+    assert [s[0] for s in desk.slips[number].surveys] == ["基本满意", "满意"]
+
+
+@pytest.mark.parametrize("then", ["谢谢", "我的工单", "不是"])
+async def test_a_bare_number_not_confirmed_leaves_the_rating(
+    resident: Resident, desk: FakeDesk, then: str
+) -> None:
+    number = await rated_basic(resident, desk)
+    await resident.say("1")
+    assert "已改为" not in await resident.say(then)
+    assert "已改为" not in await resident.say("是")  # the question is gone by now
+    assert desk.slips[number].surveys == [("基本满意", None, None)]
+
+
+async def test_a_bare_number_in_the_middle_of_a_report_is_no_rating(
+    resident: Resident, desk: FakeDesk
+) -> None:
+    number = await rated_basic(resident, desk)
+    asked = await resident.say("鲤鱼池小区3栋楼道灯坏了")
+    assert "联系您" in asked or "联系电话" in asked
+    reply = await resident.say("1")  # a wrong answer to the phone question
+    assert "评价" not in reply and "号码好像不对" in reply
+    assert desk.slips[number].surveys == [("基本满意", None, None)]
+
+
+@pytest.mark.parametrize("no", ["不改", "打错了", "不是"])
+async def test_a_bare_3_after_a_rating_asks_why_and_no_keeps_it(
+    resident: Resident, desk: FakeDesk, no: str
+) -> None:
+    number = await rated_basic(resident, desk)
+    asked = await resident.say("3")
+    assert "评价是“基本满意”" in asked and "哪里不满意" in asked and "不改" in asked
+    assert desk.slips[number].surveys == [("基本满意", None, None)]
+    reply = await resident.say(no)
+    assert f"交办单 {number} 的评价没有改，还是“基本满意”" in reply
+    assert desk.slips[number].surveys == [("基本满意", None, None)]
+    assert desk.slips[number].status == "已评价"
+
+
+async def test_a_bare_3_after_a_rating_with_a_reason_reopens_the_slip(
+    resident: Resident, desk: FakeDesk
+) -> None:
+    number = await rated_basic(resident, desk)
+    await resident.say("3")
+    reply = await resident.say("井盖又松了，踩上去一直晃")
+    assert f"交办单 {number} 已重新交" in reply
+    assert desk.slips[number].surveys[-1] == ("不满意", None, "井盖又松了，踩上去一直晃")
+    assert desk.slips[number].status == "重办"
 
 
 # -- 2. a survey answer for a slip someone else reopened meanwhile --------------------------------
