@@ -34,8 +34,9 @@ from bot.storage.models import Resident
 SUMMARY_CHARS = 20
 SURVEY_STATES = ("resolved", "awaiting_survey")
 # A merged duplicate's resident is asked about the kept slip while it is in one of these (its
-# own resident may have answered already: rated).
-KEPT_SURVEY_STATES = ("resolved", "awaiting_survey", "rated")
+# own resident may have answered already: rated; or it was archived since, and they are still
+# reminded: remind_merged_survey), as long as they have not answered and are not 未评价.
+KEPT_SURVEY_STATES = ("resolved", "awaiting_survey", "rated", "archived")
 _CHAT = Actor.system("chat")
 _Kept = aliased(Slip)
 # The resident's merged duplicate not rated yet whose kept slip is finished, newest first.

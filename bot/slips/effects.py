@@ -17,6 +17,7 @@ from bot.slips.actor import Actor
 from bot.slips.errors import InvalidInput, TransitionNotAllowed
 from bot.slips.models import Slip, SlipCluster, SlipDepartment, SlipEvent
 from bot.slips.timing import SlipTiming
+from bot.slips.views import SlipDraft
 from bot.slips.workflow import Action, State, Workflow
 from knowledge.records import Department, Taxonomy
 
@@ -41,6 +42,9 @@ class Step:
     side_events: list[tuple[Slip, str, dict[str, Any]]] = field(default_factory=list)
     # the category tree (knowledge/data/taxonomy.*), for a category put right by staff
     taxonomy: Taxonomy | None = None
+    # makes a new slip (draft, triage, accept event data) with its accept event, in this
+    # step's transaction (SlipEngine.issue)
+    issue: Callable[[SlipDraft, dict[str, Any], dict[str, Any]], Awaitable[Slip]] | None = None
 
 
 Effect = Callable[[Step], Awaitable[None]]
@@ -369,6 +373,54 @@ async def reopen(step: Step) -> None:
         merged.satisfaction = merged.solved = None
 
 
+# A new slip made of a merged resident's 不满意 about an archived slip waits for a dispatcher.
+DISSATISFIED = "dissatisfied"
+
+
+async def reissue(step: Step) -> None:
+    """A merged resident rated the handling of this archived slip 不满意. An archived slip is
+    final, so it is not reopened; their dissatisfaction becomes a new slip of theirs in the
+    dispatcher's queue (not dispatched on its own: a person checks it first), with their
+    reason, their own slip's place and phone, the kept slip's classification and departments
+    as the suggestion, in the kept slip's cluster. This slip's event names the new one."""
+    kept = step.slip
+    merged = (await step.session.execute(
+        select(Slip).where(Slip.number == step.values.get("merged"))
+    )).scalar_one()
+    reason = str(step.values.get("reason") or "").strip()[:1000]
+    first = (merged.description or "")[:2000]
+    # their reason first: the start of a description is its summary in lists and the chat
+    description = (f"{reason}（对交办单 {kept.number} 的办理结果不满意；原反映：{first}）"
+                   if reason else
+                   f"对交办单 {kept.number} 的办理结果不满意（未说明原因）。原反映：{first}")
+    departments = [{"code": kept.lead_department, "name": kept.lead_department_name,
+                    "role": "主办", "level": None}] if kept.lead_department else []
+    departments += [{**d, "role": "协办"} for d in kept.co_departments or []]
+    triage = {
+        "category": list(kept.category or []), "request_type": kept.request_type,
+        "urgency": kept.urgency, "complexity": kept.complexity,
+        "universality": kept.universality, "departments": departments,
+        "handling_level": kept.handling_level, "advice": None, "confidence": None,
+        "low_confidence": True,
+        "explanation": f"居民对已归档的交办单 {kept.number} 的办理结果不满意，"
+                       "由派单员核实后派单（建议沿用原承办单位）",
+    }
+    draft = SlipDraft(
+        openid=merged.openid or "", description=description,
+        # one new slip per answer (a retry of the same step finds it)
+        idempotency_key=f"reissue:{merged.number}:{merged.event_count}",
+        location_text=merged.location_text, area=merged.area, lat=merged.lat, lon=merged.lon,
+        phone=merged.phone,
+    )
+    assert step.issue is not None  # set by SlipEngine.apply
+    new = await step.issue(draft, triage, {"reissued_from": kept.number,
+                                           "merged": merged.number})
+    new.queue_reason = DISSATISFIED
+    cluster_id = await _cluster(step, new, kept)
+    step.event_data.update(merged=merged.number, new=new.number, cluster_id=cluster_id)
+    step.notice_values["new_number"] = new.number
+
+
 async def expire_survey(step: Step) -> None:
     """Nobody answered in time. The slip's own resident is counted as 未评价; a slip without
     one (entered by staff, surveyed only for the duplicates merged into it) was never asked
@@ -538,6 +590,7 @@ EFFECTS: dict[str, Effect] = {
     "close": close,
     "survey": survey,
     "reopen": reopen,
+    "reissue": reissue,
     "expire_survey": expire_survey,
     "remind_merged_survey": remind_merged_survey,
     "expire_merged_survey": expire_merged_survey,

@@ -3,7 +3,8 @@
 
 A follow-on (workflow.yaml `then`) is taken on the slip itself or, `target: kept`, on the slip
 it was merged into: a merged duplicate's 不满意 reopens the slip handled for it, whichever way
-the rating arrives (the chat, the console, the API)."""
+the rating arrives (the chat, the console, the API); when that slip is already archived, the
+不满意 becomes a new slip in the dispatcher's queue instead (reissue)."""
 
 from __future__ import annotations
 
@@ -17,11 +18,13 @@ from bot.slips.actor import Actor
 from bot.slips.audit import record_event
 from bot.slips.effects import EFFECTS, Step, guard
 from bot.slips.errors import Forbidden, TransitionNotAllowed
+from bot.slips.intake import new_slip
 from bot.slips.models import Slip
 from bot.slips.notices import Notices
 from bot.slips.notify import notice_values, write_notices
 from bot.slips.query import ALL_SEEING
 from bot.slips.timing import SlipTiming
+from bot.slips.views import SlipDraft
 from bot.slips.workflow import Action, FollowOn, Workflow
 from knowledge.records import Department, Taxonomy
 
@@ -35,12 +38,14 @@ class SlipEngine:
         departments: dict[str, Department],
         *,
         taxonomy: Taxonomy | None = None,
+        number_prefix: str = "JB",
     ) -> None:
         self.workflow = workflow
         self.notices = notices
         self.timing = timing
         self.departments = departments
         self.taxonomy = taxonomy
+        self.number_prefix = number_prefix
 
     # -- who may ------------------------------------------------------------------------------
     @staticmethod
@@ -110,9 +115,13 @@ class SlipEngine:
         """Apply an action already checked; the caller's transaction commits it all.
         `tell`: the slip whose resident gets this action's resident notices instead of the
         slip's own (the merged resident whose 不满意 reopened it)."""
+        async def issue(draft: SlipDraft, triage: dict[str, Any],
+                        accepted: dict[str, Any]) -> Slip:
+            return await self.issue(session, draft, triage, actor, now, event_data=accepted)
+
         step = Step(session, slip, action, actor, now, note, dict(values or {}), self.timing,
                     self.workflow, self.departments, event_data=dict(event_data or {}),
-                    taxonomy=self.taxonomy)
+                    taxonomy=self.taxonomy, issue=issue)
         before = slip.status if slip.event_count else None
         effect = EFFECTS.get(action.code)
         if effect is not None:
@@ -137,6 +146,17 @@ class SlipEngine:
         for follow in action.then:
             await self._follow(session, slip, follow, now, note, quiet_resident)
 
+    async def issue(
+        self, session: AsyncSession, draft: SlipDraft, triage: dict[str, Any], actor: Actor,
+        now: datetime, *, event_data: dict[str, Any] | None = None,
+    ) -> Slip:
+        """A new slip (已受理, numbered, deadlines started) and its accept event, in the
+        caller's transaction; dispatched at once only when the triage is confident."""
+        slip = await new_slip(session, draft, triage, now, self.timing, self.number_prefix)
+        await self.apply(session, slip, self.workflow.actions["accept"], actor, now,
+                         quiet_resident=True, event_data=event_data)
+        return slip
+
     async def _follow(
         self, session: AsyncSession, slip: Slip, follow: FollowOn, now: datetime,
         note: str | None, quiet_resident: bool,
@@ -153,10 +173,13 @@ class SlipEngine:
             return  # not merged, or the kept slip was reopened or archived meanwhile
         if await self._holds(session, follow.when, slip, kept):
             # the kept slip's own resident did not ask for it: the merged resident who did is
-            # told instead (unless the caller answers them itself, as the chat does)
+            # told instead (unless the caller answers them itself, as the chat does a 重办;
+            # a new slip made of their 不满意 has a number only this notice tells them)
             await self.apply(session, kept, nxt, _follow_actor(follow.action), now,
                              note=_follow_note(follow.action, note, merged=slip.number),
-                             quiet_resident=quiet_resident, tell=slip)
+                             values={"merged": slip.number, "reason": note},
+                             quiet_resident=quiet_resident and follow.action != "reissue",
+                             tell=slip)
 
     def _after_status(self, slip: Slip, before: str | None, now: datetime) -> None:
         was_open = before is None or self.workflow.states[before].is_open
@@ -185,6 +208,9 @@ class SlipEngine:
         if condition == "dissatisfied":
             limit = int(self.workflow.rule("reopen_limit", 2))
             return slip.satisfaction == "不满意" and target.reopen_count < limit
+        if condition == "unsatisfied":
+            # (a resident's own: their dissatisfaction may become a new slip of theirs)
+            return slip.satisfaction == "不满意" and bool(slip.openid)
         if condition == "all_rated":
             # a slip with no resident of its own waits only for its merged residents' verdicts
             return not target.openid and not await _awaits_merged_rating(session, target)
@@ -207,13 +233,14 @@ def _suggested_lead(slip: Slip) -> str | None:
 
 
 def _follow_actor(action: str) -> Actor:
-    return Actor.system({"dispatch": "triage", "reopen": "survey"}.get(action, "system"))
+    return Actor.system({"dispatch": "triage", "reopen": "survey", "reissue": "survey"}
+                        .get(action, "system"))
 
 
 def _follow_note(action: str, note: str | None, *, merged: str | None = None) -> str | None:
     """The note of a follow-on; `merged`: the number of the merged duplicate whose rating
     caused it (its handler is told whose verdict reopened the slip)."""
-    if action == "reopen":
+    if action in ("reopen", "reissue"):
         who = f"合并办理的交办单 {merged} 的居民" if merged else "居民"
         return f"{who}评价不满意：{note}" if note else f"{who}评价不满意"
     return None

@@ -109,7 +109,8 @@ class SlipService:
         workflow = workflow or load_workflow(notice_kinds=notices.kinds)
         self.timing = SlipTiming(Deadlines(pack.policy))
         self.engine = SlipEngine(workflow, notices, self.timing, {d.code: d for d in pack.departments},
-                                 taxonomy=pack.taxonomy)
+                                 taxonomy=pack.taxonomy,
+                                 number_prefix=self._settings.number_prefix)
         self.workflow = workflow
         self._similar_min_score = pack.policy.similar_min_score
         self._emergency_names = dict(pack.policy.emergency_lines)

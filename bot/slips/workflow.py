@@ -17,7 +17,7 @@ DEFAULT_WORKFLOW = Path(__file__).resolve().parents[2] / "knowledge" / "workflow
 ROLES = ("dispatcher", "handler", "supervisor", "admin", "resident", "system")
 FIELD_KINDS = ("text", "phone", "department", "departments", "date", "slip", "choice", "bool",
                "media", "category")
-CONDITIONS = ("confident", "has_resident", "dissatisfied", "all_rated")
+CONDITIONS = ("confident", "has_resident", "dissatisfied", "unsatisfied", "all_rated")
 # Which slip a follow-on action is taken on: the slip itself, or the slip it was merged into
 # (a merged duplicate's 不满意 reopens the slip that is handled for it).
 TARGETS = ("self", "kept")

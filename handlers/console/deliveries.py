@@ -34,6 +34,8 @@ KIND_LABELS = {
     "survey_reminder_merged": "评价提醒（合并办理的居民）",
     "reopened": "重办通知",
     "reopened_merged": "重办通知（合并办理的居民）",
+    "reissued": "另立新单通知（对已归档单不满意）",
+    "reissued_staff": "另立新单（工作人员）",
     "merged": "合并通知",
     "supervised": "督办（工作人员）",
     "overdue": "超期提醒（工作人员）",

@@ -409,3 +409,80 @@ async def test_merged_residents_are_asked_again_after_the_kept_slip_is_redone(
     await desk.record_survey(MERGED, kept, "满意", True, None)
     assert (await slips.row(dup)).satisfaction == "满意"
     await _intact(slips, kept, dup)
+
+
+# -- 不满意 about a kept slip that is already archived ------------------------------------------
+async def _archived(slips: Slips) -> tuple[str, str]:
+    """The kept slip finished, rated by its own resident and archived by the dispatcher while
+    the merged resident had not answered yet (they are still reminded)."""
+    kept, dup = await _merged(slips)
+    await slips.service.act(kept, "close", HANDLER, data={"result": "已更换灯泡"})
+    await slips.service.act(kept, "survey", RESIDENT, data={"verdict": "满意"})
+    await slips.service.act(kept, "archive", DISPATCHER)
+    assert (await slips.row(kept)).status == "archived"
+    return kept, dup
+
+
+@pytest.mark.parametrize("via", ["chat", "console"])
+async def test_unsatisfied_about_an_archived_kept_slip_becomes_a_new_slip_in_the_queue(
+    desk: SlipDeskAdapter, slips: Slips, via: str
+) -> None:
+    """The resident said 不满意 and why; nothing happened to any slip (an archived slip is not
+    reopened) and nobody saw it, after the chat had said "我们会重新交办"."""
+    kept, dup = await _archived(slips)
+    await slips.force(dup, "merged", phone="13812345678")
+    if via == "chat":
+        waiting = await desk.awaiting_survey(MERGED)  # the reminder's answer is taken
+        assert waiting is not None and waiting.number == kept
+        answered = await desk.record_survey(MERGED, kept, "不满意", False, "晚上还是不亮")
+        assert answered.number == kept and answered.is_open is False  # the kept slip stays
+    else:
+        await slips.service.act(dup, "survey", DISPATCHER, note="晚上还是不亮",
+                                data={"verdict": "不满意", "solved": False})
+    # the verdict is theirs, the kept slip stays archived and is not reopened
+    assert (await slips.row(dup)).satisfaction == "不满意"
+    row = await slips.row(kept)
+    assert (row.status, row.reopen_count) == ("archived", 0)
+    # their dissatisfaction is a new slip of theirs waiting in the dispatcher's queue
+    reissue = (await slips.events(kept))[-1]
+    assert (reissue.action, reissue.actor_kind) == ("reissue", "system")
+    assert reissue.data["merged"] == dup and "晚上还是不亮" in (reissue.note or "")
+    new = await slips.row(reissue.data["new"])
+    assert (new.openid, new.status, new.lead_department, new.queue_reason) == (
+        MERGED, "accepted", None, "dissatisfied")
+    assert kept in new.description and "晚上还是不亮" in new.description
+    assert "我家门口建新北路那盏路灯不亮了" in new.description  # what they first reported
+    assert new.phone == "13812345678" and new.category == row.category
+    assert new.cluster_id is not None and new.cluster_id == row.cluster_id
+    suggested = [d["code"] for d in new.triage["departments"]]
+    assert suggested == [row.lead_department]  # the dispatch form suggests who handled it
+    queue = (await slips.service.workbench(DISPATCHER)).queue
+    assert [s.number for s in queue] == [new.number]
+    accept = (await slips.events(new.number))[0]
+    assert (accept.action, accept.data["reissued_from"], accept.data["merged"]) == (
+        "accept", kept, dup)
+    # the resident is told the truth (whichever way the verdict came: the chat does not know
+    # the new number), the dispatchers are told; nobody hears of a 重办
+    pushed = await slips.outbox(kept)
+    [told] = [n for n in pushed if n.kind == "reissued"]
+    assert told.openid == MERGED
+    assert kept in told.text and new.number in told.text and "不能再重新打开" in told.text
+    assert "区民意交办中心" in told.text and "重新交" not in told.text
+    [staff] = [n for n in pushed if n.kind == "reissued_staff"]
+    assert staff.audience == "staff" and new.number in staff.text and "晚上还是不亮" in staff.text
+    assert not [n for n in pushed if n.kind.startswith("reopened")]
+    await _intact(slips, kept, dup, new.number)
+    # and it is worked like any slip: dispatched to the department that handled the kept one
+    await slips.service.act(new.number, "dispatch", DISPATCHER,
+                            data={"department": row.lead_department})
+    assert (await slips.row(new.number)).queue_reason is None
+
+
+async def test_a_satisfied_merged_verdict_on_an_archived_kept_slip_makes_no_new_slip(
+    desk: SlipDeskAdapter, slips: Slips
+) -> None:
+    kept, dup = await _archived(slips)
+    await desk.record_survey(MERGED, kept, "基本满意", None, None)
+    assert (await slips.row(dup)).satisfaction == "基本满意"
+    assert [e.action for e in await slips.events(kept)][-1] == "archive"
+    assert [s.number for s in await desk.slips_of(MERGED)] == [dup]
