@@ -55,6 +55,9 @@ class TriageResult:
     low_confidence: bool  # → the dispatcher's queue instead of a department
     area: AreaMatch | None
     emergency_lines: tuple[str, ...] = ()  # 110 / 119 / 120 to ring now (特急 only)
+    # what the resident can do meanwhile (the urgency rules' advice, 特急 and 紧急; for 特急 it
+    # is in `advice` too)
+    guidance: tuple[str, ...] = ()
     duty_alert: bool = False  # alert the duty officer (特急)
     similar: tuple[tuple[str, float], ...] = ()  # similar open slips (key, score)
     decided_at: dt.datetime | None = None
@@ -68,7 +71,8 @@ class TriageResult:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: the DESIGN.md §4 keys, then confidence, low_confidence, area and the
-        extras (response_due_working_days, emergency_lines, duty_alert, similar, due times)."""
+        extras (response_due_working_days, emergency_lines, guidance, duty_alert, similar, due
+        times)."""
         return {
             "category": list(self.category),
             "request_type": self.request_type,
@@ -86,6 +90,7 @@ class TriageResult:
             "area": self.area.to_dict() if self.area else None,
             "response_due_working_days": self.response_due_working_days,
             "emergency_lines": list(self.emergency_lines),
+            "guidance": "".join(self.guidance),
             "duty_alert": self.duty_alert,
             "similar": [{"key": k, "score": s} for k, s in self.similar],
             "response_due_at": self.response_due_at.isoformat() if self.response_due_at else None,
@@ -265,6 +270,7 @@ class Triage:
             low_confidence=low,
             area=place,
             emergency_lines=urgency.calls,
+            guidance=urgency.guidance,
             duty_alert=plan.alert_duty_officer,
             similar=tuple(similar),
             decided_at=now,

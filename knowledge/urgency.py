@@ -51,7 +51,10 @@ class UrgencyResult:
     level: str
     findings: tuple[UrgencyFinding, ...]
     calls: tuple[str, ...] = ()  # emergency lines to ring, for 特急
-    guidance: tuple[str, ...] = ()  # what to do meanwhile, for 特急
+    # what to do meanwhile: for 特急 the dangers' advice; for 紧急 that of the 紧急 rules that
+    # fired (close the main valve of a burst pipe), never a softened danger's (a worry about a
+    # fire is not told to leave the house)
+    guidance: tuple[str, ...] = ()
     negated: tuple[str, ...] = ()  # danger words that were negated ("没有煤气味")
     # Which layer decided (rules / model / context, see knowledge/urgency_layers.py) and why.
     layer: str = "rules"
@@ -132,7 +135,18 @@ class UrgencyAssessor:
             guidance = tuple(dict.fromkeys(r.advice for r in top if r.advice))
             return UrgencyResult("特急", ordered, tuple(calls), guidance, tuple(negated))
         level = "紧急" if ordered else "一般"
-        return UrgencyResult(level, ordered, (), (), tuple(negated))
+        return UrgencyResult(level, ordered, (), self.everyday_guidance(ordered), tuple(negated))
+
+    def everyday_guidance(self, findings: tuple[UrgencyFinding, ...]) -> tuple[str, ...]:
+        """The advice of the 紧急 rules among these findings (softened dangers left out)."""
+        advice = []
+        for finding in findings:
+            if finding.level != "紧急" or finding.softened is not None:
+                continue
+            rule = next((r for r in self.rules if r.id == finding.rule_id), None)
+            if rule is not None and rule.level == "紧急" and rule.advice:
+                advice.append(rule.advice)
+        return tuple(dict.fromkeys(advice))
 
     def _rule(self, rule_id: str) -> UrgencyRule:
         return next(r for r in self.rules if r.id == rule_id)

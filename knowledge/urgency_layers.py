@@ -200,7 +200,7 @@ class LayeredUrgency:
             for f in base.findings)
         told_text = "；".join(f"{_KIND_WORDS[k]}：{'、'.join(w)}" for k, w in told.items())
         return UrgencyResult(
-            "紧急", lowered, (), (), base.negated, model=model,
+            "紧急", lowered, (), self.rules.everyday_guidance(lowered), base.negated, model=model,
             layer="context" if kind != "letter" else "model",
             why=f"规则命中{labels}，但{told_text}，且没有正在发生的迹象：降为紧急，当天核实")
 
@@ -245,7 +245,7 @@ class LayeredUrgency:
                                  rule.label if level == "特急" else "模型判断", level, words)
         findings = (*base.findings, finding)
         if level != "特急":
-            return UrgencyResult(level, findings, (), (), base.negated, layer="model",
+            return UrgencyResult(level, findings, (), base.guidance, base.negated, layer="model",
                                  why=why, model=model)
         calls = tuple(sorted(rule.call, key=lambda c: (_LINE_ORDER.get(c, 9), c)))
         guidance = (rule.advice,) if rule.advice else ()

@@ -194,6 +194,12 @@ class ActionSubmitComplaint(KitAction):
             # the danger showed only in the whole report (a detail added to the form, a
             # correction): the resident hears the emergency numbers now, before the rest
             lines.insert(1, issued.advice or self.kit.texts.say("emergency.advice"))
+        elif urgency == "紧急":
+            # a burst pipe, a power cut: what they can do until someone comes, after the
+            # contact promise
+            guidance = str((tracker.get_slot("triage") or {}).get("guidance") or "")
+            if guidance:
+                lines.insert(2, self.kit.texts.say("issued.guidance", guidance=guidance))
         lines.append(self.kit.texts.say("issued.how_to_query"))
         dispatcher.utter_message(text="\n".join(lines))
         events = [*clear_draft(), SlotSet("last_slip", issued.number)]

@@ -166,6 +166,7 @@ class UrgentTriage(FakeTriage):
         if "停水" in text:
             result.data["urgency"] = "紧急"
             result.data["advice"] = "您反映的问题已列为紧急诉求，区城市管理局会在24小时内与您联系处理。"
+            result.data["guidance"] = "停水时请关好水龙头，免得来水时漫进屋。"
         return result
 
 
@@ -183,6 +184,25 @@ async def test_an_urgent_slip_is_issued_with_the_contact_promised_first(
     assert due in reply and reply.index(contact) < reply.index(due)
     assert "前联系您）" not in reply  # the due line is plain
     assert reply.count("24小时内") == 1  # the triage's advice does not say it again
+    # what to do meanwhile, right after the contact promise
+    lines = reply.split("\n")
+    assert lines[2] == "等待处理期间：停水时请关好水龙头，免得来水时漫进屋。"
+    assert contact in lines[1]
+
+
+async def test_an_urgent_slip_without_advice_has_no_empty_line(
+    resident: Resident, desk: FakeDesk, kit: DialogKit
+) -> None:
+    class NoAdvice(UrgentTriage):
+        def classify(self, text: str, *, area: Any = None, now: Any = None) -> FakeResult:
+            result = super().classify(text, area=area, now=now)
+            result.data.pop("guidance", None)
+            return result
+
+    kit.classifier = NoAdvice()
+    await resident.say("建新北路12号停水两天了，电话13812345678")
+    reply = await resident.say("确认")
+    assert "等待处理期间" not in reply and "\n\n" not in reply
 
 
 async def test_a_slip_the_service_finds_dangerous_is_issued_with_the_emergency_numbers(

@@ -160,6 +160,22 @@ def test_water_cut_for_a_whole_estate(triage: Triage) -> None:
     assert result.lead.name == "重庆水务集团江北片区"
     assert result.handling_level == "区"
     assert "24小时" in result.advice
+    # what to do until the water company comes, in the advice and on its own for the chat
+    assert "水龙头" in result.advice
+    assert result.to_dict()["guidance"] == "".join(result.guidance) != ""
+    assert "水龙头" in result.to_dict()["guidance"]
+
+
+def test_a_danger_heard_of_keeps_the_advice_of_what_is_cut_off_here(triage: Triage) -> None:
+    """Context lowers the fire (hearsay) to 紧急; the water cut's advice is kept, the fire's is
+    not."""
+    result = classify(triage, "听说隔壁小区着火了，我们这边也停水了")
+    assert result.urgency == "紧急"
+    assert result.explanation["urgency_decision"]["layer"] == "context"  # hearsay
+    assert not result.emergency_lines
+    assert any("水表总阀" in g for g in result.guidance)
+    assert not any("离开" in g or "撤离" in g for g in result.guidance)
+    assert classify(triage, "小区门口的路灯坏了三天了").to_dict()["guidance"] == ""
 
 
 def test_no_phone_is_no_power_cut(triage: Triage) -> None:

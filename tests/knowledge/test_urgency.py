@@ -440,3 +440,49 @@ def test_findings_name_rule_and_words(assessor: UrgencyAssessor) -> None:
     (finding,) = result.findings
     assert finding.to_dict() == {"rule": "gas_leak", "label": "燃气泄漏", "level": "特急",
                                  "words": ["煤气味"]}
+
+
+# -- what to do meanwhile, for 紧急 ------------------------------------------------------------
+
+
+def test_a_burst_pipe_is_told_to_close_the_main_valve(assessor: UrgencyAssessor) -> None:
+    result = level(assessor, "家里水管爆了，水漫得到处都是")
+    assert result.level == "紧急"
+    assert any("水表总阀" in g for g in result.guidance)
+
+
+def test_a_power_cut_names_the_repair_line_for_medical_equipment(
+    assessor: UrgencyAssessor,
+) -> None:
+    result = level(assessor, "我们小区停电一天了，老人用制氧机")
+    assert result.level == "紧急"
+    assert any("95598" in g for g in result.guidance)
+
+
+def test_each_piece_of_advice_is_given_once(assessor: UrgencyAssessor) -> None:
+    result = level(assessor, "停水了，昨天就停水，今天还是没水用")
+    assert len(result.guidance) == 1
+
+
+def test_a_softened_danger_is_not_told_to_flee(assessor: UrgencyAssessor) -> None:
+    # a worry about a fire is 紧急 for staff, but the resident is not told to leave the house
+    result = level(assessor, "电动车在楼道充电，担心起火")
+    assert result.level == "紧急"
+    assert result.guidance == ()
+    # a real 紧急 rule next to it still gives its own advice, and only that
+    both = level(assessor, "担心会着火，而且楼里停电了")
+    assert both.level == "紧急"
+    assert len(both.guidance) == 1 and "95598" in both.guidance[0]
+
+
+def test_no_advice_for_an_ordinary_complaint(assessor: UrgencyAssessor) -> None:
+    result = level(assessor, "小区门口的路灯坏了三天了")
+    assert result.level == "一般" and result.guidance == ()
+
+
+def test_every_jinji_rule_but_the_alarm_words_has_advice() -> None:
+    """Residents of a 紧急 slip are told what they can do meanwhile; a rule added without
+    advice fails here (the alarm words only say the tone was urgent: nothing to advise)."""
+    rules = [r for r in load_pack().urgency.rules if r.level == "紧急"]
+    assert rules
+    assert [r.id for r in rules if not r.advice] == ["alarm_words"]
