@@ -46,6 +46,9 @@ SLOTS: dict[str, tuple[str, Any]] = {
     "last_slip": ("text", None),  # slip issued in this conversation
     "followup_text": ("text", None),  # last text added to an open slip ("新问题" reuses it)
     "survey_slip": ("text", None),  # slip whose "不满意" reason we are waiting for
+    # {"number", "stashed": {"parse", "metadata"}}: a message that came after the why had gone
+    # unanswered past the idle timeout, asked about: that slip's reason, or a new problem?
+    "reason_offer": ("any", None),
     "stashed": ("any", None),  # message that arrived with the resume prompt
     "next_report": ("any", None),  # another problem told mid-intake: taken after this one
     # the place the problem told before this one was at (two problems in one message): offered

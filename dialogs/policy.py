@@ -4,7 +4,8 @@ Order matters and is the whole policy:
 1. events (subscribe, menu clicks);
 2. 取消 / 重新开始, from any step;
 3. danger to life or property: the 110/119/120 advice before anything else;
-4. an earlier answer still owed: the resume prompt, a "不满意" reason;
+4. an earlier answer still owed: the resume prompt, a "不满意" reason (owed past the idle
+   timeout, a message that may tell a new problem is asked about first: reason or new?);
 5. a long pause in the middle of an intake: ask whether to continue;
 6. survey answers, and questions that leave the draft alone (status, FAQ, help, greetings) —
    answered, then the pending question is asked again;
@@ -18,7 +19,8 @@ Every plan asks at most one question.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from dialogs.actions.control import ASK_RESUME, CANCEL, DROP_DRAFT, RESTART, RESUME
@@ -35,13 +37,16 @@ from dialogs.actions.status import (
     offered_number,
 )
 from dialogs.actions.survey import (
+    ASK_REASON_OR_NEW,
     ASK_RERATE,
     ASK_SURVEY,
     KEEP_RATING,
+    REASON_OFFERED,
     RERATE_OFFERED,
     SURVEY,
     SURVEY_REASON,
     recently_rated,
+    said_reason,
 )
 from dialogs.domain import FORM
 from dialogs.inputs import Incoming
@@ -49,6 +54,7 @@ from dialogs.kit import DialogKit
 from dialogs.mapping import Candidates, candidates
 from dialogs.nlu import CORRECT, FALLBACK, REPORT
 from dialogs.state import Conversation
+from dialogs.text import bare, cjk_count, normalize
 
 EMERGENCY_URGENCY = "特急"
 SURVEY_INTENTS = ("survey_satisfied", "survey_basic", "survey_unsatisfied")
@@ -67,6 +73,15 @@ INFO = {
     "chitchat": "action_chitchat",
     "abuse": "action_abuse",
 }
+# Answers to ASK_REASON_OR_NEW ("您这条是在说交办单 … 哪里不满意吗？"): "新的", "是新问题",
+# "不是，新的", "这是个新的事情" (a new problem); "不是新问题" (the reason); "是上次那个",
+# "对，就是那个" (the reason)
+_NEW_ONE = re.compile(
+    r"^(?:(?:不是|不对)+[的哦啊]?|(?:是|这是)?(?:个|一个)?新的?(?:问题|事|事情|情况)?[的哦啊嘛哈]?)$"
+)
+_NO_LEAD = re.compile(r"^\s*(?:不是|不对)[的哦啊]?\s*[，,。.！!、\s]+")
+_NOT_NEW = re.compile(r"不是(?:个|一个)?新")
+_YES_LEAD = re.compile(r"^(?:是|对|嗯|就是)")
 # actions that ask the resident something: a plan holds at most one
 ASKING_PREFIXES = ("action_ask_",)
 ASKING = frozenset({SUMMARY, ASK_RESUME, "action_ask_correction"})
@@ -96,7 +111,15 @@ class Policy:
     async def plan(
         self, conv: Conversation, parse: dict[str, Any], msg: Incoming, *, idle: bool
     ) -> Plan:
-        plan = await self._plan(conv, parse, msg, idle=idle)
+        late = await self._late_reason(conv, parse, msg, idle=idle)
+        if isinstance(late, Plan):
+            plan = late
+        else:
+            if late:
+                conv = replace(conv, slots={**conv.slots, **late})
+            plan = await self._plan(conv, parse, msg, idle=idle)
+            for name, value in late.items():
+                plan.resets.setdefault(name, value)  # no longer waited for
         if conv.slot("withdraw_offer") and not {ASK_WITHDRAW, WITHDRAW_OFFERED,
                                                 KEEP_SLIP} & set(plan.actions):
             plan.resets.setdefault("withdraw_offer", None)  # the offer was not taken up
@@ -173,6 +196,86 @@ class Policy:
         return await self._no_draft(conv, parse, msg, echo)
 
     # -- steps -----------------------------------------------------------------------------
+    async def _late_reason(
+        self, conv: Conversation, parse: dict[str, Any], msg: Incoming, *, idle: bool
+    ) -> Plan | dict[str, Any]:
+        """The why of a "不满意" (`survey_slip`) that went unanswered past the idle timeout is
+        not taken from whatever the resident writes next: days later that is as likely a new
+        problem. Words that the old problem is still there ("还是没修好") are its reason, as
+        at once; a message that may tell a new problem is asked about (ASK_REASON_OR_NEW,
+        the message kept): "是" makes it the reason, "新问题" (or "不是") a new report; any
+        other message is read as if no why were owed, and none is any more. The plan, when
+        this decides it; otherwise the slots dropped before the message is read ({}: none)."""
+        intent = parse["intent"]["name"]
+        text = str(parse.get("text") or "")
+        echo = ["action_voice_heard"] if msg.recognised_voice else []
+        drafting = bool(conv.form or conv.slot("awaiting_confirmation"))
+        offer = conv.slot("reason_offer")
+        if intent in ("cancel", "restart"):
+            return {"reason_offer": None} if offer else {}  # they drop the why themselves
+        if offer:
+            if not drafting and conv.slot("survey_slip") and not self._danger(parse):
+                said = self._reason_or_new(parse)
+                if said == "reason":
+                    return Plan([*echo, REASON_OFFERED])
+                if said == "new":
+                    # the message kept starts the report (the verdict stays unrecorded: the
+                    # slip still waits for it, and is reminded of and expires as before)
+                    return Plan([*echo, "action_new_report", FORM], activate_form=True,
+                                restart_with=offer.get("stashed"),
+                                resets={"survey_slip": None, "reason_offer": None})
+            return {"reason_offer": None, "survey_slip": None}
+        if not (idle and conv.slot("survey_slip")):
+            return {}
+        if drafting or not text or self._danger(parse):
+            return {"survey_slip": None}
+        nlu = self.kit.nlu
+        if self._changing_rating(conv) and nlu.keeps_rating(text, intent):
+            return {}  # "不改": the rating given before stands (KEEP_RATING)
+        if intent in INFO:
+            return {"survey_slip": None}
+        if (nlu.survey_verdict(text)[0] == "不满意" and cjk_count(said_reason(text)) >= 2
+                and await self._about_survey_slip(conv, parse, msg)):
+            return {}  # "还是没修好": the reason
+        if parse.get("report_like") or intent in (REPORT, CORRECT) or (
+            intent == FALLBACK and cjk_count(text) >= 2
+        ):
+            return Plan([*echo, ASK_REASON_OR_NEW])
+        # "1", "3", "好的": as if no why were owed (a bare "3" asks it again)
+        return {"survey_slip": None}
+
+    async def _about_survey_slip(
+        self, conv: Conversation, parse: dict[str, Any], msg: Incoming
+    ) -> bool:
+        """Every place the message names is the place of the slip whose why is owed."""
+        places = [str(e.get("value") or "") for e in parse.get("entities") or []
+                  if e.get("entity") == "place"]
+        if not places:
+            return True
+        slip = await self.kit.desk.status(str(conv.slot("survey_slip")), msg.openid)
+        summary = (slip.summary if slip is not None else None) or ""
+        return all(p and p in summary for p in places)
+
+    def _reason_or_new(self, parse: dict[str, Any]) -> str | None:
+        """The answer to ASK_REASON_OR_NEW: "reason" ("是", "对", "是上次那个", "不是新问
+        题"), "new" ("新问题", "不是", "是新的", "我要反映新问题"), None for anything else
+        (a message that tells a problem of its own is no such answer)."""
+        text = str(parse.get("text") or "")
+        intent = parse["intent"]["name"]
+        norm = normalize(text)
+        nlu = self.kit.nlu
+        own = nlu.has_problem_word(text) or nlu.names_place(text)
+        if _NOT_NEW.search(norm) and not own:
+            return "reason"
+        if intent in ("deny", "new_report") or _NEW_ONE.match(
+            bare(_NO_LEAD.sub("", norm))
+        ) or (nlu.has_new_report_marker(text) and not own):
+            return "new"
+        if intent == "confirm" or (_YES_LEAD.match(bare(norm)) and not own
+                                   and cjk_count(text) <= 8):
+            return "reason"
+        return None
+
     def _event(self, conv: Conversation, msg: Incoming) -> Plan:
         event = (msg.event or "").lower()
         if event in ("subscribe", "subscribe_scan"):

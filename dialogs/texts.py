@@ -21,6 +21,7 @@ REQUIRED = (
     "ask.employer", "ask.employer_again",
     "ask.contact_phone", "ask.contact_phone_known", "ask.contact_phone_invalid",
     "ask.correction", "ask.survey", "ask.survey_reason", "ask.survey_reason_change",
+    "ask.reason_or_new",
     "ask.rerate", "survey.kept", "ask.resume", "ask.emergency_location",
     "ask.emergency_location_phone", "ask.emergency_phone",
     "summary.head", "summary.description", "summary.description_long", "summary.location",

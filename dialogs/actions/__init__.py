@@ -29,6 +29,7 @@ def all_actions(kit: DialogKit) -> list[Action]:
         status.ActionWithdrawOffered, status.ActionKeepSlip, status.ActionSlipQuestion,
         survey.ActionSurvey, survey.ActionSurveyReason, survey.ActionAskSurvey,
         survey.ActionAskRerate, survey.ActionRerateOffered, survey.ActionKeepRating,
+        survey.ActionAskReasonOrNew, survey.ActionReasonOffered,
     ]
     return [ValidateComplaintForm(kit), *ask_actions(kit), *(cls(kit) for cls in simple)]
 

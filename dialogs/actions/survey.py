@@ -11,7 +11,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from dialogs.actions.base import KitAction
+from dialogs.actions.base import KitAction, metadata
 from dialogs.actions.status import URGENT, contact_text
 from dialogs.ports import SlipStatus
 from dialogs.text import cjk_count, local_time
@@ -22,6 +22,8 @@ ASK_SURVEY = "action_ask_survey"
 ASK_RERATE = "action_ask_rerate"
 RERATE_OFFERED = "action_rerate_offered"
 KEEP_RATING = "action_keep_rating"
+ASK_REASON_OR_NEW = "action_ask_reason_or_new"
+REASON_OFFERED = "action_reason_offered"
 
 VERDICTS = {"survey_satisfied": "满意", "survey_basic": "基本满意", "survey_unsatisfied": "不满意"}
 _VERDICT_WORDS = re.compile(
@@ -41,6 +43,11 @@ def _now(tracker: Tracker) -> float:
         if event.get("event") == "user" and isinstance(event.get("timestamp"), int | float):
             return float(event["timestamp"])
     return time.time()
+
+
+def said_reason(text: str) -> str:
+    """What a "不满意" answer says besides the verdict ("3 还是脏" → "还是脏")."""
+    return _VERDICT_WORDS.sub("", text, count=1).strip(" ，,。.")
 
 
 def recently_rated(rated: Any, now: float) -> dict[str, Any] | None:
@@ -96,7 +103,7 @@ class ActionSurvey(KitAction):
             return await self._reopened(dispatcher, tracker, waiting, verdict, text)
         solved = self.kit.nlu.solved(text)
         if verdict == "不满意":
-            reason = _VERDICT_WORDS.sub("", text, count=1).strip(" ，,。.")
+            reason = said_reason(text)
             if cjk_count(reason) < 2:
                 recent = recently_rated(tracker.get_slot("rated_slip"), _now(tracker))
                 if why == CHANGING and recent is not None:
@@ -129,7 +136,7 @@ class ActionSurvey(KitAction):
         handling it rated is being redone, so there is nothing to rate now; the resident is
         told so and will be asked again when it is finished. What they said besides the
         verdict ("3 还是脏") reaches the handler as a follow-up."""
-        reason = _VERDICT_WORDS.sub("", text, count=1).strip(" ，,。.")
+        reason = said_reason(text)
         if verdict == "不满意" and cjk_count(reason) >= 2:
             try:
                 await self.kit.desk.add_followup(tracker.sender_id, slip.number, text, [])
@@ -238,6 +245,45 @@ class ActionSurveyReason(KitAction):
             self.say(dispatcher, "survey.nothing")
             return []
         return await record_unsatisfied(self, dispatcher, tracker, str(number), reason)
+
+
+class ActionAskReasonOrNew(KitAction):
+    """The why of a "不满意" asked long ago (past the idle timeout), and now a message that may
+    as well tell a new problem: which is it? The message is kept (`reason_offer`): "是" makes
+    it the reason (REASON_OFFERED), "新问题" starts a new report with it (policy)."""
+
+    NAME = ASK_REASON_OR_NEW
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        number = tracker.get_slot("survey_slip")
+        latest = tracker.latest_message
+        kept = {"parse": {k: v for k, v in latest.items() if k != "metadata"},
+                "metadata": metadata(tracker)}
+        self.say(dispatcher, "ask.reason_or_new", number=number)
+        return [SlotSet("reason_offer", {"number": number, "stashed": kept})]
+
+
+class ActionReasonOffered(KitAction):
+    """ "是" to ASK_REASON_OR_NEW: the message kept is the reason, and the slip reopens with it
+    (as a reason given at once would)."""
+
+    NAME = REASON_OFFERED
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        offer = tracker.get_slot("reason_offer") or {}
+        number = tracker.get_slot("survey_slip")
+        stashed = offer.get("stashed") or {}
+        reason = str((stashed.get("parse") or {}).get("text") or "").strip()
+        events = [SlotSet("reason_offer", None)]
+        if not number or offer.get("number") != number or not reason:
+            self.say(dispatcher, "survey.nothing")
+            return [*events, SlotSet("survey_slip", None)]
+        return [*events, *await record_unsatisfied(self, dispatcher, tracker, str(number),
+                                                   reason)]
 
 
 async def record_unsatisfied(
