@@ -90,8 +90,8 @@ def candidates(
     # the description
     if starting or requested == "description":
         # "另外，" goes; "我要举报，" stays (the resident's words say it is a report)
-        slots["description"] = nlu.without_greeting(nlu.without_lead_marker(
-            nlu.without_phones(text, parse) or text, keep_request=True))
+        slots["description"] = nlu.without_phone_refusal(nlu.without_greeting(
+            nlu.without_lead_marker(nlu.without_phones(text, parse) or text, keep_request=True)))
     elif drafting and report_like and not found and requested in (None, "contact_phone"):
         # more about the problem while something else is asked: add it to the description
         # ("补充一下，晚上很危险" adds "晚上很危险")

@@ -91,6 +91,16 @@ class IntentRule:
     not_with: frozenset[str] = frozenset()
 
 
+def _without_clauses(text: str, clauses: list[str]) -> str:
+    """``text`` with ``clauses`` taken out and the punctuation between what is left tidied;
+    unchanged when nothing would be left."""
+    kept = text
+    for clause in clauses:
+        kept = kept.replace(clause, "", 1)
+    kept = re.sub(r"[，,、；;。.！!\s]{2,}", "，", kept)
+    return kept.strip(" ，,、；;。.！!") or text
+
+
 class Nlu:
     def __init__(self, data: dict[str, Any], faq: Faq, entities: EntityExtractor,
                  source: Path = INTENTS_FILE) -> None:
@@ -507,13 +517,7 @@ class Nlu:
         电话" → "建新北路12号", "老菜场背后 我姓王" → "老菜场背后". Unchanged when nothing else
         is left."""
         about_them, rest = self._contact_clauses(text)
-        if not about_them or not rest:
-            return text
-        kept = text
-        for clause in about_them:
-            kept = kept.replace(clause, "", 1)
-        kept = re.sub(r"[，,、；;。.！!\s]{2,}", "，", kept)
-        return kept.strip(" ，,、；;。.！!") or text
+        return _without_clauses(text, about_them) if rest else text
 
     def declines_phone_aside(self, text: str) -> bool:
         """A clause of ``text`` turns down giving a phone in so many words ("…，不留电话",
@@ -532,6 +536,19 @@ class Nlu:
         about_them, rest = self._contact_clauses(text)
         return bool(rest) and any(
             any(w in normalize(c) for w in self.phone_refusals) for c in about_them)
+
+    def without_phone_refusal(self, text: str) -> str:
+        """A report without the clause that turns down a phone ("路灯坏了一个星期了，我不留电话"
+        → "路灯坏了一个星期了"): the refusal is recorded as no phone, not as part of the problem
+        staff read. A wish to stay anonymous ("匿名反映") names no phone and stays: staff must
+        see it. Unchanged when nothing else is left."""
+        if not any(w in normalize(text) for w in self.phone_refusals):
+            return text
+        about_them, rest = self._contact_clauses(text)
+        refusals = [c for c in about_them
+                    if any(w in normalize(c) for w in self.phone_refusals)
+                    and any(w in normalize(c) for w in ("电话", "手机", "号码"))]
+        return _without_clauses(text, refusals) if rest else text
 
     def says_both(self, text: str) -> bool:
         """ "两处都有": both of the places just named."""

@@ -273,6 +273,25 @@ async def test_a_phone_turned_down_in_the_report_is_not_asked_for(
     assert not _slip(desk, resident).draft.phone
 
 
+@pytest.mark.parametrize(("said", "described"), [
+    ("建新北路12号门口路灯坏了一个星期了，我不留电话", "建新北路12号门口路灯坏了一个星期了"),
+    ("建新北路12号门口路灯坏了一个星期了。电话就不留了，谢谢", "建新北路12号门口路灯坏了一个星期了，谢谢"),
+    ("我不想留手机号码，建新北路12号门口路灯坏了", "建新北路12号门口路灯坏了"),
+    # a wish to stay anonymous is for staff to see
+    ("建新北路12号门口路灯坏了一个星期了，匿名反映", "建新北路12号门口路灯坏了一个星期了，匿名反映"),
+    # someone else's phone is part of the problem
+    ("建新北路12号物业电话一直打不通，楼道灯坏了", "建新北路12号物业电话一直打不通，楼道灯坏了"),
+])
+async def test_a_phone_turned_down_is_not_part_of_the_problem_staff_read(
+    resident: Resident, desk: FakeDesk, said: str, described: str
+) -> None:
+    reply = await resident.say(said)
+    if "联系电话" in reply:
+        await resident.say(PHONE)
+    await resident.say("确认")
+    assert _slip(desk, resident).draft.description == described
+
+
 async def test_someone_elses_phone_in_the_report_is_not_a_refusal(
     resident: Resident, desk: FakeDesk
 ) -> None:
