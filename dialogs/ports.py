@@ -71,6 +71,8 @@ class SlipStatus:
     has_phone: bool | None = None
     reopen_count: int = 0  # how often it was reopened (重办), by a resident or by staff
     lead_phone: str | None = None  # the lead department's public phone, if the catalogue has one
+    # 已归档: its file is closed for good; its rating can no longer be given or changed
+    final: bool = False
 
 
 class SlipDesk(Protocol):

@@ -96,6 +96,7 @@ class SlipStatus:
     has_phone: bool | None = None
     reopen_count: int = 0
     lead_phone: str | None = None
+    final: bool = False
 
 
 class SlipDeskAdapter:
@@ -282,6 +283,8 @@ class SlipDeskAdapter:
             has_phone=bool(view.phone),
             reopen_count=view.reopen_count,
             lead_phone=getattr(view.lead_department, "phone", None) or None,
+            # a merged resident still rates an archived kept slip (through their own slip)
+            final=view.status == "archived" and summary_of is None,
         )
 
 

@@ -62,14 +62,15 @@ def rated(number: str, verdict: str, now: float) -> dict[str, Any]:
     return {"number": number, "verdict": verdict, "at": now}
 
 
-WAITING, CHANGING, REOPENED = "waiting", "changing", "reopened"
+WAITING, CHANGING, REOPENED, FINAL = "waiting", "changing", "reopened", "final"
 
 
 async def survey_target(action: KitAction, tracker: Tracker) -> tuple[SlipStatus | None, str]:
     """The slip a verdict is for, and why: the one waiting for it (WAITING), else the one
-    rated lately (CHANGING), else the resident's open slip that someone else reopened while
-    the survey was out (REOPENED: another resident whose problem was merged into it said
-    不满意, or staff reviewed it)."""
+    rated lately (CHANGING; FINAL when it has been archived since, and its rating can no
+    longer change), else the resident's open slip that someone else reopened while the survey
+    was out (REOPENED: another resident whose problem was merged into it said 不满意, or staff
+    reviewed it)."""
     desk = action.kit.desk
     waiting = await desk.awaiting_survey(tracker.sender_id)
     if waiting is not None:
@@ -78,7 +79,7 @@ async def survey_target(action: KitAction, tracker: Tracker) -> tuple[SlipStatus
     if recent is not None:
         status = await desk.status(str(recent["number"]), tracker.sender_id)
         if status is not None and status.is_open is False:
-            return status, CHANGING
+            return status, FINAL if status.final else CHANGING
     reopened = await desk.open_slip_of(tracker.sender_id)
     if reopened is not None and reopened.reopen_count:
         return reopened, REOPENED
@@ -101,6 +102,8 @@ class ActionSurvey(KitAction):
             return []
         if why == REOPENED:
             return await self._reopened(dispatcher, tracker, waiting, verdict, text)
+        if why == FINAL:
+            return archived(self, dispatcher, waiting.number)
         solved = self.kit.nlu.solved(text)
         if verdict == "不满意":
             reason = said_reason(text)
@@ -193,6 +196,8 @@ class ActionRerateOffered(KitAction):
         if slip is None or slip.is_open is not False or verdict not in VERDICTS.values():
             self.say(dispatcher, "survey.nothing")
             return events
+        if slip.final:
+            return [*events, *archived(self, dispatcher, slip.number)]
         try:
             await self.kit.desk.record_survey(tracker.sender_id, slip.number, verdict, None, None)
         except (LookupError, ValueError):
@@ -203,8 +208,9 @@ class ActionRerateOffered(KitAction):
 
 
 class ActionKeepRating(KitAction):
-    """ "不改", "打错了" to the why of a bare "3" for a slip rated lately: the rating given
-    before stands, and the resident is told so."""
+    """ "不改", "打错了" (or "取消") to the why of a bare "3" for a slip rated lately: the
+    rating given before stands, and the resident is told so. "取消" to the why of a first
+    "不满意": nothing is recorded, and the slip still waits for its rating."""
 
     NAME = KEEP_RATING
 
@@ -213,7 +219,10 @@ class ActionKeepRating(KitAction):
     ) -> list[dict[str, Any]]:
         recent = recently_rated(tracker.get_slot("rated_slip"), _now(tracker)) or {}
         number = tracker.get_slot("survey_slip") or recent.get("number")
-        self.say(dispatcher, "survey.kept", number=number, verdict=recent.get("verdict"))
+        if recent.get("number") == number and recent.get("verdict"):
+            self.say(dispatcher, "survey.kept", number=number, verdict=recent.get("verdict"))
+        else:
+            self.say(dispatcher, "survey.later", number=number)
         return [SlotSet("survey_slip", None)]
 
 
@@ -286,6 +295,16 @@ class ActionReasonOffered(KitAction):
                                                    reason)]
 
 
+def archived(
+    action: KitAction, dispatcher: CollectingDispatcher, number: str
+) -> list[dict[str, Any]]:
+    """A rating for a slip rated lately and archived since: it can no longer change (已归档 is
+    final), so the resident is told that, and that a problem still there is taken as a new
+    report (the next message starts one), rather than asked why and then told nothing."""
+    action.say(dispatcher, "survey.archived", number=number)
+    return [SlotSet("rated_slip", None)]
+
+
 async def record_unsatisfied(
     action: KitAction, dispatcher: CollectingDispatcher, tracker: Tracker, number: str,
     reason: str,
@@ -296,6 +315,10 @@ async def record_unsatisfied(
         status = await kit.desk.record_survey(tracker.sender_id, number, "不满意", solved,
                                               reason or None)
     except (LookupError, ValueError):
+        # archived while the why was asked for: the resident is told where it stands
+        current = await kit.desk.status(number, tracker.sender_id)
+        if current is not None and current.final:
+            return [SlotSet("survey_slip", None), *archived(action, dispatcher, number)]
         action.say(dispatcher, "survey.nothing")
         return [SlotSet("survey_slip", None), SlotSet("rated_slip", None)]
     if status.is_open is False:

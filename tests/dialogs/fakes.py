@@ -39,7 +39,8 @@ class FakeSlip:
                           is_open=self.status in (*OPEN, "重办"),
                           urgency=self.urgency or (self.draft.triage or {}).get("urgency"),
                           response_due_at=self.response_due_at, signed_at=self.signed_at,
-                          has_phone=bool(self.draft.phone), reopen_count=self.reopen_count)
+                          has_phone=bool(self.draft.phone), reopen_count=self.reopen_count,
+                          final=self.status == "已归档")
 
 
 class FakeDesk:
@@ -115,6 +116,8 @@ class FakeDesk:
     async def record_survey(self, openid: str, number: str, verdict: str, solved: bool | None,
                             reason: str | None) -> SlipStatus:
         slip = self.slips[number]
+        if slip.status == "已归档":
+            raise ValueError("这张交办单已归档，不能评价")
         slip.surveys.append((verdict, solved, reason))
         reopens = sum(1 for v, _, _ in slip.surveys[:-1] if v == "不满意")
         if verdict == "不满意" and reopens < self.reopen_limit:
@@ -135,6 +138,9 @@ class FakeDesk:
     # test helpers
     def close(self, number: str) -> None:
         self.slips[number].status = "待评价"
+
+    def archive(self, number: str) -> None:
+        self.slips[number].status = "已归档"
 
     def of(self, openid: str) -> list[FakeSlip]:
         return [s for s in self.slips.values() if s.draft.openid == openid]

@@ -342,6 +342,58 @@ async def test_a_bare_unsatisfied_after_rating_asks_why(
     assert desk.slips[number].status == "重办"
 
 
+@pytest.mark.parametrize("said", ["其实我不满意，又脏了", "不满意", "3", "2"])
+async def test_a_rating_of_a_slip_archived_since_cannot_change_and_says_so(
+    resident: Resident, desk: FakeDesk, said: str
+) -> None:
+    """Rated 满意, then archived by the desk: a change of mind is not asked why and then
+    dropped; the resident is told the slip is closed and that a problem still there is taken
+    as a new report, which their next message starts."""
+    number = await rated_satisfied(resident, desk)
+    desk.archive(number)
+    reply = await resident.say(said)
+    assert f"交办单 {number} 已经办结归档，评价不能再改了" in reply
+    assert "哪里不满意" not in reply and "没有需要评价" not in reply
+    assert desk.slips[number].surveys == [("满意", None, None)]
+    reply = await resident.say("建新北路12号门口的路灯又坏了")
+    assert "联系您" in reply  # a new report goes on (the phone question), not the survey
+
+
+async def test_a_slip_archived_while_the_why_is_asked_is_not_reported_as_unrated(
+    resident: Resident, desk: FakeDesk
+) -> None:
+    number = await rated_satisfied(resident, desk)
+    assert "哪里不满意" in await resident.say("不满意")
+    desk.archive(number)
+    reply = await resident.say("路灯还是不亮")
+    assert "已经办结归档" in reply and "没有需要评价" not in reply
+    assert desk.slips[number].surveys == [("满意", None, None)]
+
+
+async def test_cancel_at_the_why_of_a_first_unsatisfied_records_nothing_and_waits(
+    resident: Resident, desk: FakeDesk
+) -> None:
+    number = await issued(resident, desk)
+    desk.close(number)
+    assert "哪里不满意" in await resident.say("不满意")
+    reply = await resident.say("取消")
+    assert f"先不评价了。交办单 {number} 还在等您的评价" in reply
+    assert "没有正在填写" not in reply and desk.slips[number].surveys == []
+    assert "已记录为“满意”" in await resident.say("1")
+
+
+async def test_cancel_at_the_why_of_a_changed_rating_keeps_it(
+    resident: Resident, desk: FakeDesk
+) -> None:
+    number = await rated_satisfied(resident, desk)
+    assert "哪里不满意" in await resident.say("3")
+    reply = await resident.say("取消")
+    assert f"交办单 {number} 的评价没有改，还是“满意”" in reply
+    assert desk.slips[number].surveys == [("满意", None, None)]
+    await resident.say("观音桥步行街的井盖丢了")  # no longer taken as the why
+    assert desk.slips[number].surveys == [("满意", None, None)]
+
+
 async def test_a_rating_is_changed_only_for_a_few_days(
     resident: Resident, desk: FakeDesk
 ) -> None:

@@ -9,7 +9,15 @@ import pytest
 
 from bot.slips.desk import SlipDeskAdapter
 from dialogs import ports
-from tests.bot.slips.conftest import HANDLER, OPENID, OTHER_RESIDENT, Slips, draft, triage
+from tests.bot.slips.conftest import (
+    DISPATCHER,
+    HANDLER,
+    OPENID,
+    OTHER_RESIDENT,
+    Slips,
+    draft,
+    triage,
+)
 
 CQ = ZoneInfo("Asia/Shanghai")
 
@@ -149,6 +157,25 @@ async def test_a_rating_can_be_changed_and_a_later_unsatisfied_reopens(
     assert rated.is_open is False
     after = await desk.record_survey(OPENID, view.number, "不满意", False, "又脏了")
     assert after.is_open and after.status == "已交给区城市管理局，等待签收"
+
+
+async def test_an_archived_slip_is_final_for_its_resident_and_keeps_its_rating(
+    desk: SlipDeskAdapter, slips: Slips
+) -> None:
+    """The chat tells a resident that a slip archived since their rating can no longer be
+    rated (`final`); a rating sent anyway changes nothing."""
+    view = await slips.issue()
+    await slips.service.act(view.number, "sign", HANDLER)
+    await slips.service.act(view.number, "close", HANDLER, data={"result": "已打扫"})
+    rated = await desk.record_survey(OPENID, view.number, "满意", True, None)
+    assert rated.final is False
+    await slips.service.act(view.number, "archive", DISPATCHER)
+    shown = await desk.status(view.number, OPENID)
+    assert shown is not None and shown.final and shown.is_open is False
+    with pytest.raises(ValueError):
+        await desk.record_survey(OPENID, view.number, "不满意", False, "又脏了")
+    kept = await slips.service.get(view.number, DISPATCHER)
+    assert kept.status == "archived" and kept.reopen_count == 0
 
 
 async def test_past_the_reopen_limit_the_chat_answer_is_only_recorded(
