@@ -162,7 +162,10 @@ class Policy:
             # a problem kept for after this one starts instead (CANCEL asks for it)
             return Plan([CANCEL], restart_with=next_report(conv))
         if self._danger(parse):
-            return Plan([EMERGENCY])
+            # the why of a 不满意 is no longer waited for: the emergency's place, sent next,
+            # must reach the emergency slip, not reopen the old one as its "reason"
+            return Plan([EMERGENCY], resets={"survey_slip": None} if conv.slot("survey_slip")
+                        else {})
         if conv.slot("resume_pending"):
             return self._resume_answer(conv, parse, msg, echo)
         if intent == "restart":

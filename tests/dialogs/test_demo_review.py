@@ -394,6 +394,23 @@ async def test_cancel_at_the_why_of_a_changed_rating_keeps_it(
     assert desk.slips[number].surveys == [("满意", None, None)]
 
 
+async def test_an_emergency_told_at_the_why_of_a_survey_gets_the_place_sent_next(
+    resident: Resident, desk: FakeDesk
+) -> None:
+    """A fire reported instead of the why of a 不满意: the place sent next is the emergency
+    slip's, not the old slip's reason (which reopened it and left the fire without a place)."""
+    number = await issued(resident, desk)
+    desk.close(number)
+    assert "哪里不满意" in await resident.say("不满意")
+    assert "119" in await resident.say("楼道里着火了，好大的烟")
+    fire = desk.of(resident.openid)[-1]
+    assert fire.number != number
+    reply = await resident.say("建新北路12号3栋")
+    assert f"补充到交办单 {fire.number}" in reply and "重新交" not in reply
+    assert fire.details[-1].get("location_text") == "建新北路12号3栋"
+    assert desk.slips[number].surveys == [] and desk.slips[number].status == "待评价"
+
+
 async def test_a_rating_is_changed_only_for_a_few_days(
     resident: Resident, desk: FakeDesk
 ) -> None:
