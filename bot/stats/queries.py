@@ -394,6 +394,15 @@ class Statistics(SlipReader):
         so with a range only the answers given since its start are read (an index range)."""
         verdict = SlipEvent.data["verdict"].as_string()
         said = SlipEvent.data["solved"].as_boolean()
+        replaces = _Later.data["replaces"]
+        # The answers that replace another: only those that replace something (the hash of
+        # the anti-join holds these few, not every answer), and, with a range, only those
+        # given since its start (a replacement comes after the answer it replaces). At
+        # 1,000,000 slips this took the 180-day answers from 1.1 s to 0.65 s.
+        later = [_Later.slip_id == SlipEvent.slip_id, _Later.action == "survey",
+                 replaces.as_string().is_not(None), replaces.as_integer() == SlipEvent.seq]
+        if since is not None:
+            later.append(_Later.at >= since)
         solved = or_(
             said == True,  # noqa: E712  (SQL, not Python truthiness)
             and_(said.is_(None), verdict.in_(SATISFIED)),
@@ -413,9 +422,7 @@ class Statistics(SlipReader):
             .where(SlipEvent.action == "survey", *conds,
                    # a verdict the resident changed afterwards counts as the new one only
                    # (bot/slips/effects.py marks the change with the answer it replaces)
-                   ~exists().where(_Later.slip_id == SlipEvent.slip_id,
-                                   _Later.action == "survey",
-                                   _Later.data["replaces"].as_integer() == SlipEvent.seq))
+                   ~exists().where(*later))
         )
         if since is not None:
             q = q.where(SlipEvent.at >= since)
@@ -431,8 +438,11 @@ class Statistics(SlipReader):
             select(*grouping.head(), func.count().label("unanswered"))
             .select_from(Slip)
             .join(_Kept, _Kept.id == Slip.merged_into_id)
-            .where(Slip.status == "merged", Slip.satisfaction == NOT_RATED,
-                   Slip.openid.is_not(None), *conds)
+            # (merged_into_id IS NOT NULL, implied by the join, lets PostgreSQL read only the
+            # merged slips' entries of its index: without it, at 1,000,000 slips it merge-
+            # joined over the whole index, 1.2 s instead of 57 ms for 180 days)
+            .where(Slip.merged_into_id.is_not(None), Slip.status == "merged",
+                   Slip.satisfaction == NOT_RATED, Slip.openid.is_not(None), *conds)
         )
 
     def _median_query(
