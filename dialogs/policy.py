@@ -174,7 +174,8 @@ class Policy:
             if self._changing_rating(conv) and self.kit.nlu.keeps_rating(text, intent):
                 # "不改", "打错了" to the why of a bare "3" after a rating: it stands
                 return Plan([*echo, KEEP_RATING])
-            return Plan([*echo, SURVEY_REASON])
+            # while a report is being filled in, its question comes back after the why
+            return Plan([*echo, SURVEY_REASON, *(self._reask(conv) if drafting else [])])
         if drafting and idle and conv.slot("description"):
             if intent in INFO:
                 return Plan([*echo, INFO[intent]])
@@ -183,7 +184,11 @@ class Policy:
         if survey == ASK_RERATE:
             return Plan([*echo, ASK_RERATE])
         if survey == SURVEY:
-            return Plan([*echo, SURVEY, *self._reask(conv)])
+            # a bare "不满意" is asked why, and one reply asks one thing: the report's own
+            # question comes back after the why is answered (SURVEY_REASON above)
+            asks_why = (self.kit.nlu.survey_verdict(text)[0] == "不满意"
+                        and cjk_count(said_reason(text)) < 2)
+            return Plan([*echo, SURVEY, *([] if asks_why else self._reask(conv))])
         if intent in INFO:
             action = INFO[intent]
             if self._reask(conv) and intent in ("greet", "abuse"):
@@ -232,6 +237,11 @@ class Policy:
                                 restart_with=offer.get("stashed"),
                                 resets={"survey_slip": None, "reason_offer": None})
             return {"reason_offer": None, "survey_slip": None}
+        if conv.slot("survey_slip") and drafting and cjk_count(text) < 2:
+            # a phone number, "是", a place shared on the map while a report is being filled
+            # in tells no why: it answers the report's question, and the why is no longer
+            # waited for (the slip still waits for its rating, reminded as before)
+            return {"survey_slip": None}
         if not (idle and conv.slot("survey_slip")):
             return {}
         if drafting or not text or self._danger(parse):

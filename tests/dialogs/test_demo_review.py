@@ -411,6 +411,34 @@ async def test_an_emergency_told_at_the_why_of_a_survey_gets_the_place_sent_next
     assert desk.slips[number].surveys == [] and desk.slips[number].status == "待评价"
 
 
+async def test_unsatisfied_said_in_the_middle_of_a_report_asks_one_thing_at_a_time(
+    resident: Resident, desk: FakeDesk
+) -> None:
+    """A survey answered while a new report waits for its phone: the why is asked alone (two
+    questions in one reply is one too many), the report's question comes back after it."""
+    number = await issued(resident, desk)
+    desk.close(number)
+    assert "联系您吗" in await resident.say("观音桥步行街的井盖丢了")
+    reply = await resident.say("不满意")
+    assert "哪里不满意" in reply and "联系您吗" not in reply
+    reply = await resident.say("井盖还是没盖上，晚上很危险")
+    assert f"交办单 {number} 已重新交" in reply and "联系您吗" in reply
+    assert desk.slips[number].surveys[-1][2] == "井盖还是没盖上，晚上很危险"
+    assert "请核对" in await resident.say("是")
+
+
+async def test_a_phone_sent_instead_of_the_why_answers_the_report(
+    resident: Resident, desk: FakeDesk
+) -> None:
+    number = await issued(resident, desk)
+    desk.close(number)
+    await resident.say("观音桥步行街的井盖丢了")
+    assert "哪里不满意" in await resident.say("不满意")
+    reply = await resident.say("13912345678")
+    assert "请核对" in reply and "139****5678" in reply
+    assert desk.slips[number].surveys == [] and desk.slips[number].status == "待评价"
+
+
 async def test_a_rating_is_changed_only_for_a_few_days(
     resident: Resident, desk: FakeDesk
 ) -> None:
