@@ -154,10 +154,11 @@ class Policy:
             # 了" with no number and nothing being filled in: withdraw the open slip? (asked;
             # several: which one)
             return Plan([*echo, ASK_WITHDRAW])
-        if intent == "cancel" and conv.slot("survey_slip") and not drafting:
-            # "取消" to "哪里不满意": nothing is recorded (a rating given before stands; a
-            # survey still waiting waits on), and the resident is told so
-            return Plan([*echo, KEEP_RATING])
+        if intent == "cancel" and conv.slot("survey_slip"):
+            # "取消" to "哪里不满意", the last question asked: nothing is recorded (a rating
+            # given before stands; a survey still waiting waits on), and the resident is told
+            # so; a report being filled in goes on (its question comes back)
+            return Plan([*echo, KEEP_RATING, *(self._reask(conv) if drafting else [])])
         if intent == "cancel":
             # a problem kept for after this one starts instead (CANCEL asks for it)
             return Plan([CANCEL], restart_with=next_report(conv))

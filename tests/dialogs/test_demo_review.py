@@ -427,6 +427,19 @@ async def test_unsatisfied_said_in_the_middle_of_a_report_asks_one_thing_at_a_ti
     assert "请核对" in await resident.say("是")
 
 
+async def test_cancel_at_the_why_asked_in_the_middle_of_a_report_keeps_the_report(
+    resident: Resident, desk: FakeDesk
+) -> None:
+    number = await issued(resident, desk)
+    desk.close(number)
+    await resident.say("观音桥步行街的井盖丢了")
+    assert "哪里不满意" in await resident.say("不满意")
+    reply = await resident.say("取消")
+    assert "先不评价了" in reply and "联系您吗" in reply
+    assert desk.slips[number].surveys == []
+    assert "请核对" in await resident.say("是")
+
+
 async def test_a_phone_sent_instead_of_the_why_answers_the_report(
     resident: Resident, desk: FakeDesk
 ) -> None:
