@@ -45,8 +45,8 @@ from dialogs.actions.survey import (
     RERATE_OFFERED,
     SURVEY,
     SURVEY_REASON,
+    gives_reason,
     recently_rated,
-    said_reason,
 )
 from dialogs.domain import FORM
 from dialogs.inputs import Incoming
@@ -188,7 +188,7 @@ class Policy:
             # a bare "不满意" is asked why, and one reply asks one thing: the report's own
             # question comes back after the why is answered (SURVEY_REASON above)
             asks_why = (self.kit.nlu.survey_verdict(text)[0] == "不满意"
-                        and cjk_count(said_reason(text)) < 2)
+                        and not gives_reason(text))
             return Plan([*echo, SURVEY, *([] if asks_why else self._reask(conv))])
         if intent in INFO:
             action = INFO[intent]
@@ -252,7 +252,7 @@ class Policy:
             return {}  # "不改": the rating given before stands (KEEP_RATING)
         if intent in INFO:
             return {"survey_slip": None}
-        if (nlu.survey_verdict(text)[0] == "不满意" and cjk_count(said_reason(text)) >= 2
+        if (nlu.survey_verdict(text)[0] == "不满意" and gives_reason(text)
                 and await self._about_survey_slip(conv, parse, msg)):
             return {}  # "还是没修好": the reason
         if parse.get("report_like") or intent in (REPORT, CORRECT) or (

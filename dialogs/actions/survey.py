@@ -50,6 +50,11 @@ def said_reason(text: str) -> str:
     return _VERDICT_WORDS.sub("", text, count=1).strip(" ，,。.")
 
 
+def gives_reason(text: str) -> bool:
+    """A "不满意" answer says why as well ("3 还是脏"), so the why need not be asked."""
+    return cjk_count(said_reason(text)) >= 2
+
+
 def recently_rated(rated: Any, now: float) -> dict[str, Any] | None:
     """The rating this conversation recorded in the last RERATE_SECONDS, if any."""
     if not isinstance(rated, dict) or not rated.get("number"):
@@ -106,8 +111,7 @@ class ActionSurvey(KitAction):
             return archived(self, dispatcher, waiting.number)
         solved = self.kit.nlu.solved(text)
         if verdict == "不满意":
-            reason = said_reason(text)
-            if cjk_count(reason) < 2:
+            if not gives_reason(text):
                 recent = recently_rated(tracker.get_slot("rated_slip"), _now(tracker))
                 if why == CHANGING and recent is not None:
                     # the rating given before stands until they say why ("不改" keeps it)
@@ -120,7 +124,8 @@ class ActionSurvey(KitAction):
                 else:
                     self.say(dispatcher, "ask.survey_reason")
                 return [SlotSet("survey_slip", waiting.number)]
-            return await record_unsatisfied(self, dispatcher, tracker, waiting.number, reason)
+            return await record_unsatisfied(self, dispatcher, tracker, waiting.number,
+                                            said_reason(text))
         try:
             await self.kit.desk.record_survey(tracker.sender_id, waiting.number, verdict,
                                               solved, None)
@@ -139,8 +144,7 @@ class ActionSurvey(KitAction):
         handling it rated is being redone, so there is nothing to rate now; the resident is
         told so and will be asked again when it is finished. What they said besides the
         verdict ("3 还是脏") reaches the handler as a follow-up."""
-        reason = said_reason(text)
-        if verdict == "不满意" and cjk_count(reason) >= 2:
+        if verdict == "不满意" and gives_reason(text):
             try:
                 await self.kit.desk.add_followup(tracker.sender_id, slip.number, text, [])
             except (LookupError, ValueError):

@@ -411,16 +411,22 @@ async def test_an_emergency_told_at_the_why_of_a_survey_gets_the_place_sent_next
     assert desk.slips[number].surveys == [] and desk.slips[number].status == "待评价"
 
 
-async def test_unsatisfied_said_in_the_middle_of_a_report_asks_one_thing_at_a_time(
-    resident: Resident, desk: FakeDesk
-) -> None:
-    """A survey answered while a new report waits for its phone: the why is asked alone (two
-    questions in one reply is one too many), the report's question comes back after it."""
+async def asked_why_in_a_report(resident: Resident, desk: FakeDesk) -> str:
+    """A slip waiting for its rating, a new report waiting for its phone, then "不满意": the
+    why is asked alone (two questions in one reply is one too many). The slip's number."""
     number = await issued(resident, desk)
     desk.close(number)
     assert "联系您吗" in await resident.say("观音桥步行街的井盖丢了")
     reply = await resident.say("不满意")
     assert "哪里不满意" in reply and "联系您吗" not in reply
+    return number
+
+
+async def test_unsatisfied_said_in_the_middle_of_a_report_asks_one_thing_at_a_time(
+    resident: Resident, desk: FakeDesk
+) -> None:
+    """The report's question comes back after the why."""
+    number = await asked_why_in_a_report(resident, desk)
     reply = await resident.say("井盖还是没盖上，晚上很危险")
     assert f"交办单 {number} 已重新交" in reply and "联系您吗" in reply
     assert desk.slips[number].surveys[-1][2] == "井盖还是没盖上，晚上很危险"
@@ -430,10 +436,7 @@ async def test_unsatisfied_said_in_the_middle_of_a_report_asks_one_thing_at_a_ti
 async def test_cancel_at_the_why_asked_in_the_middle_of_a_report_keeps_the_report(
     resident: Resident, desk: FakeDesk
 ) -> None:
-    number = await issued(resident, desk)
-    desk.close(number)
-    await resident.say("观音桥步行街的井盖丢了")
-    assert "哪里不满意" in await resident.say("不满意")
+    number = await asked_why_in_a_report(resident, desk)
     reply = await resident.say("取消")
     assert "先不评价了" in reply and "联系您吗" in reply
     assert desk.slips[number].surveys == []
@@ -443,10 +446,7 @@ async def test_cancel_at_the_why_asked_in_the_middle_of_a_report_keeps_the_repor
 async def test_a_phone_sent_instead_of_the_why_answers_the_report(
     resident: Resident, desk: FakeDesk
 ) -> None:
-    number = await issued(resident, desk)
-    desk.close(number)
-    await resident.say("观音桥步行街的井盖丢了")
-    assert "哪里不满意" in await resident.say("不满意")
+    number = await asked_why_in_a_report(resident, desk)
     reply = await resident.say("13912345678")
     assert "请核对" in reply and "139****5678" in reply
     assert desk.slips[number].surveys == [] and desk.slips[number].status == "待评价"
