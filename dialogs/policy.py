@@ -340,6 +340,12 @@ class Policy:
             # a change of mind about the last rating: another verdict, said as one ("改成满
             # 意", "其实挺满意的", "3"); thanks and praise ("谢谢你们哈") rate nothing again
             recent = recently_rated(conv.slot("rated_slip"), conv.updated_at or 0.0)
+            if recent and outright and verdict == recent.get("verdict") and not drafting and (
+                self.kit.nlu.bare_rating(text) or self.kit.nlu.rerates(text)
+            ):
+                # the same rating again (a number tapped twice, "满意" after "1"): told it is
+                # recorded already, not read as the help menu's number or a new report
+                return SURVEY
             if recent and outright and verdict != recent.get("verdict"):
                 if not self.kit.nlu.rerates(text):
                     return None

@@ -109,10 +109,14 @@ class ActionSurvey(KitAction):
             return await self._reopened(dispatcher, tracker, waiting, verdict, text)
         if why == FINAL:
             return archived(self, dispatcher, waiting.number)
+        recent = recently_rated(tracker.get_slot("rated_slip"), _now(tracker))
+        if why == CHANGING and recent is not None and verdict == recent.get("verdict"):
+            # the same rating again: nothing to change or record twice
+            self.say(dispatcher, "survey.same", number=waiting.number, verdict=verdict)
+            return []
         solved = self.kit.nlu.solved(text)
         if verdict == "不满意":
             if not gives_reason(text):
-                recent = recently_rated(tracker.get_slot("rated_slip"), _now(tracker))
                 if why == CHANGING and recent is not None:
                     # the rating given before stands until they say why ("不改" keeps it)
                     self.say(

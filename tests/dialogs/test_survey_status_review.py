@@ -67,6 +67,33 @@ async def test_a_bare_number_after_a_rating_is_asked_about_first(
     assert [s[0] for s in desk.slips[number].surveys] == ["基本满意", "满意"]
 
 
+@pytest.mark.parametrize("again", ["2", "2。", "基本满意", "还是基本满意"])
+async def test_the_same_rating_again_is_told_it_is_recorded(
+    resident: Resident, desk: FakeDesk, again: str
+) -> None:
+    """A number tapped twice was the help menu's "2" (the status card), a "1" twice started a new
+    report with "请说说遇到了什么问题", and "满意" after "1" said the rating was "改为“满意”" and
+    recorded it a second time."""
+    number = await rated_basic(resident, desk)
+    reply = await resident.say(again)
+    assert f"交办单 {number} 已经记录为“基本满意”了" in reply, reply
+    assert "已改为" not in reply and "遇到了什么问题" not in reply
+    assert desk.slips[number].surveys == [("基本满意", None, None)]
+    assert [s.number for s in desk.of(resident.openid)] == [number]
+
+
+async def test_a_satisfied_resident_tapping_one_twice_starts_no_report(
+    resident: Resident, desk: FakeDesk
+) -> None:
+    number = await issued(resident, desk)
+    desk.close(number)
+    assert "已记录为“满意”" in await resident.say("1")
+    assert "已经记录为“满意”了" in await resident.say("1")
+    reply = await resident.say("满意")
+    assert "已经记录为“满意”了" in reply and "什么地方" not in reply, reply
+    assert desk.slips[number].surveys == [("满意", None, None)]
+
+
 @pytest.mark.parametrize("then", ["谢谢", "我的工单", "不是"])
 async def test_a_bare_number_not_confirmed_leaves_the_rating(
     resident: Resident, desk: FakeDesk, then: str
