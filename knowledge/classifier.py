@@ -5,10 +5,12 @@ vocabularies, settings) and ``weights.npz`` (idf vectors, one linear weight matr
 Loading and predicting need numpy only; training lives in ``knowledge/training.py``.
 
 Features are character 1-2 grams of the whole text plus, weighted lower, of its head (the first
-characters, where residents put the gist). Each block is sublinear-tf x idf, l2-normalised, like
-scikit-learn's ``TfidfVectorizer(sublinear_tf=True)``. Training feeds ``char_ngrams`` to that
-vectoriser; prediction looks the same n-grams up as integer keys with numpy (fast, one message
-at a time), and a test checks both give identical features.
+characters, where residents put the gist), plus the words of the text (``knowledge/lexicon.py``:
+a word list mined from unlabelled messages, shipped in ``model.json``). Each block is
+sublinear-tf x idf, l2-normalised, like scikit-learn's ``TfidfVectorizer(sublinear_tf=True)``.
+Training feeds ``char_ngrams`` (and ``Segmenter.segment``) to that vectoriser; prediction looks
+the same n-grams up as integer keys with numpy (fast, one message at a time) and the words up in
+a dict, and a test checks both give identical features.
 """
 
 from __future__ import annotations
@@ -21,10 +23,12 @@ from pathlib import Path
 
 import numpy as np
 
+from knowledge.lexicon import Segmenter
+
 MODEL_DIR = Path(__file__).parent / "model"
 MODEL_FILE = "model.json"
 WEIGHTS_FILE = "weights.npz"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the words block and its lexicon
 
 
 class ModelFileError(ValueError):
@@ -76,20 +80,21 @@ def code_points(body: str) -> np.ndarray:
 class FeatureBlock:
     """One tf-idf block: which part of the text, its vocabulary, idf and weight in the model."""
 
-    part: str  # "text" (whole message) or "head" (first head_chars characters)
-    vocabulary: dict[str, int]  # n-gram -> column inside this block
+    part: str  # "text" (whole message), "head" (first head_chars characters) or "words"
+    vocabulary: dict[str, int]  # n-gram (a word for "words") -> column inside this block
     idf: np.ndarray
     weight: float
     offset: int  # first column of this block in the joined feature space
 
 
+WORDS = "words"  # the part name of the words block
 _WORDLIKE = re.compile(r"[\w]+")  # letters (CJK included) and digits; no punctuation or spaces
 
 
 def text_parts(text: str, head_chars: int) -> dict[str, str]:
     """The parts each feature block reads, from one raw message."""
     body = normalise(text)
-    return {"text": body, "head": body[:head_chars]}
+    return {"text": body, "head": body[:head_chars], WORDS: body}
 
 
 class CategoryClassifier:
@@ -107,6 +112,7 @@ class CategoryClassifier:
         head_chars: int,
         n_max: int,
         meta: dict | None = None,
+        lexicon: tuple[str, ...] = (),
     ) -> None:
         self.labels = labels
         self._blocks = blocks
@@ -120,9 +126,14 @@ class CategoryClassifier:
         self._coef_mean = self._coef.mean(axis=1, dtype=np.float64)  # per feature, over labels
         if n_max > 3:
             raise ValueError("n-grams longer than 3 characters are not supported")
+        self.lexicon = tuple(lexicon)
+        self._segmenter = Segmenter(self.lexicon)
         # Per block: sorted n-gram keys and their columns, for vectorised look-up.
         self._lookups: list[tuple[np.ndarray, np.ndarray]] = []
         for block in blocks:
+            if block.part == WORDS:
+                self._lookups.append((np.empty(0, np.int64), np.empty(0, np.int64)))
+                continue
             keys = np.fromiter(map(gram_key, block.vocabulary), np.int64, len(block.vocabulary))
             columns = np.fromiter(block.vocabulary.values(), np.int64, len(block.vocabulary))
             order = np.argsort(keys)
@@ -175,6 +186,7 @@ class CategoryClassifier:
             head_chars=spec["head_chars"],
             n_max=spec["n_max"],
             meta=spec.get("meta", {}),
+            lexicon=tuple(spec.get("lexicon", ())),
         )
 
     # -- features ------------------------------------------------------------------------
@@ -188,6 +200,12 @@ class CategoryClassifier:
         columns: list[np.ndarray] = []
         values: list[np.ndarray] = []
         for block, (keys, block_columns) in zip(self._blocks, self._lookups, strict=True):
+            if block.part == WORDS:
+                found_words = self._word_features(body, block)
+                if found_words is not None:
+                    columns.append(found_words[0])
+                    values.append(found_words[1])
+                continue
             part = codes if block.part == "text" else codes[: self._head_chars]
             if part.size == 0 or keys.size == 0:
                 continue
@@ -204,6 +222,22 @@ class CategoryClassifier:
         if not columns:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
         return np.concatenate(columns), np.concatenate(values)
+
+    def _word_features(
+        self, body: str, block: FeatureBlock
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        counts: dict[int, int] = {}
+        for word in self._segmenter.segment(body):
+            column = block.vocabulary.get(word)
+            if column is not None:
+                counts[column] = counts.get(column, 0) + 1
+        if not counts:
+            return None
+        idx = np.fromiter(counts, np.int64, len(counts))
+        vals = (1.0 + np.log(np.fromiter(counts.values(), np.float64, len(counts))))
+        vals *= block.idf[idx]
+        vals *= block.weight / np.sqrt(vals @ vals)
+        return idx + block.offset, vals
 
     def scores(self, text: str) -> np.ndarray:
         """Raw linear scores, one per label (higher = more likely)."""
@@ -266,11 +300,16 @@ class CategoryClassifier:
         # maximal runs of text linked by strong bigrams: links[s:e] all true -> body[s : e + 1]
         edges = np.diff(np.concatenate(([0], links.astype(np.int8), [0])))
         starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-        words = {body[a : b + 1] for a, b in zip(starts.tolist(), ends.tolist(), strict=True)}
-        words |= {g for g in strong if len(g) == 1}
+        words: set[str] = set()
+        for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+            run = body[a : b + 1]
+            # the lexicon's words in a run, when it has any: "公积金", not "公积金提"
+            words.update(self._segmenter.segment(run) or [run])
+        words |= {g for g in strong if len(g) == 1 or len(g) > self._n_max}  # 1 char; lexicon
 
         def weight(word: str) -> float:
-            found = [name_index[g] for g in set(char_ngrams(word, self._n_max)) if g in name_index]
+            inside = set(char_ngrams(word, self._n_max)) | set(self._segmenter.segment(word))
+            found = [name_index[g] for g in inside if g in name_index]
             at = np.searchsorted(ids, found)
             at = at[(at < ids.size) & (ids[np.minimum(at, ids.size - 1)] == found)]
             return float(sums[at].sum())
