@@ -117,6 +117,9 @@ class StatsRow:
     very_satisfied: int = 0  # 满意
     solved: int = 0
     median_hours: float | None = None
+    # a period only partly inside the range (its first or last, or the one still going on):
+    # the days it covers, "YYYY-MM-DD/YYYY-MM-DD"; its counts are not a whole week's or month's
+    covers: str | None = None
 
     @property
     def response_rate(self) -> float | None:

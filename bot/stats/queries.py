@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -45,6 +45,7 @@ from bot.stats.sql import (
     hours_between,
     local_bounds,
     median,
+    next_bucket,
     reading,
 )
 
@@ -148,7 +149,8 @@ class Statistics(SlipReader):
         if first is None or last is None:
             return rows
         keys = set(bucket_keys(first, last, period)) | set(found)
-        return [have.get(key) or StatsRow(key=key, label=key) for key in sorted(keys)] + [
+        filled = [have.get(key) or StatsRow(key=key, label=key) for key in sorted(keys)]
+        return [_partial(row, period, first, last) for row in filled] + [
             row for row in rows if not row.key]
 
     def _today(self, now: datetime) -> date:
@@ -563,6 +565,26 @@ class _NoSlips:
 
 
 _NO_SLIPS = _NoSlips()
+
+
+_UNIT = {"week": "周", "month": "月"}
+
+
+def _partial(row: StatsRow, period: Period, first: date, last: date) -> StatsRow:
+    """A week or month the range cuts (or today ends) is labelled with the days it covers: a
+    trend's last bar of three days is not a bad week."""
+    if period not in _UNIT:
+        return row
+    start = date.fromisoformat(row.key or "")
+    end = next_bucket(start, period) - timedelta(days=1)
+    covered_from, covered_to = max(start, first), min(end, last)
+    if (covered_from, covered_to) == (start, end) or covered_from > covered_to:
+        return row
+    return replace(
+        row,
+        label=f"{row.key}（不满一{_UNIT[period]}：{covered_from:%m-%d} 至 {covered_to:%m-%d}）",
+        covers=f"{covered_from.isoformat()}/{covered_to.isoformat()}",
+    )
 
 
 def _is_total(key: ColumnElement[Any]) -> bool:

@@ -144,7 +144,8 @@ def _period_label(key: str | None, period: Period) -> str:
 
 def _charts(figures: dict[str, Any], asked: Asked) -> dict[str, Any]:
     trend: list[StatsRow] = figures["trend"]
-    labels = [_period_label(r.key, asked.period) for r in trend]
+    # a week or month the range cuts is starred, and the chart says what the star means
+    labels = [_period_label(r.key, asked.period) + ("*" if r.covers else "") for r in trend]
     rank = asked.rank
     ranked = _ranked(figures["departments"], rank)
     is_rate = rank.endswith("_rate")
@@ -172,6 +173,9 @@ def _charts(figures: dict[str, Any], asked: Asked) -> dict[str, Any]:
             fmt=lambda v: f"{v:,.0f}",
         ),
         "ranked": ranked,
+        "partial_note": (f"带 * 的一期不满一{'周' if asked.period == 'week' else '月'}"
+                         "（所选范围只含其中几天，或这一期还没过完），受理量不能和整期比。"
+                         if any(r.covers for r in trend) else ""),
     }
 
 

@@ -332,6 +332,25 @@ async def test_the_daily_trend_has_every_day(client: TestClient) -> None:
     assert wide.count('class="bar"') == narrow.count('class="bar"') == 20
 
 
+async def test_a_week_the_range_cuts_is_marked_in_the_chart_and_the_table(
+    client: TestClient,
+) -> None:
+    """March 1 is a Sunday and "now" is Friday the 20th: the first and last weeks hold one and
+    five days; their bars looked like two bad weeks."""
+    browser = await signed_in(client, "supervisor")
+    _, html = await browser.get(f"/console/dashboard?{MARCH}&period=week")
+    trend = html[html.index('id="table-trend"'):]
+    assert cells(trend, "2026-02-23（不满一周：03-01 至 03-01）")[0] == "1"
+    assert cells(trend, "2026-03-16（不满一周：03-16 至 03-20）")[0] == "2"
+    assert cells(trend, "2026-03-09")[0] == "1"  # a whole week keeps its plain label
+    chart = html[html.index('id="chart-received"'):]
+    chart = chart[:chart.index("</section>")]
+    assert "02-23*" in chart and "03-16*" in chart and "03-09*" not in chart
+    assert "带 * 的一期不满一周" in chart
+    _, whole = await browser.get("/console/dashboard?from=2026-03-02&to=2026-03-15&period=week")
+    assert "带 * 的一期" not in whole and "不满一周" not in whole
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def any_settings(request: pytest.FixtureRequest, settings: Settings) -> Settings:
     if request.param == "sqlite":

@@ -56,6 +56,29 @@ async def test_weeks_and_months_without_slips_are_zero(stats: Statistics) -> Non
         ("2025-12-01", 0), ("2026-01-01", 0), ("2026-02-01", 1), ("2026-03-01", 11)]
 
 
+async def test_a_week_or_month_the_range_cuts_says_which_days_it_holds(
+    stats: Statistics,
+) -> None:
+    """The dashboard's last bar (today mid-week) and a first week the range starts in looked
+    like whole weeks with few complaints; they say which days they cover now."""
+    weeks = await stats.table("period", StatsFilter(date_from=date(2026, 2, 1),
+                                                    date_to=date(2026, 3, 31)), period="week")
+    cut = {r.key: (r.label, r.covers) for r in weeks if r.covers}
+    assert cut == {
+        # the range starts on Sunday 1 February; "now" is Friday 20 March
+        "2026-01-26": ("2026-01-26（不满一周：02-01 至 02-01）", "2026-02-01/2026-02-01"),
+        "2026-03-16": ("2026-03-16（不满一周：03-16 至 03-20）", "2026-03-16/2026-03-20"),
+    }
+    assert all(r.label == r.key for r in weeks if not r.covers)
+    months = await stats.table("period", StatsFilter(date_from=date(2025, 12, 1),
+                                                     date_to=date(2026, 3, 31)), period="month")
+    assert [(r.key, r.covers) for r in months] == [
+        ("2025-12-01", None), ("2026-01-01", None), ("2026-02-01", None),
+        ("2026-03-01", "2026-03-01/2026-03-20")]
+    days = await stats.table("period", MARCH, period="day")
+    assert not [r for r in days if r.covers]
+
+
 async def test_a_range_in_the_past_is_filled_to_its_end(stats: Statistics) -> None:
     rows = await stats.table("period", StatsFilter(date_from=date(2026, 2, 25),
                                                    date_to=date(2026, 3, 2)), period="day")
