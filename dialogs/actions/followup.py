@@ -40,7 +40,13 @@ class ActionFollowup(KitAction):
         await self.kit.desk.add_followup(tracker.sender_id, slip.number, text, media, details)
         if kind == "text" or (kind == "voice" and text):
             place, phone = details.get("location_text"), details.get("phone")
-            if place and phone:
+            if place and text and self.kit.nlu.has_problem_word(text):
+                # a problem told with its place ("鲤鱼池小区3栋楼下的路灯坏了") may be another
+                # one: not announced as the open slip's place, and the way to file it apart
+                # is said
+                self.say(dispatcher, "followup.added_with_place", place=place,
+                         number=slip.number)
+            elif place and phone:
                 self.say(dispatcher, "followup.place_phone_added", place=place,
                          phone=mask_phone(phone), number=slip.number)
             elif place:
