@@ -141,6 +141,8 @@ TEJI: list[tuple[str, set[str]]] = [
     ("工人从楼上掉下来了", {"120"}),
     # -- elders living alone, chemicals, cries for help ------------------------------------------
     ("楼上独居的老太太好几天没出门了，敲门没人应", {"110"}),
+    # the everyday "吵死人了" beside a real death: the death still counts
+    ("吵死人了，隔壁屋里死人了好几天都没人晓得", {"110"}),
     ("对门一个人住的老爷子三天没见人，门口有臭味", {"110"}),
     ("路上一辆罐车翻了，在漏一种刺鼻的液体", {"119"}),
     ("工厂氨气泄漏，好多人在咳嗽", {"119"}),
@@ -319,6 +321,8 @@ JINJI = [
     "燃气管道老化，迟早要漏气",
     # an urgent tone with no named danger: someone checks within the day
     "楼下出大事了，快点来人看看",
+    # an overflowing septic tank "臭死人了": sewage (紧急), not a death
+    "我们院坝头那个化粪池满了，到处冒，臭死人了",
 ]
 
 YIBAN = [
@@ -348,6 +352,12 @@ YIBAN = [
     "这个事情把我急得想不通",
     "小孩还在地上玩，地板太凉了",
     "我在外地打工，想问一下社保怎么转过来",
+    # "X死人了" says "terribly X": it was the welfare check's "死人了", 特急 with advice to
+    # have the police break a door in (tenth session, found in the demo)
+    "楼上装修吵死人了",
+    "烦死人了，垃圾好几天没人收",
+    "公交车上挤死人了",
+    "这个天气热死人了",
 ]
 
 
