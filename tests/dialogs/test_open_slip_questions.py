@@ -15,7 +15,7 @@ pytestmark = pytest.mark.usefixtures("one_question_per_reply")
 
 @pytest.mark.parametrize("asked", [
     "有人管没有", "有没有人管？", "井盖的事有人管没", "这个井盖到底有人管没有", "井盖修了没有",
-    "修好了吗", "处理了吗",
+    "修好了吗", "处理了吗", "你们啥时候来", "好久派人来看看",
 ])
 async def test_whether_anyone_handles_it_is_answered_with_its_state(
     resident: Resident, desk: FakeDesk, asked: str
