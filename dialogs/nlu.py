@@ -251,6 +251,10 @@ class Nlu:
         self.report_keywords = tuple(
             normalize(w) for w in str_list(source, "report_keywords", data.get("report_keywords"))
         )
+        # report words that name a subject of policy, not a fault somewhere (户口, 社保)
+        self.topic_keywords = frozenset(
+            normalize(w) for w in str_list(source, "topic_keywords", data.get("topic_keywords"))
+        )
 
     @classmethod
     def load(cls, places: Places | None = None, path: Path = INTENTS_FILE,
@@ -575,9 +579,13 @@ class Nlu:
         return any(w in norm for w in self.report_keywords)
 
     def is_plain_question(self, text: str) -> bool:
-        """A question with no problem in it ("办身份证要带啥子", "公积金怎么提取"): a
-        consultation, which needs no place."""
-        return self.is_question(text) and not self.has_problem_word(text)
+        """A question with no problem in it ("办身份证要带啥子", "公积金怎么提取", "请问户口迁
+        移要带什么材料": a subject of policy is no problem at a place): a consultation, which
+        needs no place."""
+        if not self.is_question(text):
+            return False
+        norm = normalize(text)
+        return not any(w in norm for w in self.report_keywords if w not in self.topic_keywords)
 
     def solved(self, text: str) -> bool | None:
         """True/False when a survey answer says whether the problem was solved."""

@@ -175,6 +175,23 @@ async def test_a_policy_question_is_not_asked_for_a_place(resident: Resident) ->
     assert "问题：办身份证要带啥子" in summary and "地点" not in summary
 
 
+@pytest.mark.parametrize("question", [
+    "请问户口迁移要带什么材料", "低保怎么申请", "请问社保怎么转移", "医保报销要哪些材料",
+])
+async def test_a_question_about_a_subject_of_policy_is_not_asked_for_a_place(
+    resident: Resident, question: str
+) -> None:
+    """户口, 社保 and the like are report words, but a question about them is no problem at a
+    place: "请问户口迁移要带什么材料" was asked "请问具体在什么地方" (tenth session's demo walk)."""
+    reply = await resident.say(question)
+    assert "什么地方" not in reply and "联系电话" in reply, reply
+
+
+async def test_a_question_about_a_fault_is_still_asked_for_its_place(resident: Resident) -> None:
+    reply = await resident.say("小区电梯坏了，物业也不管，怎么办")
+    assert "什么地方" in reply, reply
+
+
 @pytest.mark.parametrize("question", ["办身份证要带啥子", "咨询一下低保怎么申请"])
 @pytest.mark.parametrize("said", ["鲤鱼池小区3栋", "我住鲤鱼池小区3栋"])
 async def test_a_place_said_to_a_consultations_phone_question_is_kept(
