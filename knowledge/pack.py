@@ -406,7 +406,7 @@ def _routing(path: Path, depts: tuple[Department, ...], taxonomy: Taxonomy) -> R
             patterns=patterns,
             lead=_department_ref(item, "lead", item.text("lead"), depts),
             co=tuple(_department_ref(item, f"co[{i}]", c, depts) for i, c in enumerate(co)),
-            priority=item.integer("priority", lo=0, hi=100, default=0),
+            priority=item.integer("priority", lo=-100, hi=100, default=0),
             handling_level=(item.choice("handling_level", LEVELS)
                             if item.mapping().get("handling_level") is not None else None),
             exclusive=item.flag("exclusive"),

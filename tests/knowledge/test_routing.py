@@ -104,6 +104,19 @@ def test_priority_decides_the_lead(router, gaz) -> None:
     assert ("公安江北分局", "协办") in names(decision)
 
 
+@pytest.mark.parametrize("text", ["外地户口的孩子可以在江北读小学吗",
+                                  "请问一下，孩子上小学要准备哪些材料；那户口不在这边可以读吗"])
+def test_a_hukou_is_the_circumstance_of_a_school_place(router, gaz, text: str) -> None:
+    """户籍 (priority -1) led any message naming a hukou: a question about a school place for
+    a child registered elsewhere went to the police (tenth session's demo walk)."""
+    decision = route(router, gaz, text)
+    assert names(decision) == [("区教委", "主办"), ("公安江北分局", "协办")]
+
+
+def test_a_hukou_alone_is_still_the_polices(router, gaz) -> None:
+    assert names(route(router, gaz, "请问户口迁移要带什么材料")) == [("公安江北分局", "主办")]
+
+
 def test_more_specific_word_wins(router, gaz) -> None:
     decision = route(router, gaz, "小区里流浪狗很多")
     assert decision.lead.name == "公安江北分局"
