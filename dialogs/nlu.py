@@ -761,17 +761,25 @@ class Nlu:
             for word in (*(u.group(0) for u in units), *self.correction_markers,
                          *_CORRECTION_WORDS, *self.fillers):
                 rest = rest.replace(word, "")
-            if cjk_count(rest) or len(right) != 1:
+            if cjk_count(rest):
                 return None  # a correction of something else ("问题不对，…")
+            if len(right) > 1 and not wrong:
+                return self._place_parts(old, right)  # "地址错了，是4栋2单元"
+            if len(right) != 1:
+                return None
             return self._place_part(old, right[0], wrong[0].group(0) if wrong else None)
         if not units and not (self.entities.has_relative_place_word(text)
                               and cjk_count(norm) >= 3):
             return None
-        if units and not cjk_count(self.entities.without_units(norm).replace("的", "")):
+        if units and not cjk_count(
+                _DETAIL_LEAD.sub("", self.entities.without_units(norm).replace("的", ""))):
             # "9栋" alone, after "…8栋…": that part said again, differently
             kinds = {_unit_kind(u.group(0)) for u in self.entities.units(normalize(old))}
             if len(right) == 1 and _unit_kind(right[0]) in kinds:
                 return self._place_part(old, right[0], None)
+            if len(right) > 1 and any(_unit_kind(r) in kinds for r in right):
+                # "(是)4栋2单元" after "…3栋2单元", "12号3单元" after "…12号"
+                return self._place_parts(old, right)
         about_them, rest_clauses = self._contact_clauses(text)
         if not rest_clauses:
             return None
@@ -780,6 +788,19 @@ class Nlu:
         if not detail or normalize(detail) in normalize(old):
             return None
         return PlaceRevision(f"{old}{detail}")
+
+    def _place_parts(self, old: str, rights: list[str]) -> PlaceRevision | None:
+        """``old`` with each part of the kind of one of ``rights`` made that one ("鲤鱼池小区3
+        栋2单元" + "4栋", "2单元" → "鲤鱼池小区4栋2单元"); None when a part is not clear."""
+        text = old
+        for right in rights:
+            if right in normalize(text):
+                continue  # said again as it was ("2单元")
+            revision = self._place_part(text, right, None)
+            if revision is None:
+                return None
+            text = revision.text
+        return PlaceRevision(text, None, None)
 
     def _place_part(self, old: str, right: str, wrong: str | None) -> PlaceRevision | None:
         """``old`` with its part of the kind of ``right`` (栋, 单元, 号…) made ``right``."""

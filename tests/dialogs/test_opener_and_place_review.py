@@ -108,6 +108,28 @@ async def test_other_ways_to_correct_the_building(resident: Resident, said: str)
     assert line(summary, "问题：") == "问题：路灯坏了三天了"
 
 
+@pytest.mark.parametrize(("first", "said", "place"), [
+    ("鲤鱼池小区3栋2单元", "地址错了，是4栋2单元", "鲤鱼池小区4栋2单元"),
+    ("鲤鱼池小区3栋2单元", "是4栋2单元", "鲤鱼池小区4栋2单元"),
+    ("鲤鱼池小区3栋2单元", "4栋3单元", "鲤鱼池小区4栋3单元"),
+    ("鲤鱼池小区3栋", "4栋2单元", "鲤鱼池小区4栋2单元"),
+])
+async def test_a_correction_of_two_parts_keeps_the_estate(
+    resident: Resident, desk: FakeDesk, first: str, said: str, place: str
+) -> None:
+    """"地址错了，是4栋2单元" made the place "4栋2单元" (the estate, and with it the area and
+    the department, gone: the slip waited for a dispatcher), and "是4栋2单元" made it
+    "鲤鱼池小区3栋2单元4栋2单元" (tenth session's demo walk)."""
+    await resident.say("楼上天天晚上剁肉，咚咚咚的，吵得睡不着")
+    await resident.say(first)
+    await resident.say(PHONE)
+    summary = await resident.say(said)
+    assert line(summary, "地点：") == f"地点：{place}", summary
+    assert "所属：观音桥街道 鲤鱼池社区" in summary
+    await resident.say("确认")
+    assert _slip(desk, resident).location_text == place
+
+
 async def test_an_address_detail_at_the_phone_question_extends_the_address(
     resident: Resident, desk: FakeDesk
 ) -> None:
