@@ -311,10 +311,12 @@ class Policy:
         return Plan(["action_menu_click", *self._reask(conv)])
 
     def _danger(self, parse: dict[str, Any]) -> bool:
+        """A danger to life or property told in the message. Weighed for what reads as a
+        report, and for what was not understood at all: "我想死", "我要跳楼" have no report word
+        and were answered "我没太看明白"."""
         text = str(parse.get("text") or "")
-        return bool(text and parse.get("report_like")) and (
-            self.kit.urgency(text) == EMERGENCY_URGENCY
-        )
+        weighed = parse.get("report_like") or parse["intent"]["name"] in (FALLBACK, "chitchat")
+        return bool(text and weighed) and self.kit.urgency(text) == EMERGENCY_URGENCY
 
     async def _survey_answer(
         self, parse: dict[str, Any], msg: Incoming, drafting: bool, conv: Conversation

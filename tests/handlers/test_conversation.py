@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import re
 
+import pytest
+
 from bench.dialogs import Chat, Site
 from bot.slips.actor import Actor
 from bot.stores import ClaimState
@@ -76,6 +78,35 @@ async def test_an_emergency_is_told_to_call_first_and_still_recorded(site: Site)
     assert reply.startswith("情况紧急，请立即拨打119")
     (slip,) = await site.slips_of(chat.openid)
     assert slip.urgency == "特急" and slip.number in reply
+
+
+@pytest.mark.parametrize("said", ["我不想活了", "我想死", "我要跳楼"])
+async def test_a_resident_who_wants_to_end_their_life_is_answered_at_once(
+    site: Site, said: str
+) -> None:
+    """No report word in it: these were answered "我没太看明白您的意思" (tenth session's demo
+    walk). The resident is spoken to, given the lines and the crisis hotline, and the duty
+    officer's emergency slip is issued."""
+    chat = Chat(site, f"oWebhook-crisis-{len(said)}")
+    (reply,) = await talk(chat, said)
+    assert "没太看明白" not in reply and "12356" in reply and "120" in reply, reply
+    assert "陪在当事人身边" not in reply  # that is for a bystander
+    (slip,) = await site.slips_of(chat.openid)
+    assert slip.urgency == "特急" and slip.number in reply
+
+
+async def test_a_bystander_is_told_to_stay_with_the_person(site: Site) -> None:
+    chat = Chat(site, "oWebhook-crisis-bystander")
+    (reply,) = await talk(chat, "邻居老太太说她不想活了")
+    assert "陪在当事人身边" in reply and "12356" not in reply
+
+
+async def test_everyday_words_are_no_emergency(site: Site) -> None:
+    chat = Chat(site, "oWebhook-not-crisis")
+    for said in ("笑死我了", "哈哈哈", "烦死了"):
+        (reply,) = await talk(chat, said)
+        assert "特急" not in reply, reply
+    assert await site.slips_of(chat.openid) == []
 
 
 async def test_an_emergency_slips_status_tells_the_contact_not_a_completion_date(
