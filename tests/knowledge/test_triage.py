@@ -152,6 +152,16 @@ def test_wage_arrears_on_a_building_site_go_to_labour_inspection(triage: Triage)
     assert classify(triage, "公司拖欠我工资两个月了").lead.name == "区人力社保局"
 
 
+def test_who_is_writing_does_not_pick_the_department(triage: Triage) -> None:
+    """"我是退休老同志" sent a tree that darkens a flat to the labour bureau (退休 is a pension
+    word); the tree was not heard (no 树木 or 树枝 in it). Tenth session's demo walk."""
+    result = classify(triage, "我是退休老同志。我们院子里的树长得太高了。挡到光线了。屋里白天都要开灯")
+    assert result.category[:3] == ("城乡建设", "城市建设和市政管理", "园林绿化")
+    assert result.lead.name == "区城市管理局"
+    pension = classify(triage, "我是退休职工，养老金今年没涨")
+    assert pension.lead.name == "区人力社保局"
+
+
 def test_water_cut_for_a_whole_estate(triage: Triage) -> None:
     result = classify(triage, "我们小区停水两天了，全小区都没水")
     assert result.urgency == "紧急"
