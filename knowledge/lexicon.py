@@ -12,8 +12,9 @@ board's unlabelled letters (no labels are used, so cross-validation stays honest
   it: a fragment of a longer word always has the same neighbour.
 
 The words ship inside the classifier's artefact; ``segment`` cuts a text by forward maximum
-matching over them (a dict look-up per position and length), emitting words of two or more
-characters only: single characters are already the character block's features.
+matching over them (words indexed by their first two characters: one dict look-up at most
+positions), emitting words of two or more characters only: single characters are already the
+character block's features.
 """
 
 from __future__ import annotations
