@@ -12,7 +12,7 @@ from rasa_sdk.types import DomainDict
 
 from dialogs.actions.base import KitAction, entity_values
 from dialogs.ports import SlipStatus
-from dialogs.text import local_time, shorten
+from dialogs.text import local_time, normalize, shorten
 
 QUERY_STATUS = "action_query_status"
 MY_SLIPS = "action_my_slips"
@@ -157,6 +157,7 @@ class ActionAskWithdraw(KitAction):
             self.say(dispatcher, "control.cancel_nothing")
             return []
         text = str(tracker.latest_message.get("text") or "").strip()
+        slips = self._named(slips, text) or slips
         offer = {"numbers": [s.number for s in slips], "reason": text}
         if len(slips) == 1:
             self.say(dispatcher, "ask.withdraw_one", number=slips[0].number,
@@ -166,6 +167,14 @@ class ActionAskWithdraw(KitAction):
                               for i, s in enumerate(slips, 1))
             self.say(dispatcher, "ask.withdraw_which", count=len(slips), lines=lines)
         return [SlotSet("withdraw_offer", offer)]
+
+    def _named(self, slips: list[SlipStatus], text: str) -> list[SlipStatus]:
+        """The one slip whose problem the message names ("井盖那个不用办了" with a 井盖 slip and
+        a 路灯 slip open), else none: it is still asked about, by itself."""
+        norm = normalize(text)
+        words = [w for w in self.kit.nlu.report_keywords if len(w) >= 2 and w in norm]
+        named = [s for s in slips if any(w in normalize(s.summary or "") for w in words)]
+        return named if len(named) == 1 else []
 
 
 def offered_number(nlu: Any, offer: Any, parse: dict[str, Any]) -> str | None:

@@ -269,6 +269,26 @@ async def test_with_several_open_slips_one_is_picked_by_its_place_in_the_list(
     assert desk.slips[first].status == "已撤销" and desk.slips[second].status == "已派单"
 
 
+@pytest.mark.parametrize(("said", "picked"), [
+    ("井盖那个不用办了，已经有人盖上了", "first"), ("垃圾的事不用办了", "second"),
+])
+async def test_a_call_off_that_names_the_problem_asks_about_that_slip(
+    resident: Resident, desk: FakeDesk, said: str, picked: str
+) -> None:
+    """"井盖那个不用办了" with a 井盖 and a 垃圾 slip open listed both and asked which (tenth
+    session's demo walk)."""
+    first = await issued(resident, desk)  # a missing manhole cover
+    await resident.say("另外，鲤鱼池小区3栋楼下垃圾没人收，电话13812345678")
+    await resident.say("确认")
+    second = desk.of(resident.openid)[-1].number
+    number = first if picked == "first" else second
+    asked = await resident.say(said)
+    assert f"是要撤回交办单 {number}" in asked and "序号" not in asked, asked
+    assert f"交办单 {number} 已撤回" in await resident.say("是")
+    other = second if number == first else first
+    assert desk.slips[number].status == "已撤销" and desk.slips[other].status == "已派单"
+
+
 async def test_only_the_residents_own_open_slips_are_offered(
     resident: Resident, desk: FakeDesk
 ) -> None:
