@@ -220,8 +220,16 @@ class Gazetteer:
         matches = [m for m in matches if m.kind != "elsewhere"]
         if not matches:
             return None
-        best = max(matches, key=lambda m: (m.confidence + 0.05 * _SPECIFIC.get(m.kind, 0),
-                                           -matches.index(m)))
+        streets = {m.street_code for m in matches if m.kind == "street"}
+
+        def score(m: AreaMatch) -> tuple[float, int]:
+            # a community or landmark in the street also named ("观音桥街道 嘉陵一村") says
+            # more than the street's name: it wins over it
+            agrees = m.kind != "street" and m.street_code in streets
+            return (m.confidence + 0.05 * _SPECIFIC.get(m.kind, 0) + (0.1 if agrees else 0.0),
+                    -matches.index(m))
+
+        best = max(matches, key=score)
         others = [m for m in matches if m is not best]
         conf = best.confidence
         if any(m.street_code != best.street_code for m in others):

@@ -162,3 +162,12 @@ def test_a_name_of_ours_listed_for_another_district_stays_ours() -> None:
     assert gaz.find("观音桥").street_code == "GYQ"
     assert gaz.elsewhere("观音桥") is None
     assert gaz.elsewhere("解放碑").district == "渝中区"
+
+
+@pytest.mark.parametrize("text", ["观音桥街道 嘉陵一村", "观音桥街道嘉陵一村12栋"])
+def test_a_community_named_with_its_street_is_the_community(gaz: Gazetteer, text: str) -> None:
+    """The street's name won over the community named after it (a tie on confidence, the
+    first mention kept): the slip lost its community (tenth session's demo walk)."""
+    match = gaz.find(text)
+    assert (match.street, match.community) == ("观音桥街道", "嘉陵一村社区")
+    assert match.confidence >= 0.9  # the two names agree
