@@ -261,6 +261,10 @@ class ActionSurveyReason(KitAction):
         if not number:
             self.say(dispatcher, "survey.nothing")
             return []
+        if self.kit.nlu.survey_verdict(reason)[0] == "不满意" and not gives_reason(reason):
+            # "3" said again: not satisfied, nothing more to say; the slip reopens without
+            # a reason rather than with "3" for the staff to read
+            reason = ""
         return await record_unsatisfied(self, dispatcher, tracker, str(number), reason)
 
 

@@ -145,3 +145,16 @@ async def test_a_changed_rating_days_later_stays_for_a_new_problem(
     assert "按新问题登记" in await resident.say("新问题")
     assert desk.slips[number].surveys == [("基本满意", None, None)]
     assert desk.slips[number].status == "已评价"
+
+
+@pytest.mark.parametrize("again", ["3", "不满意", "3。"])
+async def test_the_rating_said_again_reopens_without_a_reason(
+    resident: Resident, desk: FakeDesk, again: str
+) -> None:
+    """Asked why, an elderly resident may only say "3" again: they are not satisfied and the
+    slip reopens, without "3" recorded as the staff's reason to read."""
+    number = await unsatisfied(resident, desk)
+    resident.clock.advance(20)
+    reply = await resident.say(again)
+    assert f"交办单 {number} 已重新交" in reply
+    assert desk.slips[number].surveys == [("不满意", None, None)]
