@@ -152,6 +152,12 @@ class ValidateComplaintForm(FormValidationAction):
             # the explanation is said again)
             return _rejected("location", "location_elsewhere" if issue.get("kind") == "elsewhere"
                              else "location")
+        if issue.get("kind") == "broad" and (
+            nlu.unsure_of_place(text) or not nlu.names_place(text)
+        ):
+            # asked for more than a street's name: "说不清", "好的", or an answer that names
+            # no place keeps the street said before (its office finds the spot)
+            return self._place(tracker, dispatcher, str(issue.get("text") or text))
         if nlu.unsure_of_place(text):
             # "不留", "不知道", "你们自己去看嘛": not a place. Asked once more, with examples of
             # what helps; the second time it is filed without one (staff check where)
@@ -204,7 +210,27 @@ class ValidateComplaintForm(FormValidationAction):
             return {"location": None, "last_rejected": "location_elsewhere",
                     "place_issue": {"kind": "elsewhere", "place": other.text,
                                     "district": getattr(other, "district", None) or ""}}
+        street = self._only_a_street(tracker, text) if issue.get("kind") != "broad" else None
+        if street:
+            # "观音桥街道": square kilometres. Asked once for a road, an estate or a landmark;
+            # said again (or "说不清"), the street is kept (its office finds the spot)
+            return {"location": None, "last_rejected": "location_broad",
+                    "place_issue": {"kind": "broad", "text": text, "place": street}}
         return self._place(tracker, dispatcher, text)
+
+    def _only_a_street(self, tracker: Tracker, text: str) -> str | None:
+        """The street office or town ``text`` names when that is all it says of the place,
+        for a problem at a spot (not "停水" across the street); else None."""
+        places = self.kit.places
+        found = places.find_all(text) if places is not None else []
+        if not found or any(getattr(m, "kind", "") != "street" or not m.inside for m in found):
+            return None
+        nlu = self.kit.nlu
+        if nlu.is_area_wide(f"{tracker.get_slot('description') or ''} {text}"):
+            return None
+        if cjk_count(nlu.place_detail(text, [m.text for m in found])) >= 2:
+            return None
+        return str(found[0].street or found[0].text)
 
     def _no_place(self, dispatcher: CollectingDispatcher) -> dict[str, Any]:
         """Filed without a place: the slip says so (待核实) and staff check where."""

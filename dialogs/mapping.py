@@ -128,8 +128,12 @@ def candidates(
     # with a phone number: the place without the number)
     if requested == "location" and "location" not in slots and not found - {"contact_phone"}:
         said = nlu.without_phones(text, parse) if "contact_phone" in found else text
+        issue = conv.slot("place_issue") or {}
         if said:
             slots["location"] = said
+        elif issue.get("kind") == "broad" and issue.get("text"):
+            # only a number, to the question about the spot in a street: the street stands
+            slots["location"] = str(issue["text"])
     elif requested == "employer" and "employer" not in slots and not found and (
         len(normalize(text)) <= 12 or not report_like
     ):

@@ -174,6 +174,12 @@ class Nlu:
         self.same_place_words = frozenset(
             bare(w) for w in str_list(source, "same_place_words", data.get("same_place_words"))
         )
+        self.area_wide_words = tuple(
+            normalize(w) for w in str_list(source, "area_wide_words", data.get("area_wide_words"))
+        )
+        self.place_fillers = tuple(sorted(
+            (normalize(w) for w in str_list(source, "place_fillers", data.get("place_fillers"))),
+            key=len, reverse=True))
         self.vague_places = frozenset(
             normalize(w) for w in str_list(source, "vague_places", data.get("vague_places"))
         )
@@ -467,6 +473,21 @@ class Nlu:
         said = normalize(text).rstrip("。.！!~～ 嘛呀啊哦吧呢哈噻")
         core = _VAGUE_TAIL.sub("", _VAGUE_LEAD.sub("", said))
         return core in self.vague_places or (not core and len(said) <= 4)
+
+    def is_area_wide(self, text: str) -> bool:
+        """The problem covers an area, not a spot: "停水", "整个", "到处" (area_wide_words)."""
+        norm = normalize(text)
+        return any(w in norm for w in self.area_wide_words)
+
+    def place_detail(self, text: str, names: list[str]) -> str:
+        """What ``text`` says of a place besides ``names`` (the street's, as matched) and
+        words that add nothing ("我住观音桥街道那边" → "")."""
+        rest = normalize(text)
+        for name in sorted((normalize(n) for n in names), key=len, reverse=True):
+            rest = rest.replace(name, " ")
+        for word in self.place_fillers:
+            rest = rest.replace(word, " ")
+        return " ".join(rest.split())
 
     def unsure_of_place(self, text: str) -> bool:
         """The resident does not, or will not, say where: "不晓得", "不留", "就是那里"."""

@@ -151,6 +151,7 @@ class Place:
     confidence: float = 1.0
     inside: bool = True  # False: a shared location outside the district, or `elsewhere`
     district: str | None = None  # a place of another district (Places.elsewhere): its name
+    kind: str = ""  # street / community / landmark / location ("": not known)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -82,6 +82,9 @@ class AskSlot(KitAction):
             self.say(dispatcher, "ask.location_needed")
         elif rejected == "location_vague":
             self.say(dispatcher, "ask.location_vague")
+        elif issue.get("kind") == "broad" and rejected in ("location_broad", None):
+            # asked again after a question in between: still the street's detail
+            self.say(dispatcher, "ask.location_broad", place=issue.get("place") or "这个地方")
         elif tracker.get_slot("place_hint"):
             self.say(dispatcher, "ask.location_same", place=tracker.get_slot("place_hint"))
         else:
