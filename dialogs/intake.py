@@ -5,7 +5,7 @@ A wage dispute needs the employer, not a street address; a policy question needs
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,14 @@ class Kind:
 @dataclass(frozen=True)
 class Intake:
     kinds: tuple[Kind, ...]
+    by_name: dict[str, Kind] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # the first kind of a name wins, as the scan over `kinds` it replaces found it
+        names: dict[str, Kind] = {}
+        for kind in self.kinds:
+            names.setdefault(kind.name, kind)
+        object.__setattr__(self, "by_name", names)
 
     @classmethod
     def load(cls, path: Path = INTENTS_FILE, data: dict[str, Any] | None = None) -> Intake:
@@ -101,4 +109,4 @@ class Intake:
         return next(kind for kind in self.kinds if kind.applies(norm, triage, question, problem))
 
     def get(self, name: str | None) -> Kind:
-        return next((k for k in self.kinds if k.name == name), self.kinds[-1])
+        return self.by_name.get(name or "", self.kinds[-1])
