@@ -236,7 +236,16 @@ class Gazetteer:
             conf *= 0.8
         elif others:
             conf = min(0.99, conf + 0.05)
-        return _replace(best, confidence=conf)
+        changes: dict[str, Any] = {"confidence": conf}
+        if best.community is None:
+            # "红旗河沟 嘉陵一村": the landmark says where, the estate of the same street
+            # beside it which 社区 handles it
+            estate = next((m for m in others if m.community
+                           and m.street_code == best.street_code), None)
+            if estate is not None:
+                changes.update(community=estate.community,
+                               community_code=estate.community_code)
+        return _replace(best, **changes)
 
     # -- codes and coordinates -----------------------------------------------------------------
     def resolve(self, code: str) -> AreaMatch | None:
