@@ -174,6 +174,9 @@ class Nlu:
         self.same_place_words = frozenset(
             bare(w) for w in str_list(source, "same_place_words", data.get("same_place_words"))
         )
+        self.urge_words = tuple(
+            normalize(w) for w in str_list(source, "urge_words", data.get("urge_words"))
+        )
         self.area_wide_words = tuple(
             normalize(w) for w in str_list(source, "area_wide_words", data.get("area_wide_words"))
         )
@@ -473,6 +476,11 @@ class Nlu:
         said = normalize(text).rstrip("。.！!~～ 嘛呀啊哦吧呢哈噻")
         core = _VAGUE_TAIL.sub("", _VAGUE_LEAD.sub("", said))
         return core in self.vague_places or (not core and len(said) <= 4)
+
+    def urges(self, text: str) -> bool:
+        """Asks for the open slip to be done sooner: "能不能快点", "麻烦催一下" (urge_words)."""
+        norm = normalize(text)
+        return any(w in norm for w in self.urge_words)
 
     def is_area_wide(self, text: str) -> bool:
         """The problem covers an area, not a spot: "停水", "整个", "到处" (area_wide_words)."""

@@ -529,6 +529,11 @@ class Policy:
             await self.kit.desk.open_slip_of(msg.openid) is not None
         ):
             return Plan([*echo, FOLLOWUP])
+        if not starts and self.kit.nlu.urges(text) and (
+            await self.kit.desk.open_slip_of(msg.openid) is not None
+        ):
+            # "麻烦催一下" with a slip open: 催办 (the follow-up records it)
+            return Plan([*echo, FOLLOWUP])
         if not starts:
             numbered = self.kit.nlu.number_menu.get(text.strip())
             if numbered == "new_report":

@@ -98,6 +98,11 @@ class SlipDesk(Protocol):
         takes each one it lacks (an emergency slip issued before the resident said where)."""
         ...
 
+    async def urge(self, openid: str, number: str, text: str | None) -> SlipStatus:
+        """The resident asks for the slip to be done sooner (催办): recorded with their words,
+        its lead department told. LookupError / ValueError when it is not theirs or closed."""
+        ...
+
     async def open_slip_of(self, openid: str) -> SlipStatus | None:
         """The newest slip of this resident that is still open (for follow-ups)."""
         ...

@@ -181,6 +181,11 @@ class SlipDeskAdapter:
         data.update({k: v for k, v in (details or {}).items() if v})
         await self._act(number, "followup", openid, note=text, data=data)
 
+    async def urge(self, openid: str, number: str, text: str | None) -> Any:
+        """催办: counted on the slip, its lead department told; the status as it stands."""
+        view = await self._act(number, "urge", openid, note=text)
+        return self._to_status(view)
+
     async def open_slip_of(self, openid: str) -> Any | None:
         return await self._newest_of(openid, self._service.workflow.open_states)
 

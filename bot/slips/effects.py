@@ -360,6 +360,7 @@ async def reopen(step: Step) -> None:
     if slip.supervised:
         step.event_data["supervision_cleared"] = True
     slip.supervised, slip.supervised_at = False, None
+    slip.urge_count = 0  # the urges were about the handling now redone (the events keep them)
     # The merged residents rated the handling that is now redone: like the kept slip's own
     # resident, they are asked again when it is finished (their earlier verdicts stay in the
     # events, and in the statistics as that round's answers).
@@ -534,6 +535,14 @@ async def followup(step: Step) -> None:
         step.event_data["phone_added"] = True  # the number stays out of the audit chain
 
 
+async def urge(step: Step) -> None:
+    """催办: counted on the slip for this round of handling (a 重办 starts the count again)."""
+    slip = step.slip
+    slip.urge_count = (slip.urge_count or 0) + 1
+    step.event_data["urge_count"] = slip.urge_count
+    step.notice_values["urge_count"] = slip.urge_count
+
+
 async def escalate(step: Step) -> None:
     """A follow-up told of a danger now: the slip becomes 特急. The response limit is the
     policy's for 特急 from now, or the one it had when that is sooner; the completion limit
@@ -597,6 +606,7 @@ EFFECTS: dict[str, Effect] = {
     "merge": merge,
     "link": link,
     "followup": followup,
+    "urge": urge,
     "escalate": escalate,
     "withdraw": withdraw,
 }

@@ -124,6 +124,8 @@ class Slip(Base):
     satisfaction: Mapped[str | None] = mapped_column(String(8))
     solved: Mapped[bool | None] = mapped_column(Boolean)
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    # 催办 by the resident in this round of handling (a 重办 starts a new round)
+    urge_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_staff_reply: Mapped[str | None] = mapped_column(Text)
     last_staff_reply_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     cluster_id: Mapped[int | None] = mapped_column(

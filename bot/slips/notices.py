@@ -17,7 +17,7 @@ PLACEHOLDERS = frozenset({
     "number", "status", "time", "summary", "lead_department", "departments", "due_date",
     "handler", "contact", "note", "result", "kept_number", "requested_date", "verdict",
     "reason", "withdrawn_by", "urgency", "response_due", "reach_you", "reopen_why",
-    "emergency_lines", "emergency_advice", "new_number",
+    "emergency_lines", "emergency_advice", "new_number", "urge_count",
 })
 # Slips on a clock-hour response limit (DESIGN.md §3.1): their notices speak of a quick
 # contact, not of a completion date days away (a notice's `urgent:` variant).

@@ -373,7 +373,7 @@ class SlipService:
                                                      role=actor.role_key)
                     await self.engine.apply(session, slip, spec, actor, now, note=clean_note,
                                             values=values, quiet_resident=quiet_resident)
-                    if spec.code == "followup" and clean_note:
+                    if spec.code in ("followup", "urge") and clean_note:
                         await self._escalate_if_danger(session, slip, clean_note, now)
                     return await self._view(session, slip, actor, now)
             except StaleDataError:

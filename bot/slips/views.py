@@ -111,6 +111,8 @@ class SlipSummary:
     extension: ExtensionMark | None = None
     # a supervisor's (or the system's) 督办 of a slip still open: how often, the latest opinion
     supervision: Supervision | None = None
+    # how often the resident asked for it to be done sooner (催办) in this round of handling
+    urge_count: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return _jsonable(asdict(self))
@@ -200,6 +202,8 @@ class SlipView:
     # 督办 since then (with how often before the latest 重办)
     extension: ExtensionMark | None = None
     supervision: Supervision | None = None
+    # how often the resident asked for it to be done sooner (催办) in this round of handling
+    urge_count: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return _jsonable(asdict(self))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -25,6 +26,14 @@ class KitAction(Action):
 
     def say(self, dispatcher: CollectingDispatcher, key: str, **values: Any) -> None:
         dispatcher.utter_message(text=self.kit.texts.say(key, **values))
+
+
+def turn_time(tracker: Tracker) -> float:
+    """When the resident's latest message came (epoch seconds; the engine's clock)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user" and isinstance(event.get("timestamp"), int | float):
+            return float(event["timestamp"])
+    return time.time()
 
 
 def metadata(tracker: Tracker) -> dict[str, Any]:

@@ -9,10 +9,15 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from dialogs.actions.base import KitAction, entity_values, metadata
+from dialogs.actions.base import KitAction, entity_values, metadata, turn_time
+from dialogs.actions.status import deadline_lines
+from dialogs.ports import SlipStatus
 from dialogs.text import link_note, mask_phone
 
 FOLLOWUP = "action_followup"
+EMERGENCY = "特急"
+# a second 催办 of the same slip within this many seconds is not counted again
+URGE_GAP_SECONDS = 4 * 3600
 
 
 class ActionFollowup(KitAction):
@@ -32,6 +37,11 @@ class ActionFollowup(KitAction):
         if kind in ("image", "voice", "video") and meta.get("media_id"):
             media.append({"type": kind, "media_id": str(meta["media_id"])})
         details = self._details(tracker, kind, meta)
+        if (text and kind in ("text", "voice") and not details and self.kit.nlu.urges(text)
+                and self.kit.urgency(text) != EMERGENCY):
+            # (a danger told with it, "咋个还没得人来 我爸还在地上", is a follow-up: the slip
+            # is raised to 特急 and the resident told whom to ring)
+            return await self._urge(dispatcher, tracker, slip, text)
         if kind == "location":
             label = meta.get("label") or "地图上的位置"
             text = f"位置：{label}（{meta.get('lat')}, {meta.get('lon')}）"
@@ -63,6 +73,34 @@ class ActionFollowup(KitAction):
                 }.get(str(kind), "followup.photo")
         self.say(dispatcher, "followup.media", what=self.kit.texts.say(what), number=slip.number)
         return [SlotSet("followup_text", None)]
+
+    async def _urge(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, slip: SlipStatus, text: str
+    ) -> list[dict[str, Any]]:
+        """催办 ("能不能快点", "麻烦催一下"): recorded on the slip with the resident's words, its
+        lead department told; then where it stands and its time limits. Again within
+        URGE_GAP_SECONDS it is not counted twice: the words are added to the slip instead."""
+        now = turn_time(tracker)
+        last = tracker.get_slot("urged") or {}
+        if (isinstance(last, dict) and last.get("number") == slip.number
+                and isinstance(last.get("at"), int | float)
+                and 0 <= now - last["at"] < URGE_GAP_SECONDS):
+            await self.kit.desk.add_followup(tracker.sender_id, slip.number, text, [])
+            self.say(dispatcher, "followup.urged_again", number=slip.number,
+                     lead=slip.lead or "承办单位")
+            return [SlotSet("followup_text", text)]
+        try:
+            status = await self.kit.desk.urge(tracker.sender_id, slip.number, text)
+        except (LookupError, ValueError):
+            await self.kit.desk.add_followup(tracker.sender_id, slip.number, text, [])
+            self.say(dispatcher, "followup.added", number=slip.number)
+            return [SlotSet("followup_text", text)]
+        lines = [self.kit.texts.say("followup.urged", number=status.number,
+                                    lead=status.lead or "承办单位")]
+        lines += deadline_lines(self.kit.texts, status, self.kit.clock())
+        dispatcher.utter_message(text="\n".join(lines))
+        return [SlotSet("followup_text", text),
+                SlotSet("urged", {"number": status.number, "at": now})]
 
     def _details(self, tracker: Tracker, kind: Any, meta: dict[str, Any]) -> dict[str, str]:
         """A place and a phone number the message holds, for a slip that lacks them."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -11,7 +10,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from dialogs.actions.base import KitAction, metadata
+from dialogs.actions.base import KitAction, metadata, turn_time
 from dialogs.actions.status import URGENT, contact_text
 from dialogs.ports import SlipStatus
 from dialogs.text import cjk_count, local_time
@@ -36,13 +35,6 @@ _VERDICT_WORDS = re.compile(
 # many words at once; with a bare "1" or "2" only after a "是" to the change asked about, with a
 # bare "3" only once the resident says why (ASK_RERATE, ActionSurvey, policy).
 RERATE_SECONDS = 3 * 24 * 3600
-
-
-def _now(tracker: Tracker) -> float:
-    for event in reversed(tracker.events):
-        if event.get("event") == "user" and isinstance(event.get("timestamp"), int | float):
-            return float(event["timestamp"])
-    return time.time()
 
 
 def said_reason(text: str) -> str:
@@ -80,7 +72,7 @@ async def survey_target(action: KitAction, tracker: Tracker) -> tuple[SlipStatus
     waiting = await desk.awaiting_survey(tracker.sender_id)
     if waiting is not None:
         return waiting, WAITING
-    recent = recently_rated(tracker.get_slot("rated_slip"), _now(tracker))
+    recent = recently_rated(tracker.get_slot("rated_slip"), turn_time(tracker))
     if recent is not None:
         status = await desk.status(str(recent["number"]), tracker.sender_id)
         if status is not None and status.is_open is False:
@@ -109,7 +101,7 @@ class ActionSurvey(KitAction):
             return await self._reopened(dispatcher, tracker, waiting, verdict, text)
         if why == FINAL:
             return archived(self, dispatcher, waiting.number)
-        recent = recently_rated(tracker.get_slot("rated_slip"), _now(tracker))
+        recent = recently_rated(tracker.get_slot("rated_slip"), turn_time(tracker))
         if why == CHANGING and recent is not None and verdict == recent.get("verdict"):
             # the same rating again: nothing to change or record twice
             self.say(dispatcher, "survey.same", number=waiting.number, verdict=verdict)
@@ -138,7 +130,7 @@ class ActionSurvey(KitAction):
             return [SlotSet("rated_slip", None)]
         self.say(dispatcher, "survey.changed" if why == CHANGING else "survey.thanks",
                  number=waiting.number, verdict=verdict)
-        return [SlotSet("rated_slip", rated(waiting.number, verdict, _now(tracker)))]
+        return [SlotSet("rated_slip", rated(waiting.number, verdict, turn_time(tracker)))]
 
     async def _reopened(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, slip: SlipStatus,
@@ -172,7 +164,7 @@ class ActionAskRerate(ActionSurvey):
         text = str(tracker.latest_message.get("text") or "")
         verdict = self.kit.nlu.survey_verdict(text)[0]
         slip, why = await survey_target(self, tracker)
-        recent = recently_rated(tracker.get_slot("rated_slip"), _now(tracker))
+        recent = recently_rated(tracker.get_slot("rated_slip"), turn_time(tracker))
         if slip is None or why != CHANGING or recent is None or verdict in (None, "不满意"):
             return await super().run(dispatcher, tracker, domain)
         self.say(
@@ -195,7 +187,7 @@ class ActionRerateOffered(KitAction):
     ) -> list[dict[str, Any]]:
         offer = tracker.get_slot("rerate_offer") or {}
         number, verdict = str(offer.get("number") or ""), offer.get("verdict")
-        recent = recently_rated(tracker.get_slot("rated_slip"), _now(tracker))
+        recent = recently_rated(tracker.get_slot("rated_slip"), turn_time(tracker))
         events = [SlotSet("rerate_offer", None)]
         # the slip the change was asked about: still this resident's, closed, rated lately
         slip = None
@@ -212,7 +204,7 @@ class ActionRerateOffered(KitAction):
             self.say(dispatcher, "survey.nothing")
             return [*events, SlotSet("rated_slip", None)]
         self.say(dispatcher, "survey.changed", number=slip.number, verdict=verdict)
-        return [*events, SlotSet("rated_slip", rated(slip.number, verdict, _now(tracker)))]
+        return [*events, SlotSet("rated_slip", rated(slip.number, verdict, turn_time(tracker)))]
 
 
 class ActionKeepRating(KitAction):
@@ -225,7 +217,7 @@ class ActionKeepRating(KitAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
-        recent = recently_rated(tracker.get_slot("rated_slip"), _now(tracker)) or {}
+        recent = recently_rated(tracker.get_slot("rated_slip"), turn_time(tracker)) or {}
         number = tracker.get_slot("survey_slip") or recent.get("number")
         if recent.get("number") == number and recent.get("verdict"):
             self.say(dispatcher, "survey.kept", number=number, verdict=recent.get("verdict"))
@@ -337,7 +329,7 @@ async def record_unsatisfied(
         # Reopened too often already: the verdict is recorded and a supervisor decides.
         action.say(dispatcher, "survey.thanks", number=status.number, verdict="不满意")
         return [SlotSet("survey_slip", None),
-                SlotSet("rated_slip", rated(status.number, "不满意", _now(tracker)))]
+                SlotSet("rated_slip", rated(status.number, "不满意", turn_time(tracker)))]
     # The one message the resident gets about the reopening (the desk pushes no notice
     # besides): who handles the slip now and its new deadline; for a 特急 or 紧急 slip the
     # contact promised instead (as the reopened notice's urgent text).

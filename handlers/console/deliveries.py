@@ -44,6 +44,7 @@ KIND_LABELS = {
     "reopened_staff": "重办通知（工作人员）",
     "due_soon": "临期提醒（工作人员）",
     "followup": "群众补充（工作人员）",
+    "urged": "群众催办（工作人员）",
     "escalated": "升为特急通知",
     "escalated_staff": "升为特急（工作人员）",
     "escalated_duty": "升为特急（值班）",

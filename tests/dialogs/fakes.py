@@ -24,6 +24,7 @@ class FakeSlip:
     due_at: datetime = NOW + timedelta(days=7)
     last_staff_reply: str | None = None
     followups: list[tuple[str | None, list[dict[str, str]]]] = field(default_factory=list)
+    urges: list[str | None] = field(default_factory=list)
     details: list[dict[str, str]] = field(default_factory=list)
     surveys: list[tuple[str, bool | None, str | None]] = field(default_factory=list)
     withdrawn: str | None = None
@@ -93,6 +94,15 @@ class FakeDesk:
                            details: dict[str, str] | None = None) -> None:
         self.slips[number].followups.append((text, list(media)))
         self.slips[number].details.append(dict(details or {}))
+
+    async def urge(self, openid: str, number: str, text: str | None) -> SlipStatus:
+        slip = self.slips.get(number)
+        if slip is None or slip.draft.openid != openid:
+            raise LookupError(number)
+        if slip.status not in (*OPEN, "重办"):
+            raise ValueError("这张交办单现在不能这样操作")
+        slip.urges.append(text)
+        return await self.status(number, openid)  # type: ignore[return-value]
 
     async def withdraw(self, openid: str, number: str, reason: str | None) -> SlipStatus:
         slip = self.slips.get(number)

@@ -94,3 +94,13 @@ async def test_without_a_triage_a_followup_is_only_added(slips: Slips, clock: Cl
     view = await _urgent_slip(slips, clock)
     await slips.service.act(view.number, "followup", RESIDENT, note="我爸还倒在地上不动")
     assert (await slips.row(view.number)).urgency == "紧急"
+
+
+async def test_a_danger_in_an_urge_raises_the_slip_too(raising: Slips, clock: Clock) -> None:
+    """催办 words with a danger ("咋个还没得人来 我爸还在地上") from a channel that records
+    them as an urge: the slip is still raised to 特急."""
+    view = await _urgent_slip(raising, clock)
+    await raising.service.act(view.number, "urge", RESIDENT, note="咋个还没得人来 我爸还在地上")
+    row = await raising.row(view.number)
+    assert row.urgency == "特急" and row.urge_count == 1
+    assert [e.action for e in await raising.events(view.number)][-2:] == ["urge", "escalate"]

@@ -51,6 +51,7 @@ def inputs(code: str, other: str) -> tuple[str | None, dict[str, Any]]:
         "merge": (None, {"into": other}),
         "link": (None, {"with": other}),
         "followup": ("晚上还是黑的", {}),
+        "urge": ("能不能快点", {}),
     }.get(code, (None, {}))
 
 
@@ -167,7 +168,7 @@ async def test_actions_offered_match_role_state_and_department(slips: Slips) -> 
         "co": ["reply"],
         "dispatcher": ["reply", "transfer", "withdraw", "merge", "link"],
         "supervisor": ["reply", "transfer", "supervise", "merge", "link"],
-        "resident": ["withdraw", "followup"],
+        "resident": ["withdraw", "followup", "urge"],
     }
     await slips.service.act(view.number, "sign", HANDLER)
     specs = {a.code: a for a in await slips.service.actions_for(view.number, HANDLER)}

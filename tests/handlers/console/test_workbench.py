@@ -248,3 +248,23 @@ async def test_a_supervised_slip_is_marked_with_the_opinion_in_the_handlers_list
     assert found.group(1).endswith("：请明天前修好")
     _, page = await cg.get(f"/console/slips/{plain.number}")
     assert 'id="supervision"' not in page and 'id="extension"' not in page
+
+
+async def test_an_urged_slip_shows_how_often_in_the_handlers_lists(
+    client: TestClient, people: None, browsers: NewBrowser
+) -> None:
+    """催办 from the chat: the handler sees it beside the slip and on the slip's page."""
+    signed = await _signed(client, "建新北路的路灯坏了三天了")
+    plain = await _signed(client, "小区门口垃圾堆了一周没人清")
+    resident = Actor.resident("oResident0000000000000001")
+    for note in ("能不能快点", "怎么还没人来"):
+        await client.server.app[keys.SLIPS].act(signed.number, "urge", resident, note=note)
+    cg = await signed_in(browsers, client, "cg")
+    _, page = await cg.get("/console/workbench")
+    section = _section(page, "in-progress")
+    assert '<span class="badge hurry" title="居民催办">催办（2次）</span>' in _row(
+        section, signed.number)
+    assert "催办" not in _row(section, plain.number)
+    _, page = await cg.get(f"/console/slips/{signed.number}")
+    assert "<dt>居民催办</dt><dd>2 次</dd>" in page
+    assert "怎么还没人来" in page  # the timeline keeps the resident's words
