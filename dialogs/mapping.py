@@ -92,6 +92,14 @@ def candidates(
         # "另外，" goes; "我要举报，" stays (the resident's words say it is a report)
         slots["description"] = nlu.without_phone_refusal(nlu.without_greeting(
             nlu.without_lead_marker(nlu.without_phones(text, parse) or text, keep_request=True)))
+    elif (requested == "contact_phone" and not found
+          and (conv.slot("triage") or {}).get("request_type") == "咨询"
+          and nlu.is_question(text) and not nlu.declines_phone(text)):
+        # "在哪里办", asked instead of a number after a question: a question of the same
+        # kind, kept with the first (answered together); the number is asked again
+        more = nlu.without_addition_marker(text)
+        slots["description"] = f"{conv.slot('description') or ''}；{more}".lstrip("；")
+        out.resets["question_added"] = True
     elif drafting and report_like and not found and requested in (None, "contact_phone"):
         # more about the problem while something else is asked: add it to the description
         # ("补充一下，晚上很危险" adds "晚上很危险")

@@ -21,6 +21,7 @@ REQUIRED = (
     "ask.location_elsewhere", "ask.location_elsewhere_district", "ask.location_which",
     "ask.employer", "ask.employer_again",
     "ask.contact_phone", "ask.contact_phone_known", "ask.contact_phone_invalid",
+    "ask.question_noted", "ask.question_added",
     "ask.correction", "ask.survey", "ask.survey_reason", "ask.survey_reason_change",
     "ask.reason_or_new",
     "ask.rerate", "survey.kept", "ask.resume", "ask.emergency_location",

@@ -104,18 +104,42 @@ class AskSlot(KitAction):
             self.say(dispatcher, "ask.contact_phone_invalid")
             return []
         offered = tracker.get_slot("phone_offered")
+        events: list[dict[str, Any]] = []
+        if tracker.get_slot("question_added"):
+            # "在哪里办", asked instead of a number: kept with the question, answered with it
+            self.say(dispatcher, "ask.question_added")
+            events.append(SlotSet("question_added", None))
+        elif offered is None and self._is_question(tracker):
+            # a question to be answered later: the resident is told it is taken down, and by
+            # whom it will be answered, before the number is asked for
+            self.say(dispatcher, "ask.question_noted", department=self._lead(tracker))
         if offered is None:
             known = await self.kit.desk.known_phone(tracker.sender_id)
             if known:
                 self.say(dispatcher, "ask.contact_phone_known", masked=mask_phone(known))
-                return [SlotSet("phone_offered", known)]
+                return [*events, SlotSet("phone_offered", known)]
             self.say(dispatcher, "ask.contact_phone")
-            return [SlotSet("phone_offered", "")]
+            return [*events, SlotSet("phone_offered", "")]
         if offered:
             self.say(dispatcher, "ask.contact_phone_known", masked=mask_phone(offered))
         else:
             self.say(dispatcher, "ask.contact_phone")
-        return []
+        return events
+
+    def _is_question(self, tracker: Tracker) -> bool:
+        """The report is a question (咨询) that needs no place: "低保怎么申请"."""
+        triage = tracker.get_slot("triage") or {}
+        kind = self.kit.intake.get(tracker.get_slot("problem_kind"))
+        return triage.get("request_type") == "咨询" and "location" not in kind.needs
+
+    @staticmethod
+    def _lead(tracker: Tracker) -> str:
+        triage = tracker.get_slot("triage") or {}
+        if triage.get("low_confidence"):
+            return "相关部门"
+        lead = next((d for d in triage.get("departments") or []
+                     if isinstance(d, dict) and d.get("role") == "主办"), None)
+        return str((lead or {}).get("name") or "相关部门")
 
 
 def ask_actions(kit: DialogKit) -> list[AskSlot]:
