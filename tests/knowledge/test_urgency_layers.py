@@ -24,9 +24,13 @@ from tests.knowledge.test_urgency import JINJI, TEJI, YIBAN
 
 HOLDOUT = Path(__file__).parent / "data" / "urgency_holdout.yaml"
 BOARD = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "complaints"
-# Reached on the hold-out set (bench/urgency.py); a change that drops below fails.
-HOLDOUT_TEJI_RECALL_FLOOR = (63, 74)
-HOLDOUT_TEJI_PRECISION_FLOOR = 0.82  # reached 63/76
+# Reached on the hold-out set (bench/urgency.py); a change that drops below fails. 63/74 and
+# 63/76 before the 11th session's retraining with everyday "有人…" messages as 一般 (see
+# test_everyday_someone_is_not_an_emergency): one hold-out 特急 became 紧急, one 紧急 became
+# 特急 (62/74, 62/76), for nine unseen everyday messages no longer raised (six had been 特急
+# with the police to lead).
+HOLDOUT_TEJI_RECALL_FLOOR = (62, 74)
+HOLDOUT_TEJI_PRECISION_FLOOR = 0.81  # reached 62/76
 # Share of labeled.csv board letters (never trained on) that come out 特急: rules alone 114/2177
 # (5.2 %), reached 50/2177 (2.3 %).
 BOARD_TEJI_SHARE_CEILING = 0.025
@@ -58,6 +62,26 @@ def test_project_teji_recall_is_100_percent(urgency) -> None:
 @pytest.mark.parametrize("text", JINJI + YIBAN)
 def test_project_non_teji_cases_are_not_raised_to_teji(urgency, text: str) -> None:
     assert assess(urgency, text).level != "特急"
+
+
+# Written after the model raised them, never trained on (urgency_examples.yaml has other
+# "有人…" nuisances): the model had learnt "小区里有人" itself as a violent incident.
+EVERYDAY_SOMEONE = [
+    "小区里有人乱倒建筑垃圾", "楼下有人天天在空地上跳舞", "我们小区有人在草坪上遛狗",
+    "有人在小区里收废品", "街上有人摆摊卖水果", "小区里有人在楼顶种菜", "有人在广场上放风筝",
+    "河边有人钓鱼", "小区里有人养野生动物",
+]
+
+
+@pytest.mark.parametrize("text", EVERYDAY_SOMEONE)
+def test_everyday_someone_is_not_an_emergency(urgency, text: str) -> None:
+    assert assess(urgency, text).level == "一般"
+
+
+@pytest.mark.parametrize("text", ["小区里有人打架", "楼下有人拿刀砍人", "有人被困在电梯里",
+                                  "有人要跳楼"])
+def test_someone_in_danger_still_is(urgency, text: str) -> None:
+    assert assess(urgency, text).level == "特急"
 
 
 # -- the hold-out set ---------------------------------------------------------------------------
