@@ -23,7 +23,14 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from dialogs.actions.control import ASK_RESUME, CANCEL, DROP_DRAFT, RESTART, RESUME
+from dialogs.actions.control import (
+    ASK_RESUME,
+    CANCEL,
+    DROP_DRAFT,
+    RESTART,
+    RESUME,
+    WITHDRAW_OR_CANCEL,
+)
 from dialogs.actions.emergency import EMERGENCY
 from dialogs.actions.followup import FOLLOWUP
 from dialogs.actions.intake import KEEP_NEXT, NOTE_NEXT, SUBMIT, SUMMARY
@@ -57,6 +64,8 @@ from dialogs.state import Conversation
 from dialogs.text import bare, cjk_count, normalize
 
 EMERGENCY_URGENCY = "特急"
+# "撤回", "我要撤销掉": said alone (more words may tell what is withdrawn, or why)
+BARE_WITHDRAW_CHARS = 6
 SURVEY_INTENTS = ("survey_satisfied", "survey_basic", "survey_unsatisfied")
 # intents a survey answer in everyday words does not override
 NOT_SURVEY = frozenset({"query_status", "my_slips", "slip_question", "faq", "help", "cancel", "restart",
@@ -159,6 +168,12 @@ class Policy:
             # given before stands; a survey still waiting waits on), and the resident is told
             # so; a report being filled in goes on (its question comes back)
             return Plan([*echo, KEEP_RATING, *(self._reask(conv) if drafting else [])])
+        if drafting and self._bare_withdraw(parse):
+            # "撤回" while a report is being filled in: with nothing sent it means this report
+            # (cancelled, as "取消" is); with a slip open, which of the two is asked
+            if await self.kit.desk.open_slip_of(msg.openid) is None:
+                return Plan([CANCEL], restart_with=next_report(conv))
+            return Plan([*echo, WITHDRAW_OR_CANCEL, *self._reask(conv)])
         if intent == "cancel":
             # a problem kept for after this one starts instead (CANCEL asks for it)
             return Plan([CANCEL], restart_with=next_report(conv))
@@ -387,6 +402,15 @@ class Policy:
         """The why that is owed is for a change of a rating given lately (a bare "3")."""
         recent = recently_rated(conv.slot("rated_slip"), conv.updated_at or 0.0)
         return bool(recent) and recent.get("number") == conv.slot("survey_slip")
+
+    def _bare_withdraw(self, parse: dict[str, Any]) -> bool:
+        """ "撤回", "我要撤销": a withdrawal that names no slip and asks nothing."""
+        text = str(parse.get("text") or "")
+        kinds = {e.get("entity") for e in parse.get("entities") or []}
+        nlu = self.kit.nlu
+        return ("slip_number" not in kinds and nlu.says_withdraw(text)
+                and len(normalize(text)) <= BARE_WITHDRAW_CHARS
+                and not nlu.asks_meaning(text) and not nlu.is_question(text))
 
     async def _calls_off(self, parse: dict[str, Any], msg: Incoming) -> bool:
         """The resident no longer needs a slip handled and names none, and has one open."""

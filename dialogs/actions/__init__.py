@@ -21,7 +21,7 @@ def all_actions(kit: DialogKit) -> list[Action]:
         chat.ActionAlreadyFiled, chat.ActionHelp, chat.ActionMenuClick,
         chat.ActionFaq, chat.ActionVoiceHeard, chat.ActionAskCorrection, chat.ActionLinkOnly,
         control.ActionCancel, control.ActionRestart, control.ActionAskResume,
-        control.ActionResume, control.ActionDropDraft,
+        control.ActionResume, control.ActionDropDraft, control.ActionWithdrawOrCancel,
         emergency.ActionEmergency, followup.ActionFollowup,
         intake.ActionComplaintSummary, intake.ActionSubmitComplaint, intake.ActionKeepNextReport,
         intake.ActionNoteNextReport,

@@ -19,6 +19,7 @@ RESTART = "action_restart"
 ASK_RESUME = "action_ask_resume"
 RESUME = "action_resume"
 DROP_DRAFT = "action_drop_draft"
+WITHDRAW_OR_CANCEL = "action_withdraw_or_cancel"
 
 
 def has_draft(tracker: Tracker) -> bool:
@@ -47,6 +48,23 @@ class ActionCancel(KitAction):
         else:
             self.say(dispatcher, "control.cancel_nothing")
         return [*clear_draft(), SlotSet("survey_slip", None)]
+
+
+class ActionWithdrawOrCancel(KitAction):
+    """ "撤回" while a report is being filled in and a slip is open: the report not sent yet,
+    or the slip? Both answers are said (the question of the report follows)."""
+
+    NAME = WITHDRAW_OR_CANCEL
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        slip = await self.kit.desk.open_slip_of(tracker.sender_id)
+        if slip is None:
+            self.say(dispatcher, "control.cancel_or_go_on")
+        else:
+            self.say(dispatcher, "control.withdraw_or_cancel", number=slip.number)
+        return []
 
 
 class ActionRestart(KitAction):
