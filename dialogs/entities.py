@@ -30,6 +30,10 @@ def _entity(kind: str, value: Any, start: int, end: int, **extra: Any) -> dict[s
 SPOKEN_DIGITS = {"零": "0", "〇": "0", "洞": "0", "幺": "1", "一": "1", "二": "2", "两": "2",
                  "三": "3", "四": "4", "五": "5", "六": "6", "七": "7", "八": "8", "九": "9"}
 _SPOKEN_RUN = re.compile(f"[{''.join(SPOKEN_DIGITS)}0-9]{{7,}}")
+# a count of time ("一个月", "两年"), which a rate word after it makes a price or rate
+_DURATION = re.compile(
+    r"^(?:[0-9]+|[一二两三四五六七八九十几半]+|十几|二十几|好几)多?个?"
+    r"(?:天|日|周|星期|礼拜|月|年|小时|钟头)$")
 
 
 def spoken_digits(norm: str) -> str:
@@ -105,6 +109,8 @@ class EntityExtractor:
                                           *(re.escape(w) for w in words)]))
         self._not_times = tuple(normalize(w) for w in str_list(
             source, "entities.time.not_times", time.get("not_times")))
+        self._rate_after = tuple(normalize(w) for w in str_list(
+            source, "entities.time.rate_after", time.get("rate_after")))
 
         def words_of(name: str) -> tuple[str, ...]:
             return tuple(sorted(str_list(source, f"entities.place.{name}", place.get(name)),
@@ -263,6 +269,10 @@ class EntityExtractor:
                 continue
             if any(s < m.end() and m.start() < e for s, e in idioms):
                 continue
+            if _DURATION.match(m.group(0)) and (
+                text.startswith(self._rate_after, m.end()) or text[m.end():m.end() + 1].isdigit()
+            ):
+                continue  # "一个月收三百", "一个月300": a rate
             out.append(_entity("time", m.group(0), m.start(), m.end()))
         return out
 

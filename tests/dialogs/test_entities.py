@@ -123,3 +123,19 @@ def test_a_known_place_carries_its_street() -> None:
 )
 def test_employers(text: str, employer: str | None) -> None:
     assert values(text, "employer") == ([employer] if employer else [])
+
+
+@pytest.mark.parametrize(("text", "times"), [
+    ("小区物业乱收停车费，一个月收三百", []),
+    ("物业费一年交两千多", []),
+    ("停车费一个月300", []),
+    ("三个月才来修一次", []),
+    ("路灯坏了三天了", ["三天了"]),
+    ("好几个月要不到工资", ["好几个月"]),
+    ("上个月收了三百", ["上个月"]),
+])
+def test_a_count_of_time_before_a_price_is_a_rate_not_a_time(text: str, times: list[str]) -> None:
+    """The summary said "时间：一个月" for "一个月收三百" (11th session's demo walk)."""
+    found = [e["value"] for e in EXTRACT.extract(text)
+             if e["entity"] == "time"]
+    assert found == times
