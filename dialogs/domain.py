@@ -32,6 +32,7 @@ SLOTS: dict[str, tuple[str, Any]] = {
     "links": ("list", []),  # [{"title", "url"}]: shared links, kept with the description
     "problem_kind": ("text", None),
     "triage": ("any", None),
+    "employer_unknown": ("bool", None),  # asked once what they know of an unknown employer
     "question_added": ("bool", None),  # a question said when the phone was asked: kept
     "phone_offered": ("text", None),  # the remembered phone we offered back ("" = declined)
     "last_rejected": ("text", None),  # a slot whose last answer was not usable

@@ -258,9 +258,28 @@ class ValidateComplaintForm(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         text = str(value or "").strip()[:80]
-        if len(normalize(text)) < 2 or self.kit.nlu.is_unknown(text):
+        nlu = self.kit.nlu
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if nlu.acknowledges(text) or intent in ("confirm", "deny"):
+            # "确认", "好的": no employer (it was filed as 单位：确认)
             return _rejected("employer")
-        return {"employer": text, **_accepted(tracker, "employer")}
+        said = nlu.without_unknown_clauses(text)
+        if cjk_count(said) < 2 and tracker.get_slot("requested_slot") == "employer":
+            # "不知道公司名字，就是鱼嘴那个工地": the entity found was "不知道公司"; what the
+            # answer does tell is the rest of it
+            whole = nlu.without_contact_clauses(str(tracker.latest_message.get("text") or ""))
+            said = nlu.without_unknown_clauses(whole)[:80] or said
+        if len(normalize(said)) < 2:
+            if said != text or nlu.is_unknown(text):
+                # "不知道公司名字": asked once what they do know; said again, filed as not
+                # known (staff find out)
+                if tracker.get_slot("employer_unknown"):
+                    return {"employer": self.kit.texts.say("chat.employer_unknown"),
+                            "employer_unknown": None, **_accepted(tracker, "employer")}
+                return {"employer": None, "last_rejected": "employer_unknown",
+                        "employer_unknown": True}
+            return _rejected("employer")
+        return {"employer": said, "employer_unknown": None, **_accepted(tracker, "employer")}
 
     def validate_contact_phone(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

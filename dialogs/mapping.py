@@ -142,9 +142,11 @@ def candidates(
         elif issue.get("kind") == "broad" and issue.get("text"):
             # only a number, to the question about the spot in a street: the street stands
             slots["location"] = str(issue["text"])
-    elif requested == "employer" and "employer" not in slots and not found and (
-        len(normalize(text)) <= 12 or not report_like
+    elif requested == "employer" and "employer" not in slots and not found - {"location"} and (
+        len(normalize(text)) <= 12 or not report_like or "location" in found
     ):
+        # a worksite is often named by its place ("就是鱼嘴那个工地"): the employer as said
+        # (the place is kept as the slip's place too)
         slots["employer"] = text
     elif requested == "contact_phone" and "contact_phone" not in slots:
         offered = conv.slot("phone_offered")

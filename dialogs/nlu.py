@@ -449,6 +449,13 @@ class Nlu:
             not self.names_place(text)  # "建新北路不知道几号" still names a place
         )
 
+    def without_unknown_clauses(self, text: str) -> str:
+        """``text`` without its clauses that only say the resident does not know ("不知道公司
+        名字，就是鱼嘴那个工地" → "就是鱼嘴那个工地")."""
+        clauses = [c for c in re.split(r"[，,。.；;！!？?、\s]+", text.strip()) if c]
+        kept = [c for c in clauses if not any(w in normalize(c) for w in self.unknowns)]
+        return "，".join(kept)
+
     def refuses_place(self, text: str) -> bool:
         """An answer to the place question that gives none: "不留", "没有", "不想说"."""
         norm = normalize(text)

@@ -19,7 +19,7 @@ REQUIRED = (
     "ask.location_same",
     "ask.location_outside",
     "ask.location_elsewhere", "ask.location_elsewhere_district", "ask.location_which",
-    "ask.employer", "ask.employer_again",
+    "ask.employer", "ask.employer_again", "ask.employer_unknown", "chat.employer_unknown",
     "ask.contact_phone", "ask.contact_phone_known", "ask.contact_phone_invalid",
     "ask.question_noted", "ask.question_added",
     "ask.correction", "ask.survey", "ask.survey_reason", "ask.survey_reason_change",

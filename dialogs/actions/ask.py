@@ -94,7 +94,11 @@ class AskSlot(KitAction):
     async def _ask_employer(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, rejected: str | None
     ) -> list[dict[str, Any]]:
-        self.say(dispatcher, "ask.employer_again" if rejected == "employer" else "ask.employer")
+        if rejected == "employer_unknown":
+            self.say(dispatcher, "ask.employer_unknown")
+        else:
+            self.say(dispatcher,
+                     "ask.employer_again" if rejected == "employer" else "ask.employer")
         return []
 
     async def _ask_contact_phone(
