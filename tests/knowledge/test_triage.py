@@ -505,3 +505,11 @@ def test_a_basic_supply_cut_off_names_the_category(pack: KnowledgePack) -> None:
     assert result.category == ("城乡建设", "水电气供应", "停水")
     assert result.lead.code == "U-WATER"
     assert "紧急情形：停水" in result.explanation["summary"][0]
+
+
+def test_a_biting_dog_goes_to_the_police_with_the_health_commission(triage: Triage) -> None:
+    """It went to the community as an illness at home (the medical rule's departments)."""
+    result = classify(triage, "马路上有条大狗见人就咬，已经咬伤两个小孩了")
+    assert result.urgency == "特急"
+    roles = [(d.name, d.role) for d in result.departments]
+    assert roles[0] == ("公安江北分局", "主办") and ("区卫生健康委", "协办") in roles

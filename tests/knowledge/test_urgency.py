@@ -461,6 +461,17 @@ def test_a_burst_pipe_is_told_to_close_the_main_valve(assessor: UrgencyAssessor)
     assert any("水表总阀" in g for g in result.guidance)
 
 
+def test_a_bite_is_told_to_wash_the_wound_not_to_lie_the_patient_down(
+    assessor: UrgencyAssessor,
+) -> None:
+    """A dog that had bitten two children got the medical rule's advice (lie the patient down,
+    clear their mouth): found walking through the demo."""
+    result = level(assessor, "马路上有条大狗见人就咬，已经咬伤两个小孩了")
+    assert result.level == "特急" and "120" in result.calls
+    advice = "".join(result.guidance)
+    assert "冲洗" in advice and "狂犬疫苗" in advice and "口鼻异物" not in advice
+
+
 def test_a_power_cut_names_the_repair_line_for_medical_equipment(
     assessor: UrgencyAssessor,
 ) -> None:
