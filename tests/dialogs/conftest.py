@@ -106,6 +106,26 @@ def resident(engine: DialogEngine, clock: Clock) -> Resident:
     return Resident(engine, clock)
 
 
+def resident_with(desk: FakeDesk, *, classifier: Any = None, places: Any = None) -> Resident:
+    """A resident of a kit with real parts: the shipped gazetteer (`places`, default) and, if
+    given, the shipped triage (`classifier`; default the fake one)."""
+    if places is None:
+        from knowledge.gazetteer import Gazetteer
+        from knowledge.pack import load_pack
+
+        places = Gazetteer(load_pack().areas)
+    kit = DialogKit.load(desk, classifier=classifier or FakeTriage(), places=places)
+    clock = Clock()
+    return Resident(DialogEngine(kit, MemoryStores(), idle_timeout_minutes=30, clock=clock),
+                    clock)
+
+
+@pytest.fixture
+def town_resident(desk: FakeDesk) -> Resident:
+    """A resident of the shipped city: its gazetteer knows streets, estates and landmarks."""
+    return resident_with(desk)
+
+
 @pytest.fixture
 def one_question_per_reply(resident: Resident):  # type: ignore[no-untyped-def]
     """Use with pytest.mark.usefixtures: no reply of the test asks more than one thing."""

@@ -6,13 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.stores.memory import MemoryStores
-from dialogs.engine import DialogEngine
-from dialogs.kit import DialogKit
-from knowledge.gazetteer import Gazetteer
-from knowledge.pack import load_pack
-from tests.dialogs.conftest import Clock, Resident
-from tests.dialogs.fakes import FakeDesk, FakeTriage
+from tests.dialogs.conftest import Resident
+from tests.dialogs.fakes import FakeDesk
 
 pytestmark = pytest.mark.usefixtures("one_question_per_reply")
 
@@ -20,12 +15,8 @@ PHONE = "13812345678"
 
 
 @pytest.fixture
-def resident(desk: FakeDesk) -> Resident:
-    """A resident of the shipped city: its gazetteer knows streets from estates."""
-    kit = DialogKit.load(desk, classifier=FakeTriage(), places=Gazetteer(load_pack().areas))
-    clock = Clock()
-    return Resident(DialogEngine(kit, MemoryStores(), idle_timeout_minutes=30, clock=clock),
-                    clock)
+def resident(town_resident: Resident) -> Resident:
+    return town_resident
 
 
 def _location(desk: FakeDesk, resident: Resident) -> str | None:

@@ -6,13 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.stores.memory import MemoryStores
-from dialogs.engine import DialogEngine
-from dialogs.kit import DialogKit
-from knowledge.gazetteer import Gazetteer
-from knowledge.pack import load_pack
-from tests.dialogs.conftest import Clock, Resident
-from tests.dialogs.fakes import FakeDesk, FakeTriage
+from tests.dialogs.conftest import Resident
+from tests.dialogs.fakes import FakeDesk
 
 pytestmark = pytest.mark.usefixtures("one_question_per_reply")
 
@@ -194,14 +189,6 @@ async def test_a_local_number_answers_the_phone_question(resident: Resident) -> 
 
 
 # -- 4. 华新村 ------------------------------------------------------------------------------------
-@pytest.fixture
-def town_resident(desk: FakeDesk) -> Resident:
-    kit = DialogKit.load(desk, classifier=FakeTriage(), places=Gazetteer(load_pack().areas))
-    clock = Clock()
-    return Resident(DialogEngine(kit, MemoryStores(), idle_timeout_minutes=30, clock=clock),
-                    clock)
-
-
 async def test_huaxincun_is_ours(town_resident: Resident, desk: FakeDesk) -> None:
     summary = await town_resident.say(f"华新村3栋楼下的路灯坏了，电话{PHONE}")
     assert "所属：华新街街道 华新村社区" in summary

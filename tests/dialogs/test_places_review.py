@@ -6,15 +6,12 @@ from __future__ import annotations
 
 import pytest
 
-from bot.stores.memory import MemoryStores
-from dialogs.engine import DialogEngine
 from dialogs.entities import EntityExtractor
-from dialogs.kit import DialogKit
 from dialogs.nlu import Nlu
 from knowledge.gazetteer import Gazetteer
 from knowledge.pack import load_pack
-from tests.dialogs.conftest import Clock, Resident
-from tests.dialogs.fakes import FakeDesk, FakeTriage
+from tests.dialogs.conftest import Resident
+from tests.dialogs.fakes import FakeDesk
 
 pytestmark = pytest.mark.usefixtures("one_question_per_reply")
 
@@ -143,14 +140,6 @@ async def test_an_unknown_place_said_with_a_phone_number(
 
 
 # -- the same with the shipped gazetteer -------------------------------------------------------
-@pytest.fixture
-def town_resident(desk: FakeDesk) -> Resident:
-    kit = DialogKit.load(desk, classifier=FakeTriage(), places=Gazetteer(load_pack().areas))
-    clock = Clock()
-    return Resident(DialogEngine(kit, MemoryStores(), idle_timeout_minutes=30, clock=clock),
-                    clock)
-
-
 @pytest.mark.parametrize(("said", "place", "district"), [
     ("沙坪坝三峡广场的井盖丢了", "三峡广场", "沙坪坝区"),
     ("杨家坪那边的路灯坏了", "杨家坪", "九龙坡区"),

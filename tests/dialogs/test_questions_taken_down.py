@@ -6,13 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.stores.memory import MemoryStores
-from dialogs.engine import DialogEngine
-from dialogs.kit import DialogKit
-from knowledge.gazetteer import Gazetteer
-from knowledge.pack import load_pack
 from knowledge.triage import load_default_triage
-from tests.dialogs.conftest import Clock, Resident
+from tests.dialogs.conftest import Resident, resident_with
 from tests.dialogs.fakes import FakeDesk
 
 pytestmark = pytest.mark.usefixtures("one_question_per_reply")
@@ -27,11 +22,7 @@ def shipped_triage():  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def resident(desk: FakeDesk, shipped_triage) -> Resident:  # type: ignore[no-untyped-def]
-    kit = DialogKit.load(desk, classifier=shipped_triage,
-                         places=Gazetteer(load_pack().areas))
-    clock = Clock()
-    return Resident(DialogEngine(kit, MemoryStores(), idle_timeout_minutes=30, clock=clock),
-                    clock)
+    return resident_with(desk, classifier=shipped_triage)
 
 
 @pytest.mark.parametrize("question", ["低保怎么申请", "我想咨询一下，孩子上小学要准备什么材料",
