@@ -143,7 +143,8 @@ def candidates(
             # only a number, to the question about the spot in a street: the street stands
             slots["location"] = str(issue["text"])
     elif requested == "employer" and "employer" not in slots and not found - {"location"} and (
-        len(normalize(text)) <= 12 or not report_like or "location" in found
+        len(normalize(text)) <= 12 or not report_like
+        or ("location" in found and not nlu.has_problem_word(text))
     ):
         # a worksite is often named by its place ("就是鱼嘴那个工地"): the employer as said
         # (the place is kept as the slip's place too)

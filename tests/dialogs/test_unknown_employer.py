@@ -43,3 +43,9 @@ async def test_a_confirmation_is_not_an_employer(resident: Resident, said: str) 
     await resident.say(WAGES)
     reply = await resident.say(said)
     assert "单位：" not in reply and "单位的名称" in reply
+
+
+async def test_a_problem_somewhere_is_not_the_employer(resident: Resident) -> None:
+    await resident.say(WAGES)
+    reply = await resident.say("观音桥那边的路灯坏了")
+    assert "单位：" not in reply
