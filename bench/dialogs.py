@@ -43,6 +43,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from bot.app import create_app  # noqa: E402
+from bot.cli import warm_up  # noqa: E402
 from bot.config import Settings, load_settings  # noqa: E402
 from bot.simulator import SimulatorConfig, WeChatPeer, mount_simulator  # noqa: E402
 from bot.slips.actor import Actor  # noqa: E402
@@ -131,6 +132,10 @@ class Site:
         app = create_app(settings, migrate=True)
         if triage is not None:
             app[conversation.TRIAGE] = triage
+        # as `minyi serve` does: the classifier is loaded before the first message, not within
+        # its reply budget (on a busy CI machine the load once took longer than the budget and
+        # the first reply came late, empty)
+        app.on_startup.append(warm_up)
         mount_simulator(app, config)  # WeChat's side, as in `minyi demo`
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()

@@ -212,11 +212,11 @@ def serve_app(settings: Settings) -> web.Application:
     from bot.app import create_app
 
     app = create_app(settings)
-    app.on_startup.append(_warm_up)  # runs after create_app's resources are set up
+    app.on_startup.append(warm_up)  # runs after create_app's resources are set up
     return app
 
 
-async def _warm_up(app: web.Application) -> None:
+async def warm_up(app: web.Application) -> None:
     """Load what the first complaint would load otherwise, with the event loop held and every
     message in flight waiting (the classifier and the word segmenter: a second, several on a
     busy machine; found by tests/deploy). The port opens, and /healthz answers, after this."""
