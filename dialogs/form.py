@@ -223,7 +223,7 @@ class ValidateComplaintForm(FormValidationAction):
         for a problem at a spot (not "停水" across the street); else None."""
         places = self.kit.places
         found = places.find_all(text) if places is not None else []
-        if not found or any(getattr(m, "kind", "") != "street" or not m.inside for m in found):
+        if not found or any(m.kind != "street" or not m.inside for m in found):
             return None
         nlu = self.kit.nlu
         if nlu.is_area_wide(f"{tracker.get_slot('description') or ''} {text}"):

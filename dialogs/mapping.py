@@ -27,6 +27,12 @@ class Candidates:
     resets: dict[str, Any] = field(default_factory=dict)
 
 
+def added_to_description(nlu: Nlu, conv: Conversation, text: str) -> str:
+    """The description with ``text`` added after it ("补充一下，" left out)."""
+    more = nlu.without_addition_marker(text)
+    return f"{conv.slot('description') or ''}；{more}".lstrip("；")
+
+
 def candidates(
     nlu: Nlu, conv: Conversation, parse: dict[str, Any], msg: Incoming, *, starting: bool
 ) -> Candidates:
@@ -97,14 +103,12 @@ def candidates(
           and nlu.is_question(text) and not nlu.declines_phone(text)):
         # "在哪里办", asked instead of a number after a question: a question of the same
         # kind, kept with the first (answered together); the number is asked again
-        more = nlu.without_addition_marker(text)
-        slots["description"] = f"{conv.slot('description') or ''}；{more}".lstrip("；")
+        slots["description"] = added_to_description(nlu, conv, text)
         out.resets["question_added"] = True
     elif drafting and report_like and not found and requested in (None, "contact_phone"):
         # more about the problem while something else is asked: add it to the description
         # ("补充一下，晚上很危险" adds "晚上很危险")
-        more = nlu.without_addition_marker(text)
-        slots["description"] = f"{conv.slot('description') or ''}；{more}".lstrip("；")
+        slots["description"] = added_to_description(nlu, conv, text)
 
     # a correction that names a slot but no new value: ask for that slot again
     target = parse.get("correction") if intent == CORRECT else None

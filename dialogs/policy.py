@@ -58,7 +58,7 @@ from dialogs.actions.survey import (
 from dialogs.domain import FORM
 from dialogs.inputs import Incoming
 from dialogs.kit import DialogKit
-from dialogs.mapping import Candidates, candidates
+from dialogs.mapping import Candidates, added_to_description, candidates
 from dialogs.nlu import CORRECT, FALLBACK, REPORT
 from dialogs.state import Conversation
 from dialogs.text import bare, cjk_count, normalize
@@ -502,8 +502,7 @@ class Policy:
             # more about the problem, not where it is: kept with the description (the place
             # is asked again)
             del found.slots["location"]
-            more = nlu.without_addition_marker(text)
-            found.slots["description"] = f"{conv.slot('description') or ''}；{more}".lstrip("；")
+            found.slots["description"] = added_to_description(nlu, conv, text)
         return found if found.slots or found.resets else None
 
     def _confirming(
