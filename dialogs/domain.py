@@ -56,7 +56,6 @@ SLOTS: dict[str, tuple[str, Any]] = {
     # the place the problem told before this one was at (two problems in one message): offered
     # when this one's place is asked ("回复“一样”就行")
     "place_hint": ("text", None),
-    "urged": ("any", None),  # {"number", "at"}: the last 催办 recorded (one every few hours)
     "rated_slip": ("any", None),  # {"number", "verdict", "at"}: the last rating, to change
     "rerate_offer": ("any", None),  # {"number", "verdict"}: a change of it asked about
     "withdraw_offer": ("any", None),  # {"numbers", "reason"}: open slips offered for 撤回

@@ -98,9 +98,11 @@ class SlipDesk(Protocol):
         takes each one it lacks (an emergency slip issued before the resident said where)."""
         ...
 
-    async def urge(self, openid: str, number: str, text: str | None) -> SlipStatus:
+    async def urge(self, openid: str, number: str, text: str | None) -> tuple[SlipStatus, bool]:
         """The resident asks for the slip to be done sooner (催办): recorded with their words,
-        its lead department told. LookupError / ValueError when it is not theirs or closed."""
+        its lead department told; (status, True). Within a few hours of the last urge
+        counted (the policy's urge_gap_hours) the words are added as a 补充 instead: (status,
+        False). LookupError / ValueError when it is not theirs or closed."""
         ...
 
     async def open_slip_of(self, openid: str) -> SlipStatus | None:

@@ -624,7 +624,8 @@ def _policy(path: Path) -> Policy:
         root.fail(f"{tz!r} is not a known time zone", "timezone")
     d = root.child("deadlines")
     d.mapping(allowed={*URGENCIES, "completion_working_days", "request_types",
-                       "extension_max_working_days", "return_working_days"})
+                       "extension_max_working_days", "return_working_days",
+                       "urge_gap_hours"})
     urgency: dict[str, UrgencyDeadline] = {}
     for level in URGENCIES:
         u = d.child(level) if level in d.mapping() else d.fail("is required", level)
@@ -703,6 +704,7 @@ def _policy(path: Path) -> Policy:
         request_type_completion=per_type,
         extension_max_working_days=d.integer("extension_max_working_days", lo=0, hi=365),
         return_working_days=d.integer("return_working_days", lo=1, hi=30),
+        urge_gap_hours=d.integer("urge_gap_hours", lo=0, hi=168, default=4),
         yellow=yellow,
         red=red,
         extra_holidays=holidays,

@@ -288,3 +288,5 @@ class Policy:
     street_if_min_departments: int = 2
     emergency_lines: dict[str, str] = field(default_factory=dict)
     advice: dict[str, str] = field(default_factory=dict)
+    # a resident's 催办 counts once in this many hours; another within them is a 补充
+    urge_gap_hours: int = 4

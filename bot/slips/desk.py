@@ -23,6 +23,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import aliased
 
 from bot.slips.actor import Actor
+from bot.slips.effects import URGED_RECENTLY
 from bot.slips.errors import Forbidden, InvalidInput, NotFound, TransitionNotAllowed
 from bot.slips.models import Slip
 from bot.slips.service import SlipService
@@ -181,10 +182,22 @@ class SlipDeskAdapter:
         data.update({k: v for k, v in (details or {}).items() if v})
         await self._act(number, "followup", openid, note=text, data=data)
 
-    async def urge(self, openid: str, number: str, text: str | None) -> Any:
-        """催办: counted on the slip, its lead department told; the status as it stands."""
-        view = await self._act(number, "urge", openid, note=text)
-        return self._to_status(view)
+    async def urge(self, openid: str, number: str, text: str | None) -> tuple[Any, bool]:
+        """催办: counted on the slip, its lead department told; the status as it stands and
+        whether it counted (not within the policy's gap after the last one: a 补充 then)."""
+        try:
+            view = await self._service.act(number, "urge", Actor.resident(openid), note=text)
+        except TransitionNotAllowed as exc:
+            if exc.reason != URGED_RECENTLY:
+                raise ValueError(exc.reason or "这张交办单现在不能催办") from None
+        except (NotFound, Forbidden):
+            raise LookupError(f"没有找到您的交办单 {number}") from None
+        except InvalidInput as exc:
+            raise ValueError(exc.message) from None
+        else:
+            return self._to_status(view), True
+        await self.add_followup(openid, number, text, [])
+        return self._to_status(await self._service.get(number, Actor.resident(openid))), False
 
     async def open_slip_of(self, openid: str) -> Any | None:
         return await self._newest_of(openid, self._service.workflow.open_states)

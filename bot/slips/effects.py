@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select
@@ -58,6 +58,9 @@ MERGED_NOT_RATED = "merged_survey_expired"
 # The event on a merged duplicate whose verdict belonged to a round of the kept slip that was
 # just reopened: the resident is asked again when the kept slip is finished once more.
 MERGED_NEW_ROUND = "merged_survey_reset"
+# The guard's reason for a 催办 within the policy's urge_gap_hours of the last one counted (the
+# chat adds its words as a 补充 instead: bot/slips/desk.py).
+URGED_RECENTLY = "刚催办过，承办单位已经知道"
 
 
 # -- guards: rules that depend on the slip, checked before inputs (also by actions_for) -------
@@ -77,6 +80,10 @@ def guard(
         return "没有待审批的延期申请"
     if action == "survey" and slip.status == "merged":
         return _kept_not_finished(kept)
+    if action == "urge" and slip.urged_at is not None and (
+        now - slip.urged_at < timedelta(hours=timing.policy.urge_gap_hours)
+    ):
+        return URGED_RECENTLY
     return None
 
 
@@ -360,7 +367,8 @@ async def reopen(step: Step) -> None:
     if slip.supervised:
         step.event_data["supervision_cleared"] = True
     slip.supervised, slip.supervised_at = False, None
-    slip.urge_count = 0  # the urges were about the handling now redone (the events keep them)
+    # the urges were about the handling now redone (the events keep them)
+    slip.urge_count, slip.urged_at = 0, None
     # The merged residents rated the handling that is now redone: like the kept slip's own
     # resident, they are asked again when it is finished (their earlier verdicts stay in the
     # events, and in the statistics as that round's answers).
@@ -539,6 +547,7 @@ async def urge(step: Step) -> None:
     """催办: counted on the slip for this round of handling (a 重办 starts the count again)."""
     slip = step.slip
     slip.urge_count = (slip.urge_count or 0) + 1
+    slip.urged_at = step.now
     step.event_data["urge_count"] = slip.urge_count
     step.notice_values["urge_count"] = slip.urge_count
 

@@ -126,6 +126,7 @@ class Slip(Base):
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
     # 催办 by the resident in this round of handling (a 重办 starts a new round)
     urge_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    urged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # the last counted 催办
     last_staff_reply: Mapped[str | None] = mapped_column(Text)
     last_staff_reply_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     cluster_id: Mapped[int | None] = mapped_column(

@@ -81,7 +81,8 @@ async def write_notices(
     Resident notices go to the slip's resident and (MERGED_HEAR) to those of the duplicates
     merged into it, even when the slip has no resident of its own (entered by staff); `tell`:
     to that slip's resident instead, and to nobody else. A MERGED_VARIANT notice goes to
-    the merged residents in its own words, whoever else is told."""
+    the merged residents in its own words, whoever else is told. A notice to the lead
+    department of a slip that has none goes to the dispatcher's desk."""
     written = 0
     for kind in kinds:
         spec = notices.get(kind).for_urgency(slip.urgency)
@@ -112,12 +113,18 @@ async def write_notices(
                 written += await _to_merged_residents(session, slip, kind, key, text, template,
                                                       unrated=kind != "closed")
             continue
-        department = slip.lead_department if spec.to == "lead" else None
-        if spec.to == "lead" and department is None:
-            continue
+        to_staff, department = spec.to, None
+        if spec.to == "lead":
+            department = slip.lead_department
+            if department is None:
+                # still in the dispatcher's queue: the desk holding it hears what its lead
+                # department would (a 催办, a 补充), unless this step tells the desk already
+                if any(notices.get(k).to == "dispatch" for k in kinds):
+                    continue
+                to_staff = "dispatch"
         written += await outbox.enqueue(session, outbox.Notice(
             kind=kind, text=text, idempotency_key=key, slip_id=slip.id, audience="staff",
-            template_data={"to": spec.to, "department": department, "number": slip.number},
+            template_data={"to": to_staff, "department": department, "number": slip.number},
         ))
     return written
 

@@ -9,15 +9,13 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from dialogs.actions.base import KitAction, entity_values, metadata, turn_time
+from dialogs.actions.base import KitAction, entity_values, metadata
 from dialogs.actions.status import deadline_lines
 from dialogs.ports import SlipStatus
 from dialogs.text import link_note, mask_phone
 
 FOLLOWUP = "action_followup"
 EMERGENCY = "特急"
-# a second 催办 of the same slip within this many seconds is not counted again
-URGE_GAP_SECONDS = 4 * 3600
 
 
 class ActionFollowup(KitAction):
@@ -78,29 +76,24 @@ class ActionFollowup(KitAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, slip: SlipStatus, text: str
     ) -> list[dict[str, Any]]:
         """催办 ("能不能快点", "麻烦催一下"): recorded on the slip with the resident's words, its
-        lead department told; then where it stands and its time limits. Again within
-        URGE_GAP_SECONDS it is not counted twice: the words are added to the slip instead."""
-        now = turn_time(tracker)
-        last = tracker.get_slot("urged") or {}
-        if (isinstance(last, dict) and last.get("number") == slip.number
-                and isinstance(last.get("at"), int | float)
-                and 0 <= now - last["at"] < URGE_GAP_SECONDS):
-            await self.kit.desk.add_followup(tracker.sender_id, slip.number, text, [])
-            self.say(dispatcher, "followup.urged_again", number=slip.number,
-                     lead=slip.lead or "承办单位")
-            return [SlotSet("followup_text", text)]
+        lead department told; then where it stands and its time limits. Again within the
+        policy's urge_gap_hours (the slip knows when it was last urged) it is not counted
+        twice: the words are added to the slip instead."""
         try:
-            status = await self.kit.desk.urge(tracker.sender_id, slip.number, text)
+            status, counted = await self.kit.desk.urge(tracker.sender_id, slip.number, text)
         except (LookupError, ValueError):
             await self.kit.desk.add_followup(tracker.sender_id, slip.number, text, [])
             self.say(dispatcher, "followup.added", number=slip.number)
+            return [SlotSet("followup_text", text)]
+        if not counted:
+            self.say(dispatcher, "followup.urged_again", number=status.number,
+                     lead=status.lead or "承办单位")
             return [SlotSet("followup_text", text)]
         lines = [self.kit.texts.say("followup.urged", number=status.number,
                                     lead=status.lead or "承办单位")]
         lines += deadline_lines(self.kit.texts, status, self.kit.clock())
         dispatcher.utter_message(text="\n".join(lines))
-        return [SlotSet("followup_text", text),
-                SlotSet("urged", {"number": status.number, "at": now})]
+        return [SlotSet("followup_text", text)]
 
     def _details(self, tracker: Tracker, kind: Any, meta: dict[str, Any]) -> dict[str, str]:
         """A place and a phone number the message holds, for a slip that lacks them."""

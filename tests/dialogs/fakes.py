@@ -57,6 +57,9 @@ class FakeDesk:
         # what the slip service's own triage says of the whole report (None: nothing)
         self.urgency: str | None = None
         self.advice: str | None = None
+        # False: the slip was urged a short while ago (the policy's urge_gap_hours), so an urge
+        # is added as a 补充 instead of counted
+        self.urge_counts = True
 
     async def issue(self, draft: SlipDraft) -> IssuedSlip:
         self.issue_calls += 1
@@ -95,14 +98,18 @@ class FakeDesk:
         self.slips[number].followups.append((text, list(media)))
         self.slips[number].details.append(dict(details or {}))
 
-    async def urge(self, openid: str, number: str, text: str | None) -> SlipStatus:
+    async def urge(self, openid: str, number: str, text: str | None
+                   ) -> tuple[SlipStatus, bool]:
         slip = self.slips.get(number)
         if slip is None or slip.draft.openid != openid:
             raise LookupError(number)
         if slip.status not in (*OPEN, "重办"):
             raise ValueError("这张交办单现在不能这样操作")
+        if not self.urge_counts:
+            slip.followups.append((text, []))
+            return slip.view(), False
         slip.urges.append(text)
-        return await self.status(number, openid)  # type: ignore[return-value]
+        return slip.view(), True
 
     async def withdraw(self, openid: str, number: str, reason: str | None) -> SlipStatus:
         slip = self.slips.get(number)

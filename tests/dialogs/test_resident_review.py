@@ -177,6 +177,7 @@ async def test_a_policy_question_is_not_asked_for_a_place(resident: Resident) ->
 
 @pytest.mark.parametrize("question", [
     "请问户口迁移要带什么材料", "低保怎么申请", "请问社保怎么转移", "医保报销要哪些材料",
+    "我想问一下 老年人坐公交免费的卡在哪里办", "公交卡怎么充值",
 ])
 async def test_a_question_about_a_subject_of_policy_is_not_asked_for_a_place(
     resident: Resident, question: str

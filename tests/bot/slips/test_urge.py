@@ -15,7 +15,9 @@ from tests.bot.slips.conftest import (
     OPENID,
     OTHER_RESIDENT,
     RESIDENT,
+    Clock,
     Slips,
+    triage,
 )
 
 
@@ -26,12 +28,13 @@ def desk(slips: Slips) -> SlipDeskAdapter:
 
 
 async def test_an_urge_is_counted_and_the_lead_department_told(
-    slips: Slips, desk: SlipDeskAdapter
+    slips: Slips, desk: SlipDeskAdapter, clock: Clock
 ) -> None:
     view = await slips.issue()
-    status = await desk.urge(OPENID, view.number, "能不能快点")
-    assert status.number == view.number and status.is_open
-    await desk.urge(OPENID, view.number, "麻烦再催一下")
+    status, counted = await desk.urge(OPENID, view.number, "能不能快点")
+    assert status.number == view.number and status.is_open and counted
+    clock.advance(hours=5)  # past the policy's urge_gap_hours (4)
+    assert (await desk.urge(OPENID, view.number, "麻烦再催一下"))[1]
     row = await slips.row(view.number)
     assert row.urge_count == 2 and row.status == view.status  # the status does not change
     events = await slips.events(view.number)
@@ -70,3 +73,49 @@ async def test_a_reopened_slip_starts_its_count_again(slips: Slips) -> None:
                                        data={"verdict": "不满意"}, note="还是坏的")
     assert reopened.reopen_count == 1 and reopened.urge_count == 0
     assert [e.action for e in await slips.events(view.number)].count("urge") == 1
+
+
+async def test_an_urge_again_within_hours_is_a_followup_whatever_the_chat_remembers(
+    slips: Slips, desk: SlipDeskAdapter, clock: Clock
+) -> None:
+    """The slip keeps when it was last urged: a resident whose conversation was reset (idle,
+    or another process) still cannot count the same urge twice within urge_gap_hours."""
+    view = await slips.issue()
+    assert (await desk.urge(OPENID, view.number, "麻烦催一下"))[1]
+    clock.advance(hours=3, minutes=50)
+    status, counted = await desk.urge(OPENID, view.number, "快点嘛，等了好久了")
+    assert not counted and status.number == view.number and status.is_open
+    row = await slips.row(view.number)
+    assert row.urge_count == 1
+    events = await slips.events(view.number)
+    assert [(e.action, e.note) for e in events[-2:]] == [
+        ("urge", "麻烦催一下"), ("followup", "快点嘛，等了好久了")]
+    assert [n.kind for n in await slips.outbox(view.number)].count("urged") == 1
+    clock.advance(minutes=15)
+    assert (await desk.urge(OPENID, view.number, "还是没人来"))[1]
+    assert (await slips.row(view.number)).urge_count == 2
+
+
+async def test_a_reopened_slip_can_be_urged_at_once(
+    slips: Slips, desk: SlipDeskAdapter, clock: Clock
+) -> None:
+    view = await slips.issue()
+    await slips.service.act(view.number, "urge", RESIDENT, note="快点")
+    await slips.service.act(view.number, "sign", HANDLER)
+    await slips.service.act(view.number, "close", HANDLER, data={"result": "已修好"})
+    await slips.service.act(view.number, "survey", RESIDENT, data={"verdict": "不满意"})
+    clock.advance(minutes=10)
+    assert (await desk.urge(OPENID, view.number, "怎么还没人来"))[1]
+    assert (await slips.row(view.number)).urge_count == 1
+
+
+async def test_an_urge_on_a_slip_in_the_dispatchers_queue_tells_the_desk(
+    slips: Slips, desk: SlipDeskAdapter
+) -> None:
+    """No lead department yet (low confidence: the queue): the dispatcher's desk hears it."""
+    view = await slips.issue(triage=triage(low_confidence=True))
+    assert view.lead_department is None
+    await desk.urge(OPENID, view.number, "能不能快点")
+    urged = [n for n in await slips.outbox(view.number) if n.kind == "urged"]
+    assert len(urged) == 1 and urged[0].audience == "staff"
+    assert urged[0].template_data["to"] == "dispatch"

@@ -259,6 +259,11 @@ async def test_an_urged_slip_shows_how_often_in_the_handlers_lists(
     resident = Actor.resident("oResident0000000000000001")
     for note in ("能不能快点", "怎么还没人来"):
         await client.server.app[keys.SLIPS].act(signed.number, "urge", resident, note=note)
+        # the next urge comes after the policy's urge_gap_hours (one sooner is a 补充)
+        async with client.server.app[app_keys.DATABASE].session() as session:
+            await session.execute(update(Slip).where(Slip.number == signed.number).values(
+                urged_at=datetime.now(UTC) - timedelta(hours=5)))
+            await session.commit()
     cg = await signed_in(browsers, client, "cg")
     _, page = await cg.get("/console/workbench")
     section = _section(page, "in-progress")
