@@ -32,9 +32,9 @@ URGENT = ("特急", "紧急")
 
 
 def contact_by(status: SlipStatus, now: datetime) -> datetime | None:
-    """For a 特急 or 紧急 slip, whose resident was promised a contact within hours: the
-    response deadline while no department has signed the slip and it is still ahead; None
-    otherwise (the reply then says staff will be in touch as soon as they can)."""
+    """The response deadline while no department has signed the slip and it is still ahead;
+    None otherwise (for a 特急 or 紧急 slip the reply then says staff will be in touch as soon
+    as they can)."""
     due = status.response_due_at
     if status.signed_at is not None or due is None:
         return None
@@ -56,11 +56,15 @@ def contact_text(texts: Any, status: SlipStatus, now: datetime, by: str, soon: s
 
 def deadline_lines(texts: Any, status: SlipStatus, now: datetime) -> list[str]:
     """What the status reply says about time for an open slip: for a 特急 or 紧急 slip the
-    contact promised within hours first, then (as for an 一般 slip) its completion deadline."""
+    contact promised within hours first, for an 一般 one not signed yet the contact promised
+    when it was issued (while still ahead); then its completion deadline."""
     lines = []
     if status.urgency in URGENT:
         lines.append(contact_text(texts, status, now, "status.contact_by",
                                   "status.contact_soon"))
+    elif (contact := contact_by(status, now)) is not None:
+        wechat = "_wechat" if status.has_phone is False else ""
+        lines.append(texts.say(f"status.respond_by{wechat}", response=local_time(contact)))
     if status.due_at is not None:
         lines.append(texts.say("status.due", due=local_time(status.due_at)))
     return lines

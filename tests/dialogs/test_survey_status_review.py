@@ -201,6 +201,33 @@ async def test_the_status_reply_names_the_department_and_the_deadline(
     assert f"办理期限：{local_time(slip.due_at)}" in reply
 
 
+async def test_an_ordinary_slip_not_signed_yet_says_when_someone_will_be_in_touch(
+    resident: Resident, desk: FakeDesk
+) -> None:
+    """The issued message promised "…前联系您"; asked again before a department signed, the
+    status says it again (it had only the completion date days away)."""
+    number = await issued(resident, desk)
+    slip = desk.slips[number]
+    slip.urgency = "一般"
+    assert slip.response_due_at is not None
+    reply = await resident.say("我的工单")
+    assert f"工作人员会在{local_time(slip.response_due_at)}前联系您" in reply
+    slip.signed_at = NOW  # signed: the department is on it, the completion date stands
+    reply = await resident.say("我的工单")
+    assert "前联系您" not in reply and f"办理期限：{local_time(slip.due_at)}" in reply
+
+
+async def test_an_ordinary_slip_without_a_phone_is_answered_in_the_chat(
+    resident: Resident, desk: FakeDesk
+) -> None:
+    await resident.say("建新北路12号门口井盖丢了两天了")
+    await resident.say("不留")
+    await resident.say("确认")
+    number = desk.of(resident.openid)[-1].number
+    reply = await resident.say(f"{number} 怎么样了")
+    assert "前在微信里答复您" in reply and "联系您" not in reply
+
+
 @pytest.mark.parametrize("said", ["这个事情是哪个在管嘛", "哪个部门在管我这个事 电话多少",
                                   "好久能修好"])
 async def test_who_handles_it_and_when_is_answered_from_the_open_slip(
