@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy import select
 
 from bot.config import Settings
 from bot.delivery.runtime import DELIVERY, delivery_services, late_reply_sink
@@ -19,6 +20,7 @@ from bot.slips.similar import OpenSlipCache
 from bot.storage import Database
 from bot.storage.drafts import DraftBackup
 from bot.storage.messages import MessageLog
+from bot.storage.models import Resident
 from bot.stores import open_stores
 from handlers import conversation, delivery_events, health, keys, metrics, webhook
 from handlers.api import setup_api
@@ -68,6 +70,10 @@ async def _refresh_open_slips(
 
 
 WARM_BATCH = 100  # open slips weighed between two turns of the event loop (~25 ms)
+# A restarted demo's simulated WeChat follows again this many of the residents it had, each
+# with this many lines of their chat (remember_followers).
+DEMO_FOLLOWERS = 200
+DEMO_CHAT_LINES = 100
 
 
 async def prepare_similar(triage: Any, cache: OpenSlipCache) -> int:
@@ -210,11 +216,11 @@ def create_app(settings: Settings, *, migrate: bool = False) -> web.Application:
 def create_demo_app(settings: Settings, base_url: str) -> web.Application:
     """`minyi demo`'s process: the web app plus the simulated WeChat at /simulator, playing
     the account configured in `settings` and posting to `base_url`/wechat."""
-    from bot.simulator import SimulatorConfig, mount_simulator
+    from bot.simulator import SIMULATOR_STATE, SimulatorConfig, mount_simulator
 
     app = create_app(settings, migrate=True)
     wechat = settings.wechat
-    mount_simulator(
+    simulator = mount_simulator(
         app,
         SimulatorConfig(
             token=wechat.token,
@@ -225,4 +231,45 @@ def create_demo_app(settings: Settings, base_url: str) -> web.Application:
             encryption=wechat.encryption,
         ),
     )
+
+    async def followers(app: web.Application) -> AsyncIterator[None]:
+        await remember_followers(simulator[SIMULATOR_STATE], app[keys.DATABASE],
+                                 app[keys.MESSAGE_LOG])
+        yield
+
+    # after create_app's `resources` (the database), before its `delivery` (the worker's sends)
+    app.cleanup_ctx.insert(1, followers)
     return app
+
+
+async def remember_followers(state: Any, database: Database, log_: MessageLog,
+                             *, limit: int = DEMO_FOLLOWERS, lines: int = DEMO_CHAT_LINES) -> int:
+    """The demo restarted: its simulated WeChat starts empty, but the real one would still know
+    the account's followers. Those the database knows (the `limit` most recent) are followed
+    again, with their 48-hour windows and the end of their chats, so staff notices reach them
+    and the chat page shows what came before. Returns how many."""
+    from bot.simulator.messages import describe_incoming
+
+    async with database.engine.connect() as conn:
+        rows = (await conn.execute(
+            select(Resident.openid, Resident.subscribed, Resident.last_message_at)
+            .order_by(Resident.updated_at.desc(), Resident.id.desc()).limit(limit)
+        )).all()
+    for openid, subscribed, last_message_at in reversed(rows):
+        chat = []
+        for line in await log_.transcript(openid, limit=lines):
+            at = line.at.timestamp()
+            if line.direction == "in":
+                msg = {**line.payload, "MsgType": line.msg_type, "Content": line.content}
+                chat.append({"role": "resident", "at": at, "msgtype": line.msg_type,
+                             "kind": "event" if line.msg_type == "event" else "message",
+                             "text": describe_incoming(msg)})
+            elif line.channel == "passive":
+                chat.append({"role": "account", "kind": "reply", "channel": "passive",
+                             "msgtype": "text", "at": at, "text": line.content or ""})
+            else:
+                chat.append({"role": "account", "kind": "push", "channel": line.channel,
+                             "msgtype": line.msg_type, "at": at, "text": line.content or ""})
+        state.remember(openid, subscribed=bool(subscribed), lines=chat,
+                       last_message_at=last_message_at.timestamp() if last_message_at else None)
+    return len(rows)

@@ -98,6 +98,30 @@ class SimulatorState:
             resident = self.residents[openid] = Resident(openid, self.now(), subscribed)
         return resident
 
+    def remember(
+        self,
+        openid: str,
+        *,
+        subscribed: bool,
+        last_message_at: float | None,
+        lines: list[dict[str, Any]],
+    ) -> Resident:
+        """A follower the account had before this simulator started (the demo was restarted):
+        WeChat still knows them, their 48-hour window (its customer-service sends counted
+        from `lines`) and their chat. `lines`: chat entries without seq/openid, oldest first,
+        as `log` makes them."""
+        resident = self.add_resident(openid, subscribed=subscribed)
+        resident.subscribed = subscribed
+        if last_message_at is not None and self.now() < last_message_at + MESSAGE_WINDOW:
+            used = sum(1 for line in lines if line.get("kind") == "push"
+                       and line.get("channel") == "custom" and line["at"] >= last_message_at)
+            resident.message_window = Window(last_message_at, last_message_at + MESSAGE_WINDOW,
+                                             MESSAGE_QUOTA, min(used, MESSAGE_QUOTA))
+        for line in lines:
+            self.chat.append({"channel": None, "msgtype": None, "data": {}, **line,
+                              "seq": self.next_seq(), "openid": openid})
+        return resident
+
     def set_resident(self, openid: str, **flags: bool) -> Resident:
         """Change `subscribed`, `refuses_templates` or `refuses_subscribe_messages`."""
         resident = self.add_resident(openid)

@@ -194,3 +194,32 @@ async def test_closing_a_slip_sends_the_result_and_the_survey_and_3_reopens_it(m
     assert "reopened" not in kinds  # no push repeating the reply
     await asyncio.sleep(0.5)
     assert len([e for e in app.sim.chat_for(RESIDENT) if e["kind"] == "push"]) == 3
+
+
+async def test_a_restarted_demo_still_reaches_the_residents_it_had(make_app) -> None:  # type: ignore[no-untyped-def]
+    """The demo's simulated WeChat starts empty, but the real one would still know the
+    account's followers: after a restart a resident who wrote before it is followed again,
+    with their chat window and their chat, so a staff notice reaches them (it failed with
+    40003 invalid openid) and the chat page shows what came before."""
+    first = await make_app()
+    welcome = await first.say("你好")
+    await first.server.close()
+
+    app = await make_app()
+    restored = app.sim.chat_for(RESIDENT)
+    assert [(e["role"], e["kind"], e["text"]) for e in restored] == [
+        ("resident", "message", "你好"), ("account", "reply", welcome)]
+    window = app.sim.residents[RESIDENT].message_window
+    assert window is not None and window.used == 0
+    slips = SlipService(app.db, settings=app.settings, triage=load_default_triage())
+    view = await slips.issue(SlipDraft(
+        openid=RESIDENT, description="小区门口的路灯坏了三天了", idempotency_key="restart-1",
+        location_text="建新北路12号",
+    ))
+    lead = getattr(view.lead_department, "code", None)
+    assert lead, "the street-light slip goes to a department"
+    handler = Actor(kind="staff", id="7", name="王工", role="handler", department=lead)
+    await slips.act(view.number, "sign", handler)
+    [push] = await app.pushes(1)
+    assert push["channel"] == "custom" and view.number in push["text"]
+    assert (await app.row(kind="signed")).status == OutboxStatus.SENT
