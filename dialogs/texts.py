@@ -50,7 +50,7 @@ REQUIRED = (
     "status.none", "ask.withdraw_one", "ask.withdraw_which", "status.kept", "followup.added", "followup.place_added",
     "followup.phone_added", "followup.place_phone_added", "followup.media", "followup.photo", "followup.voice",
     "followup.video", "followup.link", "followup.urged", "followup.urged_again",
-    "followup.location", "survey.thanks", "survey.reopened", "survey.reopened_due",
+    "followup.location", "survey.thanks", "survey.noted", "survey.reopened", "survey.reopened_due",
     "survey.reopened_contact", "survey.reopened_soon",
     "survey.nothing", "survey.changed", "chat.greet", "chat.greet_short", "chat.thanks", "chat.chitchat", "chat.abuse", "chat.abuse_short",
     "chat.fallback", "chat.voice_heard", "chat.photo_added",

@@ -13,7 +13,7 @@ from rasa_sdk.types import DomainDict
 from dialogs.actions.base import KitAction, metadata, turn_time
 from dialogs.actions.status import URGENT, contact_text
 from dialogs.ports import SlipStatus
-from dialogs.text import cjk_count, local_time
+from dialogs.text import cjk_count, local_time, normalize
 
 SURVEY = "action_survey"
 SURVEY_REASON = "action_survey_reason"
@@ -35,16 +35,29 @@ _VERDICT_WORDS = re.compile(
 # many words at once; with a bare "1" or "2" only after a "是" to the change asked about, with a
 # bare "3" only once the resident says why (ASK_RERATE, ActionSurvey, policy).
 RERATE_SECONDS = 3 * 24 * 3600
+_EMOJI = re.compile(r"\[[^\[\]]{1,8}\]")  # WeChat's emoji codes: [强] [好的] [微笑]
 
 
 def said_reason(text: str) -> str:
-    """What a "不满意" answer says besides the verdict ("3 还是脏" → "还是脏")."""
+    """What a survey answer says besides the verdict ("3 还是脏" → "还是脏", "还行吧 就是来得
+    有点慢" → "就是来得有点慢")."""
     return _VERDICT_WORDS.sub("", text, count=1).strip(" ，,。.")
 
 
 def gives_reason(text: str) -> bool:
     """A "不满意" answer says why as well ("3 还是脏"), so the why need not be asked."""
     return cjk_count(said_reason(text)) >= 2
+
+
+def comment_of(text: str, nlu: Any) -> str | None:
+    """What a 满意 / 基本满意 answer says besides the verdict ("还行吧 就是来得有点慢" → "就是
+    来得有点慢"), to keep with it; None when that is only whether the problem was solved ("1
+    已解决": recorded as such) or an emoji ("[好的]")."""
+    rest = _EMOJI.sub("", said_reason(text)).strip(" ，,。.!！")
+    bare = normalize(rest)
+    for word in (*nlu.solved_words, *nlu.unsolved_words):
+        bare = bare.replace(word, "")
+    return rest if cjk_count(rest) >= 2 and cjk_count(bare) >= 2 else None
 
 
 def recently_rated(rated: Any, now: float) -> dict[str, Any] | None:
@@ -122,14 +135,19 @@ class ActionSurvey(KitAction):
                 return [SlotSet("survey_slip", waiting.number)]
             return await record_unsatisfied(self, dispatcher, tracker, waiting.number,
                                             said_reason(text))
+        # "还行吧，就是来得有点慢": what they say besides the verdict is kept with it
+        comment = comment_of(text, self.kit.nlu)
         try:
             await self.kit.desk.record_survey(tracker.sender_id, waiting.number, verdict,
-                                              solved, None)
+                                              solved, comment)
         except (LookupError, ValueError):
             self.say(dispatcher, "survey.nothing")
             return [SlotSet("rated_slip", None)]
-        self.say(dispatcher, "survey.changed" if why == CHANGING else "survey.thanks",
-                 number=waiting.number, verdict=verdict)
+        lines = [self.kit.texts.say("survey.changed" if why == CHANGING else "survey.thanks",
+                                    number=waiting.number, verdict=verdict)]
+        if comment:
+            lines.append(self.kit.texts.say("survey.noted"))
+        dispatcher.utter_message(text="".join(lines))
         return [SlotSet("rated_slip", rated(waiting.number, verdict, turn_time(tracker)))]
 
     async def _reopened(

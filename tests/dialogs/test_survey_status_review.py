@@ -26,6 +26,26 @@ async def rated_basic(resident: Resident, desk: FakeDesk) -> str:
     return number
 
 
+@pytest.mark.parametrize(("said", "verdict", "comment"), [
+    ("还行吧 就是来得有点慢", "基本满意", "就是来得有点慢"),
+    ("满意，师傅态度很好", "满意", "师傅态度很好"),
+    ("2", "基本满意", None),
+    ("很满意", "满意", None),
+    ("1 已解决", "满意", None),  # solved: recorded as such
+    ("满意[强]", "满意", None),
+])
+async def test_what_a_satisfied_resident_says_besides_the_verdict_is_kept(
+    resident: Resident, desk: FakeDesk, said: str, verdict: str, comment: str | None
+) -> None:
+    """"还行吧 就是来得有点慢" was recorded as 基本满意 and the rest was lost (demo walk)."""
+    number = await issued(resident, desk)
+    desk.close(number)
+    reply = await resident.say(said)
+    assert f"已记录为“{verdict}”" in reply
+    assert [(v, c) for v, _, c in desk.slips[number].surveys] == [(verdict, comment)]
+    assert ("意见也记在交办单上" in reply) == (comment is not None)
+
+
 # -- 1. thanks after a rating is not a new rating ------------------------------------------------
 @pytest.mark.parametrize("said", ["谢谢你们哈", "谢谢", "辛苦了", "[强]"])
 async def test_thanks_after_a_rating_changes_nothing(

@@ -96,3 +96,18 @@ async def test_thanks_after_a_rating_is_no_second_rating(site: Site) -> None:
                        labels=Labels.from_pack(load_pack()), tz=ZoneInfo("Asia/Shanghai"))
     total = await stats.total(StatsFilter())  # this test's database: this slip only
     assert (total.answered, total.satisfied, total.very_satisfied) == (1, 1, 1)
+
+
+async def test_a_comment_said_with_a_satisfied_rating_is_kept_on_the_slip(site: Site) -> None:
+    """"还行吧 就是来得有点慢" was recorded as 基本满意 and the rest was lost (12th session's
+    demo walk): the staff now read it with the rating."""
+    chat = Chat(site, "oReview5-comment")
+    await say(chat, "建新北路12号门口井盖丢了两天了，电话13812345678")
+    await say(chat, "确认")
+    (slip,) = await site.slips_of(chat.openid)
+    await site.staff(slip.number, "close")
+    reply = await say(chat, "还行吧 就是来得有点慢")
+    assert "已记录为“基本满意”" in reply and "意见也记在交办单上" in reply
+    events = await site.service().timeline(slip.number, ADMIN)
+    survey = [e for e in events if e.action == "survey"]
+    assert [(e.data.get("verdict"), e.note) for e in survey] == [("基本满意", "就是来得有点慢")]
