@@ -98,3 +98,15 @@ async def test_what_is_not_understood_at_the_survey_repeats_it(
 async def test_a_thumbs_up_with_nothing_to_rate_is_no_menu(resident: Resident) -> None:
     reply = await resident.say("👍")
     assert "1." not in reply and "没太看明白" not in reply
+
+
+@pytest.mark.parametrize("said", ["喂喂 听得到吗", "喂，听得见吗？", "能收到吗"])
+async def test_checking_the_line_works_is_a_greeting_not_a_followup(
+    resident: Resident, desk: FakeDesk, said: str
+) -> None:
+    """A resident who takes the chat for a phone call: "喂喂 听得到吗" was added to their open
+    slip as more about the problem (12th session's demo walk)."""
+    number = await issued(resident, desk)
+    reply = await resident.say(said)
+    assert "已补充" not in reply and desk.slips[number].followups == []
+    assert "您好" in reply
