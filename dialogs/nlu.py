@@ -58,6 +58,12 @@ _DETAIL_LEAD = re.compile(r"^(?:就是在|就在|是在|在|是)")
 _GREETING_LEAD = re.compile(
     r"^\s*(?:(?:你们?好|您们?好|大家好|领导们?好|领导你们好|同志你?好|老师好|喂|哈喽|hello|hi|嗨|"
     r"早上好|上午好|下午好|晚上好)+[呀啊哈]?(?:在吗|在不在|有人吗)?[?？，,。.！!~～\s]+)+")
+# what opens a report before the problem: "我跟你说", "是这样的", who the resident is ("我是石马
+#河那边的住户", "我是鲤鱼池小区的业主": the place is read from the whole message all the same)
+_INTRO_LEAD = re.compile(
+    r"^\s*(?:(?:我(?:跟|给|和)你们?(?:说|讲)(?:一下|哈|嘛)?|(?:事情)?是这样(?:的|子)?|"
+    r"我是[^，,。.！!？?\s]{1,14}?(?:的)?(?:老?住户|居民|业主|租户|市民|老人|退休职工|家长)(?:哈|嘛|哦)?)"
+    r"[，,。.！!~～\s]+)+")
 # what a vague place may be said with: "就在我们小区里", "是在我家楼下这边"
 _VAGUE_LEAD = re.compile(r"^(?:就是在|就是|就在|是在|在|是|就)")
 _VAGUE_TAIL = re.compile(r"(?:里面|里头|里|这里|那里|这边|那边|这儿|那儿|上|的)+$")
@@ -732,8 +738,11 @@ class Nlu:
     @staticmethod
     def without_greeting(text: str) -> str:
         """ "你好 我妈八十多了一个人住…" → "我妈八十多了一个人住…": the greeting is for the chat,
-        not part of the problem staff read. Unchanged when little else is left."""
-        rest = _GREETING_LEAD.sub("", text, count=1)
+        not part of the problem staff read; so are the words that only lead into it ("喂 我跟
+        你说 …", "我是石马河那边的住户 …"). Unchanged when little else is left."""
+        rest = _INTRO_LEAD.sub("", _GREETING_LEAD.sub("", text, count=1), count=1)
+        if len(normalize(rest)) < 4:
+            rest = _GREETING_LEAD.sub("", text, count=1)
         return rest if len(normalize(rest)) >= 2 and rest != text else text
 
     def request_marker_of(self, text: str) -> str | None:
