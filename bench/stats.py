@@ -90,8 +90,12 @@ WHERE slip.id = dup.id AND kept.rn = 1 + (dup.rn * 7919) % greatest(n.c, 1)
 
 EVENTS = """
 INSERT INTO slip_event (slip_id, seq, action, actor_kind, actor_id, actor_name, at,
-                        from_status, to_status, data, prev_hash, hash)
-SELECT s.id, e.seq, e.action, e.kind, 'bench', 'bench', e.at, NULL, s.status, e.data,
+                        from_status, to_status, note, data, prev_hash, hash)
+SELECT s.id, e.seq, e.action, e.kind, 'bench', 'bench', e.at, NULL, s.status,
+       -- what residents say with a rating: most reasons for a 不满意, a few comments
+       CASE WHEN e.action = 'survey' AND (s.satisfaction = '不满意' OR random() < 0.05)
+            THEN '来得有点慢，希望以后快一点' END,
+       e.data,
        repeat('0', 64), md5(s.id::text || e.seq::text) || md5(e.seq::text || s.id::text)
 FROM slip s
 LEFT JOIN slip k ON k.id = s.merged_into_id
@@ -212,6 +216,8 @@ def cases(services: StatsServices, tz: ZoneInfo
          lambda: stats.table("period", StatsFilter(date_from=year.date_from, date_to=end,
                                                     department="D-CGJ"))),
         ("hot spots, 180 days", lambda: stats.hot_spots(last180)),
+        ("what residents said (newest 20), 180 days", lambda: stats.survey_words(last180)),
+        ("what residents said, one department, 180 days", lambda: stats.survey_words(dept)),
         ("emergencies (urgent ones), 180 days", lambda: stats.emergencies(last180)),
         ("emergencies, one department, 180 days", lambda: stats.emergencies(dept)),
         ("total, the most urgent only, 180 days",

@@ -7,6 +7,8 @@
   holding their slip, sequence number and data, lets the survey query read only the answers
   given since the range began (a slip is surveyed after it is accepted) without touching the
   event heap.
+- ix_stats_survey_words: the answers that say more than a verdict, by time, for the list of
+  what residents said (群众评价原话): it reads them alone, newest first.
 - ix_stats_survey_replaces: the few answers that change an earlier one (data.replaces), which
   the survey query leaves out by an anti-join; by slip, so that the anti-join is cheap whether
   PostgreSQL hashes them all or looks each answer's slip up (it does for one department,
@@ -60,4 +62,12 @@ replacing_answers = Index(
     postgresql_include=["at", "data"],
     postgresql_where=text("action = 'survey' AND ((data ->> 'replaces'))::varchar IS NOT NULL"),
     sqlite_where=text("action = 'survey' AND json_extract(data, '$.\"replaces\"') IS NOT NULL"),
+)
+
+answers_with_words = Index(
+    "ix_stats_survey_words",
+    SlipEvent.__table__.c.at,
+    postgresql_include=["slip_id"],
+    postgresql_where=text("action = 'survey' AND note IS NOT NULL"),
+    sqlite_where=text("action = 'survey' AND note IS NOT NULL"),
 )

@@ -86,6 +86,18 @@ class Emergency:
     received_late: int = 0  # of those: not signed in time (late, or unsigned past the limit)
 
 
+@dataclass(frozen=True)
+class SurveyWords:
+    """What a resident said with a rating: the reason of a 不满意, a comment beside a 满意."""
+
+    number: str  # the slip whose handling was rated (for a merged resident: the kept one)
+    at: datetime
+    verdict: str
+    words: str
+    department: str  # the lead department's name, whose handling was rated
+    category: str | None
+
+
 class Statistics(SlipReader):
     """The statistics of the slip tables. Stateless apart from its handles: cheap to build."""
 
@@ -248,6 +260,33 @@ class Statistics(SlipReader):
         ]
         out.sort(key=lambda s: (-s.received, -s.open, s.street_label, s.community or ""))
         return out[:limit]
+
+    async def survey_words(self, f: StatsFilter, *, limit: int = 20) -> list[SurveyWords]:
+        """What residents said with their ratings, newest first: the answers the 满意率 counts
+        (the same slips and department, `_answer_conditions`) that say more than a verdict.
+        An answer changed later is listed too: what was said stays said."""
+        verdict = SlipEvent.data["verdict"].as_string()
+        lo, _ = local_bounds(f.date_from, f.date_to, self.tz)
+        q = (
+            select(func.coalesce(SlipEvent.data["kept"].as_string(), Slip.number)
+                   .label("number"), SlipEvent.at, verdict.label("verdict"),
+                   SlipEvent.note, _answer_department().label("department"),
+                   Slip.category_top)
+            .select_from(SlipEvent)
+            .join(Slip, Slip.id == SlipEvent.slip_id)
+            .where(SlipEvent.action == "survey", SlipEvent.note.is_not(None),
+                   SlipEvent.note != "", *self._answer_conditions(f))
+            .order_by(SlipEvent.at.desc(), SlipEvent.id.desc())
+            .limit(limit)
+        )
+        if lo is not None:
+            q = q.where(SlipEvent.at >= lo)  # surveyed after accepted: an index range
+        return [
+            SurveyWords(number=r.number, at=r.at, verdict=r.verdict or "", words=r.note,
+                        department=self.labels.department(r.department),
+                        category=r.category_top)
+            for r in await self._all(q)
+        ]
 
     async def emergencies(self, f: StatsFilter) -> list[Emergency]:
         """特急 and 紧急 (only the one the filter asks for, none for 一般): open now with the

@@ -125,6 +125,7 @@ async def _figures(services: StatsServices, asked: Asked) -> dict[str, Any]:
         "streets": tables["street"],
         "categories": tables["category"],
         "hot_spots": await stats.hot_spots(f),
+        "survey_words": await stats.survey_words(f),
         "emergencies": await stats.emergencies(f),
     }
 

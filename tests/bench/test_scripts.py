@@ -85,4 +85,6 @@ def test_stats_bench_measures_dashboard_and_public_queries(pg_databases: PgDatab
     out = run("-m", "bench.stats", "--pg", server_url(name), "--slips", "2000", "--runs", "2")
     p50, p95, rows = figures(out, "public list, newest 20")
     assert 0 < p50 <= p95 and rows == 20
+    p50, p95, rows = figures(out, "what residents said (newest 20), 180 days")
+    assert 0 < p50 <= p95 and rows == 20
     assert "2,000 slips" in out

@@ -19,7 +19,7 @@ from bot.config import Settings
 from bot.outbox.models import OutboxRow
 from bot.slips.models import Slip, SlipEvent
 from handlers import keys as app_keys
-from tests.bot.stats.dataset import A, B, mark_urgent
+from tests.bot.stats.dataset import A, B, mark_urgent, said
 from tests.conftest import make_settings
 from tests.handlers.staff_app import FAST_PASSWORDS, Browser, add_member, staff_of
 from tests.handlers.stats_app import stats_app
@@ -429,3 +429,21 @@ async def test_an_unknown_urgency_is_explained_beside_its_field(client: TestClie
     assert response.status == 400
     assert re.search(r'data-field="urgency">紧急程度应为特急、紧急、一般之一<', html)
     assert f'<option value="{A}" selected>' in html and 'id="emergencies"' not in html
+
+
+async def test_leaders_read_what_residents_said_with_their_ratings(client: TestClient) -> None:
+    """群众评价原话: the words said with a rating, each with its slip; a handler sees only those
+    about their own department's handling."""
+    db = client.server.app[app_keys.DATABASE]
+    await said(db, "JB2026030700001", "还是坏的，<b>根本</b>没人来")  # A, 不满意
+    await said(db, "JB2026030800001", "师傅态度很好")  # B, 满意
+    browser = await signed_in(client, "supervisor")
+    _, html = await browser.get(f"/console/dashboard?{MARCH}")
+    section = re.search(r'id="survey-words".*?</section>', html, re.S).group(0)
+    assert section.index("师傅态度很好") < section.index("还是坏的")  # newest first
+    assert "&lt;b&gt;根本&lt;/b&gt;" in section  # a resident's words are text, never HTML
+    assert 'href="/console/slips/JB2026030700001"' in section and "不满意" in section
+    handler = await signed_in(client, "handler", B)
+    _, html = await handler.get(f"/console/dashboard?{MARCH}")
+    section = re.search(r'id="survey-words".*?</section>', html, re.S).group(0)
+    assert "师傅态度很好" in section and "还是坏的" not in section

@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select, update
+
 from bot.slips.models import Slip, SlipCluster, SlipEvent
 from bot.storage import Database
 
@@ -214,9 +216,15 @@ URGENT = {
 
 
 async def mark_urgent(db: Database) -> None:
-    from sqlalchemy import update
-
     async with db.session() as session:
         for number, urgency in URGENT.items():
             await session.execute(update(Slip).where(Slip.number == number)
                                   .values(urgency=urgency))
+
+
+async def said(db: Database, number: str, words: str) -> None:
+    """The slip's survey answer says `words` besides its verdict."""
+    async with db.session() as session:
+        slip_id = (await session.execute(select(Slip.id).where(Slip.number == number))).scalar_one()
+        await session.execute(update(SlipEvent).where(
+            SlipEvent.slip_id == slip_id, SlipEvent.action == "survey").values(note=words))

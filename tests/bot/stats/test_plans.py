@@ -73,3 +73,13 @@ async def test_each_statistics_query_reads_only_its_index(
         assert found, f"no query with {marker!r} was run"
         for shown in found:
             assert scan in shown, f"expected {scan!r}\n{shown}"
+
+
+async def test_what_residents_said_is_read_from_its_own_small_index(
+    planned: tuple[Statistics, list[tuple[str, list[str]]]],
+) -> None:
+    """Only the answers with words, newest first: not every answer of the range."""
+    stats, plans = planned
+    await stats.survey_words(StatsFilter(**march()))
+    [(_, plan)] = [(sql, plan) for sql, plan in plans if "slip_event.note" in sql]
+    assert "using ix_stats_survey_words on slip_event" in "\n".join(plan), "\n".join(plan)
