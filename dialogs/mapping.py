@@ -71,7 +71,8 @@ def candidates(
     # 垃圾一个星期没人清运了" says neither where nor when
     correction = parse.get("correction") if intent == CORRECT else None
     if (correction is None and text and drafting and not starting
-            and requested != "description" and nlu.corrects_description(text, parse)):
+            and requested != "description"
+            and nlu.corrects_description(text, parse, str(conv.slot("description") or ""))):
         correction = "description"
     if correction == "description" and not starting and requested != "description":
         slots["description"] = nlu.revise_description(str(conv.slot("description") or ""),

@@ -396,13 +396,21 @@ class Nlu:
                 return slot
         return None
 
-    def corrects_description(self, text: str, parse: dict[str, Any]) -> bool:
+    def corrects_description(self, text: str, parse: dict[str, Any], current: str = "") -> bool:
         """ "说错了，不是路灯，是红绿灯坏了": a correction that names no slot and no place or
-        phone, but a problem: it is about the description."""
+        phone, but a problem: it is about the description. Without a marker, "不是路灯 是井盖
+        丢了" is one too when the `current` description names what it says is wrong."""
         norm = normalize(text)
         kinds = {e.get("entity") for e in parse.get("entities") or []}
-        return (self._has_marker(norm) and self.has_problem_word(text)
-                and not kinds & {"phone", "place", "employer"})
+        if kinds & {"phone", "place", "employer"} or not self.has_problem_word(text):
+            return False
+        if self._has_marker(norm):
+            return True
+        swap = _NOT_THIS_BUT.match(text.strip())
+        if swap is None or not current:
+            return False
+        wrong = _ABOUT.sub("", swap.group("old").strip(" ，,。.")) or swap.group("old")
+        return bool(wrong.strip()) and wrong.strip() in current
 
     def revise_description(self, old: str, text: str) -> str:
         """The description after a correction of it: "是红绿灯不是路灯" swaps the word in the

@@ -48,14 +48,29 @@ async def test_a_new_description_at_the_summary_replaces_it_and_keeps_the_place(
     assert slip.draft.description == "垃圾站的垃圾一个星期没人清运了"
 
 
-@pytest.mark.parametrize("said", ["说错了，不是路灯，是红绿灯坏了", "描述改一下：是红绿灯不是路灯"])
+@pytest.mark.parametrize(("said", "problem"), [
+    ("说错了，不是路灯，是红绿灯坏了", "建新北路12号门口红绿灯坏了"),
+    ("描述改一下：是红绿灯不是路灯", "建新北路12号门口红绿灯坏了"),
+    # no word that says "wrong": it was added to the description, 路灯 and all (12th session)
+    ("不是路灯 是井盖丢了", "井盖丢了"),
+    ("不是路灯，是红绿灯坏了", "建新北路12号门口红绿灯坏了"),
+])
 async def test_one_thing_said_wrong_is_swapped_in_the_description(
-    resident: Resident, said: str
+    resident: Resident, said: str, problem: str
 ) -> None:
     await resident.say("建新北路12号门口路灯坏了，电话13812345678")
     summary = await resident.say(said)
-    assert line(summary, "问题：") == "问题：建新北路12号门口红绿灯坏了"
+    assert line(summary, "问题：") == f"问题：{problem}"
     assert line(summary, "地点：") == "地点：建新北路12号门口"
+
+
+async def test_a_not_this_but_that_about_something_else_is_an_addition(
+    resident: Resident,
+) -> None:
+    """"不是…是…" corrects the description only when it names what the description says."""
+    await resident.say("建新北路12号门口路灯坏了，电话13812345678")
+    summary = await resident.say("不是一盏，是整条街的灯都坏了")
+    assert line(summary, "问题：") == "问题：建新北路12号门口路灯坏了；不是一盏，是整条街的灯都坏了"
 
 
 async def test_an_addition_is_added_without_its_marker(resident: Resident) -> None:
