@@ -601,3 +601,10 @@ async def test_a_spoken_number_too_long_is_said_to_be_wrong_and_kept_out_of_the_
     summary = await resident.say("15823456789")
     assert line(summary, "问题：") == "问题：小区门口的路灯坏了三天了"
     assert "158****6789" in summary
+
+
+@pytest.mark.parametrize("said", ["转人工", "我要跟真人说话", "是不是活人在回复"])
+async def test_asking_for_a_person_is_told_the_hotline(resident: Resident, said: str) -> None:
+    """"我要跟真人说话" was taken for a report and asked where (12th session's demo walk)."""
+    reply = await resident.say(said)
+    assert "12345" in reply and "什么地方" not in reply
