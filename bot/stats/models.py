@@ -8,7 +8,9 @@
   given since the range began (a slip is surveyed after it is accepted) without touching the
   event heap.
 - ix_stats_survey_words: the answers that say more than a verdict, by time, for the list of
-  what residents said (群众评价原话): it reads them alone, newest first.
+  what residents said (群众评价原话): it reads them alone, newest first;
+  ix_stats_survey_words_merged: those of merged residents, whose department (the kept
+  slip's) the list for one department looks up apart.
 - ix_stats_survey_replaces: the few answers that change an earlier one (data.replaces), which
   the survey query leaves out by an anti-join; by slip, so that the anti-join is cheap whether
   PostgreSQL hashes them all or looks each answer's slip up (it does for one department,
@@ -70,4 +72,14 @@ answers_with_words = Index(
     postgresql_include=["slip_id"],
     postgresql_where=text("action = 'survey' AND note IS NOT NULL"),
     sqlite_where=text("action = 'survey' AND note IS NOT NULL"),
+)
+
+merged_answers_with_words = Index(
+    "ix_stats_survey_words_merged",
+    SlipEvent.__table__.c.at,
+    postgresql_include=["slip_id"],
+    postgresql_where=text("action = 'survey' AND note IS NOT NULL"
+                          " AND ((data ->> 'kept'))::varchar IS NOT NULL"),
+    sqlite_where=text("action = 'survey' AND note IS NOT NULL"
+                      " AND json_extract(data, '$.\"kept\"') IS NOT NULL"),
 )

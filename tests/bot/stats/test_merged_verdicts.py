@@ -50,9 +50,10 @@ async def merged(db: Database) -> tuple[Statistics, Clock]:
         await service.act(dup.number, "merge", DISPATCHER, data={"into": kept.number})
     await service.act(kept.number, "sign", HANDLER)
     await service.act(kept.number, "close", HANDLER, data={"result": "已更换灯泡"})
-    await service.act(kept.number, "survey", KEPT_RESIDENT, data={"verdict": "满意"})
+    await service.act(kept.number, "survey", KEPT_RESIDENT, data={"verdict": "满意"},
+                      note="修得很快")
     await service.act(from_b.number, "survey", FROM_B,
-                      data={"verdict": "基本满意", "solved": False})
+                      data={"verdict": "基本满意", "solved": False}, note="灯是亮了，就是有点暗")
     await service.act(from_queue.number, "survey", FROM_QUEUE, data={"verdict": "满意"})
     await service.act(kept.number, "expire_merged_survey", SYSTEM)  # C's resident: 未评价
     # nothing was reassigned: the kept slip's handlers still cannot open the duplicate from
@@ -113,3 +114,17 @@ async def test_a_department_with_only_merged_answers_in_the_range_has_a_row(
     assert (a.received, *_survey(a)) == (0, 2, 2, 1, 1, 1)
     assert a.label == "区城市管理局"
     assert _survey(await stats.total(duplicates_only)) == (2, 2, 1, 1, 1)
+
+
+async def test_what_a_merged_resident_said_is_listed_for_the_kept_slips_department(
+    merged: tuple[Statistics, Clock],
+) -> None:
+    """群众评价原话 counts as the 满意率 does: B's resident rated A's handling of the kept slip."""
+    stats, _clock = merged
+    words = await stats.survey_words(StatsFilter(department=A))
+    assert [(w.verdict, w.words, w.department) for w in words] == [
+        ("基本满意", "灯是亮了，就是有点暗", "区城市管理局"), ("满意", "修得很快", "区城市管理局")]
+    assert len({w.number for w in words}) == 1  # both about the kept slip
+    assert await stats.survey_words(StatsFilter(department=B)) == []
+    assert [w.words for w in await stats.survey_words(StatsFilter())] == [
+        "灯是亮了，就是有点暗", "修得很快"]

@@ -83,3 +83,10 @@ async def test_what_residents_said_is_read_from_its_own_small_index(
     await stats.survey_words(StatsFilter(**march()))
     [(_, plan)] = [(sql, plan) for sql, plan in plans if "slip_event.note" in sql]
     assert "using ix_stats_survey_words on slip_event" in "\n".join(plan), "\n".join(plan)
+    # one department: its own answers, and the merged residents' from their smaller index
+    plans.clear()
+    await stats.survey_words(StatsFilter(**march(), department=A))
+    shown = ["\n".join(plan) for sql, plan in plans if "slip_event.note" in sql]
+    assert len(shown) == 2
+    assert "using ix_stats_survey_words on slip_event" in shown[0], shown[0]
+    assert "using ix_stats_survey_words_merged on slip_event" in shown[1], shown[1]
