@@ -156,6 +156,16 @@ class ShippedTriage:
         process calls this from a worker thread to have it ready before the first complaint)."""
         return self._loaded()
 
+    # What the slip service asks of a triage besides classify (it looks them up by name and
+    # does without when they are missing: without these two, a follow-up that told of a
+    # danger never raised its slip to 特急 in a running app, only in tests that used the
+    # Triage itself).
+    def urgency_of(self, text: str) -> Any:
+        return self._loaded().urgency_of(text)
+
+    def compared(self, text: str) -> tuple[str, frozenset[str]]:
+        return self._loaded().compared(text)
+
     def _loaded(self) -> Any:
         with self._loading:
             if self._triage is None:

@@ -53,7 +53,7 @@ from bot.slips.query import (
     search_terms,
     text_conditions,
 )
-from bot.slips.similar import OpenSlipCache, cluster_with_similar
+from bot.slips.similar import OpenSlipCache, cluster_with_similar, earlier_alike
 from bot.slips.timing import SlipTiming
 from bot.slips.views import (
     ActionSpec,
@@ -113,6 +113,7 @@ class SlipService:
                                  number_prefix=self._settings.number_prefix)
         self.workflow = workflow
         self._similar_min_score = pack.policy.similar_min_score
+        self._similar_topic_floor = pack.policy.similar_topic_floor
         self._emergency_names = dict(pack.policy.emergency_lines)
 
     # -- issuing ------------------------------------------------------------------------------
@@ -138,6 +139,11 @@ class SlipService:
                     session, slip, triage, min_score=self._similar_min_score,
                     open_states=self.workflow.open_states,
                 )
+                compared = getattr(self._triage, "compared", None)
+                if compared is not None:
+                    linked.update(await earlier_alike(
+                        session, slip, compared, now=now, min_score=self._similar_min_score,
+                        topic_floor=self._similar_topic_floor))
                 accept = self.workflow.actions["accept"]
                 await self.engine.apply(session, slip, accept, resident, now, quiet_resident=True,
                                         event_data={**_accept_data(draft, triage), **linked})

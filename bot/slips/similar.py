@@ -1,5 +1,6 @@
-"""Similar slips (普遍性): the open-slip source triage matches against, and clustering a new
-slip with the open slips triage found similar."""
+"""Similar slips (普遍性): the open-slip source triage matches against, clustering a new slip
+with the open slips triage found similar, and the resident's own finished slip a new one
+repeats (the problem came back)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from bot.slips.models import Slip, SlipCluster
 from bot.storage import Database
 from bot.storage.types import utcnow
 from knowledge.ports import OpenSlip
+from knowledge.similarity import Vector
 
 OPEN_STATES = ("accepted", "dispatched", "signed", "in_progress")
 
@@ -121,3 +123,37 @@ async def cluster_with_similar(
         )
     slip.cluster_id = cluster_id
     return {"similar": numbers, "cluster_id": cluster_id}
+
+
+FINISHED_STATES = ("resolved", "awaiting_survey", "rated", "archived")
+AGAIN_DAYS = 30  # a problem the same resident reports again within this long after it was done
+AGAIN_LOOKED_AT = 10  # of their slips finished in that time, the newest this many are compared
+
+
+async def earlier_alike(
+    session: AsyncSession, slip: Slip, compared: Callable[[str], tuple[str, frozenset[str]]],
+    *, now: datetime, min_score: float, topic_floor: float,
+) -> dict[str, Any]:
+    """The resident's own slip finished in the last AGAIN_DAYS that says the same thing as the
+    new one ("楼下的垃圾桶又满了 没人收" after "小区垃圾好几天没人收了"): staff see that the
+    problem came back. `compared`: knowledge.triage.Triage.compared (the text without place
+    names, and the routing rules it fires), scored as the open-slip search scores. Returns what
+    goes into the first event's data: {"earlier": {"number", "resolved_at", "score"}} or {}."""
+    if not slip.openid:
+        return {}
+    rows = (await session.execute(
+        select(Slip.number, Slip.description, Slip.resolved_at)
+        .where(Slip.openid == slip.openid, Slip.id != slip.id,
+               Slip.status.in_(FINISHED_STATES),
+               Slip.resolved_at >= now - timedelta(days=AGAIN_DAYS))
+        .order_by(Slip.resolved_at.desc(), Slip.id.desc()).limit(AGAIN_LOOKED_AT)
+    )).all()
+    if not rows:
+        return {}
+    query = Vector.of(*compared(slip.description or ""))
+    for number, description, resolved_at in rows:
+        score = query.score(Vector.of(*compared(description or "")), topic_floor)
+        if score >= min_score:
+            return {"earlier": {"number": number, "resolved_at": resolved_at.isoformat(),
+                                "score": round(score, 3)}}
+    return {}

@@ -171,6 +171,8 @@ async def _detail(
             "transcript": transcript,
             "survey_notes": survey_notes,
             "survey_reason": _latest_survey_reason(timeline, view.satisfaction),
+            # the same resident reported this lately and it was done: the problem came back
+            "earlier": _earlier(timeline),
             # where an extension stands (waiting, approved to a date, refused and why) and the
             # latest 督办 opinion, while the slip is being handled (as the API gives them)
             "extension": view.extension,
@@ -357,6 +359,19 @@ def _survey_waits_for(view: Any, actions: list, workflow: Any, actor: Any) -> st
             or actor.role_key not in survey.roles or spec_of(actions, "survey") is not None):
         return None
     return view.merged_into
+
+
+def _earlier(timeline: list) -> dict[str, Any] | None:
+    """The resident's own slip, finished lately, that this one repeats (bot/slips/similar.py
+    earlier_alike, recorded when it was accepted): {"number", "resolved_at"}."""
+    for event in timeline:
+        if event.action == "accept":
+            earlier = event.data.get("earlier")
+            if isinstance(earlier, dict) and earlier.get("number"):
+                at = earlier.get("resolved_at")  # ISO text: the localtime filter reads it
+                return {"number": str(earlier["number"]),
+                        "resolved_at": at if isinstance(at, str) else None}
+    return None
 
 
 def _latest_survey_reason(timeline: list, verdict: str | None) -> str | None:

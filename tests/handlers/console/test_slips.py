@@ -812,3 +812,39 @@ async def test_a_slip_without_a_place_says_so_for_the_handler(
     cg = await signed_in(browsers, client, "cg")
     _, page = await cg.get(f"/console/slips/{slip.number}")
     assert "<dt>地点</dt><dd>未提供（居民没有说清或不需要地点；需要时请与居民核实）" in page
+
+
+async def test_a_problem_that_came_back_names_the_earlier_slip(
+    client: TestClient, people: None, browsers: NewBrowser
+) -> None:
+    """The same resident's slip, done lately, that a new one repeats (bot/slips/similar.py)."""
+    from bot.slips.actor import Actor
+
+    admin = Actor(kind="staff", id="0", name="管理员", role="admin")
+    first = await issue_slip(client, "我们小区垃圾好几天没人收了，臭得很")
+    service = client.server.app[app_keys.SLIP_SERVICE]
+    await service.act(first.number, "sign", admin)
+    await service.act(first.number, "close", admin, data={"result": "已清运"})
+    again = await issue_slip(client, "楼下的垃圾桶又满了 没人收")
+    cg = await signed_in(browsers, client, "cg")
+    _, page = await cg.get(f"/console/slips/{again.number}")
+    shown = re.search(r'<dd id="earlier">(.*?)</dd>', page, re.S)
+    assert shown and f'href="/console/slips/{first.number}"' in shown.group(1)
+    assert "问题可能又出现了" in shown.group(1)
+    _, page = await cg.get(f"/console/slips/{first.number}")
+    assert 'id="earlier"' not in page
+
+
+async def test_a_followup_telling_of_a_danger_raises_the_slip_in_the_running_app(
+    client: TestClient,
+) -> None:
+    """The app's triage (handlers/conversation.py ShippedTriage) answers what the slip service
+    asks besides classify: it lacked urgency_of, so "楼下起火了" added to an open slip left it
+    一般 everywhere but in tests that used the Triage itself."""
+    from bot.slips.actor import Actor
+
+    slip = await issue_slip(client, "我们小区垃圾好几天没人收了，臭得很")
+    service = client.server.app[app_keys.SLIP_SERVICE]
+    resident = Actor.resident("oResident0000000000000001")
+    view = await service.act(slip.number, "followup", resident, note="快来人，楼下垃圾堆起火了")
+    assert view.urgency == "特急"
