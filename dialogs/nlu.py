@@ -58,8 +58,8 @@ _DETAIL_LEAD = re.compile(r"^(?:就是在|就在|是在|在|是)")
 _GREETING_LEAD = re.compile(
     r"^\s*(?:(?:你们?好|您们?好|大家好|领导们?好|领导你们好|同志你?好|老师好|喂|哈喽|hello|hi|嗨|"
     r"早上好|上午好|下午好|晚上好)+[呀啊哈]?(?:在吗|在不在|有人吗)?[?？，,。.！!~～\s]+)+")
-# what opens a report before the problem: "我跟你说", "是这样的", who the resident is ("我是石马
-#河那边的住户", "我是鲤鱼池小区的业主": the place is read from the whole message all the same)
+# what opens a report before the problem: "我跟你说", "是这样的", who the resident is
+# ("我是石马河那边的住户", "我是鲤鱼池小区的业主": the place is read from the whole message)
 _INTRO_LEAD = re.compile(
     r"^\s*(?:(?:我(?:跟|给|和)你们?(?:说|讲)(?:一下|哈|嘛)?|(?:事情)?是这样(?:的|子)?|"
     r"我是[^，,。.！!？?\s]{1,14}?(?:的)?(?:老?住户|居民|业主|租户|市民|老人|退休职工|家长)(?:哈|嘛|哦)?)"
@@ -409,8 +409,8 @@ class Nlu:
         swap = _NOT_THIS_BUT.match(text.strip())
         if swap is None or not current:
             return False
-        wrong = _ABOUT.sub("", swap.group("old").strip(" ，,。.")) or swap.group("old")
-        return bool(wrong.strip()) and wrong.strip() in current
+        wrong = (_ABOUT.sub("", swap.group("old").strip(" ，,。.")) or swap.group("old")).strip()
+        return cjk_count(wrong) >= 2 and wrong in current  # a word of it, not a lone "我"
 
     def revise_description(self, old: str, text: str) -> str:
         """The description after a correction of it: "是红绿灯不是路灯" swaps the word in the

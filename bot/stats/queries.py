@@ -288,9 +288,9 @@ class Statistics(SlipReader):
             # A merged resident's answer counts for the kept slip's department, which
             # PostgreSQL cannot estimate: asked together, it read every answer with words of
             # the range (340 ms at a million slips). The department's own answers and the
-            # merged residents' are asked apart, each newest first from its own index.
-            # (an answer with data.kept is on a merged slip: "not merged or no kept" is "no
-            # kept", in terms PostgreSQL can estimate)
+            # merged residents' are asked apart, each newest first from its own index. Only
+            # a merged slip's answers have data.kept, so "not merged or no kept" is "no kept"
+            # in terms PostgreSQL can estimate.
             base = self._conditions(replace(f, department=None))
             own = newest(*base, Slip.lead_department == f.department,
                          or_(Slip.status != "merged", kept.is_(None)))
