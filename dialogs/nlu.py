@@ -45,6 +45,10 @@ _ABOUT = re.compile(r"(?:的)?(?:问题|事情|事儿|事)$")
 _PREDICATE = re.compile(r"[了着过坏漏堵吵臭脏乱塌裂掉丢倒没不]")
 _ASIDE = 6  # characters before a new-report marker that may be an aside ("等一哈，")
 _CLAUSES = re.compile(r"[，,。！!？?；;\n、]+|\s+")
+# WeChat's emoji in their bracket form ("[抱拳]", "[强]"): not words about a problem
+_BRACKET_EMOJI = re.compile(r"\[[^\[\]]{1,6}\]")
+# a form that is one short word said again and again ("抱拳抱拳抱拳" from "🙏🙏🙏")
+_REPEATED = re.compile(r"([^0-9]{1,4}?)\1+")  # never digits: "333" is no "3"
 _DETAIL_CHARS = 30  # an address detail sent on its own is short
 # an address part said to be wrong: "不是8栋", "8栋改成9栋"
 _WRONG_BEFORE = ("不是在", "不是")
@@ -354,6 +358,9 @@ class Nlu:
     def _bare_forms(self, norm: str) -> list[str]:
         form = bare(norm)
         forms = [form]
+        repeated = _REPEATED.fullmatch(form)
+        if repeated:
+            forms.append(repeated.group(1))
         while form and form[-1] in self.fillers and len(form) > 1:
             form = form[:-1]
             forms.append(form)
@@ -363,7 +370,7 @@ class Nlu:
         if any(w in norm for w in self.report_keywords):
             return True
         # "幺五八二三四五六七八九零" is a number read out, not words about a problem
-        words = spoken_digits(norm)
+        words = spoken_digits(_BRACKET_EMOJI.sub("", norm))
         return cjk_count(words) >= self.report_min_chars or bool(kinds & {"place", "employer"})
 
     def _tells_a_problem(self, norm: str, kinds: set[str]) -> bool:

@@ -20,6 +20,8 @@ _EMOJI_FORMS = {
     "/:strong": "[强]", "\U0001f44d": "[强]", "[thumbsup]": "[强]",
     "/:weak": "[弱]", "\U0001f44e": "[弱]", "[thumbsdown]": "[弱]",
     "/:ok": "[ok]", "\U0001f44c": "[ok]",
+    # folded hands and clapping: thanks, as WeChat's own [抱拳] and [鼓掌]
+    "\U0001f64f": "[抱拳]", "\U0001f44f": "[鼓掌]",
 }
 _EMOJI = re.compile("|".join(re.escape(k) for k in sorted(_EMOJI_FORMS, key=len, reverse=True)))
 

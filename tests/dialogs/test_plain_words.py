@@ -100,6 +100,20 @@ async def test_a_thumbs_up_with_nothing_to_rate_is_no_menu(resident: Resident) -
     assert "1." not in reply and "没太看明白" not in reply
 
 
+@pytest.mark.parametrize("said", ["🙏🙏🙏", "🙏", "👏👏", "谢谢谢谢"])
+async def test_folded_hands_and_thanks_said_again_are_thanks(resident: Resident, said: str) -> None:
+    """"🙏🙏🙏" got "我没太看明白您的意思" (12th session's demo walk)."""
+    assert "不客气" in await resident.say(said)
+
+
+async def test_a_digit_said_again_is_not_the_digit(resident: Resident, desk: FakeDesk) -> None:
+    """"333" is no survey answer: only the menu's or survey's own "3" is."""
+    number = await issued(resident, desk)
+    desk.close(number)
+    await resident.say("333")
+    assert desk.slips[number].surveys == []
+
+
 @pytest.mark.parametrize("said", ["喂喂 听得到吗", "喂，听得见吗？", "能收到吗"])
 async def test_checking_the_line_works_is_a_greeting_not_a_followup(
     resident: Resident, desk: FakeDesk, said: str
