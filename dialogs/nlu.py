@@ -45,6 +45,9 @@ _ABOUT = re.compile(r"(?:的)?(?:问题|事情|事儿|事)$")
 _PREDICATE = re.compile(r"[了着过坏漏堵吵臭脏乱塌裂掉丢倒没不]")
 _ASIDE = 6  # characters before a new-report marker that may be an aside ("等一哈，")
 _CLAUSES = re.compile(r"[，,。！!？?；;\n、]+|\s+")
+# a yes and more in one message ("是的 已经有人盖上了"): the words after the yes
+_YES_LEAD = re.compile(r"^\s*(?:(?:是的|对的|好的|要得|可以)[，,。.！!~～\s]*|(?:是|对|好|嗯+|行)"
+                       r"[，,。.！!~～\s]+)(?P<rest>[^不别没].*)$")
 # WeChat's emoji in their bracket form ("[抱拳]", "[强]"): not words about a problem
 _BRACKET_EMOJI = re.compile(r"\[[^\[\]]{1,6}\]")
 # a form that is one short word said again and again ("抱拳抱拳抱拳" from "🙏🙏🙏")
@@ -663,6 +666,14 @@ class Nlu:
         withdrawn (the chat asks to confirm)."""
         forms = self._bare_forms(normalize(text))
         return self.says_not_needed(text) or any(f in self.withdraw_exact for f in forms)
+
+    @staticmethod
+    def yes_and_more(text: str) -> str | None:
+        """ "是的 已经有人盖上了" → "已经有人盖上了": a yes that goes on to say more; None when
+        the message is not one ("是不是…", "对不起…", a bare "是")."""
+        found = _YES_LEAD.match(text)
+        rest = found.group("rest").strip() if found else ""
+        return rest or None
 
     def says_withdraw(self, text: str) -> bool:
         """"撤回 JB…": the resident withdraws the slip named with it."""

@@ -195,8 +195,9 @@ def offered_number(nlu: Any, offer: Any, parse: dict[str, Any]) -> str | None:
     if digits and len(digits) <= 2 and len(text) <= 6:
         index = int(digits)
         return numbers[index - 1] if 1 <= index <= len(numbers) else None
-    if len(numbers) == 1 and parse["intent"]["name"] == "confirm":
-        return numbers[0]
+    if len(numbers) == 1 and (parse["intent"]["name"] == "confirm"
+                              or nlu.yes_and_more(text) is not None):
+        return numbers[0]  # "是", or "是的 已经有人盖上了"
     return None
 
 
@@ -214,13 +215,16 @@ class ActionWithdrawOffered(KitAction):
         if number is None:
             self.say(dispatcher, "chat.fallback")
             return [SlotSet("withdraw_offer", None)]
-        reason = str(offer.get("reason") or "")
+        # why: what the yes went on to say ("是的 已经有人盖上了"), else what they said first
+        said = self.kit.nlu.yes_and_more(str(tracker.latest_message.get("text") or ""))
+        reason = said or str(offer.get("reason") or "")
+        words = reason
         for word in (*self.kit.nlu.withdraw_words, *self.kit.nlu.not_needed_words):
-            reason = reason.replace(word, "")
-        reason = reason.strip(" ，,。.：:！!了")
+            words = words.replace(word, "")
+        words = words.strip(" ，,。.：:！!了")
         try:
             await self.kit.desk.withdraw(tracker.sender_id, number,
-                                         str(offer.get("reason")) if len(reason) >= 2 else None)
+                                         reason if len(words) >= 2 else None)
         except (LookupError, ValueError) as exc:
             self.say(dispatcher, "status.not_withdrawn", number=number, why=str(exc))
         else:

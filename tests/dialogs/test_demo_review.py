@@ -258,6 +258,22 @@ async def test_the_only_open_slip_is_withdrawn_after_a_yes(
     assert desk.slips[number].status == "已撤销"
 
 
+@pytest.mark.parametrize(("said", "why"), [
+    ("是的 已经有人盖上了", "已经有人盖上了"), ("嗯，撤了吧，邻居帮忙弄好了", "撤了吧，邻居帮忙弄好了"),
+])
+async def test_a_yes_that_says_why_withdraws_with_the_why(
+    resident: Resident, desk: FakeDesk, said: str, why: str
+) -> None:
+    """"是的 已经有人盖上了" was added to the slip as more about the problem and the slip
+    stayed open (12th session's demo walk)."""
+    number = await issued(resident, desk)
+    await resident.say("算了 不用你们管了")
+    reply = await resident.say(said)
+    assert f"交办单 {number} 已撤回" in reply
+    slip = desk.slips[number]
+    assert slip.status == "已撤销" and slip.withdrawn == why and slip.followups == []
+
+
 async def test_no_keeps_the_slip(resident: Resident, desk: FakeDesk) -> None:
     number = await issued(resident, desk)
     await resident.say("不用办了")
