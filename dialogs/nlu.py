@@ -46,8 +46,9 @@ _PREDICATE = re.compile(r"[了着过坏漏堵吵臭脏乱塌裂掉丢倒没不]"
 _ASIDE = 6  # characters before a new-report marker that may be an aside ("等一哈，")
 _CLAUSES = re.compile(r"[，,。！!？?；;\n、]+|\s+")
 # a yes and more in one message ("是的 已经有人盖上了"): the words after the yes
-_YES_LEAD = re.compile(r"^\s*(?:(?:是的|对的|好的|要得|可以)[，,。.！!~～\s]*|(?:是|对|好|嗯+|行)"
-                       r"[，,。.！!~～\s]+)(?P<rest>[^不别没].*)$")
+_YES_LEAD = re.compile(r"^\s*(?:(?:是的|对的|好的|要得|可以|没问题|没错|确认|就这样)[，,。.！!~～\s]*"
+                       r"|(?:是|对|好|嗯+|行)[，,。.！!~～\s]+)(?P<rest>[^不别没].*)$")
+_COURTESY_CHARS = 12  # "就是这样 麻烦你们了": what may follow a yes and say nothing new
 # WeChat's emoji in their bracket form ("[抱拳]", "[强]"): not words about a problem
 _BRACKET_EMOJI = re.compile(r"\[[^\[\]]{1,6}\]")
 # a form that is one short word said again and again ("抱拳抱拳抱拳" from "🙏🙏🙏")
@@ -674,6 +675,14 @@ class Nlu:
         found = _YES_LEAD.match(text)
         rest = found.group("rest").strip() if found else ""
         return rest or None
+
+    def confirms_politely(self, text: str, parse: dict[str, Any]) -> bool:
+        """ "对的 就是这样 麻烦你们了", "确认，谢谢": a yes to the summary with only courtesy
+        after it (no problem word, place, phone or time: those are more to the report)."""
+        rest = self.yes_and_more(text)
+        if rest is None or parse.get("entities"):
+            return False
+        return not self.has_problem_word(rest) and cjk_count(rest) <= _COURTESY_CHARS
 
     def says_withdraw(self, text: str) -> bool:
         """"撤回 JB…": the resident withdraws the slip named with it."""

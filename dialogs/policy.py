@@ -205,6 +205,9 @@ class Policy:
             asks_why = (self.kit.nlu.survey_verdict(text)[0] == "不满意"
                         and not gives_reason(text))
             return Plan([*echo, SURVEY, *([] if asks_why else self._reask(conv))])
+        if conv.slot("awaiting_confirmation") and self.kit.nlu.confirms_politely(text, parse):
+            # "确认，谢谢", "对的 就是这样 麻烦你们了": the yes, not the thanks or a report
+            return self._confirming(conv, parse, msg, echo)
         if intent in INFO:
             action = INFO[intent]
             if self._reask(conv) and intent in ("greet", "abuse"):
@@ -509,7 +512,8 @@ class Policy:
         self, conv: Conversation, parse: dict[str, Any], msg: Incoming, echo: list[str]
     ) -> Plan:
         intent = parse["intent"]["name"]
-        if intent == "confirm":
+        text = str(parse.get("text") or "")
+        if intent == "confirm" or self.kit.nlu.confirms_politely(text, parse):
             # a problem kept meanwhile starts once the slip is issued (SUBMIT asks for it)
             return Plan([*echo, SUBMIT], submission=True, restart_with=next_report(conv))
         if intent == "deny":

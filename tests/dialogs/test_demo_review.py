@@ -624,3 +624,25 @@ async def test_asking_for_a_person_is_told_the_hotline(resident: Resident, said:
     """"我要跟真人说话" was taken for a report and asked where (12th session's demo walk)."""
     reply = await resident.say(said)
     assert "12345" in reply and "什么地方" not in reply
+
+
+@pytest.mark.parametrize("said", ["对的 就是这样 麻烦你们了", "确认，谢谢", "没问题 麻烦尽快"])
+async def test_a_yes_to_the_summary_with_courtesy_submits_it(
+    resident: Resident, desk: FakeDesk, said: str
+) -> None:
+    """"对的 就是这样 麻烦你们了" was added to the problem and the summary shown again
+    (12th session's demo walk)."""
+    await resident.say("建新北路12号门口路灯坏了，电话13812345678")
+    reply = await resident.say(said)
+    assert "已登记，交办单号" in reply
+    (slip,) = desk.of(resident.openid)
+    assert slip.draft.description == "建新北路12号门口路灯坏了"
+
+
+@pytest.mark.parametrize("said", ["对的 另外晚上很黑很危险", "对 但是是昨天坏的"])
+async def test_a_yes_with_more_about_the_problem_is_added_first(
+    resident: Resident, desk: FakeDesk, said: str
+) -> None:
+    await resident.say("建新北路12号门口路灯坏了，电话13812345678")
+    reply = await resident.say(said)
+    assert "请核对一下" in reply and desk.of(resident.openid) == []
