@@ -78,6 +78,8 @@ class PlaceRules:
     name_min: int
     list_words: tuple[str, ...] = ()
     between_words: tuple[str, ...] = ()
+    landmark_suffixes: tuple[str, ...] = ()
+    landmark_max: int = 8
 
 
 class EntityExtractor:
@@ -130,6 +132,8 @@ class EntityExtractor:
             name_min=int(place.get("name_min") or 2),
             list_words=words_of("list_words"),
             between_words=words_of("between_words"),
+            landmark_suffixes=words_of("landmark_suffixes"),
+            landmark_max=int(place.get("landmark_max") or 8),
         )
         self._employer_suffixes = tuple(sorted(
             str_list(source, "entities.employer.suffixes", employer.get("suffixes")),
@@ -403,7 +407,30 @@ class EntityExtractor:
             if word:
                 end += len(word)
                 continue
+            landmark = self._landmark_after(work, end)
+            if landmark:
+                end = landmark
+                continue
             return end
+
+    def _landmark_after(self, work: str, end: int) -> int | None:
+        """ "建新东路农业银行门口": the end of a shop or bank named right after the place (and
+        the 的 before it), or None."""
+        rules = self._place
+        at = end + 1 if work.startswith("的", end) else end
+        window = work[at : at + rules.landmark_max + 3]
+        best = None
+        for suffix in rules.landmark_suffixes:
+            found = window.find(suffix)
+            if found < 0 or found + len(suffix) > rules.landmark_max:
+                continue
+            name = window[:found]
+            if not all("\u4e00" <= ch <= "\u9fff" for ch in name) or (
+                    name and any(ch in rules.stop_chars for ch in name)):
+                continue
+            stop = at + found + len(suffix)
+            best = stop if best is None else min(best, stop)
+        return best
 
     # -- employers -----------------------------------------------------------------------
     def _employers(self, work: str, norm: str) -> list[dict[str, Any]]:

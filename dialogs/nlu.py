@@ -69,7 +69,7 @@ _GREETING_LEAD = re.compile(
 # what opens a report before the problem: "我跟你说", "是这样的", who the resident is
 # ("我是石马河那边的住户", "我是鲤鱼池小区的业主": the place is read from the whole message)
 _INTRO_LEAD = re.compile(
-    r"^\s*(?:(?:我(?:跟|给|和)你们?(?:说|讲)(?:一下|哈|嘛)?|(?:事情)?是这样(?:的|子)?|"
+    r"^\s*(?:(?:我(?:跟|给|和)你们?(?:说|讲)(?:一下|哈|嘛)?|(?:事情)?是这样(?:的|子)?|你们?看(?:一下|哈|嘛)?|"
     r"我是[^，,。.！!？?\s]{1,14}?(?:的)?(?:老?住户|居民|业主|租户|市民|老人|退休职工|家长)(?:哈|嘛|哦)?)"
     r"[，,。.！!~～\s]+)+")
 # what a vague place may be said with: "就在我们小区里", "是在我家楼下这边"

@@ -152,6 +152,22 @@ async def test_an_address_detail_at_the_summary_extends_the_address(
     assert _slip(desk, resident).location_text == "鲤鱼池小区3栋2单元农业银行对面"
 
 
+@pytest.mark.parametrize(("said", "place"), [
+    ("就在建新东路农业银行门口", "建新东路农业银行门口"),
+    ("建新北路的工商银行旁边", "建新北路的工商银行旁边"),
+])
+async def test_a_bank_or_shop_named_after_the_road_stays_in_the_place(
+    resident: Resident, desk: FakeDesk, said: str, place: str
+) -> None:
+    """"就在建新东路农业银行门口" was kept as 建新东路: where on the road was lost (12th
+    session's demo walk)."""
+    await resident.say("你们看 这个路边的护栏倒了好几天了")
+    await resident.say(said)
+    summary = await resident.say(PHONE)
+    assert line(summary, "地点：") == f"地点：{place}"
+    assert line(summary, "问题：") == "问题：这个路边的护栏倒了好几天了"
+
+
 async def test_a_place_of_its_own_still_replaces_the_address(resident: Resident) -> None:
     await resident.say("路灯坏了三天了")
     await resident.say("建新北路")

@@ -256,6 +256,7 @@ async def test_a_lead_phrase_is_dropped_whole(resident: Resident, desk: FakeDesk
     # 那边的住户 我们那个楼道的灯…" (12th session's demo walk)
     ("喂 我跟你说 建新西路5号门口井盖丢了，电话13812345678", "建新西路5号门口井盖丢了"),
     ("是这样的，建新西路5号门口井盖丢了，电话13812345678", "建新西路5号门口井盖丢了"),
+    ("你们看 建新西路5号门口井盖丢了，电话13812345678", "建新西路5号门口井盖丢了"),
     ("同志你好 我是鲤鱼池小区的住户 3栋门口井盖丢了，电话13812345678", "3栋门口井盖丢了"),
 ])
 async def test_a_greeting_is_not_part_of_the_problem(
