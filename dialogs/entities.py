@@ -97,6 +97,8 @@ class EntityExtractor:
         self._places = places
         self._slip = regex(source, "entities.slip_number.pattern", slip.get("pattern"))
         self._slip_prefix = str(slip.get("prefix") or "JB")
+        self._slip_partial = (regex(source, "entities.slip_number.partial", slip["partial"])
+                              if slip.get("partial") else None)
         self._mobile = regex(source, "entities.phone.mobile", phone.get("mobile"))
         self._landline = regex(source, "entities.phone.landline", phone.get("landline"))
         self._local = regex(source, "entities.phone.local", phone.get("local"))
@@ -238,8 +240,15 @@ class EntityExtractor:
 
     # -- kinds ---------------------------------------------------------------------------
     def _slip_numbers(self, text: str) -> list[dict[str, Any]]:
-        return [_entity("slip_number", f"{self._slip_prefix}{m.group(1)}{m.group(2)}",
-                        m.start(), m.end()) for m in self._slip.finditer(text)]
+        """Slip numbers: the pattern's groups are its date (with JB, or without) and its
+        sequence; the number is the prefix and their digits."""
+        found = [_entity("slip_number",
+                         self._slip_prefix + "".join(g for g in m.groups() if g),
+                         m.start(), m.end()) for m in self._slip.finditer(text)]
+        if not found and self._slip_partial is not None:
+            found = [_entity("slip_number_partial", m.group(0), m.start(), m.end())
+                     for m in self._slip_partial.finditer(text)]
+        return found
 
     def _phones(self, text: str) -> list[dict[str, Any]]:
         out = []

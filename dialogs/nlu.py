@@ -329,7 +329,7 @@ class Nlu:
         for rule in self.rules:
             if any(p.search(norm) for p in rule.patterns):
                 return rule.name, 0.9
-        if "slip_number" in kinds:
+        if kinds & {"slip_number", "slip_number_partial"}:
             return "query_status", 0.95
         if self._has_marker(norm) and self._correction_target(norm, kinds):
             return CORRECT, 0.9

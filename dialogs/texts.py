@@ -41,7 +41,7 @@ REQUIRED = (
     "control.issue_failed", "control.error",
     "status.line", "status.state", "status.due", "status.contact_by", "status.contact_soon",
     "status.contact_by_wechat", "status.contact_soon_wechat", "status.department",
-    "status.respond_by", "status.respond_by_wechat",
+    "status.respond_by", "status.respond_by_wechat", "status.partial_number",
     "status.asked_phone", "status.no_phone",
     "issued.contact_wechat", "issued.response_wechat", "issued.contact_soon_wechat",
     "survey.reopened_contact_wechat", "survey.reopened_soon_wechat", "survey.reopened_by_other",

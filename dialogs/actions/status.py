@@ -90,6 +90,9 @@ class ActionQueryStatus(KitAction):
     ) -> list[dict[str, Any]]:
         numbers = entity_values(tracker, "slip_number")
         if not numbers:
+            partial = entity_values(tracker, "slip_number_partial")
+            if partial:  # "JB20261127000": a digit or two short; their own slips follow
+                self.say(dispatcher, "status.partial_number", number=partial[0].upper())
             return await ActionMySlips(self.kit).run(dispatcher, tracker, domain)
         text = str(tracker.latest_message.get("text") or "").strip()
         one = len(set(numbers)) == 1

@@ -124,3 +124,21 @@ async def test_checking_the_line_works_is_a_greeting_not_a_followup(
     reply = await resident.say(said)
     assert "已补充" not in reply and desk.slips[number].followups == []
     assert "您好" in reply
+
+
+async def test_a_slip_number_without_its_jb_is_still_its_number(
+    resident: Resident, desk: FakeDesk
+) -> None:
+    number = await issued(resident, desk)
+    reply = await resident.say(number.removeprefix("JB"))
+    assert f"交办单 {number}" in reply and "当前状态" in reply and "没太看明白" not in reply
+
+
+async def test_a_slip_number_too_short_is_told_so_with_the_residents_slips(
+    resident: Resident, desk: FakeDesk
+) -> None:
+    """"JB20261127000" got "我没太看明白您的意思" (12th session's demo walk)."""
+    number = await issued(resident, desk)
+    reply = await resident.say(number[:-2])
+    assert f"单号 {number[:-2]} 好像不完整" in reply and number in reply
+    assert "没太看明白" not in reply
