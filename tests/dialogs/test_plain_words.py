@@ -142,3 +142,10 @@ async def test_a_slip_number_too_short_is_told_so_with_the_residents_slips(
     reply = await resident.say(number[:-2])
     assert f"单号 {number[:-2]} 好像不完整" in reply and number in reply
     assert "没太看明白" not in reply
+
+
+async def test_asking_whether_a_voice_note_arrived_is_answered(resident: Resident) -> None:
+    """"刚才发的语音你们听到没有" was taken for the problem and asked where (12th session)."""
+    assert "没能听清" in await resident.voice()  # WeChat could not recognise it
+    reply = await resident.say("刚才发的语音你们听到没有")
+    assert "收得到" in reply and "打字说说" in reply and "路名门牌" not in reply
