@@ -149,3 +149,13 @@ async def test_asking_whether_a_voice_note_arrived_is_answered(resident: Residen
     assert "没能听清" in await resident.voice()  # WeChat could not recognise it
     reply = await resident.say("刚才发的语音你们听到没有")
     assert "收得到" in reply and "打字说说" in reply and "路名门牌" not in reply
+
+
+@pytest.mark.parametrize("said", ["微信联系我就行", "就在这里回复我吧"])
+async def test_answering_in_the_chat_instead_of_a_phone_is_taken(
+    resident: Resident, desk: FakeDesk, said: str
+) -> None:
+    """"微信联系我就行" was asked for the phone again, word for word (12th session)."""
+    await resident.say("建新北路12号门口路灯坏了")
+    summary = await resident.say(said)
+    assert "请核对一下" in summary and "办理情况在这里告诉您" in summary
