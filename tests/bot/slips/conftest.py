@@ -181,3 +181,19 @@ class Slips:
 @pytest.fixture
 def slips(service: SlipService, database: Database) -> Slips:
     return Slips(service, database)
+
+
+@pytest.fixture(scope="session")
+def shipped_triage():  # type: ignore[no-untyped-def]
+    """The shipped triage (classifier loaded once a run): for what the slip service asks of a
+    triage besides a classification (urgency_of, compared)."""
+    from knowledge.triage import load_default_triage
+
+    return load_default_triage()
+
+
+@pytest.fixture
+def triaged(database: Database, clock: Clock, pack: KnowledgePack, shipped_triage) -> Slips:  # type: ignore[no-untyped-def]
+    """Slips over a service with the shipped triage."""
+    return Slips(SlipService(database, settings=make_settings(), clock=clock, pack=pack,
+                             triage=shipped_triage), database)

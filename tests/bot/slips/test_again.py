@@ -1,4 +1,4 @@
-"""A problem the same resident reported lately, and that was done, reported again ("楼下的垃圾
+"""A problem the same resident reported lately, and that was done, reported triaged ("楼下的垃圾
 桶又满了 没人收" after "小区垃圾好几天没人收了"): the new slip names the earlier one, so staff
 see that it came back (12th session's demo walk: nothing tied them). Scored as the open-slip
 search scores (knowledge/similarity.py); only the resident's own slips, finished within
@@ -8,29 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
-from bot.slips.service import SlipService
 from bot.slips.similar import AGAIN_DAYS
 from tests.bot.slips.conftest import HANDLER, OTHER_RESIDENT, Clock, Slips, triage
-from tests.conftest import make_settings
 
 FIRST = "我们小区垃圾好几天没人收了，臭得很"
 AGAIN = "楼下的垃圾桶又满了 没人收"
-
-
-@pytest.fixture(scope="module")
-def shipped_triage():  # type: ignore[no-untyped-def]
-    from knowledge.triage import load_default_triage
-
-    return load_default_triage()
-
-
-@pytest.fixture
-def again(database, clock: Clock, pack, shipped_triage) -> Slips:  # type: ignore[no-untyped-def]
-    service = SlipService(database, settings=make_settings(), clock=clock, pack=pack,
-                          triage=shipped_triage)
-    return Slips(service, database)
 
 
 async def _done(slips: Slips, text: str = FIRST, **kwargs: Any) -> str:
@@ -46,33 +28,33 @@ async def _earlier(slips: Slips, number: str) -> Any:
     return accept.data.get("earlier")
 
 
-async def test_the_same_problem_again_names_the_earlier_slip(again: Slips, clock: Clock) -> None:
-    first = await _done(again)
+async def test_the_same_problem_again_names_the_earlier_slip(triaged: Slips, clock: Clock) -> None:
+    first = await _done(triaged)
     clock.advance(days=3)
-    view = await again.issue(AGAIN, triage=triage(lead="D-CGJ"))
-    earlier = await _earlier(again, view.number)
+    view = await triaged.issue(AGAIN, triage=triage(lead="D-CGJ"))
+    earlier = await _earlier(triaged, view.number)
     assert earlier["number"] == first and earlier["score"] >= 0.5
     assert earlier["resolved_at"]
 
 
 async def test_another_problem_another_resident_or_a_long_time_after_is_not_named(
-    again: Slips, clock: Clock
+    triaged: Slips, clock: Clock
 ) -> None:
-    await _done(again)
+    await _done(triaged)
     clock.advance(days=1)
-    other_problem = await again.issue("建新北路12号门口的路灯坏了", triage=triage(lead="D-CGJ"))
-    assert await _earlier(again, other_problem.number) is None
-    other_resident = await again.issue(AGAIN, openid=OTHER_RESIDENT.id,
+    other_problem = await triaged.issue("建新北路12号门口的路灯坏了", triage=triage(lead="D-CGJ"))
+    assert await _earlier(triaged, other_problem.number) is None
+    other_resident = await triaged.issue(AGAIN, openid=OTHER_RESIDENT.id,
                                        triage=triage(lead="D-CGJ"))
-    assert await _earlier(again, other_resident.number) is None
+    assert await _earlier(triaged, other_resident.number) is None
     clock.advance(days=AGAIN_DAYS + 1)
-    later = await again.issue(AGAIN, triage=triage(lead="D-CGJ"))
-    assert await _earlier(again, later.number) is None
+    later = await triaged.issue(AGAIN, triage=triage(lead="D-CGJ"))
+    assert await _earlier(triaged, later.number) is None
 
 
-async def test_a_slip_still_open_is_not_an_earlier_one(again: Slips, clock: Clock) -> None:
+async def test_a_slip_still_open_is_not_an_earlier_one(triaged: Slips, clock: Clock) -> None:
     """An open one is the same report twice: the open-slip search links those (普遍性)."""
-    await again.issue(FIRST, triage=triage(lead="D-CGJ"))
+    await triaged.issue(FIRST, triage=triage(lead="D-CGJ"))
     clock.advance(hours=5)
-    view = await again.issue(AGAIN, triage=triage(lead="D-CGJ"))
-    assert await _earlier(again, view.number) is None
+    view = await triaged.issue(AGAIN, triage=triage(lead="D-CGJ"))
+    assert await _earlier(triaged, view.number) is None

@@ -5,25 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
-from bot.slips.service import SlipService
 from tests.bot.slips.conftest import OPENID, RESIDENT, Clock, Slips, draft, triage
-from tests.conftest import make_settings
-
-
-@pytest.fixture(scope="module")
-def shipped_triage():  # type: ignore[no-untyped-def]
-    from knowledge.triage import load_default_triage
-
-    return load_default_triage()
-
-
-@pytest.fixture
-def raising(database, clock: Clock, pack, shipped_triage) -> Slips:  # type: ignore[no-untyped-def]
-    service = SlipService(database, settings=make_settings(), clock=clock, pack=pack,
-                          triage=shipped_triage)
-    return Slips(service, database)
 
 
 async def _urgent_slip(slips: Slips, clock: Clock):  # type: ignore[no-untyped-def]
@@ -33,19 +15,19 @@ async def _urgent_slip(slips: Slips, clock: Clock):  # type: ignore[no-untyped-d
     return view
 
 
-async def test_a_danger_in_a_followup_raises_the_slip_to_teji(raising: Slips, clock: Clock) -> None:
-    view = await _urgent_slip(raising, clock)
-    before = await raising.row(view.number)
+async def test_a_danger_in_a_followup_raises_the_slip_to_teji(triaged: Slips, clock: Clock) -> None:
+    view = await _urgent_slip(triaged, clock)
+    before = await triaged.row(view.number)
     assert before.urgency == "紧急"
-    await raising.service.act(view.number, "followup", RESIDENT,
+    await triaged.service.act(view.number, "followup", RESIDENT,
                               note="咋个还没得人来 我爸还在地上")
-    row = await raising.row(view.number)
+    row = await triaged.row(view.number)
     assert row.urgency == "特急"
     # the response limit is the policy's for 特急 (2 hours) from the follow-up, sooner than before
     assert row.response_hours == 2
     assert row.response_due_at == clock.now + timedelta(hours=2)
     assert row.response_due_at < before.response_due_at
-    events = await raising.events(view.number)
+    events = await triaged.events(view.number)
     assert [e.action for e in events][-2:] == ["followup", "escalate"]
     escalated = events[-1]
     assert escalated.data["urgency_before"] == "紧急"
@@ -53,39 +35,39 @@ async def test_a_danger_in_a_followup_raises_the_slip_to_teji(raising: Slips, cl
     assert "120" in escalated.data["lines"]
     assert escalated.data["findings"] and escalated.data["why"]
     # the resident is told the emergency numbers; the lead and the duty desk are alerted
-    out = {o.kind: o for o in await raising.outbox(view.number)}
+    out = {o.kind: o for o in await triaged.outbox(view.number)}
     assert {"escalated", "escalated_staff", "escalated_duty"} <= set(out)
     assert out["escalated"].audience == "resident" and out["escalated"].openid == OPENID
     assert "120" in out["escalated"].text and "特急" in out["escalated"].text
     assert "“咋个还没得人来" in out["escalated_duty"].text
 
 
-async def test_a_plain_followup_changes_nothing(raising: Slips, clock: Clock) -> None:
-    view = await _urgent_slip(raising, clock)
-    before = await raising.row(view.number)
-    await raising.service.act(view.number, "followup", RESIDENT, note="地址是红石路社区12栋3楼")
-    row = await raising.row(view.number)
+async def test_a_plain_followup_changes_nothing(triaged: Slips, clock: Clock) -> None:
+    view = await _urgent_slip(triaged, clock)
+    before = await triaged.row(view.number)
+    await triaged.service.act(view.number, "followup", RESIDENT, note="地址是红石路社区12栋3楼")
+    row = await triaged.row(view.number)
     assert row.urgency == "紧急" and row.response_due_at == before.response_due_at
-    assert [e.action for e in await raising.events(view.number)][-1] == "followup"
-    assert not [o for o in await raising.outbox(view.number) if o.kind.startswith("escalated")]
+    assert [e.action for e in await triaged.events(view.number)][-1] == "followup"
+    assert not [o for o in await triaged.outbox(view.number) if o.kind.startswith("escalated")]
 
 
-async def test_a_teji_slip_is_not_raised_again(raising: Slips, clock: Clock) -> None:
-    view = await raising.issue("楼道里一股煤气味", triage=triage(urgency="特急",
+async def test_a_teji_slip_is_not_raised_again(triaged: Slips, clock: Clock) -> None:
+    view = await triaged.issue("楼道里一股煤气味", triage=triage(urgency="特急",
                                                              response_due_hours=2))
     clock.advance(minutes=30)
-    await raising.service.act(view.number, "followup", RESIDENT, note="煤气味越来越大了")
-    assert [e.action for e in await raising.events(view.number)][-1] == "followup"
+    await triaged.service.act(view.number, "followup", RESIDENT, note="煤气味越来越大了")
+    assert [e.action for e in await triaged.events(view.number)][-1] == "followup"
 
 
-async def test_the_sooner_response_limit_is_kept(raising: Slips, clock: Clock) -> None:
+async def test_the_sooner_response_limit_is_kept(triaged: Slips, clock: Clock) -> None:
     # a 紧急 slip whose response limit ends within the hour keeps it: a raise never gives more time
-    view = await raising.service.issue(draft("小区停水了", triage=triage(
+    view = await triaged.service.issue(draft("小区停水了", triage=triage(
         urgency="紧急", response_due_hours=24)))
     clock.advance(hours=23, minutes=30)
-    before = await raising.row(view.number)
-    await raising.service.act(view.number, "followup", RESIDENT, note="楼下着火了 好大的烟")
-    row = await raising.row(view.number)
+    before = await triaged.row(view.number)
+    await triaged.service.act(view.number, "followup", RESIDENT, note="楼下着火了 好大的烟")
+    row = await triaged.row(view.number)
     assert row.urgency == "特急"
     assert row.response_due_at == before.response_due_at
 
@@ -96,11 +78,11 @@ async def test_without_a_triage_a_followup_is_only_added(slips: Slips, clock: Cl
     assert (await slips.row(view.number)).urgency == "紧急"
 
 
-async def test_a_danger_in_an_urge_raises_the_slip_too(raising: Slips, clock: Clock) -> None:
+async def test_a_danger_in_an_urge_raises_the_slip_too(triaged: Slips, clock: Clock) -> None:
     """催办 words with a danger ("咋个还没得人来 我爸还在地上") from a channel that records
     them as an urge: the slip is still raised to 特急."""
-    view = await _urgent_slip(raising, clock)
-    await raising.service.act(view.number, "urge", RESIDENT, note="咋个还没得人来 我爸还在地上")
-    row = await raising.row(view.number)
+    view = await _urgent_slip(triaged, clock)
+    await triaged.service.act(view.number, "urge", RESIDENT, note="咋个还没得人来 我爸还在地上")
+    row = await triaged.row(view.number)
     assert row.urgency == "特急" and row.urge_count == 1
-    assert [e.action for e in await raising.events(view.number)][-2:] == ["urge", "escalate"]
+    assert [e.action for e in await triaged.events(view.number)][-2:] == ["urge", "escalate"]
