@@ -52,10 +52,11 @@ def gives_reason(text: str) -> bool:
 def comment_of(text: str, nlu: Any) -> str | None:
     """What a 满意 / 基本满意 answer says besides the verdict ("还行吧 就是来得有点慢" → "就是
     来得有点慢"), to keep with it; None when that is only whether the problem was solved ("1
-    已解决": recorded as such) or an emoji ("[好的]")."""
+    已解决": recorded as such), thanks ("1 很满意 谢谢你们") or an emoji ("[好的]")."""
     rest = _EMOJI.sub("", said_reason(text)).strip(" ，,。.!！")
     bare = normalize(rest)
-    for word in (*nlu.solved_words, *nlu.unsolved_words):
+    thanks = next((rule.exact for rule in nlu.rules if rule.name == "thanks"), ())
+    for word in (*nlu.solved_words, *nlu.unsolved_words, *sorted(thanks, key=len, reverse=True)):
         bare = bare.replace(word, "")
     return rest if cjk_count(rest) >= 2 and cjk_count(bare) >= 2 else None
 

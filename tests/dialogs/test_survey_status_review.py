@@ -32,6 +32,8 @@ async def rated_basic(resident: Resident, desk: FakeDesk) -> str:
     ("2", "基本满意", None),
     ("很满意", "满意", None),
     ("1 已解决", "满意", None),  # solved: recorded as such
+    ("1 很满意 谢谢你们", "满意", None),  # thanks, not an opinion
+    ("2 谢谢 不过来得有点慢", "基本满意", "谢谢 不过来得有点慢"),
     ("满意[强]", "满意", None),
 ])
 async def test_what_a_satisfied_resident_says_besides_the_verdict_is_kept(
