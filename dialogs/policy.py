@@ -207,7 +207,7 @@ class Policy:
             return Plan([*echo, SURVEY, *([] if asks_why else self._reask(conv))])
         if conv.slot("awaiting_confirmation") and self.kit.nlu.confirms_politely(text, parse):
             # "确认，谢谢", "对的 就是这样 麻烦你们了": the yes, not the thanks or a report
-            return self._confirming(conv, parse, msg, echo)
+            return self._confirming(conv, parse, msg, echo, polite=True)
         if intent in INFO:
             action = INFO[intent]
             if self._reask(conv) and intent in ("greet", "abuse"):
@@ -509,11 +509,13 @@ class Policy:
         return found if found.slots or found.resets else None
 
     def _confirming(
-        self, conv: Conversation, parse: dict[str, Any], msg: Incoming, echo: list[str]
+        self, conv: Conversation, parse: dict[str, Any], msg: Incoming, echo: list[str],
+        *, polite: bool = False,
     ) -> Plan:
+        """The answer to the summary. `polite`: a yes with only courtesy after it (the policy
+        found it before the thanks or the report it would otherwise be read as)."""
         intent = parse["intent"]["name"]
-        text = str(parse.get("text") or "")
-        if intent == "confirm" or self.kit.nlu.confirms_politely(text, parse):
+        if intent == "confirm" or polite:
             # a problem kept meanwhile starts once the slip is issued (SUBMIT asks for it)
             return Plan([*echo, SUBMIT], submission=True, restart_with=next_report(conv))
         if intent == "deny":

@@ -186,18 +186,13 @@ class SlipDeskAdapter:
         """催办: counted on the slip, its lead department told; the status as it stands and
         whether it counted (not within the policy's gap after the last one: a 补充 then)."""
         try:
-            view = await self._service.act(number, "urge", Actor.resident(openid), note=text)
-        except TransitionNotAllowed as exc:
-            if exc.reason != URGED_RECENTLY:
-                raise ValueError(exc.reason or "这张交办单现在不能催办") from None
-        except (NotFound, Forbidden):
-            raise LookupError(f"没有找到您的交办单 {number}") from None
-        except InvalidInput as exc:
-            raise ValueError(exc.message) from None
-        else:
-            return self._to_status(view), True
-        await self.add_followup(openid, number, text, [])
-        return self._to_status(await self._service.get(number, Actor.resident(openid))), False
+            view = await self._act(number, "urge", openid, note=text)
+        except ValueError as exc:
+            if str(exc) != URGED_RECENTLY:  # the workflow's guard: urged a short while ago
+                raise
+            await self.add_followup(openid, number, text, [])
+            return self._to_status(await self._service.get(number, Actor.resident(openid))), False
+        return self._to_status(view), True
 
     async def open_slip_of(self, openid: str) -> Any | None:
         return await self._newest_of(openid, self._service.workflow.open_states)

@@ -139,11 +139,7 @@ class SlipService:
                     session, slip, triage, min_score=self._similar_min_score,
                     open_states=self.workflow.open_states,
                 )
-                compared = getattr(self._triage, "compared", None)
-                if compared is not None:
-                    linked.update(await earlier_alike(
-                        session, slip, compared, now=now, min_score=self._similar_min_score,
-                        topic_floor=self._similar_topic_floor))
+                linked.update(await self._earlier_alike(session, slip, now))
                 accept = self.workflow.actions["accept"]
                 await self.engine.apply(session, slip, accept, resident, now, quiet_resident=True,
                                         event_data={**_accept_data(draft, triage), **linked})
@@ -156,6 +152,22 @@ class SlipService:
         if self._open_slips is not None and view.is_open:
             self._open_slips.add(view.number, view.description, view.area, view.created_at)
         return view
+
+    async def _earlier_alike(self, session: AsyncSession, slip: Slip, now: datetime
+                             ) -> dict[str, Any]:
+        """The resident's finished slip this one repeats (bot/slips/similar.py), for the
+        accept event; {} without a triage to compare with, or when comparing fails (the
+        classifier could not load): that must not cost the complaint."""
+        compared = getattr(self._triage, "compared", None)
+        if compared is None:
+            return {}
+        try:
+            return await earlier_alike(session, slip, compared, now=now,
+                                       min_score=self._similar_min_score,
+                                       topic_floor=self._similar_topic_floor)
+        except Exception:  # noqa: BLE001
+            log.exception("could not look for the resident's earlier slip; issued without")
+            return {}
 
     async def _by_key(self, key: str) -> SlipView | None:
         async with self._db.session() as session:

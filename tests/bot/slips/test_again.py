@@ -58,3 +58,22 @@ async def test_a_slip_still_open_is_not_an_earlier_one(triaged: Slips, clock: Cl
     clock.advance(hours=5)
     view = await triaged.issue(AGAIN, triage=triage(lead="D-CGJ"))
     assert await _earlier(triaged, view.number) is None
+
+
+async def test_a_triage_that_cannot_compare_costs_no_complaint(
+    database, clock: Clock, pack  # type: ignore[no-untyped-def]
+) -> None:
+    """The app's triage loads its classifier on first use; if that fails, looking for the
+    earlier slip fails too, and the slip is issued without it."""
+    from bot.slips.service import SlipService
+    from tests.conftest import make_settings
+
+    class Broken:
+        def compared(self, text: str) -> tuple[str, frozenset[str]]:
+            raise RuntimeError("the category classifier could not be loaded")
+
+    slips = Slips(SlipService(database, settings=make_settings(), clock=clock, pack=pack,
+                              triage=Broken()), database)
+    await _done(slips)
+    view = await slips.issue(AGAIN, triage=triage(lead="D-CGJ"))
+    assert view.status == "dispatched" and await _earlier(slips, view.number) is None
