@@ -466,7 +466,7 @@ def _urgency(path: Path, policy: Policy, taxonomy: Taxonomy) -> UrgencyRules:
     for level in ("特急", "紧急"):
         for item in root.items(level):
             item.mapping(allowed={"id", "label", "call", "advice", "keywords", "patterns",
-                                  "unless", "also", "suppress", "category"})
+                                  "unless", "also", "suppress", "category", "speaker"})
             rule_id = item.text("id")
             if rule_id in ids:
                 item.fail(f"id {rule_id!r} is used twice", "id")
@@ -489,6 +489,7 @@ def _urgency(path: Path, policy: Policy, taxonomy: Taxonomy) -> UrgencyRules:
             for i, name in enumerate(suppress):
                 if name not in SUPPRESSORS:
                     item.fail(f"{name!r} is not one of {'/'.join(SUPPRESSORS)}", f"suppress[{i}]")
+            speaker_patterns, speaker_advice = _speaker(item, level)
             rules.append(UrgencyRule(
                 id=rule_id,
                 level=level,
@@ -501,8 +502,25 @@ def _urgency(path: Path, policy: Policy, taxonomy: Taxonomy) -> UrgencyRules:
                 also=item.patterns("also"),
                 suppress=tuple(suppress),
                 category=category,
+                speaker_patterns=speaker_patterns,
+                speaker_advice=speaker_advice,
             ))
     return UrgencyRules(suppressors, tuple(rules))
+
+
+def _speaker(item: Node, level: str) -> tuple[tuple[re.Pattern[str], ...], str]:
+    """A rule's `speaker:` block: how a resident who is themselves in danger says so, and what
+    they are told instead of the bystanders' advice."""
+    if item.mapping().get("speaker") is None:
+        return (), ""
+    speaker = item.child("speaker")
+    speaker.mapping(allowed={"patterns", "advice"})
+    if level != "特急":
+        speaker.fail("only a 特急 rule has advice for the resident in danger", "patterns")
+    patterns = speaker.patterns("patterns")
+    if not patterns:
+        speaker.fail("needs at least one pattern", "patterns")
+    return patterns, speaker.text("advice")
 
 
 def _narrative(s: Node) -> dict[str, object]:

@@ -187,6 +187,13 @@ class UrgencyRule:
     # the category this danger belongs to, whatever else the words suggest (a smell of gas is
     # 燃气, though the classifier hears 环境保护 in "味")
     category: tuple[str, ...] = ()
+    # The resident is the one in danger ("我不想活了"): what they are told instead of the
+    # whole 特急 advice, which speaks to bystanders ("陪在当事人身边").
+    speaker_patterns: tuple[re.Pattern[str], ...] = ()
+    speaker_advice: str = ""
+
+    def about_speaker(self, text: str) -> bool:
+        return any(p.search(text) for p in self.speaker_patterns)
 
 
 @dataclass(frozen=True)

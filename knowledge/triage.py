@@ -370,6 +370,8 @@ class Triage:
 
     def _advice(self, urgency: Any, request_type: str, low: bool, plan: Any, lead: str) -> str:
         templates = self.policy.advice
+        if urgency.level == "特急" and urgency.speaker_advice:
+            return urgency.speaker_advice
         if urgency.level == "特急":
             key = "特急"
         elif urgency.level == "紧急":
@@ -416,7 +418,8 @@ def summary_lines(result: TriageResult) -> list[str]:
     urgent = [f for f in ex["urgency"] if f["level"] == result.urgency]
     decision = ex.get("urgency_decision") or {}
     lines.append(f"紧急程度：{result.urgency}" + (
-        "（" + "；".join(f"{f['label']}：{'、'.join(f['words'])}" for f in urgent) + "）"
+        "（" + "；".join(f"{f['label']}{'（居民本人）' if f.get('speaker') else ''}："
+                        f"{'、'.join(f['words'])}" for f in urgent) + "）"
         if urgent else "") + (
         f"；{_LAYER_NAMES.get(decision['layer'], decision['layer'])}判定：{decision['why']}"
         if decision.get("why") else ""))

@@ -37,12 +37,15 @@ class UrgencyFinding:
     level: str  # the level this finding supports after softening: 特急 / 紧急
     words: tuple[str, ...]
     softened: str | None = None  # why a 特急 rule only counts as 紧急 (resolved, hypothetical…)
+    speaker: bool = False  # the resident is the one in danger ("我不想活了")
 
     def to_dict(self) -> dict[str, object]:
         out: dict[str, object] = {"rule": self.rule_id, "label": self.label, "level": self.level,
                                   "words": list(self.words)}
         if self.softened:
             out["softened"] = self.softened
+        if self.speaker:
+            out["speaker"] = True
         return out
 
 
@@ -60,6 +63,9 @@ class UrgencyResult:
     layer: str = "rules"
     why: str = ""
     model: dict[str, object] | None = None  # the urgency model's scores, when it ran
+    # For a resident who is themselves in danger: the rule's words for them, which replace the
+    # whole 特急 advice (see the rules' `speaker:` in urgency.yaml).
+    speaker_advice: str = ""
 
 
 class UrgencyAssessor:
@@ -122,7 +128,8 @@ class UrgencyAssessor:
                     soft_reasons.append((hit, reason))
             if live:
                 words = distinct_words(h.word for h in live)
-                findings.append((live[0].start, UrgencyFinding(rule.id, rule.label, "特急", words)))
+                findings.append((live[0].start, UrgencyFinding(
+                    rule.id, rule.label, "特急", words, speaker=rule.about_speaker(text))))
             elif soft_reasons:
                 words = distinct_words(h.word for h, _ in soft_reasons)
                 findings.append((soft_reasons[0][0].start, UrgencyFinding(
@@ -133,7 +140,9 @@ class UrgencyAssessor:
             top = [self._rule(f.rule_id) for f in ordered if f.level == "特急"]
             calls = sorted({c for r in top for c in r.call}, key=lambda c: (_LINE_ORDER.get(c, 9), c))
             guidance = tuple(dict.fromkeys(r.advice for r in top if r.advice))
-            return UrgencyResult("特急", ordered, tuple(calls), guidance, tuple(negated))
+            speaker = next((self._rule(f.rule_id).speaker_advice for f in ordered if f.speaker), "")
+            return UrgencyResult("特急", ordered, tuple(calls), guidance, tuple(negated),
+                                 speaker_advice=speaker)
         level = "紧急" if ordered else "一般"
         return UrgencyResult(level, ordered, (), self.everyday_guidance(ordered), tuple(negated))
 

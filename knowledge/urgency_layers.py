@@ -241,8 +241,10 @@ class LayeredUrgency:
         rule = self._by_id[scores.danger]
         target = scores.danger if level == "特急" else "紧急"
         words = tuple(w for w, _ in self.model.explain(text, target, top_n=4))
+        speaker = level == "特急" and rule.about_speaker(text)
         finding = UrgencyFinding(f"model:{rule.id}" if level == "特急" else "model:紧急",
-                                 rule.label if level == "特急" else "模型判断", level, words)
+                                 rule.label if level == "特急" else "模型判断", level, words,
+                                 speaker=speaker)
         findings = (*base.findings, finding)
         if level != "特急":
             return UrgencyResult(level, findings, (), base.guidance, base.negated, layer="model",
@@ -250,4 +252,5 @@ class LayeredUrgency:
         calls = tuple(sorted(rule.call, key=lambda c: (_LINE_ORDER.get(c, 9), c)))
         guidance = (rule.advice,) if rule.advice else ()
         return UrgencyResult("特急", findings, calls, guidance, base.negated, layer="model",
-                             why=why, model=model)
+                             why=why, model=model,
+                             speaker_advice=rule.speaker_advice if speaker else "")

@@ -9,7 +9,6 @@ they were filling in is dropped (they are told to give the emergency's place nex
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -33,11 +32,8 @@ class ActionEmergency(KitAction):
     ) -> list[dict[str, Any]]:
         text = str(tracker.latest_message.get("text") or "").strip()
         triage = self.kit.classify(text)
-        if _about_themselves(triage, text):
-            # "我不想活了": the advice for bystanders ("陪在当事人身边") is not for them
-            advice = self.kit.texts.say("emergency.self_harm")
-        else:
-            advice = (triage or {}).get("advice") or self.kit.texts.say("emergency.advice")
+        # a resident in danger themselves ("我不想活了") gets the rule's words for them
+        advice = (triage or {}).get("advice") or self.kit.texts.say("emergency.advice")
         dispatcher.utter_message(text=advice)
         meta = metadata(tracker)
         places = [e for e in tracker.latest_message.get("entities") or []
@@ -74,12 +70,3 @@ class ActionEmergency(KitAction):
         # not to a report they may have been filling in.
         return [*clear_draft(), SlotSet("last_slip", issued.number)]
 
-
-# "我想死", "我真的不想活了", "我要跳楼": the resident speaks of themselves
-_FIRST_PERSON = re.compile(r"^(我|本人|老子|俺)(真的|实在|已经|现在|今天|都)?(是)?(想|要|不想|打算|准备|"
-                           r"活不|去|也)")
-
-
-def _about_themselves(triage: dict[str, Any] | None, text: str) -> bool:
-    rules = {f.get("rule") for f in ((triage or {}).get("explanation") or {}).get("urgency") or []}
-    return "self_harm" in rules and bool(_FIRST_PERSON.search(text.strip()))

@@ -116,6 +116,27 @@ def test_gas_leak_is_an_emergency_with_advice(triage: Triage) -> None:
     assert data["emergency_lines"] == ["119"] and data["duty_alert"] is True
 
 
+@pytest.mark.parametrize("said", ["我不想活了", "我真的不想活了 太累了", "我要跳楼"])
+def test_a_resident_in_danger_themselves_is_spoken_to_not_told_to_stay_with_someone(
+        triage: Triage, said: str) -> None:
+    result = classify(triage, said)
+    assert result.urgency == "特急"
+    assert "12356" in result.advice and "您不是一个人" in result.advice
+    assert "陪在当事人身边" not in result.advice
+    finding = next(f for f in result.explanation["urgency"] if f["rule"] == "self_harm")
+    assert finding["speaker"] is True
+    # staff see at once that the resident is the one at risk
+    assert "有人轻生（居民本人）" in result.explanation["summary"][1]
+
+
+def test_a_bystander_reporting_someone_in_danger_gets_the_bystanders_advice(
+        triage: Triage) -> None:
+    result = classify(triage, "邻居老太太说她不想活了 站在楼顶")
+    assert result.urgency == "特急"
+    assert "陪在当事人身边" in result.advice and "12356" not in result.advice
+    assert all("speaker" not in f for f in result.explanation["urgency"])
+
+
 def test_a_smell_of_gas_is_filed_under_gas_whatever_the_model_hears(pack: KnowledgePack) -> None:
     class HearsSmell(FakeClassifier):  # the shipped model hears 环境保护 in "味"
         cues = {"味": "环境保护"}
