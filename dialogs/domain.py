@@ -59,6 +59,9 @@ SLOTS: dict[str, tuple[str, Any]] = {
     "rated_slip": ("any", None),  # {"number", "verdict", "at"}: the last rating, to change
     "rerate_offer": ("any", None),  # {"number", "verdict"}: a change of it asked about
     "withdraw_offer": ("any", None),  # {"numbers", "reason"}: open slips offered for 撤回
+    # {"number", "place", "area"}: after an emergency slip issued without a place, the place
+    # of the report being filled in or of an open slip, offered ("是在…吗")
+    "place_offer": ("any", None),
     "resume_pending": ("bool", False),
     "requested_slot": ("any", None),
 }

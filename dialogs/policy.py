@@ -31,7 +31,7 @@ from dialogs.actions.control import (
     RESUME,
     WITHDRAW_OR_CANCEL,
 )
-from dialogs.actions.emergency import EMERGENCY
+from dialogs.actions.emergency import EMERGENCY, PLACE_OFFERED
 from dialogs.actions.followup import FOLLOWUP
 from dialogs.actions.intake import KEEP_NEXT, NOTE_NEXT, SUBMIT, SUMMARY
 from dialogs.actions.status import (
@@ -134,6 +134,8 @@ class Policy:
             plan.resets.setdefault("withdraw_offer", None)  # the offer was not taken up
         if conv.slot("rerate_offer") and not {ASK_RERATE, RERATE_OFFERED} & set(plan.actions):
             plan.resets.setdefault("rerate_offer", None)  # the rating stays as it was
+        if conv.slot("place_offer") and PLACE_OFFERED not in plan.actions:
+            plan.resets.setdefault("place_offer", None)  # another place, or no answer to it
         return plan
 
     async def _plan(
@@ -156,6 +158,9 @@ class Policy:
         if offer and not drafting and not idle and self._takes_rerate(offer, parse):
             # "是" (or the same number again) to "要改成“满意”吗": changed
             return Plan([*echo, RERATE_OFFERED])
+        if conv.slot("place_offer") and not drafting and self._takes_place(parse):
+            # "是" to "是在“…”吗" after an emergency slip issued without its place
+            return Plan([*echo, PLACE_OFFERED])
         if not (drafting or conv.slot("survey_slip") or conv.slot("resume_pending")) and (
             await self._calls_off(parse, msg)
         ):
@@ -225,6 +230,17 @@ class Policy:
             found = candidates(self.kit.nlu, conv, parse, msg, starting=False)
             return Plan([*echo, FORM], found.slots, found.resets)
         return await self._no_draft(conv, parse, msg, echo)
+
+    def _takes_place(self, parse: dict[str, Any]) -> bool:
+        """ "是", "对 就是那里", "一样": the place offered; not when the message names a place
+        (that one is taken as a follow-up) or tells another danger."""
+        if any(e.get("entity") == "place" for e in parse.get("entities") or []):
+            return False
+        if self._danger(parse):
+            return False
+        text = str(parse.get("text") or "")
+        return (parse["intent"]["name"] == "confirm" or self.kit.nlu.says_same_place(text)
+                or self.kit.nlu.yes_and_more(text) is not None)
 
     # -- steps -----------------------------------------------------------------------------
     async def _late_reason(

@@ -73,6 +73,9 @@ class SlipStatus:
     lead_phone: str | None = None  # the lead department's public phone, if the catalogue has one
     # 已归档: its file is closed for good; its rating can no longer be given or changed
     final: bool = False
+    # where it is (the resident's words) and its street/community, as the slip has them
+    place: str | None = None
+    area: dict[str, Any] | None = None
 
 
 class SlipDesk(Protocol):

@@ -98,6 +98,8 @@ class SlipStatus:
     reopen_count: int = 0
     lead_phone: str | None = None
     final: bool = False
+    place: str | None = None
+    area: dict[str, Any] | None = None
 
 
 class SlipDeskAdapter:
@@ -298,6 +300,8 @@ class SlipDeskAdapter:
             lead_phone=getattr(view.lead_department, "phone", None) or None,
             # a merged resident still rates an archived kept slip (through their own slip)
             final=view.status == "archived" and summary_of is None,
+            place=view.location_text,
+            area=view.area,
         )
 
 

@@ -22,7 +22,7 @@ def all_actions(kit: DialogKit) -> list[Action]:
         chat.ActionFaq, chat.ActionVoiceHeard, chat.ActionAskCorrection, chat.ActionLinkOnly,
         control.ActionCancel, control.ActionRestart, control.ActionAskResume,
         control.ActionResume, control.ActionDropDraft, control.ActionWithdrawOrCancel,
-        emergency.ActionEmergency, followup.ActionFollowup,
+        emergency.ActionEmergency, emergency.ActionPlaceOffered, followup.ActionFollowup,
         intake.ActionComplaintSummary, intake.ActionSubmitComplaint, intake.ActionKeepNextReport,
         intake.ActionNoteNextReport,
         status.ActionQueryStatus, status.ActionMySlips, status.ActionAskWithdraw,

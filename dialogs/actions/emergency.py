@@ -22,6 +22,7 @@ from dialogs.ports import SlipDraft
 log = logging.getLogger(__name__)
 
 EMERGENCY = "action_emergency"
+PLACE_OFFERED = "action_place_offered"
 
 
 class ActionEmergency(KitAction):
@@ -46,6 +47,7 @@ class ActionEmergency(KitAction):
                 phone = await self.kit.desk.known_phone(tracker.sender_id)
             except Exception:  # noqa: BLE001 - never delay an emergency for a phone number
                 phone = None
+        known = None if places else await self._known_place(tracker)
         draft = SlipDraft(
             openid=tracker.sender_id,
             description=text,
@@ -61,12 +63,65 @@ class ActionEmergency(KitAction):
             log.exception("could not record an emergency slip")
             return []
         self.say(dispatcher, "emergency.issued", number=issued.number)
-        if not places:
+        if known:
+            # the place of the report being filled in, or of their open slip: "是" is enough
+            self.say(dispatcher, "ask.emergency_location_known" if phone else
+                     "ask.emergency_location_known_phone", place=known["place"])
+        elif not places:
             self.say(dispatcher, "ask.emergency_location" if phone else
                      "ask.emergency_location_phone")
         elif not phone:
             self.say(dispatcher, "ask.emergency_phone")
         # The emergency takes over: what the resident says next (where it is) belongs to it,
         # not to a report they may have been filling in.
-        return [*clear_draft(), SlotSet("last_slip", issued.number)]
+        offer = {"number": issued.number, **known} if known else None
+        return [*clear_draft(), SlotSet("last_slip", issued.number),
+                SlotSet("place_offer", offer)]
+
+    async def _known_place(self, tracker: Tracker) -> dict[str, Any] | None:
+        """Where the resident is likely to be, when the danger's message does not say: the
+        place of the report they were filling in, else that of their newest open slip.
+        Offered as a question ("是在…吗"), never taken for granted."""
+        location = tracker.get_slot("location")
+        if isinstance(location, dict) and location.get("text"):
+            return {"place": str(location["text"]), "area": location.get("area")}
+        try:
+            slip = await self.kit.desk.open_slip_of(tracker.sender_id)
+        except Exception:  # noqa: BLE001 - never delay an emergency for a guess of its place
+            log.warning("could not look up the open slip's place", exc_info=True)
+            return None
+        if slip is None or not getattr(slip, "place", None):
+            return None
+        return {"place": slip.place, "area": slip.area}
+
+
+class ActionPlaceOffered(KitAction):
+    """ "是" to "是在…吗" after an emergency slip: that place (and its street and community)
+    is added to the emergency slip, and the resident told so."""
+
+    NAME = PLACE_OFFERED
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        offer = tracker.get_slot("place_offer") or {}
+        number, place = offer.get("number"), offer.get("place")
+        if not number or not place:
+            self.say(dispatcher, "chat.fallback")
+            return [SlotSet("place_offer", None)]
+        area = offer.get("area") if isinstance(offer.get("area"), dict) else {}
+        details = {"location_text": str(place)}
+        for name in ("street", "community"):
+            if area.get(name):
+                details[name] = str(area[name])
+        said = str(tracker.latest_message.get("text") or "").strip()
+        rest = self.kit.nlu.yes_and_more(said)
+        note = f"居民确认地点：{place}" + (f"。{rest}" if rest else "")
+        try:
+            await self.kit.desk.add_followup(tracker.sender_id, str(number), note, [], details)
+        except (LookupError, ValueError):
+            self.say(dispatcher, "chat.fallback")
+            return [SlotSet("place_offer", None)]
+        self.say(dispatcher, "followup.place_added", place=place, number=number)
+        return [SlotSet("place_offer", None)]
 

@@ -41,7 +41,8 @@ class FakeSlip:
                           urgency=self.urgency or (self.draft.triage or {}).get("urgency"),
                           response_due_at=self.response_due_at, signed_at=self.signed_at,
                           has_phone=bool(self.draft.phone), reopen_count=self.reopen_count,
-                          final=self.status == "已归档")
+                          final=self.status == "已归档",
+                          place=self.draft.location_text, area=self.draft.area)
 
 
 class FakeDesk:

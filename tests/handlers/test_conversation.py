@@ -80,6 +80,19 @@ async def test_an_emergency_is_told_to_call_first_and_still_recorded(site: Site)
     assert slip.urgency == "特急" and slip.number in reply
 
 
+async def test_an_emergency_without_a_place_takes_the_open_slips_place_on_yes(
+        site: Site) -> None:
+    """The real desk gives the open slip's place (and its street) to the emergency slip."""
+    chat = Chat(site, "oWebhook-fire-place")
+    await talk(chat, COMPLETE, "确认")
+    (reply,) = await talk(chat, "快来人 楼下着火了")
+    assert "是在“建新北路12号门口”吗" in reply, reply
+    (added,) = await talk(chat, "是")
+    fire = next(s for s in await site.slips_of(chat.openid) if s.urgency == "特急")
+    assert fire.number in added
+    assert (fire.location_text, fire.street) == ("建新北路12号门口", "观音桥街道")
+
+
 @pytest.mark.parametrize("said", ["我不想活了", "我想死", "我要跳楼"])
 async def test_a_resident_who_wants_to_end_their_life_is_answered_at_once(
     site: Site, said: str
