@@ -50,6 +50,10 @@ class IssuedSlip:
     advice: str | None = None
     # 特急 / 紧急 / 一般 as the service classified it; None: the chat uses its own triage
     urgency: str | None = None
+    # the resident's own slip, finished lately, that this one seems to repeat (and when it was
+    # done): they are told staff know the problem came back
+    earlier: str | None = None
+    earlier_resolved_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -69,6 +69,11 @@ def local_time(moment: datetime) -> str:
     return f"{local.month}月{local.day}日 {local:%H:%M}"
 
 
+def local_date(moment: datetime) -> str:
+    """11月27日 (China time); naive datetimes are taken as UTC."""
+    return local_time(moment).split(" ")[0]
+
+
 def shorten(text: str, limit: int = 24) -> str:
     text = _SPACE.sub(" ", text).strip()
     return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -33,7 +33,7 @@ REQUIRED = (
     "summary.photos", "summary.voices", "summary.videos", "summary.links", "summary.tail",
     "summary.tail_no_place",
     "issued.head", "issued.departments", "issued.queue", "issued.response", "issued.due",
-    "issued.how_to_query", "issued.contact", "issued.contact_soon", "issued.guidance",
+    "issued.how_to_query", "issued.earlier", "issued.contact", "issued.contact_soon", "issued.guidance",
     "emergency.advice",
     "emergency.issued",
     "control.cancelled", "control.cancelled_next", "control.withdraw_or_cancel",

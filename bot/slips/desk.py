@@ -79,6 +79,8 @@ class IssuedSlip:
     low_confidence: bool = False
     advice: str | None = None
     urgency: str | None = None
+    earlier: str | None = None
+    earlier_resolved_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -114,7 +116,7 @@ class SlipDeskAdapter:
         self._desk_name = desk_name
 
     async def issue(self, draft: Any) -> Any:
-        view = await self._service.issue(draft)
+        view, earlier = await self._service.issue_noting_earlier(draft)
         names = [d.name for d in ([view.lead_department] if view.lead_department else [])]
         names += [d.name for d in view.co_departments]
         return self._issued(
@@ -127,6 +129,8 @@ class SlipDeskAdapter:
             low_confidence=view.low_confidence,
             advice=view.advice,
             urgency=view.urgency,
+            earlier=str(earlier["number"]) if earlier else None,
+            earlier_resolved_at=_moment((earlier or {}).get("resolved_at")),
         )
 
     async def slips_of(self, openid: str, limit: int = 5) -> list[Any]:
@@ -313,3 +317,10 @@ def resident_label(view: SlipView, desk_name: str) -> str:
         lead = view.lead_department.name if view.lead_department else desk_name
         return f"已交给{lead}，等待签收"
     return view.resident_status
+
+
+def _moment(text: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(text)) if text else None
+    except ValueError:
+        return None

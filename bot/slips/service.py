@@ -120,6 +120,14 @@ class SlipService:
     async def issue(self, draft: Any) -> SlipView:
         """已受理, then 已派单 to the lead department (or the dispatcher's queue when the
         classification is not confident). Idempotent on draft.idempotency_key."""
+        view, _ = await self.issue_noting_earlier(draft)
+        return view
+
+    async def issue_noting_earlier(self, draft: Any) -> tuple[SlipView, dict[str, Any] | None]:
+        """issue(), and the resident's finished slip this one repeats ({"number",
+        "resolved_at", "score"}, see bot/slips/similar.earlier_alike), so that the chat can
+        tell them it was noticed; None when there is none, or the slip was issued before (a
+        retry)."""
         draft = SlipDraft.from_any(draft)
         if not (draft.description or "").strip():
             raise InvalidInput("description", "请描述您遇到的问题")
@@ -127,7 +135,7 @@ class SlipService:
             raise InvalidInput("idempotency_key", "missing")
         existing = await self._by_key(draft.idempotency_key)
         if existing is not None:
-            return existing
+            return existing, None
         now = self._clock()
         triage = draft.triage or classify(self._triage, draft, now)
         resident = Actor.resident(draft.openid)
@@ -148,10 +156,10 @@ class SlipService:
             existing = await self._by_key(draft.idempotency_key)  # a concurrent twin won
             if existing is None:
                 raise
-            return existing
+            return existing, None
         if self._open_slips is not None and view.is_open:
             self._open_slips.add(view.number, view.description, view.area, view.created_at)
-        return view
+        return view, linked.get("earlier")
 
     async def _earlier_alike(self, session: AsyncSession, slip: Slip, now: datetime
                              ) -> dict[str, Any]:

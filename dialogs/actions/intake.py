@@ -15,7 +15,7 @@ from dialogs.actions.base import KitAction, clear_draft, metadata
 from dialogs.actions.status import URGENT
 from dialogs.domain import FORM
 from dialogs.ports import IssuedSlip, SlipDraft
-from dialogs.text import cut_at_sentence, link_note, local_time, mask_phone, shorten
+from dialogs.text import cut_at_sentence, link_note, local_date, local_time, mask_phone, shorten
 
 log = logging.getLogger(__name__)
 
@@ -200,6 +200,10 @@ class ActionSubmitComplaint(KitAction):
             guidance = str((tracker.get_slot("triage") or {}).get("guidance") or "")
             if guidance:
                 lines.insert(2, self.kit.texts.say("issued.guidance", guidance=guidance))
+        if issued.earlier:
+            done = (f"，{local_date(issued.earlier_resolved_at)}办结"
+                    if issued.earlier_resolved_at else "")
+            lines.append(self.kit.texts.say("issued.earlier", number=issued.earlier, done=done))
         lines.append(self.kit.texts.say("issued.how_to_query"))
         dispatcher.utter_message(text="\n".join(lines))
         events = [*clear_draft(), SlotSet("last_slip", issued.number)]

@@ -93,6 +93,18 @@ async def test_an_emergency_without_a_place_takes_the_open_slips_place_on_yes(
     assert (fire.location_text, fire.street) == ("建新北路12号门口", "观音桥街道")
 
 
+async def test_a_problem_that_came_back_is_told_its_earlier_slip(site: Site) -> None:
+    """The same resident, the same problem, after the first slip was done: the new slip's
+    reply names the earlier one, so they know staff see it came back."""
+    chat = Chat(site, "oWebhook-again")
+    await talk(chat, "鲤鱼池小区垃圾好几天没人收了，臭得很，电话13812345678", "确认")
+    (first,) = await site.slips_of(chat.openid)
+    await site.staff(first.number, "close", result="已清运")
+    replies = await talk(chat, "鲤鱼池小区楼下的垃圾桶又满了 没人收", "是", "确认")
+    assert f"您之前反映过类似的问题（交办单 {first.number}，" in replies[-1], replies
+    assert "办结）" in replies[-1]
+
+
 @pytest.mark.parametrize("said", ["我不想活了", "我想死", "我要跳楼"])
 async def test_a_resident_who_wants_to_end_their_life_is_answered_at_once(
     site: Site, said: str

@@ -77,3 +77,24 @@ async def test_a_triage_that_cannot_compare_costs_no_complaint(
     await _done(slips)
     view = await slips.issue(AGAIN, triage=triage(lead="D-CGJ"))
     assert view.status == "dispatched" and await _earlier(slips, view.number) is None
+
+
+async def test_the_chat_desk_tells_the_earlier_slip_once(triaged: Slips, clock: Clock) -> None:
+    """The resident hears it too (bot/slips/desk.py gives it to the chat): the earlier slip's
+    number and when it was done; a retry of the same message does not say it again."""
+    from bot.slips.desk import SlipDeskAdapter
+    from tests.bot.slips.conftest import draft
+
+    first = await _done(triaged)
+    done_at = clock.now
+    clock.advance(days=3)
+    desk = SlipDeskAdapter(triaged.service, triaged.db)
+    again = draft(AGAIN, key="oResidentAAAA0001:again", triage=triage(lead="D-CGJ"))
+    issued = await desk.issue(again)
+    assert issued.earlier == first
+    assert issued.earlier_resolved_at is not None
+    assert abs((issued.earlier_resolved_at - done_at).total_seconds()) < 1
+    retried = await desk.issue(again)
+    assert retried.number == issued.number and retried.earlier is None
+    other = await desk.issue(draft("建新北路12号门口的路灯坏了", triage=triage(lead="D-CGJ")))
+    assert other.earlier is None
