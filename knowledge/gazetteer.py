@@ -45,6 +45,9 @@ class AreaMatch:
     inside: bool = True  # False: a shared location outside the district, or `elsewhere`
     kind: str = "street"  # street / community / landmark / location / code / elsewhere
     district: str | None = None  # kind "elsewhere": the other district the place is in
+    # other names in the message that lie in another street ("华新街街道 嘉陵公园旁边": the park
+    # is not in 华新街): why the confidence is lower, for staff to check
+    contradicted_by: tuple[str, ...] = ()
 
     @property
     def code(self) -> str | None:
@@ -62,6 +65,7 @@ class AreaMatch:
             "lon": self.lon,
             "confidence": round(self.confidence, 3),
             "inside": self.inside,
+            **({"contradicted_by": list(self.contradicted_by)} if self.contradicted_by else {}),
         }
 
 
@@ -232,11 +236,13 @@ class Gazetteer:
         best = max(matches, key=score)
         others = [m for m in matches if m is not best]
         conf = best.confidence
-        if any(m.street_code != best.street_code for m in others):
+        elsewhere = tuple(dict.fromkeys(m.text for m in others
+                                        if m.street_code != best.street_code))
+        if elsewhere:
             conf *= 0.8
         elif others:
             conf = min(0.99, conf + 0.05)
-        changes: dict[str, Any] = {"confidence": conf}
+        changes: dict[str, Any] = {"confidence": conf, "contradicted_by": elsewhere}
         if best.community is None:
             # "红旗河沟 嘉陵一村": the landmark says where, the estate of the same street
             # beside it which 社区 handles it

@@ -449,7 +449,9 @@ def summary_lines(result: TriageResult) -> list[str]:
     lines.append(f"部门：{depts}（{how}）")
     if result.area:
         place = result.area.community or result.area.street or result.area.text
-        lines.append(f"属地：{place}（{result.area.text}，把握 {result.area.confidence:.2f}）")
+        doubt = "、".join(f"“{t}”" for t in result.area.contradicted_by)
+        lines.append(f"属地：{place}（{result.area.text}，把握 {result.area.confidence:.2f}"
+                     + (f"；另提到{doubt}，不在同一街镇，请核实" if doubt else "") + "）")
     lines.append(f"办理层级：{result.handling_level}")
     lines.append(f"时限：{ex['deadlines']}")
     if routing.get("teji_guess"):

@@ -52,6 +52,16 @@ def test_confidence_reflects_how_precise_the_text_is(gaz: Gazetteer) -> None:
     assert gaz.find("北滨路").confidence <= 0.5
 
 
+def test_a_name_of_another_street_is_kept_to_explain_the_doubt(gaz: Gazetteer) -> None:
+    """Staff are told which name disagreed (the twelfth session's note: only the confidence
+    dropped)."""
+    clash = gaz.find("华新街街道 嘉陵公园旁边")
+    assert clash.street_code == "GYQ" and clash.contradicted_by == ("华新街街道",)
+    assert clash.to_dict()["contradicted_by"] == ["华新街街道"]
+    agree = gaz.find("观音桥街道嘉陵一村社区")
+    assert agree.contradicted_by == () and "contradicted_by" not in agree.to_dict()
+
+
 def test_no_place_and_places_elsewhere(gaz: Gazetteer) -> None:
     assert gaz.find("路灯坏了三天了") is None
     assert gaz.find("江北机场附近") is None  # the airport is in another district

@@ -129,6 +129,15 @@ def test_a_resident_in_danger_themselves_is_spoken_to_not_told_to_stay_with_some
     assert "有人轻生（居民本人）" in result.explanation["summary"][1]
 
 
+def test_staff_are_told_which_name_put_the_place_in_doubt(triage: Triage) -> None:
+    result = classify(triage, "华新街街道 嘉陵公园旁边的路灯坏了")
+    line = next(x for x in result.explanation["summary"] if x.startswith("属地："))
+    assert "另提到“华新街街道”，不在同一街镇，请核实" in line, line
+    plain = classify(triage, "嘉陵公园旁边的路灯坏了")
+    assert "请核实" not in next(x for x in plain.explanation["summary"]
+                               if x.startswith("属地："))
+
+
 def test_a_bystander_reporting_someone_in_danger_gets_the_bystanders_advice(
         triage: Triage) -> None:
     result = classify(triage, "邻居老太太说她不想活了 站在楼顶")
