@@ -97,6 +97,9 @@ class ValidateComplaintForm(FormValidationAction):
             marker = nlu.request_marker_of(text)
             return {"description": None, "last_rejected": "description_announced",
                     **({"request_marker": marker} if marker else {})}
+        if nlu.chases_only(text):
+            # "我反映了好多次了 一直没人处理" with no slip open: sorry, and what is it?
+            return {"description": None, "last_rejected": "description_chased"}
         text = self._with_request_marker(tracker, text)
         triage = self.kit.classify(text)
         kind = self.kit.intake.kind_for(text, triage, self.kit.nlu.is_plain_question(text),

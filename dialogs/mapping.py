@@ -158,6 +158,8 @@ def candidates(
         offered = conv.slot("phone_offered")
         if intent == "confirm" and offered:
             slots["contact_phone"] = offered
+        elif intent == "deny" and not offered and nlu.declines_phone(text):
+            slots["contact_phone"] = ""  # "不用了" with no number offered: none is left
         elif intent == "deny":
             out.resets["phone_offered"] = ""
         elif intent == "confirm":

@@ -65,17 +65,20 @@ _DETAIL_LEAD = re.compile(r"^(?:就是在|就在|是在|在|是)")
 # a greeting that opens a report ("你好 我妈八十多了…", "领导好！"): not part of the problem
 _GREETING_LEAD = re.compile(
     r"^\s*(?:(?:你们?好|您们?好|大家好|领导们?好|领导你们好|同志你?好|老师好|喂|哈喽|hello|hi|嗨|"
-    r"早上好|上午好|下午好|晚上好)+[呀啊哈]?(?:在吗|在不在|有人吗)?[?？，,。.！!~～\s]+)+")
+    r"早上好|上午好|下午好|晚上好|师傅你?好?|领导|同志|老师|工作人员|客服)+[呀啊哈]?"
+    r"(?:在吗|在不在|有人吗)?[?？，,。.！!~～\s]+)+")
 # what opens a report before the problem: "我跟你说", "是这样的", who the resident is
 # ("我是石马河那边的住户", "我是鲤鱼池小区的业主": the place is read from the whole message)
 _INTRO_LEAD = re.compile(
     r"^\s*(?:(?:我(?:跟|给|和)你们?(?:说|讲)(?:一下|哈|嘛)?|(?:事情)?是这样(?:的|子)?|你们?看(?:一下|哈|嘛)?|"
+    r"(?:我)?想?(?:请)?问(?:一)?下|(?:我)?想问个事|那个|这个|"
     r"我是[^，,。.！!？?\s]{1,14}?(?:的)?(?:老?住户|居民|业主|租户|市民|老人|退休职工|家长)(?:哈|嘛|哦)?)"
     r"[，,。.！!~～\s]+)+")
 # what a vague place may be said with: "就在我们小区里", "是在我家楼下这边"
 _VAGUE_LEAD = re.compile(r"^(?:就是在|就是|就在|是在|在|是|就)")
 _VAGUE_TAIL = re.compile(r"(?:里面|里头|里|这里|那里|这边|那边|这儿|那儿|上|的)+$")
 _ANNOUNCE_CHARS = 20  # a message that only announces a complaint is short
+_CHASE_CHARS = 40  # a longer message tells more than the chase: it is taken as it is
 _EVASION_CHARS = 16  # an evasion is short; a longer answer says more than that
 # intents a message that only announces a complaint may have been read as ("喂 你好 我想问个事")
 _MAY_ANNOUNCE = frozenset({FALLBACK, REPORT, "greet", "help", "chitchat"})
@@ -190,6 +193,9 @@ class Nlu:
         )
         self.urge_words = tuple(
             normalize(w) for w in str_list(source, "urge_words", data.get("urge_words"))
+        )
+        self.chase_words = tuple(
+            normalize(w) for w in str_list(source, "chase_words", data.get("chase_words"))
         )
         self.area_wide_words = tuple(
             normalize(w) for w in str_list(source, "area_wide_words", data.get("area_wide_words"))
@@ -513,6 +519,18 @@ class Nlu:
         """Asks for the open slip to be done sooner: "能不能快点", "麻烦催一下" (urge_words)."""
         norm = normalize(text)
         return any(w in norm for w in self.urge_words)
+
+    def chases_only(self, text: str, entities: list[dict[str, Any]] | None = None) -> bool:
+        """ "有没有人管啊 我反映了好多次了 一直没人处理": a chase with nothing of the problem in
+        it (no problem word, place or slip number; chase_words)."""
+        norm = normalize(text)
+        if not any(w in norm for w in self.chase_words) or len(norm) > _CHASE_CHARS:
+            return False
+        if self.has_problem_word(text):
+            return False
+        if entities is None:
+            entities = self.entities.extract(text)
+        return not any(e.get("entity") in ("place", "slip_number", "employer") for e in entities)
 
     def is_area_wide(self, text: str) -> bool:
         """The problem covers an area, not a spot: "停水", "整个", "到处" (area_wide_words)."""

@@ -43,6 +43,8 @@ class AskSlot(KitAction):
         kind = meta.get("msg_type")
         if rejected == "description":
             self.say(dispatcher, "ask.description_again")
+        elif rejected == "description_chased":
+            self.say(dispatcher, "ask.description_chased")
         elif kind == "image":
             self.say(dispatcher, "ask.description_after_photo")
         elif kind == "video":

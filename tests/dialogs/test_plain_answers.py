@@ -1,0 +1,65 @@
+"""Plain answers to the bot's questions, as residents gave them walking through the demo in
+the thirteenth session."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.dialogs.conftest import Resident
+from tests.dialogs.fakes import FakeDesk
+
+
+@pytest.mark.parametrize("said", ["不用留电话", "不需要", "不用了", "别打电话 微信说就行",
+                                  "电话就不用留了", "不要给我打电话"])
+async def test_turning_the_phone_down_in_other_words_is_understood(
+    resident: Resident, desk: FakeDesk, said: str
+) -> None:
+    await resident.say("小区门口的路灯坏了三天了")
+    assert "联系电话" in await resident.say("建新北路12号")
+    reply = await resident.say(said)
+    assert "号码好像不对" not in reply and "请核对" in reply, reply
+    assert "确认" in reply
+    await resident.say("确认")
+    (slip,) = desk.of(resident.openid)
+    assert slip.draft.phone is None
+
+
+@pytest.mark.parametrize("said", ["你们这个有没有人管啊 我反映了好多次了 一直没人处理",
+                                  "反映过好多次了 石沉大海", "怎么还没人来"])
+async def test_a_chase_with_no_problem_in_it_asks_what_the_problem_is(
+    resident: Resident, desk: FakeDesk, said: str
+) -> None:
+    """From a resident with no open slip it was taken for the problem: a slip that said only
+    that nobody had come."""
+    reply = await resident.say(said)
+    assert "真不好意思" in reply and "是什么问题" in reply and "单号" in reply, reply
+    assert "联系电话" not in reply
+    reply = await resident.say("小区门口的路灯坏了三天了 建新北路12号")
+    assert "联系电话" in reply
+    await resident.say("不留")
+    await resident.say("确认")
+    (slip,) = desk.of(resident.openid)
+    assert slip.draft.description.startswith("小区门口的路灯坏了三天了")
+
+
+async def test_a_chase_that_tells_the_problem_is_the_problem(
+    resident: Resident, desk: FakeDesk
+) -> None:
+    reply = await resident.say("小区垃圾堆了一个星期没人管 反映了好多次了")
+    assert "真不好意思" not in reply and "什么地方" in reply
+
+
+@pytest.mark.parametrize(("said", "problem"), [
+    ("师傅 我想问下 那个 我们这边停水了 啥时候来水啊", "我们这边停水了 啥时候来水啊"),
+    ("领导 建新北路12号门口的路灯坏了", "建新北路12号门口的路灯坏了"),
+    ("那个 建新北路12号门口井盖丢了", "建新北路12号门口井盖丢了"),
+])
+async def test_how_a_resident_addresses_us_is_not_part_of_the_problem(
+    resident: Resident, said: str, problem: str
+) -> None:
+    reply = await resident.say(said)
+    if "什么地方" in reply:
+        reply = await resident.say("建新北路12号")
+    if "联系电话" in reply:
+        reply = await resident.say("不留")
+    assert f"问题：{problem}\n" in reply, reply
