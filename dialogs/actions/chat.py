@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from dialogs.actions.base import KitAction, entity_values, metadata
-from dialogs.actions.status import open_slips, slip_summary
+from dialogs.actions.status import open_slips, slip_summary, status_lines
 
 log = logging.getLogger(__name__)
 
@@ -155,6 +155,14 @@ class ActionMenuClick(KitAction):
         return []
 
 
+HOW_LONG = "how_long"  # knowledge/faq.yaml: how long a slip takes
+
+
+def drafting(tracker: Tracker) -> bool:
+    """A report is being filled in (a question about it is about that one)."""
+    return bool(tracker.active_loop_name or tracker.get_slot("awaiting_confirmation"))
+
+
 class ActionFaq(KitAction):
     NAME = "action_faq"
 
@@ -168,8 +176,24 @@ class ActionFaq(KitAction):
         if entry is None:
             self.say(dispatcher, "chat.fallback")
             return []
+        if entry.id == HOW_LONG and not drafting(tracker):
+            # "那大概多久能来水" after a slip was issued: that slip's own time limits, not the
+            # rules for every kind of slip
+            slip = await self._open_slip(tracker)
+            if slip is not None:
+                lines = status_lines(self.kit.texts, slip, self.kit.clock())
+                lines.append(self.kit.texts.say("chat.how_long_own"))
+                dispatcher.utter_message(text="\n".join(lines))
+                return []
         dispatcher.utter_message(text=entry.answer)
         return []
+
+    async def _open_slip(self, tracker: Tracker) -> Any:
+        try:
+            return await self.kit.desk.open_slip_of(tracker.sender_id)
+        except Exception:  # noqa: BLE001 - the general answer still helps
+            log.warning("could not look up the open slip for a how-long question", exc_info=True)
+            return None
 
 
 class ActionVoiceHeard(KitAction):

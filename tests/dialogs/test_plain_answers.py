@@ -63,3 +63,25 @@ async def test_how_a_resident_addresses_us_is_not_part_of_the_problem(
     if "联系电话" in reply:
         reply = await resident.say("不留")
     assert f"问题：{problem}\n" in reply, reply
+
+
+async def test_how_long_after_a_slip_gives_that_slips_time_limits(
+    resident: Resident, desk: FakeDesk
+) -> None:
+    """"那大概多久能来水" just after a slip was issued got the rules for every kind of slip."""
+    from dialogs.text import local_time
+    from tests.dialogs.conftest import issued
+
+    number = await issued(resident, desk)
+    reply = await resident.say("那大概多久能修好")
+    assert number in reply and f"办理期限：{local_time(desk.slips[number].due_at)}" in reply
+    assert "这是您这张交办单的时限" in reply and "政策咨询" not in reply
+
+
+async def test_how_long_with_no_slip_or_while_reporting_gives_the_rules(
+    resident: Resident, desk: FakeDesk
+) -> None:
+    assert "政策咨询" in await resident.say("一般多久能处理")
+    await resident.say("小区门口的路灯坏了三天了")
+    reply = await resident.say("一般多久能处理")
+    assert "政策咨询" in reply and "什么地方" in reply
