@@ -75,7 +75,7 @@ DRAFT_SLOTS = (
 
 INTENTS = (
     "greet", "report", "new_report", "query_status", "my_slips", "slip_question", "cancel", "restart", "confirm",
-    "deny", "correct", "help", "thanks", "faq", "chitchat", "abuse", "survey_satisfied", "survey_basic",
+    "deny", "correct", "help", "thanks", "wait", "faq", "chitchat", "abuse", "survey_satisfied", "survey_basic",
     "survey_unsatisfied", "nlu_fallback",
 )
 ENTITIES = ("phone", "place", "time", "slip_number", "employer", "faq")

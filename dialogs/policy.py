@@ -79,6 +79,7 @@ INFO = {
     "help": "action_help",
     "greet": "action_greet",
     "thanks": "action_thanks",
+    "wait": "action_wait",
     "chitchat": "action_chitchat",
     "abuse": "action_abuse",
 }

@@ -35,6 +35,12 @@ class ActionThanks(Say):
     NAME, KEY = "action_thanks", "chat.thanks"
 
 
+class ActionWait(Say):
+    """ "好的 那我等着": nothing to add to a slip; progress will come to them."""
+
+    NAME, KEY = "action_wait", "chat.wait"
+
+
 class ActionAlreadySolved(Say):
     NAME, KEY = "action_already_solved", "chat.already_solved"
 

@@ -85,3 +85,25 @@ async def test_how_long_with_no_slip_or_while_reporting_gives_the_rules(
     await resident.say("小区门口的路灯坏了三天了")
     reply = await resident.say("一般多久能处理")
     assert "政策咨询" in reply and "什么地方" in reply
+
+
+@pytest.mark.parametrize("said", ["好的 那我等着", "那我再等等", "行 等你们消息", "好的，等你们通知"])
+async def test_saying_they_will_wait_adds_nothing_to_the_slip(
+    resident: Resident, desk: FakeDesk, said: str
+) -> None:
+    """After a status reply, "好的 那我等着" was added to the slip as a 补充."""
+    from tests.dialogs.conftest import issued
+
+    number = await issued(resident, desk)
+    await resident.say("我的工单")
+    reply = await resident.say(said)
+    assert "有进展会第一时间在这里告诉您" in reply and "补充" not in reply, reply
+    assert desk.slips[number].followups == []
+
+
+async def test_hold_on_in_the_middle_of_a_report_is_not_waiting_for_a_slip(
+    resident: Resident,
+) -> None:
+    await resident.say("小区门口的路灯坏了三天了")
+    reply = await resident.say("等一下")
+    assert "有进展" not in reply
