@@ -24,7 +24,7 @@ REQUIRED = (
     "ask.question_noted", "ask.question_added",
     "ask.correction", "ask.survey", "ask.survey_reason", "ask.survey_reason_change",
     "ask.reason_or_new",
-    "ask.rerate", "chat.how_long_own", "chat.wait", "ask.description_chased", "survey.kept", "ask.resume", "ask.emergency_location",
+    "ask.rerate", "chat.how_long_own", "chat.fallback_foreign", "chat.wait", "ask.description_chased", "survey.kept", "ask.resume", "ask.emergency_location",
     "ask.emergency_location_phone", "ask.emergency_phone", "ask.emergency_location_known",
     "ask.emergency_location_known_phone",
     "summary.head", "summary.description", "summary.description_long", "summary.location",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -11,6 +12,7 @@ from rasa_sdk.types import DomainDict
 
 from dialogs.actions.base import KitAction, entity_values, metadata
 from dialogs.actions.status import open_slips, slip_summary, status_lines
+from dialogs.text import cjk_count
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +61,22 @@ class ActionAbuseShort(Say):
     NAME, KEY = "action_abuse_short", "chat.abuse_short"
 
 
-class ActionFallback(Say):
-    NAME, KEY = "action_fallback", "chat.fallback"
+class ActionFallback(KitAction):
+    """Not understood. A message in English (or another language in Latin letters) gets an
+    English line too: the chat only understands Chinese, the 12345 hotline has interpreters."""
+
+    NAME = "action_fallback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        text = str(tracker.latest_message.get("text") or "")
+        foreign = not cjk_count(text) and len(_LATIN_WORD.findall(text)) >= 2
+        self.say(dispatcher, "chat.fallback_foreign" if foreign else "chat.fallback")
+        return []
+
+
+_LATIN_WORD = re.compile(r"[A-Za-zÀ-ɏ]{2,}")
 
 
 class ActionNothingToConfirm(Say):

@@ -107,3 +107,14 @@ async def test_hold_on_in_the_middle_of_a_report_is_not_waiting_for_a_slip(
     await resident.say("小区门口的路灯坏了三天了")
     reply = await resident.say("等一下")
     assert "有进展" not in reply
+
+
+async def test_a_message_in_english_is_told_in_english_where_to_get_help(
+    resident: Resident,
+) -> None:
+    reply = await resident.say("street light broken near my home")
+    assert "this chat only understands Chinese" in reply and "12345" in reply
+    assert "我没太看明白" in reply
+    reply = await resident.say("ok")
+    assert "Chinese" not in reply
+    assert "Chinese" not in await resident.say("啊啊啊啊")
