@@ -100,7 +100,7 @@ def supervision(events: Iterable[EventLike]) -> Supervision | None:
 def summary(
     slip: Slip, workflow: Workflow, now: datetime, *, returned: Returned | None = None,
     reopen_reason: str | None = None, extension: ExtensionMark | None = None,
-    supervised: Supervision | None = None,
+    supervised: Supervision | None = None, earlier: str | None = None,
 ) -> SlipSummary:
     text = slip.description or ""
     waiting = slip.status in UNSIGNED and slip.response_due_at is not None
@@ -129,6 +129,7 @@ def summary(
         reopen_reason=reopen_reason,
         extension=extension,
         supervision=supervised,
+        earlier=earlier,
     )
 
 

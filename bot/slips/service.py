@@ -497,6 +497,7 @@ class SlipService:
         marked = {s.id for s in rows if s.status in open_states
                   and (s.status in IN_HAND or s.supervised)}
         history: dict[int, list[SlipEvent]] = {}
+        earlier = await _earlier_of(session, [s.id for s in rows if s.status in open_states])
         if wanted or marked:
             events = (await session.execute(
                 select(SlipEvent).where(SlipEvent.slip_id.in_(list(wanted.keys() | marked)),
@@ -523,7 +524,7 @@ class SlipService:
                 supervised = supervision(events) if s.supervised else None
             out.append(summary(s, self.workflow, now, returned=returned,
                                reopen_reason=reopen_reason, extension=extension,
-                               supervised=supervised))
+                               supervised=supervised, earlier=earlier.get(s.id)))
         return out
 
     @asynccontextmanager
@@ -586,6 +587,23 @@ def _departments_of(data: dict[str, Any]) -> set[str]:
     codes = {data.get("department"), data.get("from_department"),
              *(data.get("co_departments") or [])}
     return {c for c in codes if isinstance(c, str) and c}
+
+
+async def _earlier_of(session: AsyncSession, ids: list[int]) -> dict[int, str]:
+    """Of these open slips, those that repeat their resident's slip finished lately (the
+    accept event's `earlier`, bot/slips/similar.earlier_alike): slip id → that slip's number.
+    One small query by the event index for a page of slips."""
+    if not ids:
+        return {}
+    rows = await session.execute(
+        select(SlipEvent.slip_id, SlipEvent.data)
+        .where(SlipEvent.slip_id.in_(ids), SlipEvent.seq == 1, SlipEvent.action == "accept"))
+    out = {}
+    for slip_id, data in rows:
+        found = (data or {}).get("earlier") if isinstance(data, dict) else None
+        if isinstance(found, dict) and found.get("number"):
+            out[slip_id] = str(found["number"])
+    return out
 
 
 def _accept_data(draft: SlipDraft, triage: dict[str, Any]) -> dict[str, Any]:

@@ -113,6 +113,8 @@ class SlipSummary:
     supervision: Supervision | None = None
     # how often the resident asked for it to be done sooner (催办) in this round of handling
     urge_count: int = 0
+    # an open slip that repeats the same resident's slip finished lately (此前反映): its number
+    earlier: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return _jsonable(asdict(self))

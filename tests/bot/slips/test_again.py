@@ -98,3 +98,19 @@ async def test_the_chat_desk_tells_the_earlier_slip_once(triaged: Slips, clock: 
     assert retried.number == issued.number and retried.earlier is None
     other = await desk.issue(draft("建新北路12号门口的路灯坏了", triage=triage(lead="D-CGJ")))
     assert other.earlier is None
+
+
+async def test_lists_mark_an_open_slip_that_repeats_an_earlier_one(
+    triaged: Slips, clock: Clock
+) -> None:
+    """再次反映 in the workbench and the slip list: handlers see it without opening the slip."""
+    first = await _done(triaged)
+    clock.advance(days=2)
+    again = await triaged.issue(AGAIN, triage=triage(lead="D-CGJ"))
+    other = await triaged.issue("建新北路12号门口的路灯坏了", triage=triage(lead="D-CGJ"))
+    bench = await triaged.service.workbench(HANDLER)
+    marks = {s.number: s.earlier for s in bench.to_sign}
+    assert marks[again.number] == first and marks[other.number] is None
+    page = await triaged.service.list(HANDLER)
+    listed = {s.number: s.earlier for s in page.items}
+    assert listed[again.number] == first and listed[first] is None  # done: no longer marked

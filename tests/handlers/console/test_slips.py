@@ -833,6 +833,10 @@ async def test_a_problem_that_came_back_names_the_earlier_slip(
     assert "问题可能又出现了" in shown.group(1)
     _, page = await cg.get(f"/console/slips/{first.number}")
     assert 'id="earlier"' not in page
+    # the handler's workbench marks it too, without opening it
+    _, page = await cg.get("/console")
+    row = next(r for r in page.split("<tr>") if again.number in r)
+    assert '<span class="badge again"' in row and "再次反映" in row and first.number in row
 
 
 async def test_a_followup_telling_of_a_danger_raises_the_slip_in_the_running_app(
