@@ -17,7 +17,8 @@ def all_actions(kit: DialogKit) -> list[Action]:
     simple = [
         chat.ActionGreet, chat.ActionGreetShort, chat.ActionThanks, chat.ActionAlreadySolved,
         chat.ActionChitchat, chat.ActionAbuse, chat.ActionAbuseShort,
-        chat.ActionFallback, chat.ActionWait, chat.ActionNothingToConfirm, chat.ActionNewReport, chat.ActionWelcome,
+        chat.ActionFallback, chat.ActionWait, chat.ActionNothingToConfirm, chat.ActionNewReport,
+        chat.ActionWelcome,
         chat.ActionAlreadyFiled, chat.ActionHelp, chat.ActionMenuClick,
         chat.ActionFaq, chat.ActionVoiceHeard, chat.ActionAskCorrection, chat.ActionLinkOnly,
         control.ActionCancel, control.ActionRestart, control.ActionAskResume,

@@ -201,7 +201,8 @@ class ActionSubmitComplaint(KitAction):
             if guidance:
                 lines.insert(2, self.kit.texts.say("issued.guidance", guidance=guidance))
         if issued.earlier:
-            done = (f"，{local_date(issued.earlier_resolved_at)}办结"
+            done = (self.kit.texts.say("issued.earlier_done",
+                                       date=local_date(issued.earlier_resolved_at))
                     if issued.earlier_resolved_at else "")
             lines.append(self.kit.texts.say("issued.earlier", number=issued.earlier, done=done))
         lines.append(self.kit.texts.say("issued.how_to_query"))
