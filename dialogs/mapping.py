@@ -97,8 +97,9 @@ def candidates(
     # the description
     if starting or requested == "description":
         # "另外，" goes; "我要举报，" stays (the resident's words say it is a report)
-        slots["description"] = nlu.without_phone_refusal(nlu.without_greeting(
-            nlu.without_lead_marker(nlu.without_phones(text, parse) or text, keep_request=True)))
+        slots["description"] = nlu.without_phone_refusal(nlu.without_where_from(
+            nlu.without_greeting(nlu.without_lead_marker(
+                nlu.without_phones(text, parse) or text, keep_request=True))))
     elif (requested == "contact_phone" and not found
           and (conv.slot("triage") or {}).get("request_type") == "咨询"
           and nlu.is_question(text) and not nlu.declines_phone(text)):

@@ -74,6 +74,10 @@ _INTRO_LEAD = re.compile(
     r"(?:我)?想?(?:请)?问(?:一)?下|(?:我)?想问个事|那个|这个|"
     r"我是[^，,。.！!？?\s]{1,14}?(?:的)?(?:老?住户|居民|业主|租户|市民|老人|退休职工|家长)(?:哈|嘛|哦)?)"
     r"[，,。.！!~～\s]+)+")
+# "我是五里店的 …": where the resident is from, said before the problem (kept out of its
+# description when it names a place; the place itself is read from the whole message)
+_FROM_LEAD = re.compile(r"^\s*我是([^，,。.！!？?\s]{2,12}?)(?:这边|那边|那里|这里|那块)?的"
+                        r"[，,。.！!~～\s]+")
 # what a vague place may be said with: "就在我们小区里", "是在我家楼下这边"
 _VAGUE_LEAD = re.compile(r"^(?:就是在|就是|就在|是在|在|是|就)")
 _VAGUE_TAIL = re.compile(r"(?:里面|里头|里|这里|那里|这边|那边|这儿|那儿|上|的)+$")
@@ -797,6 +801,15 @@ class Nlu:
         if len(normalize(rest)) < 4:
             rest = _GREETING_LEAD.sub("", text, count=1)
         return rest if len(normalize(rest)) >= 2 and rest != text else text
+
+    def without_where_from(self, text: str) -> str:
+        """ "我是五里店的 我们那里的公共厕所好脏" → "我们那里的公共厕所好脏": only when what
+        follows 我是 names a place ("我是开出租车的 …" stays: it says who is complaining)."""
+        found = _FROM_LEAD.match(text)
+        if found is None or not self.names_place(found.group(1)):
+            return text
+        rest = text[found.end():]
+        return rest if len(normalize(rest)) >= 4 else text
 
     def request_marker_of(self, text: str) -> str | None:
         """The words of a message that only says what kind of request follows ("我要举报",

@@ -118,3 +118,23 @@ async def test_a_message_in_english_is_told_in_english_where_to_get_help(
     reply = await resident.say("ok")
     assert "Chinese" not in reply
     assert "Chinese" not in await resident.say("啊啊啊啊")
+
+
+async def test_where_the_resident_is_from_is_not_part_of_the_problem(
+    town_resident: Resident, desk: FakeDesk
+) -> None:
+    """"我是五里店的 …" opened every summary of such a report."""
+    reply = await town_resident.say("我是五里店的 我们那里的公共厕所好脏好臭 一直没人打扫")
+    if "说不清" in reply or "什么地方" in reply:
+        reply = await town_resident.say("五里店轻轨站旁边")
+    if "联系电话" in reply:
+        reply = await town_resident.say("不留")
+    assert "问题：我们那里的公共厕所好脏好臭 一直没人打扫\n" in reply, reply
+    assert "五里店" in reply  # the place is kept as the place
+
+
+async def test_who_the_resident_is_stays_in_the_problem(resident: Resident) -> None:
+    reply = await resident.say("我是开出租车的 建新北路12号门口天天有人乱停车")
+    if "联系电话" in reply:
+        reply = await resident.say("不留")
+    assert "问题：我是开出租车的 建新北路12号门口天天有人乱停车" in reply, reply
