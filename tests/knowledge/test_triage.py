@@ -116,7 +116,8 @@ def test_gas_leak_is_an_emergency_with_advice(triage: Triage) -> None:
     assert data["emergency_lines"] == ["119"] and data["duty_alert"] is True
 
 
-@pytest.mark.parametrize("said", ["我不想活了", "我真的不想活了 太累了", "我要跳楼"])
+@pytest.mark.parametrize("said", ["我不想活了", "我真的不想活了 太累了", "我要跳楼",
+                                  "你好 我不想活了", "喂，在吗？我想死"])
 def test_a_resident_in_danger_themselves_is_spoken_to_not_told_to_stay_with_someone(
         triage: Triage, said: str) -> None:
     result = classify(triage, said)
