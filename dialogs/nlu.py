@@ -698,6 +698,11 @@ class Nlu:
         rest = found.group("rest").strip() if found else ""
         return rest or None
 
+    def says_yes(self, text: str, parse: dict[str, Any]) -> bool:
+        """A yes to the question just asked: "是" (the confirm intent), or a yes that goes on
+        ("是的 已经有人盖上了")."""
+        return parse["intent"]["name"] == "confirm" or self.yes_and_more(text) is not None
+
     def confirms_politely(self, text: str, parse: dict[str, Any]) -> bool:
         """ "对的 就是这样 麻烦你们了", "确认，谢谢": a yes to the summary with only courtesy
         after it (no problem word, place, phone or time: those are more to the report)."""

@@ -240,8 +240,7 @@ class Policy:
         if self._danger(parse):
             return False
         text = str(parse.get("text") or "")
-        return (parse["intent"]["name"] == "confirm" or self.kit.nlu.says_same_place(text)
-                or self.kit.nlu.yes_and_more(text) is not None)
+        return self.kit.nlu.says_yes(text, parse) or self.kit.nlu.says_same_place(text)
 
     # -- steps -----------------------------------------------------------------------------
     async def _late_reason(

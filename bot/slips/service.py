@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, select, text
+from sqlalchemy import ColumnElement, and_, func, or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
@@ -53,7 +53,7 @@ from bot.slips.query import (
     search_terms,
     text_conditions,
 )
-from bot.slips.similar import OpenSlipCache, cluster_with_similar, earlier_alike
+from bot.slips.similar import OpenSlipCache, cluster_with_similar, earlier_alike, earlier_in
 from bot.slips.timing import SlipTiming
 from bot.slips.views import (
     ActionSpec,
@@ -159,7 +159,7 @@ class SlipService:
             return existing, None
         if self._open_slips is not None and view.is_open:
             self._open_slips.add(view.number, view.description, view.area, view.created_at)
-        return view, linked.get("earlier")
+        return view, earlier_in(linked)
 
     async def _earlier_alike(self, session: AsyncSession, slip: Slip, now: datetime
                              ) -> dict[str, Any]:
@@ -489,23 +489,30 @@ class SlipService:
         """List rows, with why a slip is back on someone's desk: the latest 退单 (department
         and reason) of a slip sent back to the queue, the latest 重办 reason of a reopened
         slip still open; and for a slip being worked on, where its extension (延期) stands and
-        its 督办. One query for the page, only when it holds such slips."""
+        its 督办; for an open slip, the resident's earlier slip it repeats (此前反映, from its
+        accept event). One query for the page, only when it holds such slips."""
         open_states = self.workflow.open_states
         wanted = {s.id: "return" if s.queue_reason == "returned" else "reopen" for s in rows
                   if s.queue_reason == "returned"
                   or (s.reopen_count and s.status in open_states)}
         marked = {s.id for s in rows if s.status in open_states
                   and (s.status in IN_HAND or s.supervised)}
+        ids = wanted.keys() | marked | {s.id for s in rows if s.status in open_states}
         history: dict[int, list[SlipEvent]] = {}
-        earlier = await _earlier_of(session, [s.id for s in rows if s.status in open_states])
-        if wanted or marked:
+        earlier: dict[int, str] = {}
+        if ids:
             events = (await session.execute(
-                select(SlipEvent).where(SlipEvent.slip_id.in_(list(wanted.keys() | marked)),
-                                        SlipEvent.action.in_(("return", *MARK_ACTIONS)))
+                select(SlipEvent).where(
+                    SlipEvent.slip_id.in_(list(ids)),
+                    or_(SlipEvent.action.in_(("return", *MARK_ACTIONS)),
+                        and_(SlipEvent.seq == 1, SlipEvent.action == "accept")))
                 .order_by(SlipEvent.slip_id, SlipEvent.seq)
             )).scalars()
             for e in events:
-                history.setdefault(e.slip_id, []).append(e)
+                if e.action != "accept":
+                    history.setdefault(e.slip_id, []).append(e)
+                elif (found := earlier_in(e.data)) is not None:
+                    earlier[e.slip_id] = found["number"]
         out = []
         for s in rows:
             events = history.get(s.id, [])
@@ -587,23 +594,6 @@ def _departments_of(data: dict[str, Any]) -> set[str]:
     codes = {data.get("department"), data.get("from_department"),
              *(data.get("co_departments") or [])}
     return {c for c in codes if isinstance(c, str) and c}
-
-
-async def _earlier_of(session: AsyncSession, ids: list[int]) -> dict[int, str]:
-    """Of these open slips, those that repeat their resident's slip finished lately (the
-    accept event's `earlier`, bot/slips/similar.earlier_alike): slip id → that slip's number.
-    One small query by the event index for a page of slips."""
-    if not ids:
-        return {}
-    rows = await session.execute(
-        select(SlipEvent.slip_id, SlipEvent.data)
-        .where(SlipEvent.slip_id.in_(ids), SlipEvent.seq == 1, SlipEvent.action == "accept"))
-    out = {}
-    for slip_id, data in rows:
-        found = (data or {}).get("earlier") if isinstance(data, dict) else None
-        if isinstance(found, dict) and found.get("number"):
-            out[slip_id] = str(found["number"])
-    return out
 
 
 def _accept_data(draft: SlipDraft, triage: dict[str, Any]) -> dict[str, Any]:

@@ -157,3 +157,13 @@ async def earlier_alike(
             return {"earlier": {"number": number, "resolved_at": resolved_at.isoformat(),
                                 "score": round(score, 3)}}
     return {}
+
+
+def earlier_in(data: Any) -> dict[str, Any] | None:
+    """The earlier slip an accept event's data names (earlier_alike): {"number", "resolved_at"
+    (ISO text, or None)}; None when it names none."""
+    earlier = data.get("earlier") if isinstance(data, dict) else None
+    if not isinstance(earlier, dict) or not earlier.get("number"):
+        return None
+    at = earlier.get("resolved_at")
+    return {"number": str(earlier["number"]), "resolved_at": at if isinstance(at, str) else None}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -11,6 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from dialogs.domain import draft_reset
 from dialogs.kit import DialogKit
+from dialogs.text import cjk_count
 
 
 class KitAction(Action):
@@ -26,6 +28,27 @@ class KitAction(Action):
 
     def say(self, dispatcher: CollectingDispatcher, key: str, **values: Any) -> None:
         dispatcher.utter_message(text=self.kit.texts.say(key, **values))
+
+    def say_fallback(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+        """Not understood. A message in English (or another language in Latin letters) gets
+        an English line too: the chat only understands Chinese, the 12345 hotline has
+        interpreters."""
+        text = str(tracker.latest_message.get("text") or "")
+        foreign = not cjk_count(text) and len(_LATIN_WORD.findall(text)) >= 2
+        self.say(dispatcher, "chat.fallback_foreign" if foreign else "chat.fallback")
+
+
+_LATIN_WORD = re.compile(r"[A-Za-zÀ-ɏ]{2,}")
+
+
+def place_details(text: str, area: Any) -> dict[str, str]:
+    """A place for a slip that lacks one (SlipDesk.add_followup's details): its words, and
+    the street and community of its area (a Place dict) when known."""
+    details = {"location_text": text}
+    for name in ("street", "community"):
+        if isinstance(area, dict) and area.get(name):
+            details[name] = str(area[name])
+    return {k: v for k, v in details.items() if v}
 
 
 def turn_time(tracker: Tracker) -> float:

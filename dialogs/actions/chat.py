@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -12,7 +11,6 @@ from rasa_sdk.types import DomainDict
 
 from dialogs.actions.base import KitAction, entity_values, metadata
 from dialogs.actions.status import open_slips, slip_summary, status_lines
-from dialogs.text import cjk_count
 
 log = logging.getLogger(__name__)
 
@@ -62,21 +60,13 @@ class ActionAbuseShort(Say):
 
 
 class ActionFallback(KitAction):
-    """Not understood. A message in English (or another language in Latin letters) gets an
-    English line too: the chat only understands Chinese, the 12345 hotline has interpreters."""
-
     NAME = "action_fallback"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
-        text = str(tracker.latest_message.get("text") or "")
-        foreign = not cjk_count(text) and len(_LATIN_WORD.findall(text)) >= 2
-        self.say(dispatcher, "chat.fallback_foreign" if foreign else "chat.fallback")
+        self.say_fallback(dispatcher, tracker)
         return []
-
-
-_LATIN_WORD = re.compile(r"[A-Za-zÀ-ɏ]{2,}")
 
 
 class ActionNothingToConfirm(Say):
@@ -196,7 +186,7 @@ class ActionFaq(KitAction):
         if entry is None:
             entry = self.kit.nlu.faq.match(str(tracker.latest_message.get("text") or ""))
         if entry is None:
-            self.say(dispatcher, "chat.fallback")
+            self.say_fallback(dispatcher, tracker)
             return []
         if entry.id == HOW_LONG and not drafting(tracker):
             # "那大概多久能来水" after a slip was issued: that slip's own time limits, not the

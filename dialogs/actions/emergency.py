@@ -16,7 +16,13 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from dialogs.actions.base import KitAction, clear_draft, entity_values, metadata
+from dialogs.actions.base import (
+    KitAction,
+    clear_draft,
+    entity_values,
+    metadata,
+    place_details,
+)
 from dialogs.ports import SlipDraft
 
 log = logging.getLogger(__name__)
@@ -107,20 +113,16 @@ class ActionPlaceOffered(KitAction):
         offer = tracker.get_slot("place_offer") or {}
         number, place = offer.get("number"), offer.get("place")
         if not number or not place:
-            self.say(dispatcher, "chat.fallback")
+            self.say_fallback(dispatcher, tracker)
             return [SlotSet("place_offer", None)]
-        area = offer.get("area") if isinstance(offer.get("area"), dict) else {}
-        details = {"location_text": str(place)}
-        for name in ("street", "community"):
-            if area.get(name):
-                details[name] = str(area[name])
+        details = place_details(str(place), offer.get("area"))
         said = str(tracker.latest_message.get("text") or "").strip()
         rest = self.kit.nlu.yes_and_more(said)
         note = f"居民确认地点：{place}" + (f"。{rest}" if rest else "")
         try:
             await self.kit.desk.add_followup(tracker.sender_id, str(number), note, [], details)
         except (LookupError, ValueError):
-            self.say(dispatcher, "chat.fallback")
+            self.say_fallback(dispatcher, tracker)
             return [SlotSet("place_offer", None)]
         self.say(dispatcher, "followup.place_added", place=place, number=number)
         return [SlotSet("place_offer", None)]

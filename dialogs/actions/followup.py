@@ -9,7 +9,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from dialogs.actions.base import KitAction, entity_values, metadata
+from dialogs.actions.base import KitAction, entity_values, metadata, place_details
 from dialogs.actions.status import deadline_lines
 from dialogs.ports import SlipStatus
 from dialogs.text import link_note, mask_phone
@@ -26,7 +26,7 @@ class ActionFollowup(KitAction):
     ) -> list[dict[str, Any]]:
         slip = await self.kit.desk.open_slip_of(tracker.sender_id)
         if slip is None:
-            self.say(dispatcher, "chat.fallback")
+            self.say_fallback(dispatcher, tracker)
             return []
         meta = metadata(tracker)
         kind = meta.get("msg_type")
@@ -97,26 +97,20 @@ class ActionFollowup(KitAction):
 
     def _details(self, tracker: Tracker, kind: Any, meta: dict[str, Any]) -> dict[str, str]:
         """A place and a phone number the message holds, for a slip that lacks them."""
-        details: dict[str, str] = {}
         entities = tracker.latest_message.get("entities") or []
         place = next((e for e in entities if e.get("entity") == "place"), None)
-        area: dict[str, Any] = {}
+        text, area = "", None
         if place is not None:
-            details["location_text"] = str(place.get("value") or "")
-            area = place.get("additional_info") or {}
+            text, area = str(place.get("value") or ""), place.get("additional_info")
         elif kind == "location" and self.kit.places is not None:
             try:
                 found = self.kit.places.near(float(meta["lat"]), float(meta["lon"]))
             except (KeyError, TypeError, ValueError):
                 found = None
-            label = str(meta.get("label") or "")
-            if label:
-                details["location_text"] = label
-            area = found.to_dict() if found is not None else {}
-        for name in ("street", "community"):
-            if area.get(name):
-                details[name] = str(area[name])
+            text = str(meta.get("label") or "")
+            area = found.to_dict() if found is not None else None
+        details = place_details(text, area)
         phones = entity_values(tracker, "phone")
         if phones:
             details["phone"] = str(phones[0])
-        return {k: v for k, v in details.items() if v}
+        return details

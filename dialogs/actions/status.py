@@ -198,8 +198,7 @@ def offered_number(nlu: Any, offer: Any, parse: dict[str, Any]) -> str | None:
     if digits and len(digits) <= 2 and len(text) <= 6:
         index = int(digits)
         return numbers[index - 1] if 1 <= index <= len(numbers) else None
-    if len(numbers) == 1 and (parse["intent"]["name"] == "confirm"
-                              or nlu.yes_and_more(text) is not None):
+    if len(numbers) == 1 and nlu.says_yes(text, parse):
         return numbers[0]  # "是", or "是的 已经有人盖上了"
     return None
 
@@ -216,7 +215,7 @@ class ActionWithdrawOffered(KitAction):
         offer = tracker.get_slot("withdraw_offer") or {}
         number = offered_number(self.kit.nlu, offer, tracker.latest_message)
         if number is None:
-            self.say(dispatcher, "chat.fallback")
+            self.say_fallback(dispatcher, tracker)
             return [SlotSet("withdraw_offer", None)]
         # why: what the yes went on to say ("是的 已经有人盖上了"), else what they said first
         said = self.kit.nlu.yes_and_more(str(tracker.latest_message.get("text") or ""))

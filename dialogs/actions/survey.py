@@ -255,7 +255,7 @@ class ActionAskSurvey(KitAction):
     ) -> list[dict[str, Any]]:
         waiting = await self.kit.desk.awaiting_survey(tracker.sender_id)
         if waiting is None:
-            self.say(dispatcher, "chat.fallback")
+            self.say_fallback(dispatcher, tracker)
             return []
         self.say(dispatcher, "ask.survey", number=waiting.number)
         return []

@@ -18,6 +18,7 @@ from bot.slips.errors import (
     TransitionNotAllowed,
     VersionConflict,
 )
+from bot.slips.similar import earlier_in
 from bot.staff import StaffMember
 from handlers import keys as app_keys
 from handlers.console import keys
@@ -364,14 +365,8 @@ def _survey_waits_for(view: Any, actions: list, workflow: Any, actor: Any) -> st
 def _earlier(timeline: list) -> dict[str, Any] | None:
     """The resident's own slip, finished lately, that this one repeats (bot/slips/similar.py
     earlier_alike, recorded when it was accepted): {"number", "resolved_at"}."""
-    for event in timeline:
-        if event.action == "accept":
-            earlier = event.data.get("earlier")
-            if isinstance(earlier, dict) and earlier.get("number"):
-                at = earlier.get("resolved_at")  # ISO text: the localtime filter reads it
-                return {"number": str(earlier["number"]),
-                        "resolved_at": at if isinstance(at, str) else None}
-    return None
+    # resolved_at is ISO text: the localtime filter reads it
+    return next((earlier_in(e.data) for e in timeline if e.action == "accept"), None)
 
 
 def _latest_survey_reason(timeline: list, verdict: str | None) -> str | None:
