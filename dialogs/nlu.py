@@ -16,7 +16,7 @@ from dialogs.entities import SPOKEN_DIGITS, EntityExtractor, spoken_digits
 from dialogs.faq import Faq
 from dialogs.files import INTENTS_FILE, DialogDataError, read_mapping, regex, str_list
 from dialogs.ports import Places
-from dialogs.text import bare, cjk_count, normalize
+from dialogs.text import bare, cjk_count, normalize, without_emoji_codes
 
 FALLBACK = "nlu_fallback"
 REPORT = "report"
@@ -49,8 +49,6 @@ _CLAUSES = re.compile(r"[，,。！!？?；;\n、]+|\s+")
 _YES_LEAD = re.compile(r"^\s*(?:(?:是的|对的|好的|要得|可以|没问题|没错|确认|就这样)[，,。.！!~～\s]*"
                        r"|(?:是|对|好|嗯+|行)[，,。.！!~～\s]+)(?P<rest>[^不别没].*)$")
 _COURTESY_CHARS = 12  # "就是这样 麻烦你们了": what may follow a yes and say nothing new
-# WeChat's emoji in their bracket form ("[抱拳]", "[强]"): not words about a problem
-_BRACKET_EMOJI = re.compile(r"\[[^\[\]]{1,6}\]")
 # a form that is one short word said again and again ("抱拳抱拳抱拳" from "🙏🙏🙏")
 _REPEATED = re.compile(r"([^0-9]{1,4}?)\1+")  # never digits: "333" is no "3"
 _DETAIL_CHARS = 30  # an address detail sent on its own is short
@@ -384,7 +382,7 @@ class Nlu:
         if any(w in norm for w in self.report_keywords):
             return True
         # "幺五八二三四五六七八九零" is a number read out, not words about a problem
-        words = spoken_digits(_BRACKET_EMOJI.sub("", norm))
+        words = spoken_digits(without_emoji_codes(norm))
         return cjk_count(words) >= self.report_min_chars or bool(kinds & {"place", "employer"})
 
     def _tells_a_problem(self, norm: str, kinds: set[str]) -> bool:

@@ -33,6 +33,15 @@ def normalize(text: str) -> str:
     return _EMOJI.sub(lambda m: _EMOJI_FORMS[m.group(0)], plain)
 
 
+# WeChat's emoji in their bracket form ("[抱拳]", "[好的]", "[微笑]"): not words
+_BRACKET_EMOJI = re.compile(r"\[[^\[\]]{1,8}\]")
+
+
+def without_emoji_codes(text: str) -> str:
+    """``text`` without WeChat's bracketed emoji codes ("1 [好的]" → "1 ")."""
+    return _BRACKET_EMOJI.sub("", text)
+
+
 def bare(text: str) -> str:
     """`normalize` without punctuation and emoji: the form exact intent matches use."""
     return _PUNCT.sub("", normalize(text)).replace("_", "")

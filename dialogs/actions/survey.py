@@ -13,7 +13,7 @@ from rasa_sdk.types import DomainDict
 from dialogs.actions.base import KitAction, metadata, turn_time
 from dialogs.actions.status import URGENT, contact_text
 from dialogs.ports import SlipStatus
-from dialogs.text import cjk_count, local_time, normalize
+from dialogs.text import cjk_count, local_time, normalize, without_emoji_codes
 
 SURVEY = "action_survey"
 SURVEY_REASON = "action_survey_reason"
@@ -35,7 +35,6 @@ _VERDICT_WORDS = re.compile(
 # many words at once; with a bare "1" or "2" only after a "是" to the change asked about, with a
 # bare "3" only once the resident says why (ASK_RERATE, ActionSurvey, policy).
 RERATE_SECONDS = 3 * 24 * 3600
-_EMOJI = re.compile(r"\[[^\[\]]{1,8}\]")  # WeChat's emoji codes: [强] [好的] [微笑]
 
 
 def said_reason(text: str) -> str:
@@ -53,7 +52,7 @@ def comment_of(text: str, nlu: Any) -> str | None:
     """What a 满意 / 基本满意 answer says besides the verdict ("还行吧 就是来得有点慢" → "就是
     来得有点慢"), to keep with it; None when that is only whether the problem was solved ("1
     已解决": recorded as such), thanks ("1 很满意 谢谢你们") or an emoji ("[好的]")."""
-    rest = _EMOJI.sub("", said_reason(text)).strip(" ，,。.!！")
+    rest = without_emoji_codes(said_reason(text)).strip(" ，,。.!！")
     bare = normalize(rest)
     thanks = next((rule.exact for rule in nlu.rules if rule.name == "thanks"), ())
     for word in (*nlu.solved_words, *nlu.unsolved_words, *sorted(thanks, key=len, reverse=True)):
