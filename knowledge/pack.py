@@ -611,6 +611,9 @@ def _collective(path: Path) -> CollectiveMarkers:
 
 
 # -- policy ------------------------------------------------------------------------------------
+# For a resident in danger themselves who also tells of another danger (a fire): its lines
+# and advice, said after the words for them.
+_ALSO = "特急_另有险情"
 _ADVICE_FIELDS = {"lines", "guidance", "hours", "response_days", "completion_days", "department"}
 
 
@@ -702,9 +705,11 @@ def _policy(path: Path) -> Policy:
     lines = root.child("emergency_lines")
     emergency = {str(k): lines.text(k) for k in lines.mapping()}
     adv = root.child("advice")
-    adv.mapping(allowed={*URGENCIES, "咨询", "low_confidence"})
+    adv.mapping(allowed={*URGENCIES, "咨询", "low_confidence", _ALSO})
     advice = {}
-    for key in (*URGENCIES, "咨询", "low_confidence"):
+    for key in (*URGENCIES, "咨询", "low_confidence", _ALSO):
+        if key == _ALSO and key not in adv.mapping():
+            continue  # optional: without it a resident in danger hears only their own words
         template = adv.text(key)
         try:
             fields = {f for _, f, _, _ in string.Formatter().parse(template) if f is not None}

@@ -371,7 +371,12 @@ class Triage:
     def _advice(self, urgency: Any, request_type: str, low: bool, plan: Any, lead: str) -> str:
         templates = self.policy.advice
         if urgency.level == "特急" and urgency.speaker_advice:
-            return urgency.speaker_advice
+            also = templates.get("特急_另有险情")
+            if not (also and urgency.others_calls):
+                return urgency.speaker_advice
+            return urgency.speaker_advice + also.format(
+                lines=self._lines(urgency.others_calls),
+                guidance="".join(urgency.others_guidance))
         if urgency.level == "特急":
             key = "特急"
         elif urgency.level == "紧急":
@@ -382,15 +387,17 @@ class Triage:
             key = "咨询"
         else:
             key = "一般"
-        lines = "、".join(self.policy.emergency_lines.get(c, c) for c in urgency.calls)
         return templates[key].format(
-            lines=lines,
+            lines=self._lines(urgency.calls),
             guidance="".join(urgency.guidance),
             hours=plan.response_hours or 24,
             response_days=plan.response_working_days or 1,
             completion_days=plan.completion_working_days,
             department=lead,
         )
+
+    def _lines(self, calls: tuple[str, ...]) -> str:
+        return "、".join(self.policy.emergency_lines.get(c, c) for c in calls)
 
 
 _LAYER_NAMES = {"rules": "规则", "model": "模型", "context": "语境"}

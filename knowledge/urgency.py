@@ -10,6 +10,7 @@ A message with one unsoftened 特急 hit is 特急, whatever else it says.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,11 @@ from knowledge.matching import (
 from knowledge.records import UrgencyRule, UrgencyRules
 
 _LINE_ORDER = {"110": 0, "119": 1, "120": 2}
+
+
+def line_order(calls: Iterable[str]) -> tuple[str, ...]:
+    """Emergency lines once each, police first, then fire, then ambulance, then any other."""
+    return tuple(sorted(set(calls), key=lambda c: (_LINE_ORDER.get(c, 9), c)))
 
 
 @dataclass(frozen=True)
@@ -64,8 +70,11 @@ class UrgencyResult:
     why: str = ""
     model: dict[str, object] | None = None  # the urgency model's scores, when it ran
     # For a resident who is themselves in danger: the rule's words for them, which replace the
-    # whole 特急 advice (see the rules' `speaker:` in urgency.yaml).
+    # whole 特急 advice (see the rules' `speaker:` in urgency.yaml), and the lines and advice
+    # of any other danger told with it ("我想跳楼，楼下着火了": the fire's 119 and its advice).
     speaker_advice: str = ""
+    others_calls: tuple[str, ...] = ()
+    others_guidance: tuple[str, ...] = ()
 
 
 class UrgencyAssessor:
@@ -138,11 +147,17 @@ class UrgencyAssessor:
         ordered = tuple(f for _, f in findings)
         if any(f.level == "特急" for f in ordered):
             top = [self._rule(f.rule_id) for f in ordered if f.level == "特急"]
-            calls = sorted({c for r in top for c in r.call}, key=lambda c: (_LINE_ORDER.get(c, 9), c))
             guidance = tuple(dict.fromkeys(r.advice for r in top if r.advice))
-            speaker = next((self._rule(f.rule_id).speaker_advice for f in ordered if f.speaker), "")
-            return UrgencyResult("特急", ordered, tuple(calls), guidance, tuple(negated),
-                                 speaker_advice=speaker)
+            mine = next((self._rule(f.rule_id) for f in ordered if f.speaker), None)
+            if mine is None:
+                return UrgencyResult("特急", ordered, line_order(c for r in top for c in r.call),
+                                     guidance, tuple(negated))
+            others = [r for r in top if r.id != mine.id]
+            return UrgencyResult(
+                "特急", ordered, line_order(c for r in top for c in r.call), guidance,
+                tuple(negated), speaker_advice=mine.speaker_advice,
+                others_calls=line_order(c for r in others for c in r.call),
+                others_guidance=tuple(dict.fromkeys(r.advice for r in others if r.advice)))
         level = "紧急" if ordered else "一般"
         return UrgencyResult(level, ordered, (), self.everyday_guidance(ordered), tuple(negated))
 

@@ -25,12 +25,11 @@ from knowledge.matching import KeywordSet, Prescan, normalize
 from knowledge.pack import DEFAULT_PACK
 from knowledge.records import UrgencyRules
 from knowledge.schema import display_path, read_yaml
-from knowledge.urgency import UrgencyAssessor, UrgencyFinding, UrgencyResult
+from knowledge.urgency import UrgencyAssessor, UrgencyFinding, UrgencyResult, line_order
 from knowledge.urgency_model import PLAIN, UrgencyModel, UrgencyModelError, UrgencyScores
 
 CONTEXT_FILE = "urgency_context.yaml"
 _SENTENCE_BREAK = re.compile(r"[。!?;\n…]")
-_LINE_ORDER = {"110": 0, "119": 1, "120": 2}
 _KINDS = ("past", "hypothetical", "reported")
 _KIND_WORDS = {"past": "讲的是过去的事", "hypothetical": "是担心或假设", "reported": "是听说或报道的事",
                "letter": "长信中的叙述，模型不认为是当下险情"}
@@ -249,7 +248,7 @@ class LayeredUrgency:
         if level != "特急":
             return UrgencyResult(level, findings, (), base.guidance, base.negated, layer="model",
                                  why=why, model=model)
-        calls = tuple(sorted(rule.call, key=lambda c: (_LINE_ORDER.get(c, 9), c)))
+        calls = line_order(rule.call)
         guidance = (rule.advice,) if rule.advice else ()
         return UrgencyResult("特急", findings, calls, guidance, base.negated, layer="model",
                              why=why, model=model,

@@ -177,7 +177,7 @@ BROKEN = [
     ("urgency.yaml", "suppress: []", "suppress: [maybe]", ".suppress[0]", "'maybe' is not one of"),
     ("urgency.yaml", "      advice: 谢谢您愿意告诉我们", "      adivce: 谢谢您愿意告诉我们", ".speaker.adivce", "unknown key"),
     ("urgency.yaml", "    speaker:\n      patterns:\n        - '^((你们?|您)好", "    speaker:\n      patterns:\n        - '^(((你们?|您)好", ".speaker.patterns[0]", "not a valid regular expression"),
-    ("urgency.yaml", "    speaker:\n      patterns:\n        - '^((你们?|您)好|喂|在吗|在不在|有人吗|[,，.。!！?？~])*(我|本人|老子|俺)(真的|实在|已经|现在|今天|都)?(是)?(想|要|不想|打算|准备|活不|去|也)'\n", "    speaker:\n      patterns: []\n", ".speaker.patterns", "needs at least one pattern"),
+    ("urgency.yaml", '    speaker:\n      patterns:\n        - \'^((你们?|您)好|喂|在吗|在不在|有人吗|[,，.。!！?？~])*(我|本人|老子|俺)(真的|实在|已经|现在|今天|都)?(是)?(想|要|不想|打算|准备|活不|去|也)\'\n        # later in the message, when 我 opens a clause that says it: "闻到煤气味，我不想活了"\n        - \'[,，.。!！?？;；~](我|本人|俺)(真的|实在|已经|现在|今天|都|也)?(想死|想去死|不想活|活不下去|不活了|想自杀|要自杀|想轻生|想不开|想结束|(想|要)跳(楼|河|江|桥|下去))\'\n', "    speaker:\n      patterns: []\n", ".speaker.patterns", "needs at least one pattern"),
     ("urgency.yaml", "  window: 8", "  window: lots", "suppressors.window", "must be a whole number"),
     ("areas.yaml", "{code: GYQ-LYC, name: 鲤鱼池社区, street: GYQ,", "{code: GYQ-LYC, name: 鲤鱼池社区, street: NOPE,", "communities[1].street", "unknown street code 'NOPE'"),
     ("areas.yaml", "{code: HXJ-QB, name: 桥北社区,", "{code: HXJ-QB, name: 鲤鱼池社区,", "communities[3].name", "'鲤鱼池社区' is already used"),
@@ -188,6 +188,7 @@ BROKEN = [
     ("taxonomy.yaml", "  - path: 城乡建设/物业管理\n", "  - path: 城乡建设/物管/物业管理\n", ".path", "parent 城乡建设/物管 does not exist"),
     ("taxonomy.csv", "level1,level2,level3", "l1,l2,l3", "line 1", "header must be"),
     ("policy.yaml", "  紧急: {response_hours: 24}", "  紧急: {response_hours: 24, response_working_days: 1}", "deadlines.紧急", "exactly one of"),
+    ("policy.yaml", "请马上拨打{lines}。{guidance}", "请马上拨打{line}。{guidance}", "advice.特急_另有险情", "unknown placeholder {line}"),
     ("policy.yaml", "timezone: Asia/Shanghai", "timezone: Asia/Chongqin", "timezone", "not a known time zone"),
     ("policy.yaml", "  extra_holidays: []\n  extra_workdays: []", "  extra_holidays: [2027-10-08]\n  extra_workdays: ['2027-10-08']", "calendar.extra_workdays", "both a holiday and a workday"),
     ("policy.yaml", "  extra_holidays: []", "  extra_holidays: ['2027-13-01']", "calendar.extra_holidays[0]", "not a date"),
@@ -245,3 +246,15 @@ def test_missing_file_is_reported(pack_dir: Path) -> None:
 def test_missing_directory_is_reported(tmp_path: Path) -> None:
     with pytest.raises(KnowledgeError, match="knowledge pack directory is missing"):
         load_pack(tmp_path / "nowhere")
+
+
+
+def test_the_advice_after_a_residents_own_danger_is_optional(tmp_path: Path) -> None:
+    """A city's pack without 特急_另有险情 loads; its residents in danger hear their own words."""
+    pack_dir = tmp_path / "pack"
+    shutil.copytree(DEFAULT_PACK, pack_dir)
+    policy = pack_dir / "policy.yaml"
+    text = policy.read_text(encoding="utf-8")
+    line = next(x for x in text.splitlines() if x.startswith("  特急_另有险情:"))
+    policy.write_text(text.replace(line + "\n", ""), encoding="utf-8")
+    assert "特急_另有险情" not in load_pack(pack_dir).policy.advice

@@ -165,3 +165,16 @@ def test_handling_level(pack: KnowledgePack, lead: str, kwargs: dict, expected: 
     args = {"urgency": "一般", "complexity": "一般", "universality": "个体", "departments": 1}
     args.update(kwargs)
     assert handling_level(pack.policy, lead, **args) == expected
+
+
+def test_public_fitness_equipment_goes_to_the_sports_office_and_the_street(router, gaz) -> None:
+    decision = route(router, gaz, "五里店转盘旁边的健身器材坏了，老人锻炼容易受伤")
+    assert names(decision)[:2] == [("区文化旅游委", "主办"), ("五里店街道办事处", "协办")]
+    assert decision.handling_hint == "街镇"
+
+
+def test_fitness_equipment_the_estate_looks_after_stays_with_the_estate(router, gaz) -> None:
+    decision = route(router, gaz, "小区里的健身器材坏了，物业一直不修")
+    assert names(decision)[0][1] == "主办"
+    assert names(decision)[0][0] != "区文化旅游委"
+    assert "物业管理" in [r["topic"] for r in decision.rules]

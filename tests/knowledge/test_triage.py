@@ -130,6 +130,34 @@ def test_a_resident_in_danger_themselves_is_spoken_to_not_told_to_stay_with_some
     assert "有人轻生（居民本人）" in result.explanation["summary"][1]
 
 
+@pytest.mark.parametrize("said", ["闻到很重的煤气味，我不想活了", "家里好乱，我真的想死"])
+def test_a_resident_who_says_it_later_in_the_message_is_the_one_at_risk_too(
+        triage: Triage, said: str) -> None:
+    result = classify(triage, said)
+    assert "12356" in result.advice and "陪在当事人身边" not in result.advice, result.advice
+    assert next(f for f in result.explanation["urgency"]
+                if f["rule"] == "self_harm")["speaker"] is True
+
+
+@pytest.mark.parametrize("said", ["有人要跳楼，我要报警", "楼下着火了，我想跳窗逃生"])
+def test_a_later_我_that_does_not_say_it_is_not_taken_for_the_one_at_risk(
+        triage: Triage, said: str) -> None:
+    result = classify(triage, said)
+    assert result.urgency == "特急" and "12356" not in result.advice
+    assert all("speaker" not in f for f in result.explanation["urgency"])
+
+
+def test_a_resident_at_risk_who_tells_of_a_fire_too_hears_the_fire_advice(
+        triage: Triage) -> None:
+    result = classify(triage, "我想跳楼，楼下着火了")
+    assert result.advice.startswith("谢谢您愿意告诉我们")
+    also = result.advice.split("另外，", 1)[1]
+    assert "119" in also and "湿毛巾" in also and "陪在当事人身边" not in also
+    assert set(result.emergency_lines) == {"110", "119", "120"}
+    # told alone, the words for them are all they hear
+    assert "另外" not in classify(triage, "我想跳楼").advice
+
+
 def test_staff_are_told_which_name_put_the_place_in_doubt(triage: Triage) -> None:
     result = classify(triage, "华新街街道 嘉陵公园旁边的路灯坏了")
     line = next(x for x in result.explanation["summary"] if x.startswith("属地："))
