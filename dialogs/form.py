@@ -75,7 +75,13 @@ class ValidateComplaintForm(FormValidationAction):
         # question): rasa-sdk validates only the required slots, so it was dropped. Kept when
         # it is a place staff can use; one that is not is let go, never asked about.
         trial = CollectingDispatcher()
-        place = self.validate_location(said, trial, tracker, domain).get("location")
+        result = self.validate_location(said, trial, tracker, domain)
+        place = result.get("location")
+        if result.get("last_rejected") == "location_broad":
+            # "我住在观音桥街道": too broad for a spot to go to, but for a question it says
+            # whose office answers; kept as said
+            trial = CollectingDispatcher()
+            place = self._place(tracker, trial, str(result["place_issue"]["text"]))["location"]
         if isinstance(place, dict) and place.get("text"):
             dispatcher.messages.extend(trial.messages)
             events.append(SlotSet("location", place))

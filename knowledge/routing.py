@@ -87,12 +87,13 @@ class Router:
     def route(self, text: str, *, category: tuple[str, ...] = (),
               area: AreaMatch | None = None, scan: Prescan | None = None,
               category_confident: bool = True, danger: str | None = None,
-              shown: str | None = None) -> RoutingDecision:
+              also_dangers: tuple[str, ...] = (), shown: str | None = None) -> RoutingDecision:
         """Departments for normalised ``text`` about ``category`` in ``area``.
 
         ``category_confident=False``: the category is a guess, so it does not pick a department
         (the street office or the dispatch desk does instead).
         ``danger``: the 特急 danger (urgency rule id); its danger_rules units lead when it has one.
+        ``also_dangers``: other 特急 dangers told with it (跳楼 and 着火): their units co-handle.
         ``shown``: the text the explanation quotes words from, when ``text`` has parts blanked
         out (place names, same length).
         """
@@ -115,6 +116,11 @@ class Router:
                 route = None
         if route is None:
             danger = None
+        else:
+            for other in also_dangers:
+                more = self._dangers.get(other)
+                units = [self.resolve(u, area) for u in (more.lead, *more.co)] if more else []
+                self._add(chosen, chosen[0][0], [d for d in units if d is not None])
         for index in order:
             rule = self._rules[index]
             lead = self.resolve(rule.lead, area)

@@ -196,7 +196,10 @@ class Triage:
         routing = self.router.route(
             topic_text, category=category.path, area=place, scan=topic_scan,
             category_confident=category.confidence >= self.policy.low_confidence_threshold,
-            danger=teji_rule, shown=norm)
+            danger=teji_rule, also_dangers=tuple(dict.fromkeys(
+                _danger_id(f.rule_id) for f in urgency.findings
+                if f.level == "特急" and f is not first)) if teji_rule else (),
+            shown=norm)
         similar = self._similar(topic_text, place, now,
                                 frozenset(str(r["rule"]) for r in routing.rules))
         universality = decide_universality(
@@ -451,7 +454,8 @@ def summary_lines(result: TriageResult) -> list[str]:
     elif routing["fallback"] == "dispatch":
         how = "未识别出部门和属地，转派单员"
     if routing.get("danger"):
-        how = f"险情（{urgent[0]['label'] if urgent else routing['danger']}）的处置部门" + (
+        dangers = "、".join(dict.fromkeys(str(f["label"]) for f in urgent)) or routing["danger"]
+        how = f"险情（{dangers}）的处置部门" + (
             f"；另涉及{how}" if how else "")
     lines.append(f"部门：{depts}（{how}）")
     if result.area:

@@ -53,3 +53,19 @@ async def test_a_problem_is_not_called_a_question(resident: Resident) -> None:
     await resident.say("建新北路12号门口井盖丢了")
     reply = await resident.say("不留")
     assert "记下了，会请" not in reply
+
+
+async def test_a_street_said_to_the_number_question_is_kept_with_the_question(
+    resident: Resident, desk: FakeDesk
+) -> None:
+    """Too broad for a fault (its place is asked for again), enough for a question: it says
+    whose office answers. It was dropped without a word."""
+    await resident.say("请问公租房怎么申请")
+    reply = await resident.say("我住在观音桥街道")
+    assert "地点记下了：观音桥街道" in reply and "联系电话" in reply, reply
+    summary = await resident.say("不留")
+    assert "地点：观音桥街道\n" in summary, summary
+    await resident.say("确认")
+    (slip,) = desk.of(resident.openid)
+    assert slip.draft.location_text == "观音桥街道"
+    assert (slip.draft.area or {}).get("street") == "观音桥街道"

@@ -158,6 +158,16 @@ def test_a_resident_at_risk_who_tells_of_a_fire_too_hears_the_fire_advice(
     assert "另外" not in classify(triage, "我想跳楼").advice
 
 
+def test_every_danger_told_brings_its_own_units(triage: Triage) -> None:
+    result = classify(triage, "我想跳楼，楼下着火了")
+    roles = {d.name: d.role for d in result.departments}
+    assert roles["公安江北分局"] == "主办" and roles["区卫生健康委"] == "协办"
+    assert roles["区消防救援支队"] == "协办"  # the fire's
+    line = next(x for x in result.explanation["summary"] if x.startswith("部门："))
+    assert "险情（有人轻生、火情/冒烟/爆炸）的处置部门" in line, line
+    assert "区消防救援支队" not in {d.name for d in classify(triage, "我想跳楼").departments}
+
+
 def test_staff_are_told_which_name_put_the_place_in_doubt(triage: Triage) -> None:
     result = classify(triage, "华新街街道 嘉陵公园旁边的路灯坏了")
     line = next(x for x in result.explanation["summary"] if x.startswith("属地："))
