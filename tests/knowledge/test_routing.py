@@ -178,3 +178,14 @@ def test_fitness_equipment_the_estate_looks_after_stays_with_the_estate(router, 
     assert names(decision)[0][1] == "主办"
     assert names(decision)[0][0] != "区文化旅游委"
     assert "物业管理" in [r["topic"] for r in decision.rules]
+
+
+@pytest.mark.parametrize("text", ["建新北路66号楼道的声控灯不亮", "建新北路66号2栋楼道灯坏了半个月"])
+def test_a_stairwell_light_is_the_buildings_not_the_street_lights(router, gaz, text) -> None:
+    decision = route(router, gaz, text)
+    assert names(decision) == [("观音桥街道办事处", "主办"), ("区住房城乡建委", "协办")]
+    assert decision.handling_hint == "社区"
+
+
+def test_a_light_out_in_the_street_is_still_the_street_lights(router, gaz) -> None:
+    assert names(route(router, gaz, "建新北路晚上灯不亮"))[0] == ("区城市管理局", "主办")

@@ -582,3 +582,9 @@ def test_a_biting_dog_goes_to_the_police_with_the_health_commission(triage: Tria
     assert result.urgency == "特急"
     roles = [(d.name, d.role) for d in result.departments]
     assert roles[0] == ("公安江北分局", "主办") and ("区卫生健康委", "协办") in roles
+
+
+@pytest.mark.parametrize("said", ["小区楼道的声控灯不亮", "我们这栋楼的楼道灯坏了半个月了"])
+def test_a_stairwell_light_is_filed_under_the_building_not_street_lights(
+        triage: Triage, said: str) -> None:
+    assert classify(triage, said).category == ("城乡建设", "物业管理", "楼道设施")
