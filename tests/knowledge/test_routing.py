@@ -189,3 +189,12 @@ def test_a_stairwell_light_is_the_buildings_not_the_street_lights(router, gaz, t
 
 def test_a_light_out_in_the_street_is_still_the_street_lights(router, gaz) -> None:
     assert names(route(router, gaz, "建新北路晚上灯不亮"))[0] == ("区城市管理局", "主办")
+
+
+def test_an_elder_living_alone_told_in_everyday_words_goes_to_the_community(router, gaz) -> None:
+    decision = route(router, gaz, "我家老头子八十多了，一个人在家，社区能不能帮忙上门看看，南桥寺社区")
+    assert names(decision)[0] == ("南桥寺社区居委会", "主办")
+    assert ("区志愿服务联盟", "协办") in names(decision)
+    # one living alone who is not old is not a special group
+    assert "special_groups" not in [r["rule"] for r in route(
+        router, gaz, "我一个人住在出租屋，房东不退押金").rules]
