@@ -57,6 +57,9 @@ def test_barbecue_smoke_and_noise_involves_more_than_one_department(router, gaz)
     ("电梯坏了一个星期", "区市场监管局"),
     ("中国移动的信号太差", "中国移动江北分公司"),
     ("村干部贪污集体资金", "区纪委监委"),
+    ("孩子学校门口有黑车拉客", "区交通局"),
+    ("小区门口的共享单车乱停，把盲道都堵了", "区城市管理局"),
+    ("小区里有人养鸡，臭得很", "区城市管理局"),
 ])
 def test_topic_leads(router, gaz, text: str, lead: str) -> None:
     assert names(route(router, gaz, text))[0] == (lead, "主办")
@@ -180,8 +183,9 @@ def test_fitness_equipment_the_estate_looks_after_stays_with_the_estate(router, 
     assert "物业管理" in [r["topic"] for r in decision.rules]
 
 
-@pytest.mark.parametrize("text", ["建新北路66号楼道的声控灯不亮", "建新北路66号2栋楼道灯坏了半个月"])
-def test_a_stairwell_light_is_the_buildings_not_the_street_lights(router, gaz, text) -> None:
+@pytest.mark.parametrize("text", ["建新北路66号楼道的声控灯不亮", "建新北路66号2栋楼道灯坏了半个月",
+                                  "建新北路66号我们单元的防盗门坏了，谁都能进来"])
+def test_a_stairwell_light_or_door_is_the_buildings_not_the_street_lights(router, gaz, text) -> None:
     decision = route(router, gaz, text)
     assert names(decision) == [("观音桥街道办事处", "主办"), ("区住房城乡建委", "协办")]
     assert decision.handling_hint == "社区"
