@@ -29,6 +29,7 @@ from handlers.inbox import Inbox
 from handlers.open311 import setup_open311
 from handlers.public import setup_public
 from handlers.router import MessageRouter
+from knowledge.pack import load_pack
 from knowledge.replies import Replies
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ def _slip_service(
     if conversation.TRIAGE in app:  # tests may supply their own
         triage = app[conversation.TRIAGE]
     else:
-        triage = conversation.load_triage(open_slips)
+        triage = conversation.load_triage(open_slips, app.get(keys.PACK))
     service = SlipService(
         database,
         triage=triage,
@@ -148,6 +149,7 @@ def create_app(settings: Settings, *, migrate: bool = False) -> web.Application:
     production runs `minyi db upgrade` once instead."""
     app = web.Application(client_max_size=settings.wechat.max_body_bytes * 2)
     app[keys.SETTINGS] = settings
+    app[keys.PACK] = load_pack()  # a broken pack stops start-up, naming file, entry and reason
     app[keys.REPLIES] = Replies.load()
     app[keys.METRICS] = Metrics()
 

@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from bot.redis_urls import is_sentinel_url, parse_sentinel_url
+from knowledge.schema import load_yaml
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config.yaml"
 
@@ -364,7 +365,7 @@ def load_settings(
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{config_path}: cannot read: {exc}") from None
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""

@@ -8,8 +8,7 @@ from typing import Any
 
 import yaml
 
-# libyaml's parser when it is there: the data files are read at every start.
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+from knowledge.schema import load_yaml
 
 KNOWLEDGE = Path(__file__).resolve().parents[1] / "knowledge"
 INTENTS_FILE = KNOWLEDGE / "intents.yaml"
@@ -26,7 +25,7 @@ class DialogDataError(ValueError):
 
 def read_mapping(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)  # noqa: S506
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise DialogDataError(path, "(file)", f"cannot read: {exc}") from None
     except yaml.YAMLError as exc:

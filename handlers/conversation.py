@@ -137,11 +137,11 @@ class ShippedTriage:
     recently used ones alive in its middleware cache). The pack and the gazetteer, which are
     small, load at once, so a broken pack still stops start-up."""
 
-    def __init__(self, similar_source: Any = None) -> None:
+    def __init__(self, similar_source: Any = None, pack: Any = None) -> None:
         from knowledge.gazetteer import Gazetteer
         from knowledge.pack import load_pack
 
-        self.pack = load_pack()
+        self.pack = pack if pack is not None else load_pack()
         self.gazetteer = Gazetteer(self.pack.areas)
         self._similar_source = similar_source
         self._triage: Any = None
@@ -184,12 +184,12 @@ class ShippedTriage:
             return self._triage
 
 
-def load_triage(similar_source: Any = None) -> Classifier | None:
+def load_triage(similar_source: Any = None, pack: Any = None) -> Classifier | None:
     """The shipped triage, or None with an error in the log when the knowledge pack cannot be
     loaded: the conversation still takes complaints, the slip service sends them to the
     dispatcher's queue unclassified."""
     try:
-        return ShippedTriage(similar_source)
+        return ShippedTriage(similar_source, pack)
     except Exception:  # noqa: BLE001 - a broken pack must not stop the web process
         log.exception("triage unavailable: emergencies are not recognised in the chat")
         return None

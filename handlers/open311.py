@@ -31,6 +31,7 @@ from aiohttp import web
 from bot.stats.public import PublicQuery, PublicSlip
 from bot.stats.services import StatsServices
 from bot.storage.types import storable
+from handlers import keys as app_keys
 from handlers.public import ensure_stats
 from handlers.public.keys import STATS
 
@@ -317,12 +318,10 @@ _CHILDREN: web.AppKey[dict[str, tuple[str, ...]]] = web.AppKey("open311_service_
 FMT = "{fmt:json|xml}"
 
 
-def create_open311_app() -> web.Application:
-    from knowledge.pack import load_pack
-
+def create_open311_app(pack: Any) -> web.Application:
     app = web.Application()
     children: dict[str, list[str]] = {}
-    for path in load_pack().taxonomy.nodes:
+    for path in pack.taxonomy.nodes:
         if len(path) == 2:
             children.setdefault(path[0], []).append(path[1])
     app[_CHILDREN] = {k: tuple(v) for k, v in children.items()}
@@ -339,4 +338,4 @@ def create_open311_app() -> web.Application:
 def setup_open311(app: web.Application) -> None:
     """Mount the read-only Open311 GeoReport v2 endpoints at /open311/v2/."""
     ensure_stats(app)
-    app.add_subapp("/open311/v2", create_open311_app())
+    app.add_subapp("/open311/v2", create_open311_app(app_keys.pack_of(app)))

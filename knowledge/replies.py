@@ -8,6 +8,8 @@ from typing import Any
 
 import yaml
 
+from knowledge.schema import load_yaml
+
 DEFAULT_REPLIES = Path(__file__).resolve().parent / "replies.yaml"
 
 REQUIRED = (
@@ -40,7 +42,7 @@ class Replies:
     def load(cls, path: Path | None = None) -> Replies:
         path = path or DEFAULT_REPLIES
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = load_yaml(path.read_text(encoding="utf-8"))
         except (OSError, yaml.YAMLError) as exc:
             raise RepliesError(f"{path}: cannot load: {exc}") from None
         if not isinstance(data, dict):

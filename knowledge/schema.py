@@ -13,7 +13,14 @@ import yaml
 
 from knowledge.errors import KnowledgeError
 
+# libyaml's parser when PyYAML has it (several times faster: the data files are read at every
+# start, and the tests start hundreds of apps)
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def load_yaml(text: str) -> Any:
+    """``yaml.safe_load`` with libyaml's parser when there is one."""
+    return yaml.load(text, Loader=_BaseLoader)  # noqa: S506 - the safe loader
 
 
 class _StrictLoader(_BaseLoader):  # type: ignore[misc, valid-type]

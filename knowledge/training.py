@@ -99,6 +99,7 @@ from knowledge.classifier import (
     text_parts,
 )
 from knowledge.lexicon import MiningSettings, Segmenter, mine_words
+from knowledge.schema import load_yaml
 
 # The 15 first-level classes of the message-board taxonomy (DESIGN.md §3.1), in its order.
 FIRST_LEVEL_CATEGORIES: tuple[str, ...] = (
@@ -220,7 +221,7 @@ def mine_lexicon(
 def load_examples(path: Path = EXAMPLES_FILE) -> list[Message]:
     """Project-written examples: ``categories: {category: [text, ...]}``, validated."""
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        data = load_yaml(Path(path).read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise TrainingDataError(f"{path}: cannot read examples: {exc}") from exc
     if not isinstance(data, dict) or not isinstance(data.get("categories"), dict):

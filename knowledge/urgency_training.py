@@ -20,11 +20,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 from knowledge.errors import KnowledgeError
 from knowledge.matching import normalize
 from knowledge.pack import DEFAULT_PACK, load_pack
+from knowledge.schema import load_yaml
 from knowledge.urgency import UrgencyAssessor
 from knowledge.urgency_model import MODEL_DIR, PLAIN, UrgencyModel, grams
 
@@ -53,7 +53,7 @@ class UrgencySettings:
 def load_examples(path: Path = EXAMPLES_FILE) -> list[tuple[str, str]]:
     """(text, class) pairs; the 特急 classes are rule ids."""
     rules = {r.id for r in load_pack().urgency.rules if r.level == "特急"}
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = load_yaml(path.read_text(encoding="utf-8"))
     file = str(path)
     if not isinstance(data, dict) or set(data) != {"特急", "紧急", "一般"}:
         raise KnowledgeError(file, "(file)", "needs exactly the keys 特急, 紧急 and 一般")

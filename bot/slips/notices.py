@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from bot.slips.workflow import WorkflowError
+from knowledge.schema import load_yaml
 
 DEFAULT_NOTICES = Path(__file__).resolve().parents[2] / "knowledge" / "notices.yaml"
 
@@ -79,7 +80,7 @@ def load_notices(path: Path | None = None) -> Notices:
     name = path.name if path == DEFAULT_NOTICES else str(path)
     name = f"knowledge/{name}" if path == DEFAULT_NOTICES else name
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise WorkflowError(name, "(file)", f"cannot read: {exc.strerror or exc}") from None
     except yaml.YAMLError as exc:

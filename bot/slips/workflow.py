@@ -12,6 +12,8 @@ from typing import Any
 
 import yaml
 
+from knowledge.schema import load_yaml
+
 DEFAULT_WORKFLOW = Path(__file__).resolve().parents[2] / "knowledge" / "workflow.yaml"
 
 ROLES = ("dispatcher", "handler", "supervisor", "admin", "resident", "system")
@@ -126,7 +128,7 @@ def load_workflow(path: Path | None = None, *, notice_kinds: set[str] | None = N
     path = path or DEFAULT_WORKFLOW
     name = _display(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise WorkflowError(name, "(file)", f"cannot read: {exc.strerror or exc}") from None
     except yaml.YAMLError as exc:

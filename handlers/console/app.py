@@ -16,14 +16,13 @@ from handlers.console.media import media_client
 from handlers.console.middlewares import auth_middleware, errors_middleware
 from handlers.console.render import setup_templates
 from handlers.console.security import setup_security_headers
-from knowledge.pack import load_pack
 
 
 async def _staff_services(app: web.Application) -> AsyncIterator[None]:
     """Runs after create_app's resources (database, stores) are open."""
     settings = app[app_keys.SETTINGS]
     console = settings.console
-    pack = load_pack()
+    pack = app_keys.pack_of(app)
     # Staff never issue slips, so the console's service needs no classifier.
     slips = app.get(app_keys.SLIP_SERVICE) or SlipService(
         app[app_keys.DATABASE], settings=settings, pack=pack

@@ -28,9 +28,7 @@ def ensure_stats(app: web.Application) -> None:
         from bot.stats.labels import Labels
         from bot.stats.services import StatsServices
         from bot.storage.types import utcnow
-        from knowledge.pack import load_pack
-
-        pack = load_pack()
+        pack = app_keys.pack_of(app)
         app[STATS] = StatsServices.build(
             app[app_keys.DATABASE],
             labels=Labels.from_pack(pack),
