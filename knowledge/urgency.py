@@ -147,15 +147,15 @@ class UrgencyAssessor:
         ordered = tuple(f for _, f in findings)
         if any(f.level == "特急" for f in ordered):
             top = [self._rule(f.rule_id) for f in ordered if f.level == "特急"]
+            calls = line_order(c for r in top for c in r.call)
             guidance = tuple(dict.fromkeys(r.advice for r in top if r.advice))
             mine = next((self._rule(f.rule_id) for f in ordered if f.speaker), None)
             if mine is None:
-                return UrgencyResult("特急", ordered, line_order(c for r in top for c in r.call),
-                                     guidance, tuple(negated))
+                return UrgencyResult("特急", ordered, calls, guidance, tuple(negated))
             others = [r for r in top if r.id != mine.id]
             return UrgencyResult(
-                "特急", ordered, line_order(c for r in top for c in r.call), guidance,
-                tuple(negated), speaker_advice=mine.speaker_advice,
+                "特急", ordered, calls, guidance, tuple(negated),
+                speaker_advice=mine.speaker_advice,
                 others_calls=line_order(c for r in others for c in r.call),
                 others_guidance=tuple(dict.fromkeys(r.advice for r in others if r.advice)))
         level = "紧急" if ordered else "一般"
