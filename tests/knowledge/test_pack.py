@@ -248,7 +248,6 @@ def test_missing_directory_is_reported(tmp_path: Path) -> None:
         load_pack(tmp_path / "nowhere")
 
 
-
 def test_the_advice_after_a_residents_own_danger_is_optional(tmp_path: Path) -> None:
     """A city's pack without 特急_另有险情 loads; its residents in danger hear their own words."""
     pack_dir = tmp_path / "pack"
