@@ -206,8 +206,11 @@ class UrgencyAssessor:
         window = text[max(c_start, hit.start - self._window):hit.start]
         if "hypothetical" in allowed and self._worried(window, hit, text, c_end):
             return "hypothetical"
+        # a past or chronic marker may also stand inside a pattern's own words: "电梯经常困人"
+        told = window + text[hit.start:hit.end]
         for name in ("hypothetical", "past", "chronic"):
-            if name in allowed and any(p.search(window) for p in self._soft_patterns[name]):
+            seen = window if name == "hypothetical" else told
+            if name in allowed and any(p.search(seen) for p in self._soft_patterns[name]):
                 return name
         if ("narrative" in allowed and len(text) >= self._narrative_min
                 and not any(w in text[c_start:c_end] for w in self._now)):

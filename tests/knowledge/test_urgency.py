@@ -318,6 +318,9 @@ JINJI = [
     "前天电梯困人，已经救出来了",
     "消防演练的时候楼道里冒烟",
     "路口经常出车祸，建议装红绿灯",
+    # the marker inside a pattern's own words ("电梯 … 困人" with 经常 between)
+    "小区电梯经常困人，物业不管",
+    "这个电梯老是关人，投诉几次了",
     "燃气管道老化，迟早要漏气",
     # an urgent tone with no named danger: someone checks within the day
     "楼下出大事了，快点来人看看",
