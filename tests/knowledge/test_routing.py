@@ -61,6 +61,7 @@ def test_barbecue_smoke_and_noise_involves_more_than_one_department(router, gaz)
     ("小区门口的共享单车乱停，把盲道都堵了", "区城市管理局"),
     ("小区里有人养鸡，臭得很", "区城市管理局"),
     ("老年人乘车卡怎么办理", "区交通局"),
+    ("我家门口的路被挖开一个月了没人管", "区城市管理局"),
 ])
 def test_topic_leads(router, gaz, text: str, lead: str) -> None:
     assert names(route(router, gaz, text))[0] == (lead, "主办")
