@@ -62,6 +62,7 @@ def test_barbecue_smoke_and_noise_involves_more_than_one_department(router, gaz)
     ("小区里有人养鸡，臭得很", "区城市管理局"),
     ("老年人乘车卡怎么办理", "区交通局"),
     ("我家门口的路被挖开一个月了没人管", "区城市管理局"),
+    ("小孩发高烧，附近有没有夜间门诊", "区卫生健康委"),
 ])
 def test_topic_leads(router, gaz, text: str, lead: str) -> None:
     assert names(route(router, gaz, text))[0] == (lead, "主办")
@@ -204,3 +205,8 @@ def test_an_elder_living_alone_told_in_everyday_words_goes_to_the_community(rout
     # one living alone who is not old is not a special group
     assert "special_groups" not in [r["rule"] for r in route(
         router, gaz, "我一个人住在出租屋，房东不退押金").rules]
+
+
+def test_cats_that_trouble_the_neighbours_go_to_the_community_with_mediation(router, gaz) -> None:
+    decision = route(router, gaz, "华新街街道邻居在楼道里养了十几只猫，很臭")
+    assert names(decision) == [("华新街街道办事处", "主办"), ("华新街街道老马调解工作室", "协办")]
