@@ -44,7 +44,7 @@ def _slip_service(
     if conversation.TRIAGE in app:  # tests may supply their own
         triage = app[conversation.TRIAGE]
     else:
-        triage = conversation.load_triage(open_slips, app.get(keys.PACK))
+        triage = conversation.load_triage(open_slips, app[keys.PACK])
     service = SlipService(
         database,
         triage=triage,

@@ -23,7 +23,7 @@ import json
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -34,6 +34,9 @@ from bot.storage.types import storable
 from handlers import keys as app_keys
 from handlers.public import ensure_stats
 from handlers.public.keys import STATS
+
+if TYPE_CHECKING:
+    from knowledge.pack import KnowledgePack
 
 SPEC = "http://wiki.open311.org/GeoReport_v2"
 DEFAULT_DAYS = 90
@@ -318,7 +321,7 @@ _CHILDREN: web.AppKey[dict[str, tuple[str, ...]]] = web.AppKey("open311_service_
 FMT = "{fmt:json|xml}"
 
 
-def create_open311_app(pack: Any) -> web.Application:
+def create_open311_app(pack: KnowledgePack) -> web.Application:
     app = web.Application()
     children: dict[str, list[str]] = {}
     for path in pack.taxonomy.nodes:

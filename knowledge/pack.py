@@ -17,6 +17,7 @@ from pathlib import Path
 
 from knowledge.errors import KnowledgeError
 from knowledge.records import (
+    ADVICE_ALSO,
     COMPLEXITIES,
     DEFAULT_SUPPRESS,
     DEPARTMENT_KINDS,
@@ -611,9 +612,6 @@ def _collective(path: Path) -> CollectiveMarkers:
 
 
 # -- policy ------------------------------------------------------------------------------------
-# For a resident in danger themselves who also tells of another danger (a fire): its lines
-# and advice, said after the words for them.
-_ALSO = "特急_另有险情"
 _ADVICE_FIELDS = {"lines", "guidance", "hours", "response_days", "completion_days", "department"}
 
 
@@ -705,10 +703,10 @@ def _policy(path: Path) -> Policy:
     lines = root.child("emergency_lines")
     emergency = {str(k): lines.text(k) for k in lines.mapping()}
     adv = root.child("advice")
-    adv.mapping(allowed={*URGENCIES, "咨询", "low_confidence", _ALSO})
+    given = adv.mapping(allowed={*URGENCIES, "咨询", "low_confidence", ADVICE_ALSO})
     advice = {}
-    for key in (*URGENCIES, "咨询", "low_confidence", _ALSO):
-        if key == _ALSO and key not in adv.mapping():
+    for key in (*URGENCIES, "咨询", "low_confidence", ADVICE_ALSO):
+        if key == ADVICE_ALSO and key not in given:
             continue  # optional: without it a resident in danger hears only their own words
         template = adv.text(key)
         try:

@@ -8,6 +8,9 @@ from dataclasses import dataclass, field
 LEVELS = ("区", "街镇", "社区")  # low to high is 社区 < 街镇 < 区, see LEVEL_RANK
 LEVEL_RANK = {"社区": 0, "街镇": 1, "区": 2}
 URGENCIES = ("特急", "紧急", "一般")
+# policy.yaml advice: said after a resident's own danger words when they tell of another
+# danger too (optional)
+ADVICE_ALSO = "特急_另有险情"
 COMPLEXITIES = ("简单", "一般", "复杂")
 REQUEST_TYPES = ("咨询", "求助", "投诉", "举报", "建议")
 UNIVERSALITIES = ("个体", "多人", "群体")

@@ -25,6 +25,7 @@ from knowledge.gazetteer import AreaMatch, Gazetteer
 from knowledge.matching import Prescan, Scanner, normalize
 from knowledge.pack import KnowledgePack, load_pack
 from knowledge.ports import CategoryModel, RecentOpenSlips, SimilarSlips
+from knowledge.records import ADVICE_ALSO
 from knowledge.request_types import RequestTypeAssessor
 from knowledge.routing import Assignment, Router, handling_level
 from knowledge.similarity import RecentSlipsMatcher
@@ -198,7 +199,7 @@ class Triage:
             category_confident=category.confidence >= self.policy.low_confidence_threshold,
             danger=teji_rule, also_dangers=tuple(dict.fromkeys(
                 _danger_id(f.rule_id) for f in urgency.findings
-                if f.level == "特急" and f is not first)) if teji_rule else (),
+                if f.level == "特急" and f is not first)),
             shown=norm)
         similar = self._similar(topic_text, place, now,
                                 frozenset(str(r["rule"]) for r in routing.rules))
@@ -374,7 +375,7 @@ class Triage:
     def _advice(self, urgency: Any, request_type: str, low: bool, plan: Any, lead: str) -> str:
         templates = self.policy.advice
         if urgency.level == "特急" and urgency.speaker_advice:
-            also = templates.get("特急_另有险情")
+            also = templates.get(ADVICE_ALSO)
             if not (also and urgency.others_calls):
                 return urgency.speaker_advice
             return urgency.speaker_advice + also.format(
