@@ -467,7 +467,8 @@ def _urgency(path: Path, policy: Policy, taxonomy: Taxonomy) -> UrgencyRules:
     for level in ("特急", "紧急"):
         for item in root.items(level):
             item.mapping(allowed={"id", "label", "call", "advice", "keywords", "patterns",
-                                  "unless", "also", "suppress", "category", "speaker"})
+                                  "unless", "also", "suppress", "category", "speaker",
+                                  "bounds"})
             rule_id = item.text("id")
             if rule_id in ids:
                 item.fail(f"id {rule_id!r} is used twice", "id")
@@ -491,6 +492,13 @@ def _urgency(path: Path, policy: Policy, taxonomy: Taxonomy) -> UrgencyRules:
                 if name not in SUPPRESSORS:
                     item.fail(f"{name!r} is not one of {'/'.join(SUPPRESSORS)}", f"suppress[{i}]")
             speaker_patterns, speaker_advice = _speaker(item, level)
+            bounds = item.words("bounds")
+            if bounds and level != "紧急":
+                item.fail("only a 紧急 rule bounds the urgency model", "bounds")
+            teji = {r.id for r in rules if r.level == "特急"}
+            for i, danger in enumerate(bounds):
+                if danger not in teji:
+                    item.fail(f"{danger!r} is not the id of a 特急 rule", f"bounds[{i}]")
             rules.append(UrgencyRule(
                 id=rule_id,
                 level=level,
@@ -505,6 +513,7 @@ def _urgency(path: Path, policy: Policy, taxonomy: Taxonomy) -> UrgencyRules:
                 category=category,
                 speaker_patterns=speaker_patterns,
                 speaker_advice=speaker_advice,
+                bounds=bounds,
             ))
     return UrgencyRules(suppressors, tuple(rules))
 

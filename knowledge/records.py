@@ -194,6 +194,9 @@ class UrgencyRule:
     # whole 特急 advice, which speaks to bystanders ("陪在当事人身边").
     speaker_patterns: tuple[re.Pattern[str], ...] = ()
     speaker_advice: str = ""
+    # A 紧急 rule's `bounds`: the 特急 dangers of its own kind the urgency model may not raise
+    # its hit to ("楼上漏水把家淹了" is a flooded flat, 积水/进水, not a flood with people in it).
+    bounds: tuple[str, ...] = ()
 
     def about_speaker(self, text: str) -> bool:
         return any(p.search(text) for p in self.speaker_patterns)

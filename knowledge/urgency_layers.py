@@ -112,6 +112,13 @@ class UrgencyContext:
         return found
 
 
+def _ruled(base: UrgencyResult) -> str:
+    """What the rules found, for the line that says the model went further."""
+    if not base.findings:
+        return "规则未命中"
+    return "规则只判为紧急（" + "、".join(f.label for f in base.findings) + "）"
+
+
 def _sentence(text: str, pos: int) -> tuple[int, int]:
     start = 0
     for m in _SENTENCE_BREAK.finditer(text, 0, pos):
@@ -214,6 +221,12 @@ class LayeredUrgency:
         th = self.model.thresholds
         long_enough = len(text) >= self.context.model_teji_min_chars
         if scores.teji >= th["teji"] and scores.danger and not base.negated and long_enough:
+            bound = next((f for f in base.findings if f.softened is None
+                          and scores.danger in self._by_id[f.rule_id].bounds), None)
+            if bound is not None:
+                return replace(kept, why=(
+                    f"{kept.why}；模型读作{self._by_id[scores.danger].label}"
+                    f"（{scores.teji:.2f}），但规则认定的{bound.label}是同类的紧急情况：按紧急办理"))
             told = self.context.told_words(text)
             if told and not self.context.present_words(text):
                 if base.level == "紧急":
@@ -225,7 +238,7 @@ class LayeredUrgency:
                     f"听说的事（{words}）：定为紧急，当天核实")
             return self._model_result(
                 text, base, scores, model, "特急",
-                f"规则未命中；模型判为当下险情（{self._by_id[scores.danger].label}，"
+                f"{_ruled(base)}；模型判为当下险情（{self._by_id[scores.danger].label}，"
                 f"把握 {scores.teji:.2f} ≥ {th['teji']:.2f}）")
         if base.level == "一般" and scores.teji + scores.jinji >= th["jinji"]:
             return self._model_result(

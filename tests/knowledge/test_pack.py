@@ -178,6 +178,8 @@ BROKEN = [
     ("urgency.yaml", "      advice: 谢谢您愿意告诉我们", "      adivce: 谢谢您愿意告诉我们", ".speaker.adivce", "unknown key"),
     ("urgency.yaml", "    speaker:\n      patterns:\n        - '^((你们?|您)好", "    speaker:\n      patterns:\n        - '^(((你们?|您)好", ".speaker.patterns[0]", "not a valid regular expression"),
     ("urgency.yaml", '    speaker:\n      patterns:\n        - \'^((你们?|您)好|喂|在吗|在不在|有人吗|[,，.。!！?？~])*(我|本人|老子|俺)(真的|实在|已经|现在|今天|都)?(是)?(想|要|不想|打算|准备|活不|去|也)\'\n        # later in the message, when 我 opens a clause that says it: "闻到煤气味，我不想活了"\n        - \'[,，.。!！?？;；~](我|本人|俺)(真的|实在|已经|现在|今天|都|也)?(想死|想去死|不想活|活不下去|不活了|想自杀|要自杀|想轻生|想不开|想结束|(想|要)跳(楼|河|江|桥|下去))\'\n', "    speaker:\n      patterns: []\n", ".speaker.patterns", "needs at least one pattern"),
+    ("urgency.yaml", "    bounds: [flood_people]", "    bounds: [flooding]", ".bounds[0]", "'flooding' is not the id of a 特急 rule"),
+    ("urgency.yaml", "  - id: flood_people\n", "  - id: flood_people\n    bounds: [fire]\n", "特急[5].bounds", "only a 紧急 rule bounds"),
     ("urgency.yaml", "  window: 8", "  window: lots", "suppressors.window", "must be a whole number"),
     ("areas.yaml", "{code: GYQ-LYC, name: 鲤鱼池社区, street: GYQ,", "{code: GYQ-LYC, name: 鲤鱼池社区, street: NOPE,", "communities[1].street", "unknown street code 'NOPE'"),
     ("areas.yaml", "{code: HXJ-QB, name: 桥北社区,", "{code: HXJ-QB, name: 鲤鱼池社区,", "communities[3].name", "'鲤鱼池社区' is already used"),

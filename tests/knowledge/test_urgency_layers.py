@@ -171,6 +171,33 @@ def test_model_raises_an_unmatched_danger_with_lines_and_advice(urgency, text, l
     assert finding.rule_id.startswith("model:") and finding.words
 
 
+@pytest.mark.parametrize("text", ["楼上漏水把她家淹了", "楼上漏水，我家厨房淹了"])
+def test_model_does_not_raise_a_flooded_flat_to_a_flood(urgency, text: str) -> None:
+    """The model read a leak from upstairs as a flood with people in it (the fire brigade to
+    lead); the 积水/进水 rule that fired bounds it: 紧急, and the explanation says why."""
+    assert urgency.model is not None
+    scores = urgency.model.scores(normalize(text))
+    assert scores.danger == "flood_people"
+    assert scores.teji >= urgency.model.thresholds["teji"]  # the point: the model alone would
+    result = assess(urgency, text)
+    assert result.level == "紧急" and not result.calls
+    assert [f.rule_id for f in result.findings] == ["flooding"]
+    assert "模型读作洪水/淹水" in result.why and "按紧急办理" in result.why
+
+
+def test_a_flood_with_people_in_it_is_still_teji(urgency) -> None:
+    result = assess(urgency, "楼上漏水把家淹了，水已经到床边了，老人出不来")
+    assert result.level == "特急" and "119" in result.calls
+
+
+def test_model_over_a_jinji_rule_says_the_rule_found_less(urgency) -> None:
+    """The explanation named no rule ("规则未命中") when a 紧急 rule had fired."""
+    result = assess(urgency, "电梯坏了 里面有人在拍门")
+    assert result.level == "特急" and result.layer == "model" and "119" in result.calls
+    assert "规则未命中" not in result.why
+    assert "规则只判为紧急（电梯停运）" in result.why
+
+
 @pytest.mark.parametrize("text", ["路面有个大坑", "路上一个大坑"])
 def test_model_alone_never_calls_a_few_words_teji(urgency, text: str) -> None:
     """A pothole in six characters once came out 特急 with 'call 120' from the model alone."""
