@@ -65,6 +65,10 @@ def test_barbecue_smoke_and_noise_involves_more_than_one_department(router, gaz)
     ("小孩发高烧，附近有没有夜间门诊", "区卫生健康委"),
     ("老人的高龄补贴好久没发了", "区民政局"),
     ("楼上天天往下扔烟头，晾的衣服都烧了个洞", "公安江北分局"),
+    ("我们这栋楼的外墙瓷砖老是往下掉，吓死人了", "区住房城乡建委"),
+    ("小区的充电桩太少了，电动车都在楼道里充电", "区消防救援支队"),
+    ("街道的公共厕所晚上锁门", "区城市管理局"),
+    ("房东不退押金", "区住房城乡建委"),
 ])
 def test_topic_leads(router, gaz, text: str, lead: str) -> None:
     assert names(route(router, gaz, text))[0] == (lead, "主办")
