@@ -35,10 +35,19 @@ class RoutingDecision:
     fallback: str | None = None  # None / "category" / "属地兜底" / "dispatch"
     handling_hint: str | None = None
     danger: str | None = None  # the 特急 danger (urgency rule id) whose units lead
+    hint_units: int = 0  # departments the rule that gave handling_hint brought with it
 
     @property
     def lead(self) -> Assignment:
         return self.departments[0]
+
+    @property
+    def units_to_coordinate(self) -> int:
+        """Departments that count towards raising the handling level. The co-handlers of the
+        topic that set its level come with it ("楼道灯坏了": the community leads, the housing
+        commission looks on), so they count as one unit with its lead; departments another
+        topic brought count each."""
+        return len(self.departments) - max(0, self.hint_units - 1)
 
 
 class Router:
@@ -104,6 +113,7 @@ class Router:
         chosen: list[tuple[Department, str]] = []
         explained: list[dict[str, object]] = []
         hint: str | None = None
+        hint_units = 0
         route = self._dangers.get(danger) if danger else None
         if route is not None:
             lead = self.resolve(route.lead, area)
@@ -132,6 +142,8 @@ class Router:
             if not chosen and rule.handling_level:
                 hint = rule.handling_level
             self._add(chosen, lead, cos)
+            if hint is not None and not explained:
+                hint_units = len(chosen)
             explained.append({
                 "rule": rule.id,
                 "topic": rule.topic,
@@ -164,7 +176,7 @@ class Router:
         departments = tuple(
             Assignment(d.code, d.name, role, d.level) for d, role in chosen
         )
-        return RoutingDecision(departments, tuple(explained), fallback, hint, danger)
+        return RoutingDecision(departments, tuple(explained), fallback, hint, danger, hint_units)
 
     @staticmethod
     def _add(chosen: list[tuple[Department, str]], lead: Department,

@@ -212,7 +212,7 @@ class Triage:
         lead = self.pack.department(routing.lead.code)
         level = handling_level(
             self.policy, lead.level, urgency=urgency.level, complexity=complexity.level,
-            universality=universality, departments=len(routing.departments),
+            universality=universality, departments=routing.units_to_coordinate,
             hint=routing.handling_hint, area_known=place is not None)
         plan = self.deadlines.plan(urgency.level, complexity.level, request.type)
         due = self.deadlines.due_times(plan, now)

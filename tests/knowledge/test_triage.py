@@ -310,7 +310,26 @@ def test_neighbour_dispute_is_handled_in_the_community(triage: Triage) -> None:
     result = classify(triage, "我住嘉陵一村，楼上邻居天天半夜跺脚")
     assert result.lead.name == "嘉陵一村社区居委会"
     assert result.lead.level == "社区"
-    assert result.handling_level in {"社区", "街镇"}
+    assert result.handling_level == "社区"
+
+
+@pytest.mark.parametrize("text", [
+    "鲤鱼池社区的楼道灯坏了",
+    "我家老头子八十多了，一个人在家，我在外地上班，能不能请社区的人去看看他，我们住在鲤鱼池社区",
+])
+def test_a_topics_own_co_handlers_do_not_raise_its_level(triage: Triage, text: str) -> None:
+    """Both were worked at 街镇: the housing commission or the volunteers, which the topic
+    always brings, counted as a second department."""
+    result = classify(triage, text)
+    assert result.lead.name == "鲤鱼池社区居委会"
+    assert len(result.departments) >= 2
+    assert result.handling_level == "社区"
+
+
+def test_another_topics_department_still_raises_the_level(triage: Triage) -> None:
+    result = classify(triage, "我住嘉陵一村，楼上邻居天天半夜跺脚，物业也不管")
+    assert result.lead.name == "嘉陵一村社区居委会"
+    assert result.handling_level == "街镇"
 
 
 def test_unclear_message_goes_to_the_dispatcher(pack: KnowledgePack) -> None:
