@@ -607,3 +607,11 @@ def test_a_biting_dog_goes_to_the_police_with_the_health_commission(triage: Tria
 def test_a_stairwell_light_is_filed_under_the_building_not_street_lights(
         triage: Triage, said: str) -> None:
     assert classify(triage, said).category == ("城乡建设", "物业管理", "楼道设施")
+
+
+@pytest.mark.parametrize("said", ["我家的光猫坏了，网断了", "家里上不了网好几天了"])
+def test_a_home_internet_outage_is_a_telecom_matter(triage: Triage, said: str) -> None:
+    """Both went to the dispatch desk, filed under 商贸旅游 and 农村农业."""
+    result = classify(triage, said)
+    assert result.category == ("科技与信息产业", "电信", "通信保障")
+    assert result.lead.name == "区经济信息委"
