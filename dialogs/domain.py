@@ -34,6 +34,7 @@ SLOTS: dict[str, tuple[str, Any]] = {
     "triage": ("any", None),
     "employer_unknown": ("bool", None),  # asked once what they know of an unknown employer
     "question_added": ("bool", None),  # a question said when the phone was asked: kept
+    "detail_added": ("bool", None),  # more about the problem said when the phone was asked
     "phone_offered": ("text", None),  # the remembered phone we offered back ("" = declined)
     "last_rejected": ("text", None),  # a slot whose last answer was not usable
     # why the last place was not taken: {"kind": "elsewhere", "place", "district"} (another

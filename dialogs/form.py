@@ -103,6 +103,9 @@ class ValidateComplaintForm(FormValidationAction):
             marker = nlu.request_marker_of(text)
             return {"description": None, "last_rejected": "description_announced",
                     **({"request_marker": marker} if marker else {})}
+        if nlu.says_only_where(text):
+            # "鲤鱼池小区3栋", "我是鲤鱼池的 我们那个楼": the place is kept, the problem asked for
+            return {"description": None, "last_rejected": "description_where"}
         if nlu.chases_only(text):
             # "我反映了好多次了 一直没人处理" with no slip open: sorry, and what is it?
             return {"description": None, "last_rejected": "description_chased"}

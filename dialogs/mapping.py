@@ -107,10 +107,18 @@ def candidates(
         # kind, kept with the first (answered together); the number is asked again
         slots["description"] = added_to_description(nlu, conv, text)
         out.resets["question_added"] = True
+    elif (requested == "contact_phone" and not found and nlu.phone_is_in_wechat(text)
+          and not nlu.declines_phone(text)):
+        # "电话就是这个微信的": not a problem to file; they are told we cannot see the number
+        out.resets["last_rejected"] = "contact_phone_wechat"
+        return out
     elif drafting and report_like and not found and requested in (None, "contact_phone"):
         # more about the problem while something else is asked: add it to the description
-        # ("补充一下，晚上很危险" adds "晚上很危险")
+        # ("补充一下，晚上很危险" adds "晚上很危险"); said when the phone is asked, the resident
+        # is told it is taken down before the question comes again
         slots["description"] = added_to_description(nlu, conv, text)
+        if requested == "contact_phone":
+            out.resets["detail_added"] = True
 
     # a correction that names a slot but no new value: ask for that slot again
     target = parse.get("correction") if intent == CORRECT else None
@@ -207,7 +215,7 @@ def _revised_place(
 _PLACE_LEAD = re.compile(
     r"^\s*(?:(?:地点|地址|位置|地方)(?:不对|错了|写错了|说错了)?[：:，,\s]*)?"
     r"(?:改成|改为|改到|换成|换为|换到|应该是|其实是|我家住在|我家住|我家在|我住在|我住|住在|"
-    r"就在|是在|在|是)?[：:，,\s]*"
+    r"就是在|就在|就是|是在|在|是)?[：:，,\s]*"
 )
 
 

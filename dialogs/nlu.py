@@ -181,6 +181,9 @@ class Nlu:
         self.phone_declines = tuple(
             normalize(w) for w in str_list(source, "phone_declines", data.get("phone_declines"))
         )
+        self.phone_in_wechat = tuple(
+            normalize(w) for w in str_list(source, "phone_in_wechat", data.get("phone_in_wechat"))
+        )
         self.phone_refusals = tuple(
             normalize(w) for w in str_list(source, "phone_refusals", data.get("phone_refusals"))
         )
@@ -278,6 +281,9 @@ class Nlu:
         self.announce_fillers = tuple(sorted(
             (normalize(w) for w in str_list(source, "announce_fillers",
                                             data.get("announce_fillers"))),
+            key=len, reverse=True))
+        self.where_words = tuple(sorted(
+            (normalize(w) for w in str_list(source, "where_words", data.get("where_words"))),
             key=len, reverse=True))
         self.report_keywords = tuple(
             normalize(w) for w in str_list(source, "report_keywords", data.get("report_keywords"))
@@ -475,6 +481,12 @@ class Nlu:
     def declines_phone(self, text: str) -> bool:
         norm = normalize(text)
         return any(w in norm for w in self.phone_declines)
+
+    def phone_is_in_wechat(self, text: str) -> bool:
+        """"电话就是这个微信的": the number is taken to be the one WeChat knows (we cannot
+        see it)."""
+        norm = normalize(text)
+        return any(w in norm for w in self.phone_in_wechat)
 
     def is_unknown(self, text: str) -> bool:
         norm = normalize(text)
@@ -813,6 +825,20 @@ class Nlu:
             return text
         rest = text[found.end():]
         return rest if len(normalize(rest)) >= 4 else text
+
+    def says_only_where(self, text: str) -> bool:
+        """"鲤鱼池小区3栋", "我们那个楼": where, and nothing about what is wrong there (no
+        problem word, no question, nothing left once the places and `where_words` are out)."""
+        if self.has_problem_word(text) or self.is_question(text):
+            return False
+        places = sorted((e for e in self.entities.extract(text) if e.get("entity") == "place"),
+                        key=lambda e: -int(e.get("start") or 0))
+        for place in places:
+            text = text[: int(place["start"])] + " " + text[int(place["end"]):]
+        said = normalize(text)
+        for word in self.where_words:
+            said = said.replace(word, "")
+        return cjk_count(said) == 0 and not re.search(r"[a-z]", said)
 
     def request_marker_of(self, text: str) -> str | None:
         """The words of a message that only says what kind of request follows ("我要举报",

@@ -45,6 +45,13 @@ class AskSlot(KitAction):
             self.say(dispatcher, "ask.description_again")
         elif rejected == "description_chased":
             self.say(dispatcher, "ask.description_chased")
+        elif rejected == "description_where":
+            location = tracker.get_slot("location")
+            place = location.get("text") if isinstance(location, dict) else None
+            if place:
+                self.say(dispatcher, "ask.description_where_place", place=place)
+            else:
+                self.say(dispatcher, "ask.description_where")
         elif kind == "image":
             self.say(dispatcher, "ask.description_after_photo")
         elif kind == "video":
@@ -109,8 +116,15 @@ class AskSlot(KitAction):
         if rejected == "contact_phone":
             self.say(dispatcher, "ask.contact_phone_invalid")
             return []
+        if rejected == "contact_phone_wechat":
+            self.say(dispatcher, "ask.contact_phone_wechat")
+            return []
         offered = tracker.get_slot("phone_offered")
         events: list[dict[str, Any]] = []
+        if tracker.get_slot("detail_added"):
+            # "楼梯的灯 坏了好久了", said instead of a number: added to the report
+            self.say(dispatcher, "ask.detail_added")
+            events.append(SlotSet("detail_added", None))
         if tracker.get_slot("question_added"):
             # "在哪里办", asked instead of a number: kept with the question, answered with it
             self.say(dispatcher, "ask.question_added")

@@ -1,0 +1,85 @@
+"""An elderly resident who says where before what (walked in the demo, 15th session):
+
+- "我是鲤鱼池的 我们那个楼" was filed as the problem ("我们那个楼") and the phone was asked for;
+- what they said next ("楼梯的灯 坏了好久了") was added to the report, but the reply was the
+  same phone question again, with no word that it had been heard;
+- "电话就是这个微信的" (they think we can see their number) was filed as part of the problem;
+- a place said as "就是鲤鱼池四村3栋" was kept with its "就是".
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.dialogs.conftest import Resident, resident_with
+from tests.dialogs.fakes import FakeDesk
+
+pytestmark = pytest.mark.usefixtures("one_question_per_reply")
+
+
+@pytest.fixture
+def resident(desk: FakeDesk) -> Resident:
+    return resident_with(desk)
+
+
+@pytest.mark.parametrize(("said", "place"), [
+    ("我是鲤鱼池的 我们那个楼", "鲤鱼池"),
+    ("鲤鱼池小区3栋", "鲤鱼池小区3栋"),
+])
+async def test_a_place_alone_is_kept_and_the_problem_asked_for(
+    resident: Resident, desk: FakeDesk, said: str, place: str
+) -> None:
+    reply = await resident.say(said)
+    assert f"地点记下了：{place}" in reply and "遇到了什么问题" in reply, reply
+    assert "联系电话" not in reply
+    reply = await resident.say("楼道的灯坏了")
+    assert "联系电话" in reply
+    summary = await resident.say("不留")
+    assert "问题：楼道的灯坏了\n" in summary and f"地点：{place}" in summary, summary
+    await resident.say("确认")
+    (slip,) = desk.of(resident.openid)
+    assert slip.draft.description == "楼道的灯坏了"
+
+
+async def test_a_vague_where_with_no_place_asks_for_the_problem(resident: Resident) -> None:
+    await resident.say("我要反映个事")
+    reply = await resident.say("我们那个楼")
+    assert "遇到了什么问题" in reply and "联系电话" not in reply, reply
+
+
+@pytest.mark.parametrize("said", ["楼上装修", "鲤鱼池小区3栋的楼道灯坏了",
+                                  "建新北路12号门口井盖丢了"])
+async def test_a_short_report_is_still_a_report(resident: Resident, said: str) -> None:
+    reply = await resident.say(said)
+    assert "遇到了什么问题" not in reply, reply
+
+
+async def test_more_about_the_problem_at_the_phone_question_is_acknowledged(
+    resident: Resident, desk: FakeDesk
+) -> None:
+    await resident.say("鲤鱼池小区3栋楼道的灯坏了")
+    reply = await resident.say("晚上下楼摔了一跤")
+    assert reply.startswith("您补充的情况记下了。") and "联系电话" in reply, reply
+    summary = await resident.say("不留")
+    assert "楼道的灯坏了；晚上下楼摔了一跤" in summary, summary
+
+
+async def test_the_number_taken_to_be_in_wechat_is_explained_not_filed(
+    resident: Resident, desk: FakeDesk
+) -> None:
+    await resident.say("鲤鱼池小区3栋楼道的灯坏了")
+    reply = await resident.say("电话就是这个微信的")
+    assert "看不到您微信绑定的手机号" in reply and "不留" in reply, reply
+    summary = await resident.say("不留")
+    assert "微信" not in summary.split("地点")[0], summary
+    assert "电话：不留" in summary
+    await resident.say("确认")
+    (slip,) = desk.of(resident.openid)
+    assert "微信" not in slip.draft.description
+
+
+async def test_a_place_said_with_jiushi_is_kept_without_it(resident: Resident) -> None:
+    await resident.say("我是鲤鱼池的 我们那个楼")
+    await resident.say("楼梯的灯 坏了好久了")
+    reply = await resident.say("就是鲤鱼池四村3栋")
+    assert "地点记下了：鲤鱼池四村3栋。" in reply, reply
