@@ -32,6 +32,11 @@ class AskSlot(KitAction):
         events: list[dict[str, Any]] = [SlotSet("requested_slot", self.slot)]
         if rejected:
             events.append(SlotSet("last_rejected", None))
+        if tracker.get_slot("detail_added"):
+            # "楼梯的灯 坏了好久了", said instead of a number: added to the report, whichever
+            # question comes next (the place, when the added words now call for one)
+            self.say(dispatcher, "ask.detail_added")
+            events.append(SlotSet("detail_added", None))
         ask = getattr(self, f"_ask_{self.slot}")
         events.extend(await ask(dispatcher, tracker, rejected))
         return events
@@ -121,10 +126,6 @@ class AskSlot(KitAction):
             return []
         offered = tracker.get_slot("phone_offered")
         events: list[dict[str, Any]] = []
-        if tracker.get_slot("detail_added"):
-            # "楼梯的灯 坏了好久了", said instead of a number: added to the report
-            self.say(dispatcher, "ask.detail_added")
-            events.append(SlotSet("detail_added", None))
         if tracker.get_slot("question_added"):
             # "在哪里办", asked instead of a number: kept with the question, answered with it
             self.say(dispatcher, "ask.question_added")

@@ -83,3 +83,16 @@ async def test_a_place_said_with_jiushi_is_kept_without_it(resident: Resident) -
     await resident.say("楼梯的灯 坏了好久了")
     reply = await resident.say("就是鲤鱼池四村3栋")
     assert "地点记下了：鲤鱼池四村3栋。" in reply, reply
+
+
+async def test_the_acknowledgement_comes_with_the_next_question_whichever_it_is(
+    resident: Resident,
+) -> None:
+    """The added words called for a place: the place was asked without a word of them, and
+    the acknowledgement came a turn late, after the place."""
+    await resident.say("我要投诉")
+    await resident.say("你们这些当官的什么都不管")
+    reply = await resident.say("上次反映的路灯到现在还没修")
+    assert reply.startswith("您补充的情况记下了。") and "什么地方" in reply, reply
+    reply = await resident.say("建新东路")
+    assert "补充的情况" not in reply and "联系电话" in reply, reply
