@@ -96,3 +96,24 @@ async def test_the_acknowledgement_comes_with_the_next_question_whichever_it_is(
     assert reply.startswith("您补充的情况记下了。") and "什么地方" in reply, reply
     reply = await resident.say("建新东路")
     assert "补充的情况" not in reply and "联系电话" in reply, reply
+
+
+@pytest.mark.parametrize(("said", "place"), [
+    ("五里店转盘旁边的菜市场", "五里店转盘旁边的菜市场"),
+    ("观音桥步行街的肯德基门口", "观音桥步行街的肯德基门口"),
+    ("鲤鱼池小区对面的公园", "鲤鱼池小区对面的公园"),
+])
+async def test_a_market_shop_or_park_after_the_place_is_kept_with_it(
+    resident: Resident, said: str, place: str
+) -> None:
+    """"五里店转盘旁边的菜市场" was kept as 五里店转盘旁边: staff lost the market."""
+    await resident.say("卖菜的每天早上五点就开始吆喝")
+    await resident.say(said)
+    summary = await resident.say("不留")
+    assert f"地点：{place}\n" in summary, summary
+
+
+async def test_someone_at_a_school_is_not_taken_into_the_place(resident: Resident) -> None:
+    await resident.say("建新北路旁边有人在学校门口卖三无食品")
+    summary = await resident.say("不留")
+    assert "地点：建新北路旁边\n" in summary, summary

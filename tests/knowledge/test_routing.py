@@ -69,6 +69,7 @@ def test_barbecue_smoke_and_noise_involves_more_than_one_department(router, gaz)
     ("小区的充电桩太少了，电动车都在楼道里充电", "区消防救援支队"),
     ("街道的公共厕所晚上锁门", "区城市管理局"),
     ("房东不退押金", "区住房城乡建委"),
+    ("楼下卖菜的每天早上五点就开始吆喝", "区城市管理局"),
 ])
 def test_topic_leads(router, gaz, text: str, lead: str) -> None:
     assert names(route(router, gaz, text))[0] == (lead, "主办")
