@@ -64,11 +64,13 @@ async def test_more_about_the_problem_at_the_phone_question_is_acknowledged(
     assert "楼道的灯坏了；晚上下楼摔了一跤" in summary, summary
 
 
+@pytest.mark.parametrize("said", ["电话就是这个微信的", "就这个号码"])
 async def test_the_number_taken_to_be_in_wechat_is_explained_not_filed(
-    resident: Resident, desk: FakeDesk
+    resident: Resident, desk: FakeDesk, said: str
 ) -> None:
+    """"就这个号码" was called a wrong number; "电话就是这个微信的" was filed as the problem."""
     await resident.say("鲤鱼池小区3栋楼道的灯坏了")
-    reply = await resident.say("电话就是这个微信的")
+    reply = await resident.say(said)
     assert "看不到您微信绑定的手机号" in reply and "不留" in reply, reply
     summary = await resident.say("不留")
     assert "微信" not in summary.split("地点")[0], summary
@@ -102,11 +104,13 @@ async def test_the_acknowledgement_comes_with_the_next_question_whichever_it_is(
     ("五里店转盘旁边的菜市场", "五里店转盘旁边的菜市场"),
     ("观音桥步行街的肯德基门口", "观音桥步行街的肯德基门口"),
     ("鲤鱼池小区对面的公园", "鲤鱼池小区对面的公园"),
+    ("洋河花园门口的坡坡", "洋河花园门口的坡坡"),
 ])
 async def test_a_market_shop_or_park_after_the_place_is_kept_with_it(
     resident: Resident, said: str, place: str
 ) -> None:
-    """"五里店转盘旁边的菜市场" was kept as 五里店转盘旁边: staff lost the market."""
+    """"五里店转盘旁边的菜市场" was kept as 五里店转盘旁边: staff lost the market (and
+    "洋河花园门口的坡坡" its slope)."""
     await resident.say("卖菜的每天早上五点就开始吆喝")
     await resident.say(said)
     summary = await resident.say("不留")
