@@ -17,7 +17,7 @@ redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || { echo "Redis is not runn
 mkdir -p bench/results
 out="bench/results/$(date -u +%Y-%m-%dT%H%M%SZ).txt"
 want=("$@")
-[ ${#want[@]} -gt 0 ] || want=(webhook classify similar dialogs console stats delivery)
+[ ${#want[@]} -gt 0 ] || want=(webhook classify similar dialogs urgency routing console stats delivery)
 
 run() {
   local name=$1; shift
@@ -36,10 +36,12 @@ for name in "${want[@]}"; do
     classify) run classify "$PY" bench/classify.py --messages 2178 ;;
     similar) run similar "$PY" bench/similar.py --open 2000 ;;
     dialogs) run dialogs "$PY" bench/dialogs.py ;;
+    urgency) run urgency "$PY" bench/urgency.py ;;
+    routing) run routing "$PY" bench/routing.py ;;
     console) run console "$PY" bench/console.py --slips 1000000 ;;
     stats) run stats "$PY" -m bench.stats --slips 1000000 --reuse ;;
     delivery) run delivery "$PY" bench/delivery_kill.py --trials 10 ;;
-    *) echo "unknown benchmark: $name (webhook classify similar dialogs console stats delivery)"; exit 2 ;;
+    *) echo "unknown benchmark: $name (webhook classify similar dialogs urgency routing console stats delivery)"; exit 2 ;;
   esac
 done
 echo; echo "figures kept in $out"

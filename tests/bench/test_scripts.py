@@ -57,6 +57,20 @@ def test_classify_bench_reports_latency_against_its_baseline() -> None:
     assert "ratio predict/baseline" in out
 
 
+def test_routing_bench_compares_departments_with_who_answered_and_its_baseline() -> None:
+    out = run("bench/routing.py", "--limit", "300", "--show", "2")
+    for view in ("subject and letter", "subject alone"):
+        part = out.split(f"== {view}")[1]
+        counted = int(re.search(r": (\d+) letters", part).group(1))
+        assert counted > 20
+        lead, total, _ = figures(part, "answering bureau leads")
+        among, _, _ = figures(part, "answering bureau among departments")
+        assert total == counted and 0 < lead <= among <= counted
+        assert "baseline: the category's department alone" in part
+    assert "ratio lead agreement triage/baseline" in out
+    assert out.count("  miss: ") == 4  # --show 2, in each view
+
+
 def test_similar_bench_reports_the_search_against_its_baseline() -> None:
     out = run("bench/similar.py", "--open", "60", "--queries", "4")
     for label in ("triage.classify with the similar-slip search", "baseline: index rebuilt"):
