@@ -109,8 +109,13 @@ def candidates(
         out.resets["question_added"] = True
     elif (requested == "contact_phone" and not found and nlu.phone_is_in_wechat(text)
           and not nlu.declines_phone(text)):
-        # "电话就是这个微信的": not a problem to file; they are told we cannot see the number
-        out.resets["last_rejected"] = "contact_phone_wechat"
+        # "电话就是这个微信的", "就这个号码": not a problem to file. To "还用 138****8000 联系
+        # 您吗" it says yes; asked for a number, they are told we cannot see the one they mean
+        offered = conv.slot("phone_offered")
+        if offered:
+            slots["contact_phone"] = offered
+        else:
+            out.resets["last_rejected"] = "contact_phone_wechat"
         return out
     elif drafting and report_like and not found and requested in (None, "contact_phone"):
         # more about the problem while something else is asked: add it to the description

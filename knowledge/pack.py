@@ -495,9 +495,8 @@ def _urgency(path: Path, policy: Policy, taxonomy: Taxonomy) -> UrgencyRules:
             bounds = item.words("bounds")
             if bounds and level != "紧急":
                 item.fail("only a 紧急 rule bounds the urgency model", "bounds")
-            teji = {r.id for r in rules if r.level == "特急"}
             for i, danger in enumerate(bounds):
-                if danger not in teji:
+                if not any(r.id == danger and r.level == "特急" for r in rules):
                     item.fail(f"{danger!r} is not the id of a 特急 rule", f"bounds[{i}]")
             rules.append(UrgencyRule(
                 id=rule_id,

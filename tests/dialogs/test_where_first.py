@@ -121,3 +121,15 @@ async def test_someone_at_a_school_is_not_taken_into_the_place(resident: Residen
     await resident.say("建新北路旁边有人在学校门口卖三无食品")
     summary = await resident.say("不留")
     assert "地点：建新北路旁边\n" in summary, summary
+
+
+async def test_this_number_to_the_remembered_number_is_a_yes(
+    resident: Resident, desk: FakeDesk
+) -> None:
+    """Offered the number they left before ("还用 138****5678 联系您吗"), "就这个号码" says
+    yes; it is not told that we cannot see their number."""
+    desk.phones[resident.openid] = "13812345678"
+    reply = await resident.say("鲤鱼池小区3栋楼道的灯坏了")
+    assert "还用 138****5678" in reply, reply
+    summary = await resident.say("就这个号码")
+    assert "看不到" not in summary and "电话：138****5678" in summary, summary
