@@ -14,7 +14,7 @@ from typing import Any
 from dialogs.inputs import Incoming
 from dialogs.nlu import CORRECT, Nlu
 from dialogs.state import Conversation
-from dialogs.text import normalize
+from dialogs.text import bare, normalize
 
 ENTITY_SLOTS = {"place": "location", "phone": "contact_phone", "employer": "employer"}
 NOT_ANSWERS = {"cancel", "restart", "help", "query_status", "my_slips", "faq", "greet",
@@ -117,6 +117,13 @@ def candidates(
         else:
             out.resets["last_rejected"] = "contact_phone_wechat"
         return out
+    elif (requested == "location" and drafting and report_like and "location" not in found
+          and nlu.has_problem_word(text) and not nlu.names_place(text)
+          and not _told_again(text, str(conv.slot("description") or ""))):
+        # "晚上下楼摔了一跤" to the place question: more about the problem, not a place (it
+        # was kept as the place and then lost to the real one); the place is asked again
+        slots["description"] = added_to_description(nlu, conv, text)
+        out.resets["detail_added"] = True
     elif drafting and report_like and not found and requested in (None, "contact_phone"):
         # more about the problem while something else is asked: add it to the description
         # ("补充一下，晚上很危险" adds "晚上很危险"); said when the phone is asked, the resident
@@ -153,7 +160,8 @@ def candidates(
 
     # free text answers the slot that was asked for (a place the gazetteer does not know, said
     # with a phone number: the place without the number)
-    if requested == "location" and "location" not in slots and not found - {"contact_phone"}:
+    if (requested == "location" and "location" not in slots and "description" not in slots
+            and not found - {"contact_phone"}):
         said = nlu.without_phones(text, parse) if "contact_phone" in found else text
         issue = conv.slot("place_issue") or {}
         if said:
@@ -222,6 +230,12 @@ _PLACE_LEAD = re.compile(
     r"(?:改成|改为|改到|换成|换为|换到|应该是|其实是|我家住在|我家住|我家在|我住在|我住|住在|"
     r"就是在|就在|就是|是在|在|是)?[：:，,\s]*"
 )
+
+
+def _told_again(text: str, description: str) -> bool:
+    """The problem said again (one holds the other), not something more about it."""
+    said, told = bare(text), bare(description)
+    return bool(said and told) and (said in told or told in said)
 
 
 def _when(text: str, times: list[dict[str, Any]]) -> str | None:

@@ -133,3 +133,17 @@ async def test_this_number_to_the_remembered_number_is_a_yes(
     assert "还用 138****5678" in reply, reply
     summary = await resident.say("就这个号码")
     assert "看不到" not in summary and "电话：138****5678" in summary, summary
+
+
+async def test_more_about_the_problem_at_the_place_question_is_kept_and_the_place_asked(
+    resident: Resident, desk: FakeDesk
+) -> None:
+    """"晚上下楼摔了一跤" to the place question was kept as the place, then replaced by the
+    real one: the fall was lost from the report."""
+    await resident.say("楼道的灯坏了好久了")
+    reply = await resident.say("晚上下楼摔了一跤")
+    assert reply.startswith("您补充的情况记下了。") and "什么地方" in reply, reply
+    await resident.say("鲤鱼池四村3栋")
+    summary = await resident.say("不留")
+    assert "问题：楼道的灯坏了好久了；晚上下楼摔了一跤\n" in summary, summary
+    assert "地点：鲤鱼池四村3栋\n" in summary, summary
