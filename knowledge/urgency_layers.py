@@ -17,7 +17,7 @@ The result says which layer decided (``layer``: rules / model / context) and why
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from knowledge.errors import KnowledgeError
@@ -62,6 +62,9 @@ class UrgencyContext:
     # spans removed before told words are looked for: where the reporter is ("我在外地打工"),
     # a phone call tried ("打过电话") — never a sign that the danger is only told
     not_told: tuple[re.Pattern[str], ...] = ()
+    # dangers the model alone may call 特急 only with one of these words in the message (a
+    # welfare check needs a sign that nobody answers: "独居…最近腿摔了" is 紧急, not "break in")
+    model_needs: dict[str, tuple[re.Pattern[str], ...]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: str | Path | None = None,
@@ -77,6 +80,15 @@ class UrgencyContext:
         for r in never:
             if rule_ids is not None and r not in rule_ids:
                 raise KnowledgeError(file, "never_lower", f"{r!r} is not a 特急 rule of urgency.yaml")
+        needs_raw = data.get("model_needs") or {}
+        if not isinstance(needs_raw, dict):
+            raise KnowledgeError(file, "model_needs", "must map 特急 rule ids to words")
+        needs = {}
+        for rule_id, words in needs_raw.items():
+            if rule_ids is not None and rule_id not in rule_ids:
+                raise KnowledgeError(file, f"model_needs.{rule_id}",
+                                     f"{rule_id!r} is not a 特急 rule of urgency.yaml")
+            needs[str(rule_id)] = _patterns(file, f"model_needs.{rule_id}", words)
         numbers = {}
         for key in ("short_chars", "letter_chars", "window", "model_teji_min_chars"):
             value = data.get(key)
@@ -94,7 +106,13 @@ class UrgencyContext:
             told={k: _patterns(file, k, data.get(k)) for k in _KINDS},
             not_told=(_patterns(file, "not_told", data["not_told"])
                       if data.get("not_told") is not None else ()),
+            model_needs=needs,
         )
+
+    def model_may_call(self, danger: str, text: str) -> bool:
+        """Whether the model alone may call ``danger`` 特急 in ``text`` (see model_needs)."""
+        needs = self.model_needs.get(danger)
+        return needs is None or any(p.search(text) for p in needs)
 
     def present_words(self, text: str) -> list[str]:
         for p in self.not_present:
@@ -220,7 +238,8 @@ class LayeredUrgency:
             return kept  # nothing the model could judge ("", "?", "好的")
         th = self.model.thresholds
         long_enough = len(text) >= self.context.model_teji_min_chars
-        if scores.teji >= th["teji"] and scores.danger and not base.negated and long_enough:
+        if (scores.teji >= th["teji"] and scores.danger and not base.negated and long_enough
+                and self.context.model_may_call(scores.danger, text)):
             bound = next((f for f in base.findings if f.softened is None
                           and scores.danger in self._by_id[f.rule_id].bounds), None)
             if bound is not None:

@@ -185,6 +185,17 @@ def test_model_does_not_raise_a_flooded_flat_to_a_flood(urgency, text: str) -> N
     assert "模型读作洪水/淹水" in result.why and "按紧急办理" in result.why
 
 
+def test_the_model_alone_calls_no_welfare_check_without_a_sign(urgency) -> None:
+    """An elder living alone with a hurt leg was 特急 with "call 110, let the police break the
+    door in": the model read a welfare check with no sign that nobody answers."""
+    text = "我家老汉八十几了 一个人住 最近腿摔了"
+    assert urgency.model is not None
+    scores = urgency.model.scores(normalize(text))
+    assert scores.danger == "welfare_check" and scores.teji >= urgency.model.thresholds["teji"]
+    result = assess(urgency, text)
+    assert result.level == "紧急" and not result.calls, result.why
+
+
 def test_a_flood_with_people_in_it_is_still_teji(urgency) -> None:
     result = assess(urgency, "楼上漏水把家淹了，水已经到床边了，老人出不来")
     assert result.level == "特急" and "119" in result.calls
@@ -268,6 +279,12 @@ def test_bad_context_file_names_file_and_entry(tmp_path) -> None:
                    "reported: [x]\n", encoding="utf-8")
     with pytest.raises(KnowledgeError, match=r"present\[0\]"):
         UrgencyContext.load(bad)
+    bad.write_text("never_lower: []\nshort_chars: 120\nletter_chars: 300\nwindow: 40\n"
+                   "model_teji_min_chars: 8\npresent: [x]\nnot_present: [x]\npast: [x]\n"
+                   "hypothetical: [x]\nreported: [x]\nmodel_needs: {no_such_rule: [x]}\n",
+                   encoding="utf-8")
+    with pytest.raises(KnowledgeError, match=r"model_needs\.no_such_rule"):
+        UrgencyContext.load(bad, rule_ids=frozenset({"fire"}))
 
 
 # -- real board letters: few come out 特急 ---------------------------------------------------------
