@@ -93,6 +93,9 @@ def test_barbecue_smoke_and_noise_involves_more_than_one_department(router, gaz)
     ("这条路上的减速带太高了，车子过都颠", "区交巡警支队"),
     ("路边开了个电玩室，里面有打鱼机", "公安江北分局"),
     ("楼下工地天天通宵施工", "区住房城乡建委"),
+    ("门口车子乱停 堵到出不去", "区交巡警支队"),
+    ("小区门口🚗乱停 👮不管", "区交巡警支队"),
+    ("电单车乱停乱放", "区城市管理局"),
 ])
 def test_topic_leads(router, gaz, text: str, lead: str) -> None:
     assert names(route(router, gaz, text))[0] == (lead, "主办")
