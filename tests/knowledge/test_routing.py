@@ -96,6 +96,11 @@ def test_barbecue_smoke_and_noise_involves_more_than_one_department(router, gaz)
     ("门口车子乱停 堵到出不去", "区交巡警支队"),
     ("小区门口🚗乱停 👮不管", "区交巡警支队"),
     ("电单车乱停乱放", "区城市管理局"),
+    ("楼上空调滴水滴到我家阳台", "区老马调解中心"),
+    ("想问问老年人免费体检在哪里做", "区卫生健康委"),
+    ("居委会不给开证明", "区民政局"),
+    ("鲤鱼池社区的网格员态度很差", "观音桥街道办事处"),
+    ("有人在小区里收废品，堆得到处都是", "区城市管理局"),
 ])
 def test_topic_leads(router, gaz, text: str, lead: str) -> None:
     assert names(route(router, gaz, text))[0] == (lead, "主办")
@@ -262,3 +267,9 @@ def test_food_sold_outside_a_school_is_the_market_regulators_with_the_school_boa
 def test_throwing_from_height_brings_in_the_buildings_community(router, gaz) -> None:
     decision = route(router, gaz, "鲤鱼池社区有人从楼上往下扔垃圾")
     assert names(decision)[:2] == [("公安江北分局", "主办"), ("鲤鱼池社区居委会", "协办")]
+
+
+def test_a_committee_named_in_passing_adds_no_department(router, gaz) -> None:
+    decision = route(router, gaz, "楼下垃圾没人清运，找了居委会也没用")
+    assert names(decision)[0] == ("区城市管理局", "主办")
+    assert "区民政局" not in {n for n, _ in names(decision)}
