@@ -65,6 +65,11 @@ class UrgencyContext:
     # dangers the model alone may call 特急 only with one of these words in the message (a
     # welfare check needs a sign that nobody answers: "独居…最近腿摔了" is 紧急, not "break in")
     model_needs: dict[str, tuple[re.Pattern[str], ...]] = field(default_factory=dict)
+    # words the model never reads: idioms that hold a danger's character ("走起恼火": hard
+    # going, in Chongqing speech; the model read a fire in 火)
+    model_ignores: tuple[re.Pattern[str], ...] = ()
+    # an everyday, recurring thing ("楼上的娃儿天天在屋头跑"): the model alone calls it 紧急
+    chronic: tuple[re.Pattern[str], ...] = ()
 
     @classmethod
     def load(cls, path: str | Path | None = None,
@@ -107,7 +112,20 @@ class UrgencyContext:
             not_told=(_patterns(file, "not_told", data["not_told"])
                       if data.get("not_told") is not None else ()),
             model_needs=needs,
+            model_ignores=(_patterns(file, "model_ignores", data["model_ignores"])
+                           if data.get("model_ignores") is not None else ()),
+            chronic=(_patterns(file, "chronic", data["chronic"])
+                     if data.get("chronic") is not None else ()),
         )
+
+    def for_model(self, text: str) -> str:
+        """``text`` with the idioms the model must not read blanked out (same length)."""
+        for p in self.model_ignores:
+            text = p.sub(lambda m: "_" * len(m.group(0)), text)
+        return text
+
+    def chronic_words(self, text: str) -> list[str]:
+        return [m.group(0) for p in self.chronic for m in [p.search(text)] if m]
 
     def model_may_call(self, danger: str, text: str) -> bool:
         """Whether the model alone may call ``danger`` 特急 in ``text`` (see model_needs)."""
@@ -172,7 +190,8 @@ class LayeredUrgency:
     def assess(self, text: str, scan: Prescan | None = None) -> UrgencyResult:
         """Urgency of normalised ``text`` (see knowledge.matching.normalize)."""
         base = self.rules.assess(text, scan)
-        scores = self.model.scores(text) if self.model is not None else None
+        scores = (self.model.scores(self.context.for_model(text))
+                  if self.model is not None else None)
         model = scores.to_dict() if scores else None
         if base.level == "特急":
             return self._keep_or_lower(text, base, scores, model)
@@ -211,7 +230,8 @@ class LayeredUrgency:
             # A long letter: the model reads each passage; all must look like a letter's story.
             if self.model is None:
                 return keep
-            passage = max((self.model.scores(p).teji for p in untold), default=0.0)
+            passage = max((self.model.scores(self.context.for_model(p)).teji for p in untold),
+                          default=0.0)
             if passage >= self.model.thresholds["lower"]:
                 return keep
             told.setdefault("letter", []).append(f"模型 {passage:.2f}")
@@ -247,14 +267,19 @@ class LayeredUrgency:
                     f"{kept.why}；模型读作{self._by_id[scores.danger].label}"
                     f"（{scores.teji:.2f}），但规则认定的{bound.label}是同类的紧急情况：按紧急办理"))
             told = self.context.told_words(text)
-            if told and not self.context.present_words(text):
+            chronic = self.context.chronic_words(text)
+            if (told or chronic) and not self.context.present_words(text):
                 if base.level == "紧急":
                     return kept
-                words = "、".join(w for ws in told.values() for w in ws)
+                label = self._by_id[scores.danger].label
+                if told:
+                    words = "、".join(w for ws in told.values() for w in ws)
+                    why = f"但讲的是过去、假设或听说的事（{words}）"
+                else:
+                    why = f"但说的是经常发生的情况（{'、'.join(chronic)}），不是眼下的险情"
                 return self._model_result(
                     text, base, scores, model, "紧急",
-                    f"模型判为{scores.danger}险情（{scores.teji:.2f}），但讲的是过去、假设或"
-                    f"听说的事（{words}）：定为紧急，当天核实")
+                    f"模型判为{label}险情（{scores.teji:.2f}），{why}：定为紧急，当天核实")
             return self._model_result(
                 text, base, scores, model, "特急",
                 f"{_ruled(base)}；模型判为当下险情（{self._by_id[scores.danger].label}，"
@@ -271,7 +296,8 @@ class LayeredUrgency:
         assert self.model is not None and scores.danger is not None
         rule = self._by_id[scores.danger]
         target = scores.danger if level == "特急" else "紧急"
-        words = tuple(w for w, _ in self.model.explain(text, target, top_n=4))
+        words = tuple(w for w, _ in self.model.explain(self.context.for_model(text), target,
+                                                       top_n=4) if "_" not in w)
         speaker = level == "特急" and rule.about_speaker(text)
         finding = UrgencyFinding(f"model:{rule.id}" if level == "特急" else "model:紧急",
                                  rule.label if level == "特急" else "模型判断", level, words,

@@ -30,7 +30,7 @@ BOARD = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "compla
 # 特急 (62/74, 62/76), for nine unseen everyday messages no longer raised (six had been 特急
 # with the police to lead).
 HOLDOUT_TEJI_RECALL_FLOOR = (62, 74)
-HOLDOUT_TEJI_PRECISION_FLOOR = 0.81  # reached 62/76
+HOLDOUT_TEJI_PRECISION_FLOOR = 0.83  # reached 62/76, then 62/75, 62/74 (15th session)
 # Share of labeled.csv board letters (never trained on) that come out 特急: rules alone 114/2177
 # (5.2 %), reached 50/2177 (2.3 %).
 BOARD_TEJI_SHARE_CEILING = 0.025
@@ -196,6 +196,24 @@ def test_the_model_alone_calls_no_welfare_check_without_a_sign(urgency) -> None:
     assert result.level == "紧急" and not result.calls, result.why
 
 
+@pytest.mark.parametrize("text", ["街上那个梯坎烂了好久了 老年人走起恼火",
+                                  "物业的态度让人很恼火 说了好几次都不修"])
+def test_an_idiom_with_a_dangers_character_is_not_read_by_the_model(urgency, text) -> None:
+    """"走起恼火" (hard going, in Chongqing speech) was a fire: 特急, "call 119"."""
+    result = assess(urgency, text)
+    assert result.level != "特急" and not result.calls, result.why
+    assert all("火" not in w for f in result.findings for w in f.words)
+
+
+def test_what_happens_every_day_is_not_a_danger_now_for_the_model(urgency) -> None:
+    """"楼上的娃儿天天在屋头跑" was a missing child (特急, call 110) by the model alone."""
+    result = assess(urgency, "楼上的娃儿天天在屋头跑 咚咚咚的")
+    assert result.level == "紧急" and not result.calls
+    assert "经常发生的情况（天天）" in result.why
+    # a present word still lets the model call it
+    assert assess(urgency, "灶台上的油锅烧起了 火好大").level == "特急"
+
+
 def test_a_flood_with_people_in_it_is_still_teji(urgency) -> None:
     result = assess(urgency, "楼上漏水把家淹了，水已经到床边了，老人出不来")
     assert result.level == "特急" and "119" in result.calls
@@ -285,6 +303,12 @@ def test_bad_context_file_names_file_and_entry(tmp_path) -> None:
                    encoding="utf-8")
     with pytest.raises(KnowledgeError, match=r"model_needs\.no_such_rule"):
         UrgencyContext.load(bad, rule_ids=frozenset({"fire"}))
+    bad.write_text("never_lower: []\nshort_chars: 120\nletter_chars: 300\nwindow: 40\n"
+                   "model_teji_min_chars: 8\npresent: [x]\nnot_present: [x]\npast: [x]\n"
+                   "hypothetical: [x]\nreported: [x]\nchronic: ['(unclosed']\n",
+                   encoding="utf-8")
+    with pytest.raises(KnowledgeError, match=r"chronic\[0\]"):
+        UrgencyContext.load(bad)
 
 
 # -- real board letters: few come out 特急 ---------------------------------------------------------
