@@ -101,6 +101,9 @@ def test_barbecue_smoke_and_noise_involves_more_than_one_department(router, gaz)
     ("居委会不给开证明", "区民政局"),
     ("鲤鱼池社区的网格员态度很差", "观音桥街道办事处"),
     ("有人在小区里收废品，堆得到处都是", "区城市管理局"),
+    ("楼下那个馆子天天把潲水倒在阴沟头", "区城市管理局"),
+    ("我们院坝头的树子长得太高了 挡到光了", "区城市管理局"),
+    ("小区门口有个坑 好深哦 骑车的都摔了", "区城市管理局"),
 ])
 def test_topic_leads(router, gaz, text: str, lead: str) -> None:
     assert names(route(router, gaz, text))[0] == (lead, "主办")
