@@ -130,7 +130,8 @@ def test_a_resident_in_danger_themselves_is_spoken_to_not_told_to_stay_with_some
     assert "有人轻生（居民本人）" in result.explanation["summary"][1]
 
 
-@pytest.mark.parametrize("said", ["闻到很重的煤气味，我不想活了", "家里好乱，我真的想死"])
+@pytest.mark.parametrize("said", ["闻到很重的煤气味，我不想活了", "家里好乱，我真的想死",
+                                  "楼下吵得很 我真的不想活了"])
 def test_a_resident_who_says_it_later_in_the_message_is_the_one_at_risk_too(
         triage: Triage, said: str) -> None:
     result = classify(triage, said)
@@ -139,12 +140,21 @@ def test_a_resident_who_says_it_later_in_the_message_is_the_one_at_risk_too(
                 if f["rule"] == "self_harm")["speaker"] is True
 
 
-@pytest.mark.parametrize("said", ["有人要跳楼，我要报警", "楼下着火了，我想跳窗逃生"])
+@pytest.mark.parametrize("said", ["有人要跳楼，我要报警", "楼下着火了，我想跳窗逃生",
+                                  "他跟我说 他说我不想活了"])
 def test_a_later_我_that_does_not_say_it_is_not_taken_for_the_one_at_risk(
         triage: Triage, said: str) -> None:
     result = classify(triage, said)
     assert result.urgency == "特急" and "12356" not in result.advice
     assert all("speaker" not in f for f in result.explanation["urgency"])
+
+
+@pytest.mark.parametrize("said", ["楼下麻将馆吵得人想死", "这天热得我想死", "垃圾站臭得人想死"])
+def test_so_noisy_one_could_die_is_not_a_resident_at_risk(triage: Triage, said: str) -> None:
+    """"吵得人想死" got "call 110 and 120, stay with the person, keep them from the roof's
+    edge": said of noise, heat or a smell, it means only how bad it is."""
+    result = classify(triage, said)
+    assert result.urgency != "特急" and not result.emergency_lines, result.advice
 
 
 def test_a_resident_at_risk_who_tells_of_a_fire_too_hears_the_fire_advice(
