@@ -445,7 +445,7 @@ def _urgency(path: Path, policy: Policy, taxonomy: Taxonomy) -> UrgencyRules:
     root.mapping(allowed={"suppressors", "特急", "紧急"})
     s = root.child("suppressors")
     s.mapping(allowed={"negation", "resolved", "drill", "hypothetical", "worry", "happening",
-                       "past", "chronic", "window", "narrative"})
+                       "past", "chronic", "chronic_after", "window", "narrative"})
     neg = s.child("negation")
     neg.mapping(allowed={"words", "fillers", "not_after"})
     suppressors = Suppressors(
@@ -459,6 +459,7 @@ def _urgency(path: Path, policy: Policy, taxonomy: Taxonomy) -> UrgencyRules:
         happening=s.words("happening"),
         past=s.patterns("past"),
         chronic=s.patterns("chronic"),
+        chronic_after=s.patterns("chronic_after"),
         window=s.integer("window", lo=1, hi=40, default=8),
         **_narrative(s),
     )

@@ -219,6 +219,8 @@ class Suppressors:
     happening: tuple[str, ...] = ()
     narrative_min_chars: int = 300
     now_words: tuple[str, ...] = ()
+    # a chronic marker said after the danger, in its clause ("电梯关人了好几次了")
+    chronic_after: tuple[re.Pattern[str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -103,6 +103,7 @@ class UrgencyAssessor:
             "past": s.past,
             "chronic": s.chronic,
         }
+        self._chronic_after = s.chronic_after
 
     @property
     def keyword_sets(self) -> tuple[KeywordSet[Any], ...]:
@@ -206,6 +207,9 @@ class UrgencyAssessor:
         window = text[max(c_start, hit.start - self._window):hit.start]
         if "hypothetical" in allowed and self._worried(window, hit, text, c_end):
             return "hypothetical"
+        if "chronic" in allowed and any(p.search(text[hit.end:c_end])
+                                        for p in self._chronic_after):
+            return "chronic"  # "电梯关人了好几次了": told after the danger, in its clause
         # a past or chronic marker may also stand inside a pattern's own words: "电梯经常困人"
         told = window + text[hit.start:hit.end]
         for name in ("hypothetical", "past", "chronic"):

@@ -324,6 +324,8 @@ JINJI = [
     # the marker inside a pattern's own words ("电梯 … 困人" with 经常 between)
     "小区电梯经常困人，物业不管",
     "这个电梯老是关人，投诉几次了",
+    # ...or after the danger, in its clause
+    "小区电梯关人了好几次了 物业不管",
     "燃气管道老化，迟早要漏气",
     # an urgent tone with no named danger: someone checks within the day
     "楼下出大事了，快点来人看看",
