@@ -70,6 +70,9 @@ class UrgencyContext:
     model_ignores: tuple[re.Pattern[str], ...] = ()
     # an everyday, recurring thing ("楼上的娃儿天天在屋头跑"): the model alone calls it 紧急
     chronic: tuple[re.Pattern[str], ...] = ()
+    # a message about money ("天然气费又涨了") that no rule found urgent: the model raises
+    # nothing (it read 天然气 as gas)
+    money: tuple[re.Pattern[str], ...] = ()
 
     @classmethod
     def load(cls, path: str | Path | None = None,
@@ -116,6 +119,8 @@ class UrgencyContext:
                            if data.get("model_ignores") is not None else ()),
             chronic=(_patterns(file, "chronic", data["chronic"])
                      if data.get("chronic") is not None else ()),
+            money=(_patterns(file, "money", data["money"])
+                   if data.get("money") is not None else ()),
         )
 
     def for_model(self, text: str) -> str:
@@ -256,6 +261,9 @@ class LayeredUrgency:
                        if base.findings else "规则未命中")
         if scores is None or self.model is None or scores.known == 0 or len(text) < 4:
             return kept  # nothing the model could judge ("", "?", "好的")
+        money = [m.group(0) for p in self.context.money for m in [p.search(text)] if m]
+        if money and not base.findings:
+            return replace(kept, why=f"{kept.why}；说的是费用（{'、'.join(money)}），不按险情升级")
         th = self.model.thresholds
         long_enough = len(text) >= self.context.model_teji_min_chars
         if (scores.teji >= th["teji"] and scores.danger and not base.negated and long_enough

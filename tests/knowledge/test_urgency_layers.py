@@ -214,6 +214,15 @@ def test_what_happens_every_day_is_not_a_danger_now_for_the_model(urgency) -> No
     assert assess(urgency, "灶台上的油锅烧起了 火好大").level == "特急"
 
 
+def test_a_message_about_money_is_not_raised_by_the_model(urgency) -> None:
+    """"天然气费又涨了" was 紧急: the model read 天然气 as gas."""
+    result = assess(urgency, "天然气费又涨了")
+    assert result.level == "一般" and "说的是费用" in result.why
+    # a rule still fires with a fee in the message
+    assert assess(urgency, "燃气费交了还是停气").level == "紧急"
+    assert assess(urgency, "闻到天然气味 燃气费都交了的").level == "特急"
+
+
 def test_a_flood_with_people_in_it_is_still_teji(urgency) -> None:
     result = assess(urgency, "楼上漏水把家淹了，水已经到床边了，老人出不来")
     assert result.level == "特急" and "119" in result.calls
