@@ -25,6 +25,8 @@ def resident(desk: FakeDesk) -> Resident:
 @pytest.mark.parametrize(("said", "place"), [
     ("我是鲤鱼池的 我们那个楼", "鲤鱼池"),
     ("鲤鱼池小区3栋", "鲤鱼池小区3栋"),
+    ("你好 我是鲤鱼池社区的居民", "鲤鱼池社区"),
+    ("建新北路12号 你们来看一下", "建新北路12号"),
 ])
 async def test_a_place_alone_is_kept_and_the_problem_asked_for(
     resident: Resident, desk: FakeDesk, said: str, place: str
