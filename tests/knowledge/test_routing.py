@@ -104,6 +104,11 @@ def test_barbecue_smoke_and_noise_involves_more_than_one_department(router, gaz)
     ("楼下那个馆子天天把潲水倒在阴沟头", "区城市管理局"),
     ("我们院坝头的树子长得太高了 挡到光了", "区城市管理局"),
     ("小区门口有个坑 好深哦 骑车的都摔了", "区城市管理局"),
+    ("老年大学报不上名", "区教委"),
+    ("我要举报有人在家里开黑作坊", "区市场监管局"),
+    ("楼顶有人搭了个棚子", "区城市管理局"),
+    ("社区卫生服务中心周末不开门", "区卫生健康委"),
+    ("隔壁的狗天天晚上叫", "公安江北分局"),
 ])
 def test_topic_leads(router, gaz, text: str, lead: str) -> None:
     assert names(route(router, gaz, text))[0] == (lead, "主办")
