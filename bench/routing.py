@@ -13,7 +13,8 @@ For each counted letter the full triage (`knowledge.triage.load_default_triage`:
 trained classifier, the shipped pack) routes subject + text, and the script prints how often
 the answering bureau is the lead (主办), is among the departments at all, and how often the
 letter went to the dispatch desk, with the figures per bureau; then the same for the subject
-alone, which is as short as what residents type in the chat. Baseline in the same run: the
+alone, which is as short as what residents type in the chat. Last, `--sample` random subjects
+of `unlabeled.csv` (seed `--seed`): how many go to the dispatch desk or are unsure. Baseline in the same run: the
 category route alone (the department the classifier's category maps to in routing.yaml's
 category_rules, no topic rules), which is what the topic rules are measured against.
 
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import random
 import re
 import sys
 import time
@@ -42,6 +44,7 @@ from knowledge.triage import Triage, load_default_triage  # noqa: E402
 
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "complaints"
 REPLIES_FILE = "unlabeled_with_replies.csv"
+UNLABELED_FILE = "unlabeled.csv"
 OPENING = 300  # characters of the reply in which the answering bureau is named
 
 # Bureau names as the board's replies write them (any city or district before them) -> this
@@ -95,6 +98,9 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--limit", type=int, default=0, help="first N letters only (0: all)")
     parser.add_argument("--show", type=int, default=0, help="print N disagreements")
+    parser.add_argument("--sample", type=int, default=400,
+                        help="random board subjects (unlabeled.csv) checked for the dispatch desk")
+    parser.add_argument("--seed", type=int, default=11, help="seed of that sample")
     args = parser.parse_args()
     with (args.data / REPLIES_FILE).open(encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
@@ -111,6 +117,23 @@ def main() -> None:
     for view, part in (("subject and letter", _whole), ("subject alone (short, as chat "
                                                            "messages are)", _subject)):
         _measure(rows, view, part, triage, router, dispatch, args.show)
+    _unanswered(args.data, args.sample, args.seed, triage, dispatch)
+
+
+def _unanswered(data: Path, size: int, seed: int, triage: Triage, dispatch: str) -> None:
+    """How many random board subjects (no reply needed) go to the dispatch desk or are unsure:
+    what a dispatcher would have to place by hand."""
+    if size <= 0:
+        return
+    with (data / UNLABELED_FILE).open(encoding="utf-8") as fh:
+        subjects = [r.get("subject") or "" for r in csv.DictReader(fh)]
+    sample = random.Random(seed).sample(subjects, min(size, len(subjects)))
+    left = 0
+    for subject in sample:
+        result = triage.classify(subject)
+        left += result.low_confidence or result.departments[0].code == dispatch
+    print(f"\n== {len(sample)} random board subjects ({UNLABELED_FILE}, seed {seed}): to the "
+          f"dispatch desk or unsure {left} ({100 * left / max(1, len(sample)):.1f}%)")
 
 
 def _whole(row: dict[str, str]) -> str:

@@ -58,7 +58,7 @@ def test_classify_bench_reports_latency_against_its_baseline() -> None:
 
 
 def test_routing_bench_compares_departments_with_who_answered_and_its_baseline() -> None:
-    out = run("bench/routing.py", "--limit", "300", "--show", "2")
+    out = run("bench/routing.py", "--limit", "300", "--show", "2", "--sample", "50")
     for view in ("subject and letter", "subject alone"):
         part = out.split(f"== {view}")[1]
         counted = int(re.search(r": (\d+) letters", part).group(1))
@@ -69,6 +69,8 @@ def test_routing_bench_compares_departments_with_who_answered_and_its_baseline()
         assert "baseline: the category's department alone" in part
     assert "ratio lead agreement triage/baseline" in out
     assert out.count("  miss: ") == 4  # --show 2, in each view
+    left = re.search(r"== 50 random board subjects .*: to the dispatch desk or unsure (\d+)", out)
+    assert left and 0 <= int(left.group(1)) <= 50
 
 
 def test_similar_bench_reports_the_search_against_its_baseline() -> None:
