@@ -47,6 +47,11 @@ def _patterns(file: str, key: str, raw: object) -> tuple[re.Pattern[str], ...]:
     return tuple(out)
 
 
+def _optional(file: str, data: dict, key: str) -> tuple[re.Pattern[str], ...]:
+    """An optional list of words or patterns (absent: none)."""
+    return _patterns(file, key, data[key]) if data.get(key) is not None else ()
+
+
 @dataclass(frozen=True)
 class UrgencyContext:
     """The words of urgency_context.yaml, compiled."""
@@ -112,15 +117,11 @@ class UrgencyContext:
             present=_patterns(file, "present", data.get("present")),
             not_present=_patterns(file, "not_present", data.get("not_present")),
             told={k: _patterns(file, k, data.get(k)) for k in _KINDS},
-            not_told=(_patterns(file, "not_told", data["not_told"])
-                      if data.get("not_told") is not None else ()),
+            not_told=_optional(file, data, "not_told"),
             model_needs=needs,
-            model_ignores=(_patterns(file, "model_ignores", data["model_ignores"])
-                           if data.get("model_ignores") is not None else ()),
-            chronic=(_patterns(file, "chronic", data["chronic"])
-                     if data.get("chronic") is not None else ()),
-            money=(_patterns(file, "money", data["money"])
-                   if data.get("money") is not None else ()),
+            model_ignores=_optional(file, data, "model_ignores"),
+            chronic=_optional(file, data, "chronic"),
+            money=_optional(file, data, "money"),
         )
 
     def for_model(self, text: str) -> str:
