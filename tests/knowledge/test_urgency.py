@@ -324,8 +324,10 @@ JINJI = [
     # the marker inside a pattern's own words ("电梯 … 困人" with 经常 between)
     "小区电梯经常困人，物业不管",
     "这个电梯老是关人，投诉几次了",
-    # ...or after the danger, in its clause
+    # ...or after the danger, in its clause, or how long it has been left
     "小区电梯关人了好几次了 物业不管",
+    "那个路段垮塌到现在还没修好",
+    "路口那场车祸一年了也没人给个说法",
     "燃气管道老化，迟早要漏气",
     # an urgent tone with no named danger: someone checks within the day
     "楼下出大事了，快点来人看看",
@@ -335,6 +337,11 @@ JINJI = [
 
 YIBAN = [
     "路灯坏了",
+    # a danger's word inside another (贫困人口 holds 困人), trees felled, fees forced on people
+    "镇里卡扣贫困人口的补助",
+    "小区的树被砍光了",
+    "景区绑架收费 不买套票不让进",
+    "私立医院的救护车乱收费",
     "烧烤油烟大",
     "楼上装修太吵了",
     "小区门口乱停车",
