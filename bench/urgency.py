@@ -9,7 +9,8 @@ Prints, for the rules alone and for the layered urgency (knowledge/urgency_layer
   fitted to);
 - the share of real board letters (../shared/data/complaints/*.csv, overwhelmingly not
   emergencies) that come out 特急, and which rules or layers put them there — over all of them,
-  and over labeled.csv alone, whose letters the urgency model never trained on;
+  and over labeled.csv alone, whose letters the urgency model never trained on; and the share
+  of their subjects (labeled.csv and unlabeled.csv: short, as chat messages are) that do;
 - CPU time per message of each (one core), p50 / p95.
 ``--show`` lists the hold-out messages each gets wrong.
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import csv
 import os
 import sys
 import time
@@ -54,6 +56,17 @@ def holdout_figures(assess, items: list[dict]) -> dict:
             "wrong": wrong}
 
 
+def board_subjects(data: Path) -> list[str]:
+    """The subjects of labeled.csv and unlabeled.csv (short lines, like chat messages)."""
+    out: list[str] = []
+    for name in ("labeled.csv", "unlabeled.csv"):
+        path = data / name
+        if path.exists():
+            with path.open(encoding="utf-8") as fh:
+                out.extend(r.get("subject") or "" for r in csv.DictReader(fh))
+    return [s for s in out if s]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
@@ -79,6 +92,7 @@ def main() -> None:
 
     items = yaml.safe_load(HOLDOUT.read_text(encoding="utf-8"))["items"]
     letters = [normalize(t)[:cut] for t in load_letters(args.data)]
+    subjects = [normalize(s) for s in board_subjects(args.data)]
     # labeled.csv letters: the urgency model never trained on them (urgency_training.py)
     unseen = {normalize(t)[:cut] for t in load_letters(args.data, ("labeled.csv",))}
     print(f"hold-out: {len(items)} messages "
@@ -117,6 +131,9 @@ def main() -> None:
               f"of labeled.csv (never trained on) {teji_unseen}/{len(unseen)} = "
               f"{teji_unseen / len(unseen):.2%}\n  (top: "
               f"{', '.join(f'{k} {v}' for k, v in why.most_common(6))})")
+        subject_teji = sum(assessor.assess(s).level == "特急" for s in subjects)
+        print(f"board subjects 特急 (short, as chat messages are): {subject_teji}/{len(subjects)}"
+              f" = {subject_teji / max(1, len(subjects)):.2%}")
         print(f"cpu ms per message: letters p50 {percentile(cpu, 0.5):.3f} "
               f"p95 {percentile(cpu, 0.95):.3f}; hold-out messages p50 "
               f"{percentile(cpu_short, 0.5):.3f} p95 {percentile(cpu_short, 0.95):.3f}")
