@@ -93,6 +93,8 @@ def main() -> None:
     items = yaml.safe_load(HOLDOUT.read_text(encoding="utf-8"))["items"]
     letters = [normalize(t)[:cut] for t in load_letters(args.data)]
     subjects = [normalize(s) for s in board_subjects(args.data)]
+    if not letters:
+        sys.exit(f"no board letters in {args.data} (labeled.csv, unlabeled*.csv)")
     # labeled.csv letters: the urgency model never trained on them (urgency_training.py)
     unseen = {normalize(t)[:cut] for t in load_letters(args.data, ("labeled.csv",))}
     print(f"hold-out: {len(items)} messages "

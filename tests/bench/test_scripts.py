@@ -7,6 +7,8 @@ otherwise be found the day someone needs its figures.
 
 from __future__ import annotations
 
+import csv
+import itertools
 import re
 import subprocess
 import sys
@@ -71,6 +73,27 @@ def test_routing_bench_compares_departments_with_who_answered_and_its_baseline()
     assert out.count("  miss: ") == 4  # --show 2, in each view
     left = re.search(r"== 50 random board subjects .*: to the dispatch desk or unsure (\d+)", out)
     assert left and 0 <= int(left.group(1)) <= 50
+
+
+def test_urgency_bench_reports_both_layers_on_a_few_board_letters(tmp_path) -> None:
+    """A few letters and subjects copied from the board's files into a temporary folder (the
+    texts never enter the repo), the hold-out and project cases in full."""
+    shared = REPO.parent / "shared" / "data" / "complaints"
+    for name in ("labeled.csv", "unlabeled.csv"):
+        with (shared / name).open(encoding="utf-8", newline="") as src:
+            rows = list(itertools.islice(csv.reader(src), 40))
+        with (tmp_path / name).open("w", encoding="utf-8", newline="") as dst:
+            csv.writer(dst).writerows(rows)
+    out = run("bench/urgency.py", "--data", str(tmp_path), "--triage", "10")
+    for layer in ("== rules only", "== rules + context + model"):
+        part = out.split(layer)[1]
+        tp, total, _, _, _, _, ok, n, _ = figures(part, "hold-out 特急 recall")
+        assert 0 < tp <= total and 0 < ok <= n
+        own, cases, share = figures(part, "project cases 特急 recall")
+        assert own <= cases and cases >= 80
+        teji, subjects, _ = figures(part, "board subjects 特急 (short, as chat messages are):")
+        assert 0 <= teji <= subjects and subjects > 20
+    assert "triage.classify, cpu ms per message" in out
 
 
 def test_similar_bench_reports_the_search_against_its_baseline() -> None:
