@@ -19,7 +19,7 @@ from rasa_sdk.types import DomainDict
 
 from dialogs.domain import OPTIONAL, VALIDATE_FORM
 from dialogs.kit import DialogKit
-from dialogs.text import bare, cjk_count, cut_at_sentence, normalize
+from dialogs.text import cjk_count, cut_at_sentence, normalize, told_again
 
 MAX_MEDIA = 9
 MAX_LINKS = 5
@@ -371,8 +371,7 @@ def _is_complaint(nlu: Any, text: str, description: str) -> bool:
         return False
     if not nlu.has_problem_word(text):
         return False
-    said, told = bare(text), bare(description)
-    return cjk_count(text) >= COMPLAINT_CHARS or bool(told) and (said in told or told in said)
+    return cjk_count(text) >= COMPLAINT_CHARS or told_again(text, description)
 
 
 def _link_list(value: Any) -> list[dict[str, str]]:

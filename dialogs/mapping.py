@@ -14,7 +14,7 @@ from typing import Any
 from dialogs.inputs import Incoming
 from dialogs.nlu import CORRECT, Nlu
 from dialogs.state import Conversation
-from dialogs.text import bare, normalize
+from dialogs.text import normalize, told_again
 
 ENTITY_SLOTS = {"place": "location", "phone": "contact_phone", "employer": "employer"}
 NOT_ANSWERS = {"cancel", "restart", "help", "query_status", "my_slips", "faq", "greet",
@@ -119,7 +119,7 @@ def candidates(
         return out
     elif (requested == "location" and drafting and report_like and "location" not in found
           and nlu.has_problem_word(text) and not nlu.names_place(text)
-          and not _told_again(text, str(conv.slot("description") or ""))):
+          and not told_again(text, str(conv.slot("description") or ""))):
         # "晚上下楼摔了一跤" to the place question: more about the problem, not a place (it
         # was kept as the place and then lost to the real one); the place is asked again
         slots["description"] = added_to_description(nlu, conv, text)
@@ -230,12 +230,6 @@ _PLACE_LEAD = re.compile(
     r"(?:改成|改为|改到|换成|换为|换到|应该是|其实是|我家住在|我家住|我家在|我住在|我住|住在|"
     r"就是在|就在|就是|是在|在|是)?[：:，,\s]*"
 )
-
-
-def _told_again(text: str, description: str) -> bool:
-    """The problem said again (one holds the other), not something more about it."""
-    said, told = bare(text), bare(description)
-    return bool(said and told) and (said in told or told in said)
 
 
 def _when(text: str, times: list[dict[str, Any]]) -> str | None:

@@ -47,6 +47,12 @@ def bare(text: str) -> str:
     return _PUNCT.sub("", normalize(text)).replace("_", "")
 
 
+def told_again(text: str, description: str) -> bool:
+    """``text`` tells the problem again (one holds the other), not something more about it."""
+    said, told = bare(text), bare(description)
+    return bool(said and told) and (said in told or told in said)
+
+
 def cjk_count(text: str) -> int:
     return len(_CJK.findall(text))
 

@@ -47,6 +47,11 @@ def _patterns(file: str, key: str, raw: object) -> tuple[re.Pattern[str], ...]:
     return tuple(out)
 
 
+def _found(patterns: tuple[re.Pattern[str], ...], text: str) -> list[str]:
+    """What each of ``patterns`` finds first in ``text``."""
+    return [m.group(0) for p in patterns for m in [p.search(text)] if m]
+
+
 def _optional(file: str, data: dict, key: str) -> tuple[re.Pattern[str], ...]:
     """An optional list of words or patterns (absent: none)."""
     return _patterns(file, key, data[key]) if data.get(key) is not None else ()
@@ -131,7 +136,7 @@ class UrgencyContext:
         return text
 
     def chronic_words(self, text: str) -> list[str]:
-        return [m.group(0) for p in self.chronic for m in [p.search(text)] if m]
+        return _found(self.chronic, text)
 
     def model_may_call(self, danger: str, text: str) -> bool:
         """Whether the model alone may call ``danger`` 特急 in ``text`` (see model_needs)."""
@@ -141,14 +146,14 @@ class UrgencyContext:
     def present_words(self, text: str) -> list[str]:
         for p in self.not_present:
             text = p.sub(lambda m: "_" * len(m.group(0)), text)
-        return [m.group(0) for p in self.present for m in [p.search(text)] if m]
+        return _found(self.present, text)
 
     def told_words(self, text: str) -> dict[str, list[str]]:
         for p in self.not_told:
             text = p.sub(lambda m: "_" * len(m.group(0)), text)
         found = {}
         for kind, patterns in self.told.items():
-            words = [m.group(0) for p in patterns for m in [p.search(text)] if m]
+            words = _found(patterns, text)
             if words:
                 found[kind] = words
         return found
@@ -262,7 +267,7 @@ class LayeredUrgency:
                        if base.findings else "规则未命中")
         if scores is None or self.model is None or scores.known == 0 or len(text) < 4:
             return kept  # nothing the model could judge ("", "?", "好的")
-        money = [m.group(0) for p in self.context.money for m in [p.search(text)] if m]
+        money = _found(self.context.money, text)
         if money and not base.findings:
             return replace(kept, why=f"{kept.why}；说的是费用（{'、'.join(money)}），不按险情升级")
         th = self.model.thresholds
